@@ -1,0 +1,140 @@
+//! The loss of a batch and its gradient with respect to every parameter,
+//! derived by hand and computed with fused loops into reused buffers.
+//!
+//! For inputs `x` `[B, D]`, clean targets `t`, code `h = σ(x W₁ᵀ + b₁)` and
+//! reconstruction `y = tanh(h W₂ᵀ + b₂)`:
+//!
+//! ```text
+//! L      = Σ (y − t)² / (B·D) + w · Σ_j KL(ρ‖ρ̂_j),  ρ̂_j = Σ_b h_bj / B,  w = β/H (mean) or β (sum)
+//! dz₂    = 2 (y − t) / (B·D) ⊙ (1 − y²)          dW₂ = dz₂ᵀ h    db₂ = Σ_b dz₂
+//! dh     = dz₂ W₂ + w · KL'(ρ̂_j) / B              (KL' = −ρ/ρ̂ + (1−ρ)/(1−ρ̂))
+//! dz₁    = dh ⊙ h (1 − h)                         dW₁ = dz₁ᵀ x    db₁ = Σ_b dz₁
+//! ```
+
+use crate::activation::{sigmoid, tanh};
+use crate::kl::{kl_bernoulli_grad, kl_sparsity, sparsity_weight};
+use crate::matmul::{matmul, MatRef, Threads};
+use crate::model::add_bias_apply;
+use crate::{ModelConfig, SparseAutoencoder, SparsityConfig};
+
+/// The parts of a batch's loss.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossParts {
+    /// Per-pixel mean squared error against the clean target.
+    pub mse: f64,
+    /// The unweighted sparsity term (mean or sum over units of the true KL).
+    pub kl: f64,
+    /// `mse + β · kl`, the value minimised.
+    pub total: f64,
+}
+
+/// Gradients with the model's layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gradients {
+    /// d loss / d `encoder.weight`, `[H, D]`.
+    pub enc_w: Vec<f32>,
+    /// d loss / d `encoder.bias`, `[H]`.
+    pub enc_b: Vec<f32>,
+    /// d loss / d `decoder.weight`, `[D, H]`.
+    pub dec_w: Vec<f32>,
+    /// d loss / d `decoder.bias`, `[D]`.
+    pub dec_b: Vec<f32>,
+}
+
+/// Buffers for one batch size, reused from step to step so that training
+/// allocates nothing after the first step.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    batch: usize,
+    code: Vec<f32>,
+    recon: Vec<f32>,
+    d_code: Vec<f32>,
+    rho_hat: Vec<f32>,
+    kl_grad: Vec<f32>,
+    /// The gradients of the last [`Workspace::loss_and_gradients`] call.
+    pub grads: Gradients,
+}
+
+impl Workspace {
+    /// Buffers for batches of `batch` images of a model shaped `config`.
+    pub fn new(config: ModelConfig, batch: usize) -> Self {
+        let (d, h) = (config.input, config.hidden);
+        Self {
+            batch,
+            code: vec![0.0; batch * h],
+            recon: vec![0.0; batch * d],
+            d_code: vec![0.0; batch * h],
+            rho_hat: vec![0.0; h],
+            kl_grad: vec![0.0; h],
+            grads: Gradients { enc_w: vec![0.0; h * d], enc_b: vec![0.0; h], dec_w: vec![0.0; d * h], dec_b: vec![0.0; d] },
+        }
+    }
+
+    /// Computes the loss of one batch and leaves its gradients in
+    /// [`Workspace::grads`].
+    ///
+    /// # Shapes
+    /// `input`, `target`: `[batch, D]`.
+    pub fn loss_and_gradients(
+        &mut self,
+        model: &SparseAutoencoder,
+        input: &[f32],
+        target: &[f32],
+        sparsity: &SparsityConfig,
+        threads: Threads,
+    ) -> LossParts {
+        let (d, h, b) = (model.config.input, model.config.hidden, self.batch);
+        assert_eq!(input.len(), b * d, "input must be [batch, D]");
+        assert_eq!(target.len(), b * d, "target must be [batch, D]");
+        let g = &mut self.grads;
+
+        // Forward, encoder: h = σ(x W₁ᵀ + b₁), and ρ̂.
+        matmul(&mut self.code, MatRef::new(input, b, d), MatRef::new(&model.enc_w, h, d).t(), false, threads);
+        add_bias_apply(&mut self.code, &model.enc_b, sigmoid);
+        self.rho_hat.fill(0.0);
+        for row in self.code.chunks_exact(h) {
+            self.rho_hat.iter_mut().zip(row).for_each(|(r, v)| *r += v);
+        }
+        self.rho_hat.iter_mut().for_each(|r| *r /= b as f32);
+
+        // Forward, decoder, fused with the output gradient: dz₂ overwrites y.
+        matmul(&mut self.recon, MatRef::new(&self.code, b, h), MatRef::new(&model.dec_w, d, h).t(), false, threads);
+        let scale = 2.0 / (b * d) as f32;
+        let mut sse = 0.0f64;
+        g.dec_b.fill(0.0);
+        for (row, t_row) in self.recon.chunks_exact_mut(d).zip(target.chunks_exact(d)) {
+            let mut row_sse = 0.0f32;
+            for (((v, &t), &bias), db) in row.iter_mut().zip(t_row).zip(&model.dec_b).zip(&mut g.dec_b) {
+                let y = tanh(*v + bias);
+                let diff = y - t;
+                row_sse += diff * diff;
+                *v = scale * diff * (1.0 - y * y);
+                *db += *v;
+            }
+            sse += row_sse as f64;
+        }
+        let d_z2 = MatRef::new(&self.recon, b, d);
+
+        // Decoder weights, then back through W₂ into the code.
+        matmul(&mut g.dec_w, d_z2.t(), MatRef::new(&self.code, b, h), false, threads);
+        matmul(&mut self.d_code, d_z2, MatRef::new(&model.dec_w, d, h), false, threads);
+
+        // The sparsity gradient joins at the code; then through the sigmoid.
+        let w = sparsity_weight(sparsity, h);
+        for (kg, &r) in self.kl_grad.iter_mut().zip(&self.rho_hat) {
+            *kg = (w * kl_bernoulli_grad(sparsity.rho, r as f64) / b as f64) as f32;
+        }
+        g.enc_b.fill(0.0);
+        for (dz_row, h_row) in self.d_code.chunks_exact_mut(h).zip(self.code.chunks_exact(h)) {
+            for (((dz, &hv), &kg), db) in dz_row.iter_mut().zip(h_row).zip(&self.kl_grad).zip(&mut g.enc_b) {
+                *dz = (*dz + kg) * hv * (1.0 - hv);
+                *db += *dz;
+            }
+        }
+        matmul(&mut g.enc_w, MatRef::new(&self.d_code, b, h).t(), MatRef::new(input, b, d), false, threads);
+
+        let mse = sse / (b * d) as f64;
+        let kl = kl_sparsity(sparsity.rho, &self.rho_hat, sparsity.reduction);
+        LossParts { mse, kl, total: mse + sparsity.beta * kl }
+    }
+}

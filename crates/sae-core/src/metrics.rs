@@ -1,0 +1,148 @@
+//! Scoring a model on an evaluation set: every metric of the design card
+//! (mse, psnr_db, ssim, kl, rho_hat_mean, active_per_image, dead_fraction).
+
+use crate::kl::kl_sparsity;
+use crate::matmul::Threads;
+use crate::ssim::ssim;
+use crate::{SparseAutoencoder, SparsityConfig};
+
+/// An evaluation set: corrupted inputs and the clean images they came from.
+#[derive(Debug, Clone, Copy)]
+pub struct EvalSet<'a> {
+    /// Model inputs, `[n, rows·cols]`, normalised units.
+    pub input: &'a [f32],
+    /// Clean targets, same shape.
+    pub clean: &'a [f32],
+    /// Rows per image.
+    pub rows: usize,
+    /// Columns per image.
+    pub cols: usize,
+}
+
+impl EvalSet<'_> {
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.clean.len() / (self.rows * self.cols)
+    }
+
+    /// Whether the set holds no image.
+    pub fn is_empty(&self) -> bool {
+        self.clean.is_empty()
+    }
+}
+
+/// The scores of a model on a set.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Metrics {
+    /// Per-pixel MSE against the clean images, normalised units.
+    pub mse: f64,
+    /// Mean over images of the PSNR on the [0, 1] scale, in dB (scored on
+    /// the test set only).
+    pub psnr_db: Option<f64>,
+    /// Mean SSIM on the [0, 1] scale (scored on the test set only).
+    pub ssim: Option<f64>,
+    /// Mean (or sum, as trained) over units of KL(ρ‖ρ̂_j), ρ̂_j over the set.
+    pub kl: f64,
+    /// Mean over units of ρ̂_j.
+    pub rho_hat_mean: f64,
+    /// Mean count per image of hidden units with activation > 0.5.
+    pub active_per_image: f64,
+    /// Fraction of hidden units never above 0.5 on the set.
+    pub dead_fraction: f64,
+}
+
+/// Whether to score image quality (PSNR and SSIM), which costs more than
+/// the rest together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quality {
+    /// Score mse, kl and the activity statistics only (per-epoch validation).
+    Skip,
+    /// Score everything (final test).
+    Score,
+}
+
+/// Maps a normalised value onto [0, 1] as the metrics define it.
+pub fn to_unit(v: f32) -> f32 {
+    ((v + 1.0) * 0.5).clamp(0.0, 1.0)
+}
+
+/// How close a set of reconstructions is to the clean images.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageQuality {
+    /// Per-pixel MSE, normalised units.
+    pub mse: f64,
+    /// Mean over images of the PSNR on the [0, 1] scale, in dB.
+    pub psnr_db: f64,
+    /// Mean SSIM on the [0, 1] scale.
+    pub ssim: f64,
+}
+
+fn squared_error(a: &[f32], b: &[f32]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| ((x - y) * (x - y)) as f64).sum()
+}
+
+/// Scores reconstructions `recon` of `clean` (both `[n, rows·cols]`,
+/// normalised units) by the shared definitions: the baselines and the
+/// models are scored by this one function.
+pub fn image_quality(recon: &[f32], clean: &[f32], rows: usize, cols: usize) -> ImageQuality {
+    let d = rows * cols;
+    let n = clean.len() / d;
+    let (mut psnr, mut ssim_sum) = (0.0, 0.0);
+    let (mut a01, mut b01) = (vec![0.0f32; d], vec![0.0f32; d]);
+    for (y, c) in recon.chunks_exact(d).zip(clean.chunks_exact(d)) {
+        a01.iter_mut().zip(c).for_each(|(o, &v)| *o = to_unit(v));
+        b01.iter_mut().zip(y).for_each(|(o, &v)| *o = to_unit(v));
+        let mse01 = squared_error(&a01, &b01) / d as f64;
+        psnr += 10.0 * (1.0 / mse01.max(1e-12)).log10();
+        ssim_sum += ssim(&a01, &b01, rows, cols);
+    }
+    ImageQuality { mse: squared_error(recon, clean) / clean.len() as f64, psnr_db: psnr / n as f64, ssim: ssim_sum / n as f64 }
+}
+
+/// Images scored per forward pass.
+const CHUNK: usize = 500;
+
+/// Scores `model` on `set`.
+pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &SparsityConfig, quality: Quality) -> Metrics {
+    let (d, h) = (model.config.input, model.config.hidden);
+    assert_eq!(set.rows * set.cols, d, "images must have the model's input size");
+    let n = set.len();
+    let mut code = vec![0.0f32; CHUNK * h];
+    let mut recon = vec![0.0f32; CHUNK * d];
+    let (mut sse, mut active, mut psnr_sum, mut ssim_sum) = (0.0f64, 0usize, 0.0f64, 0.0f64);
+    let mut rho_sum = vec![0.0f64; h];
+    let mut ever_active = vec![false; h];
+    for start in (0..n).step_by(CHUNK) {
+        let m = CHUNK.min(n - start);
+        let input = &set.input[start * d..(start + m) * d];
+        let clean = &set.clean[start * d..(start + m) * d];
+        model.encode_into(input, m, &mut code, Threads(1));
+        model.decode_into(&code, m, &mut recon, Threads(1));
+        for row in code[..m * h].chunks_exact(h) {
+            for ((j, &v), rs) in row.iter().enumerate().zip(&mut rho_sum) {
+                *rs += v as f64;
+                if v > 0.5 {
+                    active += 1;
+                    ever_active[j] = true;
+                }
+            }
+        }
+        if quality == Quality::Score {
+            let q = image_quality(&recon[..m * d], clean, set.rows, set.cols);
+            psnr_sum += q.psnr_db * m as f64;
+            ssim_sum += q.ssim * m as f64;
+        }
+        sse += squared_error(&recon[..m * d], clean);
+    }
+    let rho_hat: Vec<f32> = rho_sum.iter().map(|s| (s / n as f64) as f32).collect();
+    let scored = |sum: f64| (quality == Quality::Score).then(|| sum / n as f64);
+    Metrics {
+        mse: sse / (n * d) as f64,
+        psnr_db: scored(psnr_sum),
+        ssim: scored(ssim_sum),
+        kl: kl_sparsity(sparsity.rho, &rho_hat, sparsity.reduction),
+        rho_hat_mean: rho_sum.iter().sum::<f64>() / (n * h) as f64,
+        active_per_image: active as f64 / n as f64,
+        dead_fraction: ever_active.iter().filter(|a| !**a).count() as f64 / h as f64,
+    }
+}

@@ -1,0 +1,177 @@
+//! The sparse autoencoder: `h = sigmoid(W₁x + b₁)`, `y = tanh(W₂h + b₂)`,
+//! with PyTorch's default `Linear` initialisation and inference helpers
+//! (reconstruction, thresholded reconstruction, decoder atoms).
+
+use rand::distr::{Distribution, Uniform};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::activation::{sigmoid, tanh};
+use crate::matmul::{matmul, MatRef, Threads};
+use crate::ModelConfig;
+
+/// The parameters of a sparse autoencoder, laid out as the reference's
+/// PyTorch modules store them (row-major).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseAutoencoder {
+    /// Input and hidden sizes.
+    pub config: ModelConfig,
+    /// `encoder.weight`, `[H, D]`.
+    pub enc_w: Vec<f32>,
+    /// `encoder.bias`, `[H]`.
+    pub enc_b: Vec<f32>,
+    /// `decoder.weight`, `[D, H]`.
+    pub dec_w: Vec<f32>,
+    /// `decoder.bias`, `[D]`.
+    pub dec_b: Vec<f32>,
+}
+
+/// What a forward pass produces for a batch of `n` inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forward {
+    /// The hidden code `h`, `[n, H]`, each value in (0, 1).
+    pub code: Vec<f32>,
+    /// The reconstruction `y`, `[n, D]`, each value in (−1, 1).
+    pub recon: Vec<f32>,
+}
+
+/// Samples `n` values uniformly from `[−bound, bound)`.
+fn uniform(n: usize, bound: f32, rng: &mut ChaCha8Rng) -> Vec<f32> {
+    let dist = Uniform::new(-bound, bound).expect("bound is positive and finite");
+    (0..n).map(|_| dist.sample(rng)).collect()
+}
+
+/// `z[i, j] = act(z[i, j] + bias[j])` for a row-major `z` of width `bias.len()`.
+pub(crate) fn add_bias_apply(z: &mut [f32], bias: &[f32], act: fn(f32) -> f32) {
+    for row in z.chunks_exact_mut(bias.len()) {
+        for (v, b) in row.iter_mut().zip(bias) {
+            *v = act(*v + b);
+        }
+    }
+}
+
+impl SparseAutoencoder {
+    /// A fresh model initialised as PyTorch's `nn.Linear`: weights and
+    /// biases uniform in ±1/√fan_in (Kaiming-uniform with a = √5 reduces to
+    /// this bound), drawn from a generator seeded with `seed`.
+    pub fn new(config: ModelConfig, seed: u64) -> Self {
+        let (d, h) = (config.input, config.hidden);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let enc_bound = 1.0 / (d as f32).sqrt();
+        let dec_bound = 1.0 / (h as f32).sqrt();
+        Self {
+            config,
+            enc_w: uniform(h * d, enc_bound, &mut rng),
+            enc_b: uniform(h, enc_bound, &mut rng),
+            dec_w: uniform(d * h, dec_bound, &mut rng),
+            dec_b: uniform(d, dec_bound, &mut rng),
+        }
+    }
+
+    /// Number of trainable values.
+    pub fn num_parameters(&self) -> usize {
+        self.enc_w.len() + self.enc_b.len() + self.dec_w.len() + self.dec_b.len()
+    }
+
+    /// The hidden code of `n` inputs, written into `code` (`[n, H]`).
+    pub(crate) fn encode_into(&self, input: &[f32], n: usize, code: &mut [f32], threads: Threads) {
+        let (d, h) = (self.config.input, self.config.hidden);
+        matmul(code, MatRef::new(input, n, d), MatRef::new(&self.enc_w, h, d).t(), false, threads);
+        add_bias_apply(&mut code[..n * h], &self.enc_b, sigmoid);
+    }
+
+    /// The reconstruction of `n` codes, written into `recon` (`[n, D]`).
+    pub(crate) fn decode_into(&self, code: &[f32], n: usize, recon: &mut [f32], threads: Threads) {
+        let (d, h) = (self.config.input, self.config.hidden);
+        matmul(recon, MatRef::new(code, n, h), MatRef::new(&self.dec_w, d, h).t(), false, threads);
+        add_bias_apply(&mut recon[..n * d], &self.dec_b, tanh);
+    }
+
+    /// Encodes and decodes `n` inputs (`[n, D]`, normalised units).
+    ///
+    /// # Shapes
+    /// `input: [n, D]` → `code: [n, H]`, `recon: [n, D]`.
+    pub fn forward(&self, input: &[f32], n: usize) -> Forward {
+        let mut code = vec![0.0; n * self.config.hidden];
+        let mut recon = vec![0.0; n * self.config.input];
+        self.encode_into(input, n, &mut code, Threads(1));
+        self.decode_into(&code, n, &mut recon, Threads(1));
+        Forward { code, recon }
+    }
+
+    /// The reconstruction after zeroing every activation below `threshold`
+    /// (the reference uses 0.5): what the strongly active units alone
+    /// encode.
+    pub fn thresholded_recon(&self, input: &[f32], n: usize, threshold: f32) -> Vec<f32> {
+        let mut code = self.forward(input, n).code;
+        code.iter_mut().filter(|v| **v < threshold).for_each(|v| *v = 0.0);
+        let mut recon = vec![0.0; n * self.config.input];
+        self.decode_into(&code, n, &mut recon, Threads(1));
+        recon
+    }
+
+    /// The decoder atoms: the decoder's output for each one-hot code, i.e.
+    /// the decoding of the identity matrix, `[H, D]`.
+    pub fn decoder_atoms(&self) -> Vec<f32> {
+        let h = self.config.hidden;
+        let mut eye = vec![0.0; h * h];
+        (0..h).for_each(|j| eye[j * h + j] = 1.0);
+        let mut atoms = vec![0.0; h * self.config.input];
+        self.decode_into(&eye, h, &mut atoms, Threads(1));
+        atoms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_follows_pytorch_bounds_and_seed() {
+        let cfg = ModelConfig { input: 784, hidden: 64 };
+        let m = SparseAutoencoder::new(cfg, 1);
+        let within = |v: &[f32], b: f32| v.iter().all(|x| x.abs() <= b);
+        assert!(within(&m.enc_w, 1.0 / 28.0) && within(&m.enc_b, 1.0 / 28.0));
+        assert!(within(&m.dec_w, 0.125) && within(&m.dec_b, 0.125));
+        // A uniform on ±b has variance b²/3.
+        let var = m.dec_w.iter().map(|x| (x * x) as f64).sum::<f64>() / m.dec_w.len() as f64;
+        assert!((var - 0.125f64.powi(2) / 3.0).abs() < 2e-4, "{var}");
+        assert_eq!(m, SparseAutoencoder::new(cfg, 1));
+        assert_ne!(m, SparseAutoencoder::new(cfg, 2));
+        assert_eq!(m.num_parameters(), 2 * 784 * 64 + 64 + 784);
+    }
+
+    #[test]
+    fn forward_matches_the_definition() {
+        let cfg = ModelConfig { input: 6, hidden: 3 };
+        let m = SparseAutoencoder::new(cfg, 0);
+        let x: Vec<f32> = (0..12).map(|i| (i as f32 * 0.3).sin()).collect();
+        let f = m.forward(&x, 2);
+        for i in 0..2 {
+            for j in 0..3 {
+                let z: f32 = (0..6).map(|k| m.enc_w[j * 6 + k] * x[i * 6 + k]).sum::<f32>() + m.enc_b[j];
+                assert!((f.code[i * 3 + j] - 1.0 / (1.0 + (-z).exp())).abs() < 1e-6);
+            }
+            for k in 0..6 {
+                let z: f32 = (0..3).map(|j| m.dec_w[k * 3 + j] * f.code[i * 3 + j]).sum::<f32>() + m.dec_b[k];
+                assert!((f.recon[i * 6 + k] - z.tanh()).abs() < 1e-6);
+            }
+        }
+    }
+
+    #[test]
+    fn atoms_decode_one_hot_codes_and_threshold_zeroes_weak_units() {
+        let cfg = ModelConfig { input: 5, hidden: 4 };
+        let m = SparseAutoencoder::new(cfg, 3);
+        let atoms = m.decoder_atoms();
+        for j in 0..4 {
+            for k in 0..5 {
+                assert!((atoms[j * 5 + k] - (m.dec_w[k * 4 + j] + m.dec_b[k]).tanh()).abs() < 1e-6);
+            }
+        }
+        // With threshold above every activation the code is all zeros: y = tanh(b₂).
+        let x = vec![0.1f32; 5];
+        let r = m.thresholded_recon(&x, 1, 1.1);
+        r.iter().zip(&m.dec_b).for_each(|(y, b)| assert!((y - b.tanh()).abs() < 1e-6));
+    }
+}

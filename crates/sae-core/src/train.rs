@@ -1,0 +1,125 @@
+//! Training: Adam steps over shuffled, corrupted batches, with a validation
+//! pass after every epoch and divergence detection.
+
+use std::time::Instant;
+
+use crate::adam::{Adam, AdamState};
+use crate::gradients::{LossParts, Workspace};
+use crate::matmul::Threads;
+use crate::metrics::{evaluate, EvalSet, Quality};
+use crate::{CoreError, SparseAutoencoder, SparsityConfig, TrainConfig};
+
+/// One point of a training curve.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CurvePoint {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean training loss (`mse + β·kl`) over the epoch's batches.
+    pub train_loss: f64,
+    /// Mean training MSE over the epoch's batches.
+    pub train_mse: f64,
+    /// Mean training sparsity term (per-batch ρ̂) over the epoch.
+    pub train_kl: f64,
+    /// Validation MSE after the epoch.
+    pub val_mse: f64,
+    /// Validation KL after the epoch (ρ̂ over the whole validation set).
+    pub val_kl: f64,
+    /// Validation active units per image after the epoch.
+    pub val_active_per_image: f64,
+    /// Seconds spent training in this epoch (validation excluded).
+    pub seconds: f64,
+}
+
+/// A model with its optimiser state and step buffers.
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    /// The model being trained.
+    pub model: SparseAutoencoder,
+    /// The sparsity penalty.
+    pub sparsity: SparsityConfig,
+    adam: Adam,
+    states: [AdamState; 4],
+    workspace: Workspace,
+    threads: Threads,
+}
+
+impl Trainer {
+    /// Prepares to train `model` with batches of `config.batch_size`.
+    pub fn new(model: SparseAutoencoder, config: &TrainConfig, sparsity: SparsityConfig) -> Self {
+        let states = [model.enc_w.len(), model.enc_b.len(), model.dec_w.len(), model.dec_b.len()].map(AdamState::new);
+        Self {
+            workspace: Workspace::new(model.config, config.batch_size),
+            adam: Adam::new(config.lr, config.weight_decay),
+            threads: Threads(config.threads.max(1)),
+            model,
+            sparsity,
+            states,
+        }
+    }
+
+    /// One Adam step on a batch; returns the batch's loss before the step.
+    pub fn step(&mut self, input: &[f32], target: &[f32]) -> LossParts {
+        let loss = self.workspace.loss_and_gradients(&self.model, input, target, &self.sparsity, self.threads);
+        let (m, g, [s0, s1, s2, s3]) = (&mut self.model, &self.workspace.grads, &mut self.states);
+        self.adam.begin_step();
+        self.adam.update(&mut m.enc_w, &g.enc_w, s0);
+        self.adam.update(&mut m.enc_b, &g.enc_b, s1);
+        self.adam.update(&mut m.dec_w, &g.dec_w, s2);
+        self.adam.update(&mut m.dec_b, &g.dec_b, s3);
+        loss
+    }
+}
+
+/// Trains `model` for `config.epochs` epochs of `batches_per_epoch` steps.
+///
+/// `fill(epoch, batch, input, target)` writes a batch (epochs count from
+/// 0); `validation` is scored after every epoch and `on_epoch` told the
+/// result.
+///
+/// # Errors
+/// [`CoreError::Diverged`] as soon as a batch loss is NaN or infinite.
+pub fn train(
+    model: SparseAutoencoder,
+    config: &TrainConfig,
+    sparsity: SparsityConfig,
+    batches_per_epoch: usize,
+    mut fill: impl FnMut(usize, usize, &mut [f32], &mut [f32]),
+    validation: EvalSet<'_>,
+    mut on_epoch: impl FnMut(&CurvePoint),
+) -> Result<(SparseAutoencoder, Vec<CurvePoint>), CoreError> {
+    let d = model.config.input;
+    let mut trainer = Trainer::new(model, config, sparsity);
+    let mut input = vec![0.0f32; config.batch_size * d];
+    let mut target = vec![0.0f32; config.batch_size * d];
+    let mut curve = Vec::with_capacity(config.epochs);
+    for epoch in 0..config.epochs {
+        let start = Instant::now();
+        let (mut loss, mut mse, mut kl) = (0.0, 0.0, 0.0);
+        for batch in 0..batches_per_epoch {
+            fill(epoch, batch, &mut input, &mut target);
+            let parts = trainer.step(&input, &target);
+            if !parts.total.is_finite() {
+                return Err(CoreError::Diverged { epoch: epoch + 1, batch, loss: parts.total });
+            }
+            loss += parts.total;
+            mse += parts.mse;
+            kl += parts.kl;
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let val = evaluate(&trainer.model, validation, &sparsity, Quality::Skip);
+        let nb = batches_per_epoch.max(1) as f64;
+        let point = CurvePoint {
+            epoch: epoch + 1,
+            train_loss: loss / nb,
+            train_mse: mse / nb,
+            train_kl: kl / nb,
+            val_mse: val.mse,
+            val_kl: val.kl,
+            val_active_per_image: val.active_per_image,
+            seconds,
+        };
+        on_epoch(&point);
+        curve.push(point);
+    }
+    Ok((trainer.model, curve))
+}

@@ -1,0 +1,131 @@
+//! Downloading a dataset from its public mirrors, for machines with
+//! internet: every file is verified against the SHA-256 of its decompressed
+//! IDX content and written atomically, so a failed download leaves nothing
+//! half-written behind.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::{DataError, DatasetName, Result, IDX_FILES};
+
+/// Where a dataset can be downloaded from, and what its files must hash to.
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    /// Base addresses tried in order; each is joined with `<file>.gz`.
+    pub urls: Vec<String>,
+    /// SHA-256 of each decompressed IDX file, in the order of [`IDX_FILES`].
+    pub raw_sha256: [&'static str; 4],
+}
+
+/// SHA-256 of the canonical MNIST IDX files (decompressed), as listed in
+/// `SHA256SUMS.raw` beside the shared copy of the data.
+const MNIST_SHA256: [&str; 4] = [
+    "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+];
+
+/// SHA-256 of the Fashion-MNIST IDX files (decompressed), computed from the
+/// files of Debian's `dataset-fashion-mnist` package.
+const FASHION_SHA256: [&str; 4] = [
+    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+];
+
+impl Mirror {
+    /// The public mirrors of a known dataset (those torchvision uses).
+    ///
+    /// # Errors
+    /// [`DataError::NoMirror`] for a dataset sae-lab cannot download.
+    pub fn for_dataset(name: &DatasetName) -> Result<Self> {
+        let (urls, raw_sha256): (&[&str], _) = match name.as_str() {
+            "mnist" => (
+                &["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"],
+                MNIST_SHA256,
+            ),
+            "fashion-mnist" => (&["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"], FASHION_SHA256),
+            other => {
+                return Err(DataError::NoMirror {
+                    dataset: other.into(),
+                    hint: "; put its four IDX files in ./data/<name> or point --data-dir at them",
+                })
+            }
+        };
+        Ok(Self { urls: urls.iter().map(|u| u.to_string()).collect(), raw_sha256 })
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Fetches one address into memory.
+fn fetch(url: &str) -> std::result::Result<Vec<u8>, String> {
+    let response = ureq::get(url).timeout(Duration::from_secs(120)).call().map_err(|e| e.to_string())?;
+    let mut body = Vec::new();
+    response.into_reader().take(256 << 20).read_to_end(&mut body).map_err(|e| e.to_string())?;
+    Ok(body)
+}
+
+/// Checks that `gz` decompresses to content with the expected SHA-256.
+fn verify(what: &str, gz: &[u8], expected: &'static str) -> Result<()> {
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_end(&mut raw)
+        .map_err(|e| DataError::Io { path: what.into(), source: e })?;
+    let found = sha256_hex(&raw);
+    if found != expected {
+        return Err(DataError::Checksum { what: what.into(), expected, found });
+    }
+    Ok(())
+}
+
+/// Downloads the four `.gz` files of a dataset into `dest`, trying each
+/// mirror in turn, verifying each file and renaming it into place only
+/// once verified. Files already present and correct are kept.
+/// `progress` is told each address as it is fetched.
+///
+/// # Errors
+/// [`DataError::Download`] with every mirror's answer when no mirror
+/// serves a file; [`DataError::Checksum`] when content is wrong (then
+/// nothing is written for that file); [`DataError::Io`] on write errors.
+pub fn download_dataset(mirror: &Mirror, dest: &Path, mut progress: impl FnMut(&str)) -> Result<()> {
+    std::fs::create_dir_all(dest).map_err(DataError::io(dest))?;
+    for (file, expected) in IDX_FILES.into_iter().zip(mirror.raw_sha256) {
+        let target = dest.join(format!("{file}.gz"));
+        if let Ok(existing) = std::fs::read(&target) {
+            if verify(&target.display().to_string(), &existing, expected).is_ok() {
+                continue;
+            }
+        }
+        let mut reasons = Vec::new();
+        let mut body = None;
+        for base in &mirror.urls {
+            let url = format!("{base}{file}.gz");
+            progress(&url);
+            match fetch(&url) {
+                Ok(b) => match verify(&url, &b, expected) {
+                    Ok(()) => {
+                        body = Some(b);
+                        break;
+                    }
+                    Err(e) => reasons.push(e.to_string()),
+                },
+                Err(e) => reasons.push(format!("{url}: {e}")),
+            }
+        }
+        let Some(body) = body else {
+            return Err(DataError::Download { file, reasons: reasons.join("; ") });
+        };
+        let mut tmp = tempfile::NamedTempFile::new_in(dest).map_err(DataError::io(dest))?;
+        std::io::Write::write_all(&mut tmp, &body).map_err(DataError::io(tmp.path()))?;
+        tmp.persist(&target).map_err(|e| DataError::Io { path: target.clone(), source: e.error })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! The errors of sae-data: each names the file or address it concerns and
+//! what was expected.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while finding, fetching or reading data.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A file could not be opened, read, decompressed or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// What the operating system or decoder said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The first four bytes are not the IDX magic number expected.
+    #[error("{path}: not an IDX {what} file: magic number 0x{found:08x}, expected 0x{expected:08x}")]
+    BadMagic {
+        /// The file concerned.
+        path: PathBuf,
+        /// "images" or "labels".
+        what: &'static str,
+        /// The magic number expected.
+        expected: u32,
+        /// The magic number found.
+        found: u32,
+    },
+    /// The body is shorter (or longer) than its header announces.
+    #[error("{path}: truncated IDX file: header announces {expected} bytes of data, found {found}")]
+    Truncated {
+        /// The file concerned.
+        path: PathBuf,
+        /// Bytes announced by the header (plus the header itself).
+        expected: u64,
+        /// Bytes present.
+        found: u64,
+    },
+    /// Images have a size other than the one required.
+    #[error("{path}: images are {found_rows}×{found_cols}, expected {rows}×{cols}")]
+    Dimensions {
+        /// The file concerned.
+        path: PathBuf,
+        /// Rows expected.
+        rows: usize,
+        /// Columns expected.
+        cols: usize,
+        /// Rows found.
+        found_rows: usize,
+        /// Columns found.
+        found_cols: usize,
+    },
+    /// An image file and its label file disagree on the number of items.
+    #[error("{images} holds {n_images} images but {labels} holds {n_labels} labels")]
+    CountMismatch {
+        /// The image file.
+        images: PathBuf,
+        /// Its image count.
+        n_images: usize,
+        /// The label file.
+        labels: PathBuf,
+        /// Its label count.
+        n_labels: usize,
+    },
+    /// A split asks for more images than the file holds.
+    #[error("split needs {needed} training images but only {available} exist")]
+    SplitTooLarge {
+        /// Images the split needs.
+        needed: usize,
+        /// Images available.
+        available: usize,
+    },
+    /// No folder holds the dataset.
+    #[error(
+        "no {dataset} data found; looked in: {searched}\n\
+         fix: run `cargo xtask fetch-data {dataset}` to download it into ./data/{dataset}, \
+         or point at existing IDX files with `--data-dir DIR` or `SAE_DATA_DIR=DIR`{hint}"
+    )]
+    NotFound {
+        /// The dataset's name.
+        dataset: String,
+        /// Every folder searched, joined for display.
+        searched: String,
+        /// Extra advice for this dataset, empty or starting with a separator.
+        hint: &'static str,
+    },
+    /// A folder named explicitly lacks one of the dataset's files.
+    #[error("{dir}: missing {file} (or {file}.gz)")]
+    MissingFile {
+        /// The folder.
+        dir: PathBuf,
+        /// The canonical file name missing.
+        file: &'static str,
+    },
+    /// Downloaded content does not match its known checksum.
+    #[error("{what}: SHA-256 of the decompressed content is {found}, expected {expected}")]
+    Checksum {
+        /// The address or file checked.
+        what: String,
+        /// The checksum expected.
+        expected: &'static str,
+        /// The checksum found.
+        found: String,
+    },
+    /// Every mirror failed for a file.
+    #[error("could not download {file}: {reasons}")]
+    Download {
+        /// The canonical file name.
+        file: &'static str,
+        /// What each mirror answered, joined for display.
+        reasons: String,
+    },
+    /// The dataset has no download source.
+    #[error("{dataset} cannot be downloaded by sae-lab{hint}")]
+    NoMirror {
+        /// The dataset's name.
+        dataset: String,
+        /// Where to get it instead.
+        hint: &'static str,
+    },
+}
+
+impl DataError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::Io { path, source }
+    }
+}

@@ -1,0 +1,29 @@
+//! MNIST-format data for sae-lab: IDX files, dataset discovery and download,
+//! the train/validation/test split, normalisation to [-1, 1] and the
+//! corruptions that turn clean images into model inputs.
+//!
+//! This crate knows nothing about models: it hands out flat `f32` pixel
+//! buffers, row-major, one image after another.
+
+mod batches;
+mod corruption;
+mod dataset;
+mod discover;
+mod download;
+mod error;
+mod idx;
+mod images;
+mod split;
+
+pub use batches::{corrupt_set, TrainBatches, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
+pub use corruption::{batch_rng, Corruption, HalfSide};
+pub use dataset::{DatasetName, RawDataset, IDX_FILES, SIDE};
+pub use discover::{find_dataset, DataSource, DATA_DIR_ENV};
+pub use download::{download_dataset, Mirror};
+pub use error::DataError;
+pub use idx::{read_idx_images, read_idx_labels, IdxImages};
+pub use images::{normalize_byte, ImageSet};
+pub use split::{Splits, SplitSizes};
+
+/// The result type of this crate.
+pub type Result<T, E = DataError> = std::result::Result<T, E>;
