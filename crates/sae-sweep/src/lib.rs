@@ -1,1 +1,29 @@
-//! stub
+//! Sweeps for sae-lab: experiment files, grid expansion with stable run
+//! ids, the parallel runner with resume, failure isolation and shards, and
+//! the result store and tidy tables.
+
+mod data;
+mod error;
+mod experiment;
+mod grid;
+mod progress;
+mod record;
+mod run;
+mod runner;
+mod shard;
+mod store;
+mod table;
+mod values;
+
+pub use data::{RunData, SharedData};
+pub use error::SweepError;
+pub use experiment::{DataSection, Experiment, ExperimentFile, ModelSection, SparsitySection, SweepSection, TrainingSection};
+pub use grid::RunSpec;
+pub use progress::ProgressMode;
+pub use record::{RunRecord, Status};
+pub use run::{execute, RunResult};
+pub use runner::{merge, run_sweep, SweepOptions, SweepSummary, EXPERIMENT_COPY};
+pub use shard::Shard;
+pub use store::{write_atomic, ResultsDir, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
+pub use table::{collect_rows, mean_std, rebuild_tables, RunRow, METRICS, RUNS_CSV, SUMMARY_CSV};
+pub use values::{Beta, Count, LearningRate, NonEmpty, Rho, ValidCorruption, WeightDecay, Width};

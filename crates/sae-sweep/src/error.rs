@@ -1,0 +1,48 @@
+//! The errors of sae-sweep.
+
+use std::path::PathBuf;
+
+/// What can stop a sweep as a whole (a failing run does not: it is
+/// recorded as failed and the sweep goes on).
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An experiment file is invalid.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file concerned.
+        path: PathBuf,
+        /// What is wrong, with line and column where toml gives them.
+        message: String,
+    },
+    /// A `--shard` value is malformed.
+    #[error("invalid shard {0:?}: expected i/n with 0 ≤ i < n, e.g. 0/4")]
+    Shard(String),
+    /// A stored result could not be read back.
+    #[error("{path}: {message}")]
+    Corrupt {
+        /// The file concerned.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The data could not be loaded.
+    #[error(transparent)]
+    Data(#[from] sae_data::DataError),
+}
+
+impl SweepError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::Io { path, source }
+    }
+}

@@ -1,0 +1,74 @@
+//! Executing one run: train on its data, score it on the test set, and
+//! turn any failure (divergence, error, panic) into a failed record.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+use sae_core::{evaluate, train, CurvePoint, EvalSet, Quality, SparseAutoencoder};
+use sae_data::TrainBatches;
+
+use crate::{RunData, RunRecord, RunSpec, Status};
+
+/// A finished run: its record, its curve and, when it trained, its model.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Status, metrics and timing.
+    pub record: RunRecord,
+    /// The completed epochs.
+    pub curve: Vec<CurvePoint>,
+    /// The trained model (absent when the run failed).
+    pub model: Option<SparseAutoencoder>,
+}
+
+/// Trains and scores `spec` on `data`, telling `on_epoch` each epoch's
+/// point. Never panics: failures become a record with status `failed`.
+pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePoint)) -> RunResult {
+    let start = Instant::now();
+    let mut curve = Vec::new();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let cfg = &spec.config;
+        let (train_cfg, sparsity) = (cfg.train_config(), cfg.sparsity_config());
+        let s = &data.splits;
+        let model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), train_cfg.seed);
+        let mut batches = TrainBatches::new(&s.train, cfg.corruption.0, train_cfg.seed, train_cfg.batch_size);
+        let per_epoch = batches.per_epoch();
+        let validation =
+            EvalSet { input: &data.val_input.pixels, clean: &s.validation.pixels, rows: s.train.rows, cols: s.train.cols };
+        let fill = |e: usize, b: usize, x: &mut [f32], t: &mut [f32]| batches.fill(e, b, x, t);
+        let trained = train(model, &train_cfg, sparsity, per_epoch, fill, validation, |p| {
+            curve.push(*p);
+            on_epoch(p);
+        });
+        trained.map(|(model, _)| {
+            let test = EvalSet { input: &data.test_input.pixels, clean: &s.test.pixels, rows: s.test.rows, cols: s.test.cols };
+            let metrics = evaluate(&model, test, &sparsity, Quality::Score);
+            (model, metrics, per_epoch * train_cfg.batch_size)
+        })
+    }));
+    let train_seconds: f64 = curve.iter().map(|p| p.seconds).sum();
+    let (status, reason, model, test, samples_per_epoch) = match outcome {
+        Ok(Ok((model, metrics, n))) => (Status::Ok, None, Some(model), Some(metrics), n),
+        Ok(Err(e)) => (Status::Failed, Some(e.to_string()), None, None, 0),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            (Status::Failed, Some(format!("panicked: {msg}")), None, None, 0)
+        }
+    };
+    let samples = (samples_per_epoch * curve.len()) as f64;
+    let record = RunRecord {
+        run_id: spec.id.clone(),
+        status,
+        reason,
+        test,
+        final_val_mse: curve.last().map(|p| p.val_mse),
+        epochs_done: curve.len(),
+        train_seconds,
+        seconds: start.elapsed().as_secs_f64(),
+        samples_per_s: if train_seconds > 0.0 { samples / train_seconds } else { 0.0 },
+    };
+    RunResult { record, curve, model }
+}

@@ -1,0 +1,151 @@
+//! The results folder of an experiment: one folder per run, each written
+//! in a temporary folder and renamed into place whole, so a run's folder
+//! is either complete or absent, whatever interrupts the sweep.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sae_core::{CurvePoint, SparseAutoencoder};
+
+use crate::{RunRecord, RunSpec, SweepError};
+
+/// Files of a run's folder.
+pub const CONFIG_FILE: &str = "config.toml";
+/// The per-epoch curve.
+pub const CURVE_FILE: &str = "curve.csv";
+/// The outcome; its presence marks the run complete.
+pub const METRICS_FILE: &str = "metrics.json";
+/// The trained parameters.
+pub const CHECKPOINT_FILE: &str = "model.safetensors";
+
+/// `results/<experiment>/`.
+#[derive(Debug, Clone)]
+pub struct ResultsDir {
+    root: PathBuf,
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and
+/// a rename, so readers see the old content or the new, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(SweepError::io(dir))?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).map_err(SweepError::io(dir))?;
+    tmp.write_all(bytes).map_err(SweepError::io(tmp.path()))?;
+    tmp.as_file().sync_all().map_err(SweepError::io(tmp.path()))?;
+    tmp.persist(path).map_err(|e| SweepError::Io { path: path.into(), source: e.error })?;
+    Ok(())
+}
+
+/// Everything a finished run hands to the store.
+#[derive(Debug)]
+pub struct RunOutput<'a> {
+    /// Status, metrics and timing.
+    pub record: &'a RunRecord,
+    /// The epochs completed.
+    pub curve: &'a [CurvePoint],
+    /// The trained model, absent when the run failed.
+    pub model: Option<&'a SparseAutoencoder>,
+}
+
+impl ResultsDir {
+    /// The folder of experiment `name` under `results_root`.
+    pub fn new(results_root: &Path, name: &str) -> Self {
+        Self { root: results_root.join(name) }
+    }
+
+    /// `results/<experiment>/`.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `results/<experiment>/runs/`.
+    pub fn runs(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+
+    /// The folder of run `id`.
+    pub fn run_dir(&self, id: &str) -> PathBuf {
+        self.runs().join(id)
+    }
+
+    /// The stored outcome of run `id`, or `None` when it has not completed.
+    ///
+    /// # Errors
+    /// [`SweepError::Corrupt`] when `metrics.json` exists but cannot be read.
+    pub fn record(&self, id: &str) -> Result<Option<RunRecord>, SweepError> {
+        let path = self.run_dir(id).join(METRICS_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| SweepError::Corrupt { path, message: e.to_string() }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(SweepError::Io { path, source: e }),
+        }
+    }
+
+    /// Writes a run's folder: config, curve, metrics and (when trained)
+    /// checkpoint, in a temporary folder renamed into place. A previous
+    /// folder of the same run (a failed attempt) is replaced.
+    ///
+    /// # Errors
+    /// [`SweepError::Io`] naming the file that could not be written.
+    pub fn write_run(&self, spec: &RunSpec, out: &RunOutput<'_>) -> Result<(), SweepError> {
+        let runs = self.runs();
+        std::fs::create_dir_all(&runs).map_err(SweepError::io(&runs))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".tmp-{}-", spec.id))
+            .tempdir_in(&runs)
+            .map_err(SweepError::io(&runs))?;
+        let put = |name: &str, bytes: &[u8]| {
+            let p = tmp.path().join(name);
+            std::fs::write(&p, bytes).map_err(SweepError::io(p))
+        };
+        put(CONFIG_FILE, spec.config.to_toml().as_bytes())?;
+        put(CURVE_FILE, &curve_csv(out.curve))?;
+        if let Some(model) = out.model {
+            let path = tmp.path().join(CHECKPOINT_FILE);
+            let tensors = model.to_tensors().map_err(|e| SweepError::Corrupt { path: path.clone(), message: e.to_string() })?;
+            candle_core::safetensors::save(&tensors, &path)
+                .map_err(|e| SweepError::Corrupt { path: path.clone(), message: e.to_string() })?;
+        }
+        put(METRICS_FILE, &serde_json::to_vec_pretty(out.record).expect("records serialise"))?;
+        let target = self.run_dir(&spec.id);
+        if target.exists() {
+            let old = runs.join(format!(".old-{}-{}", spec.id, std::process::id()));
+            std::fs::rename(&target, &old).map_err(SweepError::io(&target))?;
+            std::fs::remove_dir_all(&old).map_err(SweepError::io(&old))?;
+        }
+        let tmp = tmp.keep();
+        std::fs::rename(&tmp, &target).map_err(SweepError::io(&target))?;
+        Ok(())
+    }
+
+    /// Loads run `id`'s checkpoint.
+    ///
+    /// # Errors
+    /// [`SweepError::Corrupt`] naming the file when it is missing or invalid.
+    pub fn load_model(&self, id: &str) -> Result<SparseAutoencoder, SweepError> {
+        let path = self.run_dir(id).join(CHECKPOINT_FILE);
+        let corrupt = |message: String| SweepError::Corrupt { path: path.clone(), message };
+        let tensors: HashMap<String, candle_core::Tensor> =
+            candle_core::safetensors::load(&path, &candle_core::Device::Cpu).map_err(|e| corrupt(e.to_string()))?;
+        SparseAutoencoder::from_tensors(&tensors).map_err(|e| corrupt(e.to_string()))
+    }
+
+    /// Reads run `id`'s curve.
+    ///
+    /// # Errors
+    /// [`SweepError::Corrupt`] naming the file when it is missing or invalid.
+    pub fn load_curve(&self, id: &str) -> Result<Vec<CurvePoint>, SweepError> {
+        let path = self.run_dir(id).join(CURVE_FILE);
+        let corrupt = |e: csv::Error| SweepError::Corrupt { path: path.clone(), message: e.to_string() };
+        csv::Reader::from_path(&path).map_err(corrupt)?.deserialize().collect::<Result<_, _>>().map_err(corrupt)
+    }
+}
+
+fn curve_csv(curve: &[CurvePoint]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    curve.iter().for_each(|p| w.serialize(p).expect("curve points serialise"));
+    w.into_inner().expect("in memory")
+}

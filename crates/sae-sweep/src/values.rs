@@ -1,0 +1,89 @@
+//! Validated values of experiment files: each checks its range while the
+//! TOML is parsed, so an error carries the file's line and column.
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use sae_data::Corruption;
+
+/// Defines a newtype over a number that only deserializes when `check`
+/// holds, failing with "expected {what}, found {value}".
+macro_rules! validated {
+    ($(#[$doc:meta])* $name:ident($inner:ty), $check:expr, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(pub $inner);
+
+        impl $name {
+            /// Checks `value`, returning it wrapped or the error message.
+            pub fn new(value: $inner) -> Result<Self, String> {
+                let check: fn($inner) -> bool = $check;
+                if check(value) {
+                    Ok(Self(value))
+                } else {
+                    Err(format!(concat!("expected ", $what, ", found {}"), value))
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Self::new(<$inner>::deserialize(d)?).map_err(D::Error::custom)
+            }
+        }
+    };
+}
+
+validated!(
+    /// A target sparsity ρ, strictly between 0 and 1.
+    Rho(f64), |v| v > 0.0 && v < 1.0, "ρ in (0, 1) (exclusive)"
+);
+validated!(
+    /// A penalty weight β ≥ 0.
+    Beta(f64), |v| v.is_finite() && v >= 0.0, "β ≥ 0"
+);
+validated!(
+    /// A hidden width of at least one unit.
+    Width(usize), |v| v > 0, "a width ≥ 1"
+);
+validated!(
+    /// A learning rate > 0.
+    LearningRate(f64), |v| v.is_finite() && v > 0.0, "a learning rate > 0"
+);
+validated!(
+    /// A weight decay ≥ 0.
+    WeightDecay(f64), |v| v.is_finite() && v >= 0.0, "a weight decay ≥ 0"
+);
+validated!(
+    /// A count of at least one (epochs, batch size, threads, images).
+    Count(usize), |v| v > 0, "a count ≥ 1"
+);
+
+/// A corruption whose parameters are in range.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[serde(transparent)]
+pub struct ValidCorruption(pub Corruption);
+
+impl<'de> Deserialize<'de> for ValidCorruption {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let c = Corruption::deserialize(d)?;
+        c.validate().map_err(D::Error::custom)?;
+        Ok(Self(c))
+    }
+}
+
+/// A list with at least one element.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct NonEmpty<T>(pub Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for NonEmpty<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Vec::<T>::deserialize(d)?;
+        if v.is_empty() {
+            return Err(D::Error::custom("expected a non-empty list"));
+        }
+        Ok(Self(v))
+    }
+}

@@ -1,0 +1,37 @@
+//! Finding the dataset for a command, and downloading it when it is
+//! nowhere to be found.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use sae_data::{download_dataset, find_dataset, DataError, DatasetName, Mirror, DATA_DIR_ENV};
+
+/// The folder of `name`'s files: found by the discovery rules, or
+/// downloaded into `./data/<name>` when nothing is found (saying so).
+pub fn resolve(name: &DatasetName, flag: Option<&Path>) -> Result<PathBuf> {
+    let env = std::env::var_os(DATA_DIR_ENV).map(PathBuf::from);
+    let cwd = std::env::current_dir().context("reading the current folder")?;
+    match find_dataset(name, flag, env.as_deref(), &cwd) {
+        Ok(source) => {
+            eprintln!("data: {} ({}, found by {})", name, source.dir.display(), source.found_by);
+            Ok(source.dir)
+        }
+        Err(not_found @ DataError::NotFound { .. }) => {
+            let dest = cwd.join("data").join(name.as_str());
+            eprintln!("data: {not_found}");
+            eprintln!("data: downloading {name} into {} (checksums verified)", dest.display());
+            fetch(name, &dest).with_context(|| format!("{not_found}"))?;
+            Ok(dest)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Downloads `name` into `dest`, printing each address fetched.
+pub fn fetch(name: &DatasetName, dest: &Path) -> Result<()> {
+    let mirror = Mirror::for_dataset(name)?;
+    download_dataset(&mirror, dest, |url| eprintln!("data: fetching {url}"))?;
+    eprintln!("data: {name} ready in {}", dest.display());
+    Ok(())
+}
