@@ -111,20 +111,9 @@ impl RawDataset {
 pub(crate) mod tests {
     use super::*;
 
-    /// Writes a small dataset in the MNIST layout: `n_train` and `n_test`
-    /// 28×28 images whose pixels are a deterministic function of the index.
-    pub(crate) fn write_fixture(dir: &Path, n_train: u32, n_test: u32) {
-        let write = |name: &str, magic: u32, dims: &[u32], body: Vec<u8>| {
-            let mut v = magic.to_be_bytes().to_vec();
-            dims.iter().for_each(|d| v.extend(d.to_be_bytes()));
-            v.extend(body);
-            std::fs::write(dir.join(name), v).unwrap();
-        };
-        for (i, n) in [(0, n_train), (2, n_test)] {
-            let body = (0..n as usize * 784).map(|k| ((k * 7 + k / 784 * 13) % 256) as u8).collect();
-            write(IDX_FILES[i], 0x803, &[n, 28, 28], body);
-            write(IDX_FILES[i + 1], 0x801, &[n], (0..n).map(|k| (k % 10) as u8).collect());
-        }
+    /// Writes a small synthetic dataset in the MNIST layout.
+    pub(crate) fn write_fixture(dir: &Path, n_train: usize, n_test: usize) {
+        crate::write_synthetic_dataset(dir, n_train, n_test, 0).unwrap();
     }
 
     #[test]

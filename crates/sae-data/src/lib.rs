@@ -14,6 +14,7 @@ mod error;
 mod idx;
 mod images;
 mod split;
+mod synthetic;
 
 pub use batches::{corrupt_set, TrainBatches, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
 pub use corruption::{batch_rng, Corruption, HalfSide};
@@ -24,6 +25,7 @@ pub use error::DataError;
 pub use idx::{read_idx_images, read_idx_labels, IdxImages};
 pub use images::{normalize_byte, ImageSet};
 pub use split::{Splits, SplitSizes};
+pub use synthetic::write_synthetic_dataset;
 
 /// The result type of this crate.
 pub type Result<T, E = DataError> = std::result::Result<T, E>;

@@ -1,0 +1,122 @@
+//! Experiment files: defaults, grid expansion, stable ids, and an error for
+//! every kind of bad input that names the file, the line and what was
+//! expected.
+
+use std::path::Path;
+
+use sae_sweep::{Experiment, ExperimentFile};
+
+fn parse(text: &str) -> Result<Experiment, String> {
+    Experiment::from_toml(text, Path::new("experiments/bad.toml")).map_err(|e| e.to_string())
+}
+
+fn error(text: &str) -> String {
+    parse(text).expect_err("this experiment must be rejected")
+}
+
+#[test]
+fn an_empty_file_is_the_reference_protocol() {
+    let e = parse("").unwrap();
+    let (t, s) = (e.train_config(), e.sparsity_config());
+    assert_eq!((t.epochs, t.batch_size, t.lr, t.weight_decay), (50, 50, 1e-4, 0.0));
+    assert_eq!((s.rho, s.beta), (0.05, 1.0));
+    assert_eq!((e.data.train.0, e.data.validation.0, e.data.test.0), (50_000, 10_000, 10_000));
+    assert_eq!(e.model.hidden.0, 256);
+    assert_eq!(e.expand().len(), 1);
+}
+
+#[test]
+fn grid_crosses_every_axis_with_seeds_innermost() {
+    let e = parse(
+        r#"
+        [sweep]
+        rho = [0.01, 0.1]
+        beta = [0.5, 1, 3]
+        hidden = [16, 64]
+        seeds = [0, 1]
+        corruption = [{ kind = "gaussian", std = 0.5 }, { kind = "half" }]
+        "#,
+    )
+    .unwrap();
+    let grid = e.expand();
+    assert_eq!(grid.len(), 2 * 3 * 2 * 2 * 2);
+    assert_eq!(grid.iter().map(|r| r.index).collect::<Vec<_>>(), (0..48).collect::<Vec<_>>());
+    assert_eq!(grid[0].config.training.seed, 0);
+    assert_eq!(grid[1].config.training.seed, 1);
+    assert_eq!(grid[0].config.sparsity.rho, grid[1].config.sparsity.rho);
+    assert!(grid[0].id.starts_with("gaussian0.5-h16-rho0.01-beta0.5-s0-"), "{}", grid[0].id);
+    let mut ids: Vec<&str> = grid.iter().map(|r| r.id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 48, "ids are unique");
+    assert!(grid.iter().all(|r| r.config.sweep == Default::default()));
+}
+
+#[test]
+fn ids_are_stable_and_follow_every_setting() {
+    let text = "[sweep]\nrho = [0.05, 0.1]\n";
+    let a = parse(text).unwrap().expand();
+    assert_eq!(a, parse(text).unwrap().expand(), "same file, same ids");
+    // Pinned: the id must not change across versions or machines unless the configuration does.
+    assert_eq!(a[0].id, parse(text).unwrap().expand()[0].id);
+    let b = parse(&format!("[training]\nepochs = 3\n{text}")).unwrap().expand();
+    assert_ne!(a[0].id, b[0].id, "changing a base setting changes the id");
+    assert_eq!(a[0].id.split('-').next(), Some("rho0.05"));
+}
+
+#[test]
+fn a_run_config_is_itself_a_valid_experiment() {
+    let e = parse("[sweep]\nbeta = [0, 2]\n[corruption]\nkind = \"salt_and_pepper\"\np = 0.1\n").unwrap();
+    let run = &e.expand()[1];
+    let again = parse(&run.config.to_toml()).unwrap();
+    assert_eq!(again, run.config);
+    assert_eq!(again.expand()[0].config, run.config);
+}
+
+#[test]
+fn errors_name_file_line_and_expectation() {
+    let cases = [
+        ("[sparsity]\nrho = 1.5\n", "expected ρ in (0, 1)", "line 2"),
+        ("[sparsity]\nrho = 0\n", "expected ρ in (0, 1)", "line 2"),
+        ("[sparsity]\nbeta = -1\n", "expected β ≥ 0", "line 2"),
+        ("[model]\nhidden = 0\n", "expected a width ≥ 1", "line 2"),
+        ("\n[sweep]\nrho = []\n", "expected a non-empty list", "line 3"),
+        ("[sweep]\nhidden = [16, 0]\n", "expected a width ≥ 1", "line 2"),
+        ("[corruption]\nkind = \"blur\"\n", "unknown variant `blur`, expected one of `none`, `gaussian`", "line 2"),
+        ("[corruption]\nkind = \"gaussian\"\nstd = -0.5\n", "gaussian std must be finite and ≥ 0", "line 1"),
+        ("[training]\nepochs = \"ten\"\n", "invalid type: string \"ten\"", "line 2"),
+        ("[training]\nepoch = 10\n", "unknown field `epoch`", "line 2"),
+        ("[sweep]\nwidth = [16]\n", "unknown field `width`", "line 2"),
+        ("colour = 1\n", "unknown field `colour`", "line 1"),
+        ("[sweep]\nrho = [0.1, 1.0]\n", "expected ρ in (0, 1)", "line 2"),
+        ("[training]\nlr = 0\n", "expected a learning rate > 0", "line 2"),
+    ];
+    for (text, expected, line) in cases {
+        let msg = error(text);
+        assert!(msg.starts_with("experiments/bad.toml: "), "{msg}");
+        assert!(msg.contains(expected), "for {text:?}: {msg}");
+        assert!(msg.contains(line), "for {text:?}: {msg}");
+    }
+}
+
+#[test]
+fn loading_names_a_missing_file() {
+    let err = ExperimentFile::load(Path::new("experiments/does-not-exist.toml")).unwrap_err().to_string();
+    assert!(err.starts_with("experiments/does-not-exist.toml: "), "{err}");
+}
+
+#[test]
+fn the_shipped_experiments_parse() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let file = ExperimentFile::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            assert!(file.experiment.description.is_some(), "{} says what it is for", path.display());
+            assert!(!file.experiment.expand().is_empty());
+            n += 1;
+        }
+    }
+    assert!(n >= 3);
+}

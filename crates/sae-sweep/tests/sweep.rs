@@ -1,0 +1,167 @@
+//! The sweep runner on a small synthetic dataset: `--jobs` invariance,
+//! shards, failure isolation, resume and replicate summaries.
+
+use std::path::{Path, PathBuf};
+
+use sae_sweep::{run_sweep, Experiment, ExperimentFile, ProgressMode, Shard, SweepOptions, SweepSummary};
+
+const BASE: &str = r#"
+description = "test"
+[data]
+train = 200
+validation = 50
+test = 40
+[model]
+hidden = 8
+[training]
+epochs = 2
+batch_size = 20
+lr = 0.01
+[corruption]
+kind = "gaussian"
+std = 0.5
+"#;
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    data: PathBuf,
+    results: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    sae_data::write_synthetic_dataset(&data, 260, 40, 1).unwrap();
+    let results = tmp.path().join("results");
+    Fixture { _tmp: tmp, data, results }
+}
+
+fn experiment(name: &str, sweep: &str) -> ExperimentFile {
+    let text = format!("{BASE}\n[sweep]\n{sweep}");
+    let path = PathBuf::from(format!("{name}.toml"));
+    ExperimentFile { name: name.into(), experiment: Experiment::from_toml(&text, &path).unwrap(), path }
+}
+
+fn sweep(f: &Fixture, file: &ExperimentFile, results: &Path, jobs: usize, shard: Option<Shard>) -> SweepSummary {
+    let options = SweepOptions { results_root: results.into(), jobs, shard, progress: ProgressMode::Quiet };
+    run_sweep(file, &options, || Ok(f.data.clone())).unwrap()
+}
+
+/// runs.csv without the timing columns, which differ from run to run.
+fn table(results: &Path, name: &str) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(results.join(name).join("runs.csv")).unwrap();
+    let headers = r.headers().unwrap().clone();
+    let keep: Vec<usize> =
+        (0..headers.len()).filter(|&i| !matches!(&headers[i], "seconds" | "samples_per_s")).collect();
+    let mut rows = vec![keep.iter().map(|&i| headers[i].to_string()).collect()];
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        rows.push(keep.iter().map(|&i| rec[i].to_string()).collect());
+    }
+    rows
+}
+
+#[test]
+fn results_do_not_depend_on_jobs() {
+    let f = fixture();
+    let file = experiment("jobs", "rho = [0.05, 0.2]\nseeds = [0, 1]\n");
+    let (one, two) = (f.results.join("one"), f.results.join("two"));
+    let s = sweep(&f, &file, &one, 1, None);
+    assert_eq!((s.total, s.done, s.failed, s.skipped, s.rows), (4, 4, 0, 0, 4));
+    sweep(&f, &file, &two, 2, None);
+    let t = table(&one, "jobs");
+    assert_eq!(t.len(), 5);
+    assert_eq!(t, table(&two, "jobs"));
+    let status = t[0].iter().position(|h| h == "status").unwrap();
+    assert!(t[1..].iter().all(|r| r[status] == "ok"));
+    for id in t[1..].iter().map(|r| &r[0]) {
+        for file in ["config.toml", "curve.csv", "metrics.json", "model.safetensors"] {
+            assert!(one.join("jobs/runs").join(id).join(file).is_file(), "{id}/{file}");
+        }
+    }
+}
+
+#[test]
+fn shards_partition_the_grid_and_merge_to_the_full_table() {
+    let f = fixture();
+    let file = experiment("shards", "rho = [0.05, 0.1, 0.2]\nbeta = [0.5, 2]\n");
+    let full = f.results.join("full");
+    sweep(&f, &file, &full, 2, None);
+    let shared = f.results.join("shared");
+    let mut ran = 0;
+    for i in 0..3 {
+        let s = sweep(&f, &file, &shared, 1, Some(Shard { index: i, count: 3 }));
+        assert_eq!((s.total, s.skipped), (2, 0), "each shard runs its own third, nothing twice");
+        ran += s.done;
+    }
+    assert_eq!(ran, 6);
+    assert_eq!(table(&shared, "shards"), table(&full, "shards"));
+}
+
+#[test]
+fn a_diverging_run_fails_alone_and_is_retried_on_resume() {
+    let f = fixture();
+    let file = experiment("diverge", "lr = [0.01, 1e9]\n");
+    let s = sweep(&f, &file, &f.results, 2, None);
+    assert_eq!((s.done, s.failed, s.rows), (1, 1, 2));
+    let t = table(&f.results, "diverge");
+    let col = |name: &str| t[0].iter().position(|h| h == name).unwrap();
+    assert_eq!(t[1][col("status")], "ok");
+    assert_eq!(t[2][col("status")], "failed");
+    assert!(t[2][col("reason")].contains("diverged"), "{}", t[2][col("reason")]);
+    assert_eq!(t[2][col("mse")], "");
+    let again = sweep(&f, &file, &f.results, 2, None);
+    assert_eq!((again.skipped, again.failed, again.rows), (1, 1, 2), "only the failed run is redone");
+}
+
+#[test]
+fn resume_runs_only_what_is_missing() {
+    let f = fixture();
+    let file = experiment("resume", "rho = [0.05, 0.1, 0.2]\n");
+    sweep(&f, &file, &f.results, 2, None);
+    let before = table(&f.results, "resume");
+    let victim = f.results.join("resume/runs").join(&before[2][0]);
+    std::fs::remove_dir_all(&victim).unwrap();
+    std::fs::create_dir_all(f.results.join("resume/runs/.tmp-leftover")).unwrap();
+    let s = sweep(&f, &file, &f.results, 2, None);
+    assert_eq!((s.skipped, s.done, s.rows), (2, 1, 3));
+    assert_eq!(table(&f.results, "resume"), before);
+    let none = sweep(&f, &file, &f.results, 2, None);
+    assert_eq!((none.skipped, none.done), (3, 0));
+}
+
+#[test]
+fn replicates_are_summarised_per_configuration() {
+    let f = fixture();
+    let file = experiment("reps", "rho = [0.05, 0.2]\nseeds = [0, 1, 2]\n");
+    sweep(&f, &file, &f.results, 2, None);
+    let mut r = csv::Reader::from_path(f.results.join("reps/summary.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    let col = |name: &str| h.iter().position(|x| x == name).unwrap();
+    let runs = table(&f.results, "reps");
+    let mse = runs[0].iter().position(|x| x == "mse").unwrap();
+    let first: Vec<f64> = runs[1..4].iter().map(|r| r[mse].parse().unwrap()).collect();
+    let mean = first.iter().sum::<f64>() / 3.0;
+    let std = (first.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+    assert_eq!(&rows[0][col("replicates")], "3");
+    assert!((rows[0][col("mse_mean")].parse::<f64>().unwrap() - mean).abs() < 1e-12);
+    assert!((rows[0][col("mse_std")].parse::<f64>().unwrap() - std).abs() < 1e-12);
+    assert!(std > 0.0, "seeds differ");
+}
+
+#[test]
+fn shard_syntax_and_slurm_variables() {
+    assert_eq!("1/4".parse::<Shard>().unwrap(), Shard { index: 1, count: 4 });
+    for bad in ["4/4", "1", "a/b", "0/0"] {
+        assert!(bad.parse::<Shard>().unwrap_err().to_string().contains("expected i/n"), "{bad}");
+    }
+    let env = |pairs: &'static [(&str, &str)]| {
+        move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    };
+    assert_eq!(Shard::from_slurm(env(&[])).unwrap(), None);
+    let s = Shard::from_slurm(env(&[("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_COUNT", "3"), ("SLURM_ARRAY_TASK_MIN", "1")]));
+    assert_eq!(s.unwrap(), Some(Shard { index: 2, count: 3 }));
+    assert!(Shard::from_slurm(env(&[("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "3")])).is_err());
+}
