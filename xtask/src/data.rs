@@ -14,23 +14,38 @@ pub fn resolve(name: &DatasetName, flag: Option<&Path>) -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("reading the current folder")?;
     match find_dataset(name, flag, env.as_deref(), &cwd) {
         Ok(source) => {
-            eprintln!("data: {} ({}, found by {})", name, source.dir.display(), source.found_by);
+            eprintln!(
+                "data: {} ({}, found by {})",
+                name,
+                source.dir.display(),
+                source.found_by
+            );
             Ok(source.dir)
         }
         Err(not_found @ DataError::NotFound { .. }) => {
             let dest = cwd.join("data").join(name.as_str());
-            eprintln!("data: {not_found}");
-            eprintln!("data: downloading {name} into {} (checksums verified)", dest.display());
-            fetch(name, &dest).with_context(|| format!("{not_found}"))?;
-            Ok(dest)
+            eprintln!(
+                "data: no {name} data found; downloading {name} into {} (checksums verified)",
+                dest.display()
+            );
+            match fetch(name, &dest) {
+                Ok(()) => Ok(dest),
+                Err(e) => Err(anyhow::anyhow!("{e:#}\n{not_found}")),
+            }
         }
         Err(e) => Err(e.into()),
     }
 }
 
+/// Replaces the public mirrors (for a local mirror, or for tests).
+const MIRROR_ENV: &str = "SAE_DATA_MIRROR";
+
 /// Downloads `name` into `dest`, printing each address fetched.
 pub fn fetch(name: &DatasetName, dest: &Path) -> Result<()> {
-    let mirror = Mirror::for_dataset(name)?;
+    let mut mirror = Mirror::for_dataset(name)?;
+    if let Ok(url) = std::env::var(MIRROR_ENV) {
+        mirror.urls = vec![url];
+    }
     download_dataset(&mirror, dest, |url| eprintln!("data: fetching {url}"))?;
     eprintln!("data: {name} ready in {}", dest.display());
     Ok(())

@@ -14,7 +14,10 @@ use sae_data::DatasetName;
 use sae_sweep::{run_sweep, ExperimentFile, ProgressMode, Shard, SweepOptions};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Sparse-autoencoder sweeps on MNIST-format images")]
+#[command(
+    name = "cargo xtask",
+    about = "Sparse-autoencoder sweeps on MNIST-format images"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,6 +43,9 @@ enum Command {
         /// Where experiment folders go.
         #[arg(long, default_value = "results")]
         results: PathBuf,
+        /// List the runs (id and whether complete) without training.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Rebuild an experiment's runs.csv and summary.csv from its run folders.
     Merge {
@@ -63,24 +69,55 @@ enum Command {
 /// Whether every run succeeded; errors abort instead.
 type Outcome = Result<bool>;
 
-fn sweep(file: &Path, jobs: Option<usize>, shard: Option<Shard>, data_dir: Option<PathBuf>, results: PathBuf) -> Outcome {
+/// Prints every run of the grid with its stored status.
+fn dry_run(file: &ExperimentFile, results: &Path) -> Outcome {
+    let dir = sae_sweep::ResultsDir::new(results, &file.name);
+    for spec in file.experiment.expand() {
+        let status = dir
+            .record(&spec.id)?
+            .map_or("missing", |r| r.status.as_str());
+        println!("{:>4}  {:<8} {}", spec.index, status, spec.id);
+    }
+    Ok(true)
+}
+
+fn sweep(
+    file: &Path,
+    jobs: Option<usize>,
+    shard: Option<Shard>,
+    data_dir: Option<PathBuf>,
+    results: PathBuf,
+) -> Outcome {
     let file = ExperimentFile::load(file)?;
     let shard = match shard {
         Some(s) => Some(s),
         None => Shard::from_slurm(|k| std::env::var(k).ok())?,
     };
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let progress = if std::io::stderr().is_terminal() { ProgressMode::Bars } else { ProgressMode::Lines };
+    let progress = if std::io::stderr().is_terminal() {
+        ProgressMode::Bars
+    } else {
+        ProgressMode::Lines
+    };
     let grid = file.experiment.expand().len();
-    let part = shard.map(|s| format!(", shard {}/{}", s.index, s.count)).unwrap_or_default();
-    eprintln!("sweep: {} ({grid} runs{part}), {jobs} jobs, results in {}", file.name, results.join(&file.name).display());
-    let options = SweepOptions { results_root: results.clone(), jobs, shard, progress };
+    let part = shard
+        .map(|s| format!(", shard {}/{}", s.index, s.count))
+        .unwrap_or_default();
+    eprintln!(
+        "sweep: {} ({grid} runs{part}), {jobs} jobs, results in {}",
+        file.name,
+        results.join(&file.name).display()
+    );
+    let options = SweepOptions {
+        results_root: results.clone(),
+        jobs,
+        shard,
+        progress,
+    };
     let dataset = file.experiment.data.dataset.clone();
     let summary = run_sweep(&file, &options, || {
-        data::resolve(&dataset, data_dir.as_deref()).map_err(|e| sae_sweep::SweepError::Parse {
-            path: file.path.clone(),
-            message: format!("{e:#}"),
-        })
+        data::resolve(&dataset, data_dir.as_deref())
+            .map_err(|e| sae_sweep::SweepError::DataUnavailable(format!("{e:#}")))
     })?;
     eprintln!(
         "sweep: {} runs: {} done, {} failed, {} already complete; {:.1} s wall, {:.0} samples/s; {} rows in {}",
@@ -98,16 +135,33 @@ fn sweep(file: &Path, jobs: Option<usize>, shard: Option<Shard>, data_dir: Optio
 
 fn run(cli: Cli) -> Outcome {
     match cli.command {
-        Command::Sweep { file, jobs, shard, data_dir, results } => sweep(&file, jobs, shard, data_dir, results),
+        Command::Sweep {
+            file,
+            dry_run: true,
+            results,
+            ..
+        } => dry_run(&ExperimentFile::load(&file)?, &results),
+        Command::Sweep {
+            file,
+            jobs,
+            shard,
+            data_dir,
+            results,
+            dry_run: false,
+        } => sweep(&file, jobs, shard, data_dir, results),
         Command::Merge { file, results } => {
             let file = ExperimentFile::load(&file)?;
             let rows = sae_sweep::merge(&file, &results)?;
-            eprintln!("merge: {rows} rows in {}", results.join(&file.name).join(sae_sweep::RUNS_CSV).display());
+            eprintln!(
+                "merge: {rows} rows in {}",
+                results.join(&file.name).join(sae_sweep::RUNS_CSV).display()
+            );
             Ok(true)
         }
         Command::FetchData { name, dest } => {
             let dest = dest.unwrap_or_else(|| PathBuf::from("data").join(&name));
-            data::fetch(&DatasetName(name.clone()), &dest).with_context(|| format!("downloading {name}"))?;
+            data::fetch(&DatasetName(name.clone()), &dest)
+                .with_context(|| format!("downloading {name}"))?;
             Ok(true)
         }
     }

@@ -41,13 +41,23 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 
 /// Splits an IDX byte buffer into its dimensions and its body, checking the
 /// magic number and that the body has exactly the announced length.
-fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32, what: &'static str) -> Result<(Vec<usize>, &'a [u8])> {
+fn parse<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+    magic: u32,
+    what: &'static str,
+) -> Result<(Vec<usize>, &'a [u8])> {
     let ndim = (magic & 0xff) as usize;
     let header_len = 4 + 4 * ndim;
     let word = |i: usize| u32::from_be_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4 bytes"));
     if bytes.len() < 4 || word(0) != magic {
         let found = if bytes.len() >= 4 { word(0) } else { 0 };
-        return Err(DataError::BadMagic { path: path.into(), what, expected: magic, found });
+        return Err(DataError::BadMagic {
+            path: path.into(),
+            what,
+            expected: magic,
+            found,
+        });
     }
     if bytes.len() < header_len {
         return Err(DataError::Truncated {
@@ -77,7 +87,12 @@ fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32, what: &'static str) -> Re
 pub fn read_idx_images(path: &Path) -> Result<IdxImages> {
     let bytes = read_bytes(path)?;
     let (dims, body) = parse(path, &bytes, MAGIC_IMAGES, "images")?;
-    Ok(IdxImages { n: dims[0], rows: dims[1], cols: dims[2], pixels: body.to_vec() })
+    Ok(IdxImages {
+        n: dims[0],
+        rows: dims[1],
+        cols: dims[2],
+        pixels: body.to_vec(),
+    })
 }
 
 /// Reads an IDX label file (`.gz` or raw).
@@ -129,17 +144,37 @@ mod tests {
     #[test]
     fn wrong_magic_names_file_and_numbers() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(dir.path(), "labels-as-images", &idx(MAGIC_LABELS, &[3], &[1, 2, 3]));
+        let p = write(
+            dir.path(),
+            "labels-as-images",
+            &idx(MAGIC_LABELS, &[3], &[1, 2, 3]),
+        );
         let err = read_idx_images(&p).unwrap_err();
-        assert!(matches!(err, DataError::BadMagic { found: MAGIC_LABELS, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                DataError::BadMagic {
+                    found: MAGIC_LABELS,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         let msg = err.to_string();
-        assert!(msg.contains("labels-as-images") && msg.contains("0x00000803"), "{msg}");
+        assert!(
+            msg.contains("labels-as-images") && msg.contains("0x00000803"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn truncated_body_is_reported_with_sizes() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(dir.path(), "short", &idx(MAGIC_IMAGES, &[2, 28, 28], &[0; 1000]));
+        let p = write(
+            dir.path(),
+            "short",
+            &idx(MAGIC_IMAGES, &[2, 28, 28], &[0; 1000]),
+        );
         let err = read_idx_images(&p).unwrap_err();
         assert!(
             matches!(err, DataError::Truncated { expected, found, .. } if expected == 16 + 2 * 784 && found == 1016),
@@ -152,9 +187,15 @@ mod tests {
     fn truncated_header_and_empty_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "hdr", &MAGIC_IMAGES.to_be_bytes());
-        assert!(matches!(read_idx_images(&p), Err(DataError::Truncated { .. })));
+        assert!(matches!(
+            read_idx_images(&p),
+            Err(DataError::Truncated { .. })
+        ));
         let p = write(dir.path(), "empty", &[]);
-        assert!(matches!(read_idx_labels(&p), Err(DataError::BadMagic { found: 0, .. })));
+        assert!(matches!(
+            read_idx_labels(&p),
+            Err(DataError::BadMagic { found: 0, .. })
+        ));
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use download::{download_dataset, Mirror};
 pub use error::DataError;
 pub use idx::{read_idx_images, read_idx_labels, IdxImages};
 pub use images::{normalize_byte, ImageSet};
-pub use split::{Splits, SplitSizes};
+pub use split::{SplitSizes, Splits};
 pub use synthetic::write_synthetic_dataset;
 
 /// The result type of this crate.

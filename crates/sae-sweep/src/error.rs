@@ -34,6 +34,9 @@ pub enum SweepError {
         /// What is wrong with it.
         message: String,
     },
+    /// The dataset could not be found nor downloaded.
+    #[error("{0}")]
+    DataUnavailable(String),
     /// The data could not be loaded.
     #[error(transparent)]
     Data(#[from] sae_data::DataError),

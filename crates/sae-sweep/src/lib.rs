@@ -17,7 +17,10 @@ mod values;
 
 pub use data::{RunData, SharedData};
 pub use error::SweepError;
-pub use experiment::{DataSection, Experiment, ExperimentFile, ModelSection, SparsitySection, SweepSection, TrainingSection};
+pub use experiment::{
+    DataSection, Experiment, ExperimentFile, ModelSection, SparsitySection, SweepSection,
+    TrainingSection,
+};
 pub use grid::RunSpec;
 pub use progress::ProgressMode;
 pub use record::{RunRecord, Status};

@@ -75,8 +75,16 @@ pub struct RunRow {
 }
 
 /// The metric columns summarised over replicates.
-pub const METRICS: [&str; 8] =
-    ["mse", "psnr_db", "ssim", "kl", "rho_hat_mean", "active_per_image", "dead_fraction", "seconds"];
+pub const METRICS: [&str; 8] = [
+    "mse",
+    "psnr_db",
+    "ssim",
+    "kl",
+    "rho_hat_mean",
+    "active_per_image",
+    "dead_fraction",
+    "seconds",
+];
 
 impl RunRow {
     /// The row of `spec` given its stored `record`.
@@ -157,7 +165,8 @@ impl RunRow {
 pub fn mean_std(values: &[f64]) -> (f64, Option<f64>) {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
-    let std = (values.len() > 1).then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+    let std = (values.len() > 1)
+        .then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
     (mean, std)
 }
 
@@ -198,7 +207,11 @@ pub fn rebuild_tables(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>,
 /// The header of `runs.csv`, for an experiment with no completed run.
 fn header_only() -> Vec<u8> {
     let mut bytes = csv_bytes(|w| w.serialize(RunRow::default()));
-    let header_end = bytes.iter().position(|&b| b == b'\n').expect("a header line") + 1;
+    let header_end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .expect("a header line")
+        + 1;
     bytes.truncate(header_end);
     bytes
 }
@@ -222,8 +235,19 @@ fn summary_csv(rows: &[RunRow]) -> Vec<u8> {
     }
     csv_bytes(|w| {
         let mut header: Vec<String> = [
-            "corruption", "hidden", "rho", "beta", "reduction", "epochs", "batch_size", "lr", "weight_decay", "dataset",
-            "train", "replicates", "failed",
+            "corruption",
+            "hidden",
+            "rho",
+            "beta",
+            "reduction",
+            "epochs",
+            "batch_size",
+            "lr",
+            "weight_decay",
+            "dataset",
+            "train",
+            "replicates",
+            "failed",
         ]
         .map(String::from)
         .to_vec();
