@@ -14,20 +14,12 @@ pub fn resolve(name: &DatasetName, flag: Option<&Path>) -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("reading the current folder")?;
     match find_dataset(name, flag, env.as_deref(), &cwd) {
         Ok(source) => {
-            eprintln!(
-                "data: {} ({}, found by {})",
-                name,
-                source.dir.display(),
-                source.found_by
-            );
+            eprintln!("data: {} ({}, found by {})", name, source.dir.display(), source.found_by);
             Ok(source.dir)
         }
         Err(not_found @ DataError::NotFound { .. }) => {
             let dest = cwd.join("data").join(name.as_str());
-            eprintln!(
-                "data: no {name} data found; downloading {name} into {} (checksums verified)",
-                dest.display()
-            );
+            eprintln!("data: no {name} data found; downloading {name} into {} (checksums verified)", dest.display());
             match fetch(name, &dest) {
                 Ok(()) => Ok(dest),
                 Err(e) => Err(anyhow::anyhow!("{e:#}\n{not_found}")),

@@ -2,6 +2,8 @@
 //! `cargo xtask merge FILE` and `cargo xtask fetch-data NAME`.
 
 mod data;
+mod provenance;
+mod report;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -11,41 +13,56 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use sae_data::DatasetName;
-use sae_sweep::{run_sweep, ExperimentFile, ProgressMode, Shard, SweepOptions};
+use sae_sweep::{run_sweep, ExperimentFile, ProgressMode, Shard, SweepError, SweepOptions};
 
 #[derive(Parser)]
-#[command(
-    name = "cargo xtask",
-    about = "Sparse-autoencoder sweeps on MNIST-format images"
-)]
+#[command(name = "cargo xtask", about = "Sparse-autoencoder sweeps on MNIST-format images")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+/// Options of the sweep command.
+#[derive(clap::Args)]
+struct SweepArgs {
+    /// The experiment file (e.g. experiments/rho.toml).
+    file: PathBuf,
+    /// Runs trained at once (default: the machine's cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run only shard i of n (e.g. 0/4); taken from SLURM_ARRAY_TASK_ID and
+    /// SLURM_ARRAY_TASK_COUNT when those are set.
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// Folder of the dataset's IDX files (else SAE_DATA_DIR, ./data/<name>,
+    /// /usr/share/datasets/<name>, else download).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Where experiment folders go.
+    #[arg(long, default_value = "results")]
+    results: PathBuf,
+    /// List the runs (id and whether complete) without training.
+    #[arg(long)]
+    dry_run: bool,
+    /// Do not write the report at the end (shards never write it).
+    #[arg(long)]
+    no_report: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Train every missing run of an experiment's grid, then write its tables.
-    Sweep {
-        /// The experiment file (e.g. experiments/rho.toml).
-        file: PathBuf,
-        /// Runs trained at once (default: the machine's cores).
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Run only shard i of n (e.g. 0/4); taken from SLURM_ARRAY_TASK_ID and
-        /// SLURM_ARRAY_TASK_COUNT when those are set.
-        #[arg(long)]
-        shard: Option<Shard>,
-        /// Folder of the dataset's IDX files (else SAE_DATA_DIR, ./data/<name>,
-        /// /usr/share/datasets/<name>, else download).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// Where experiment folders go.
+    /// Train every missing run of an experiment's grid, write its tables, then its report.
+    Sweep(SweepArgs),
+    /// Write report.md, tables and figures for experiments under the results folder.
+    Report {
+        /// Experiment names (folders under --results); default: every one.
+        experiments: Vec<String>,
+        /// Where experiment folders are.
         #[arg(long, default_value = "results")]
         results: PathBuf,
-        /// List the runs (id and whether complete) without training.
+        /// Folder of the dataset's IDX files (as for sweep).
         #[arg(long)]
-        dry_run: bool,
+        data_dir: Option<PathBuf>,
     },
     /// Rebuild an experiment's runs.csv and summary.csv from its run folders.
     Merge {
@@ -73,51 +90,54 @@ type Outcome = Result<bool>;
 fn dry_run(file: &ExperimentFile, results: &Path) -> Outcome {
     let dir = sae_sweep::ResultsDir::new(results, &file.name);
     for spec in file.experiment.expand() {
-        let status = dir
-            .record(&spec.id)?
-            .map_or("missing", |r| r.status.as_str());
+        let status = dir.record(&spec.id)?.map_or("missing", |r| r.status.as_str());
         println!("{:>4}  {:<8} {}", spec.index, status, spec.id);
     }
     Ok(true)
 }
 
-fn sweep(
-    file: &Path,
-    jobs: Option<usize>,
-    shard: Option<Shard>,
-    data_dir: Option<PathBuf>,
-    results: PathBuf,
-) -> Outcome {
-    let file = ExperimentFile::load(file)?;
-    let shard = match shard {
+/// Writes the reports of `names` (every experiment when empty).
+fn reports(results: &Path, names: Vec<String>, data_dir: Option<&Path>) -> Outcome {
+    let names = if names.is_empty() { report::experiments(results)? } else { names };
+    if names.is_empty() {
+        anyhow::bail!("no experiment results under {}; run `cargo xtask sweep FILE` first", results.display());
+    }
+    for name in names {
+        let path = report::report(results, &name, |dataset| data::resolve(dataset, data_dir))
+            .with_context(|| format!("writing the report of {name}"))?;
+        eprintln!("report: {}", path.display());
+    }
+    Ok(true)
+}
+
+fn sweep(args: SweepArgs) -> Outcome {
+    let file = ExperimentFile::load(&args.file)?;
+    if args.dry_run {
+        return dry_run(&file, &args.results);
+    }
+    let shard = match args.shard {
         Some(s) => Some(s),
         None => Shard::from_slurm(|k| std::env::var(k).ok())?,
     };
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let progress = if std::io::stderr().is_terminal() {
-        ProgressMode::Bars
-    } else {
-        ProgressMode::Lines
-    };
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let progress = if std::io::stderr().is_terminal() { ProgressMode::Bars } else { ProgressMode::Lines };
+    let results = &args.results;
+    let out_dir = results.join(&file.name);
+    let part = shard.map(|s| format!(", shard {}/{}", s.index, s.count)).unwrap_or_default();
     let grid = file.experiment.expand().len();
-    let part = shard
-        .map(|s| format!(", shard {}/{}", s.index, s.count))
-        .unwrap_or_default();
-    eprintln!(
-        "sweep: {} ({grid} runs{part}), {jobs} jobs, results in {}",
-        file.name,
-        results.join(&file.name).display()
-    );
-    let options = SweepOptions {
-        results_root: results.clone(),
-        jobs,
-        shard,
-        progress,
-    };
+    eprintln!("sweep: {} ({grid} runs{part}), {jobs} jobs, results in {}", file.name, out_dir.display());
     let dataset = file.experiment.data.dataset.clone();
+    let provenance = provenance::Provenance {
+        command: std::env::args().skip(1).fold("cargo xtask".to_string(), |s, a| s + " " + &a),
+        experiment_file: file.path.display().to_string(),
+        dataset: dataset.to_string(),
+        git_revision: provenance::git_revision(),
+        machine: provenance::machine(),
+        date_utc: provenance::now_utc(),
+    };
+    let options = SweepOptions { results_root: results.clone(), jobs, shard, progress };
     let summary = run_sweep(&file, &options, || {
-        data::resolve(&dataset, data_dir.as_deref())
-            .map_err(|e| sae_sweep::SweepError::DataUnavailable(format!("{e:#}")))
+        data::resolve(&dataset, args.data_dir.as_deref()).map_err(|e| SweepError::DataUnavailable(format!("{e:#}")))
     })?;
     eprintln!(
         "sweep: {} runs: {} done, {} failed, {} already complete; {:.1} s wall, {:.0} samples/s; {} rows in {}",
@@ -128,40 +148,28 @@ fn sweep(
         summary.wall_seconds,
         summary.samples_per_s,
         summary.rows,
-        results.join(&file.name).join(sae_sweep::RUNS_CSV).display()
+        out_dir.join(sae_sweep::RUNS_CSV).display()
     );
+    provenance.save(&out_dir)?;
+    if shard.is_none() && !args.no_report {
+        reports(results, vec![file.name.clone()], args.data_dir.as_deref())?;
+    }
     Ok(summary.failed == 0)
 }
 
 fn run(cli: Cli) -> Outcome {
     match cli.command {
-        Command::Sweep {
-            file,
-            dry_run: true,
-            results,
-            ..
-        } => dry_run(&ExperimentFile::load(&file)?, &results),
-        Command::Sweep {
-            file,
-            jobs,
-            shard,
-            data_dir,
-            results,
-            dry_run: false,
-        } => sweep(&file, jobs, shard, data_dir, results),
+        Command::Sweep(args) => sweep(args),
+        Command::Report { experiments, results, data_dir } => reports(&results, experiments, data_dir.as_deref()),
         Command::Merge { file, results } => {
             let file = ExperimentFile::load(&file)?;
             let rows = sae_sweep::merge(&file, &results)?;
-            eprintln!(
-                "merge: {rows} rows in {}",
-                results.join(&file.name).join(sae_sweep::RUNS_CSV).display()
-            );
+            eprintln!("merge: {rows} rows in {}", results.join(&file.name).join(sae_sweep::RUNS_CSV).display());
             Ok(true)
         }
         Command::FetchData { name, dest } => {
             let dest = dest.unwrap_or_else(|| PathBuf::from("data").join(&name));
-            data::fetch(&DatasetName(name.clone()), &dest)
-                .with_context(|| format!("downloading {name}"))?;
+            data::fetch(&DatasetName(name.clone()), &dest).with_context(|| format!("downloading {name}"))?;
             Ok(true)
         }
     }

@@ -27,9 +27,7 @@ beta = [0.5, 2]
 
 fn xtask(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    c.current_dir(dir)
-        .env_remove("SAE_DATA_DIR")
-        .env_remove("SLURM_ARRAY_TASK_ID");
+    c.current_dir(dir).env_remove("SAE_DATA_DIR").env_remove("SLURM_ARRAY_TASK_ID");
     c
 }
 
@@ -42,9 +40,7 @@ fn table(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let keep: Vec<usize> = (0..header.len())
-        .filter(|&i| !matches!(header[i], "seconds" | "samples_per_s"))
-        .collect();
+    let keep: Vec<usize> = (0..header.len()).filter(|&i| !matches!(header[i], "seconds" | "samples_per_s")).collect();
     std::iter::once(header.join(","))
         .chain(lines.map(|l| {
             let f: Vec<&str> = l.split(',').collect();
@@ -55,10 +51,7 @@ fn table(path: &Path) -> Vec<String> {
 
 fn complete_runs(runs: &Path) -> usize {
     std::fs::read_dir(runs)
-        .map(|d| {
-            d.filter(|e| e.as_ref().unwrap().path().join("metrics.json").is_file())
-                .count()
-        })
+        .map(|d| d.filter(|e| e.as_ref().unwrap().path().join("metrics.json").is_file()).count())
         .unwrap_or(0)
 }
 
@@ -75,45 +68,25 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_table() {
     };
 
     let whole = run(&mut sweep("whole"));
-    assert!(
-        whole.status.success(),
-        "{}",
-        String::from_utf8_lossy(&whole.stderr)
-    );
+    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
 
     let runs = root.join("killed/kill/runs");
-    let mut child = sweep("killed")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = sweep("killed").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let start = Instant::now();
     while complete_runs(&runs) == 0 {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "no run completed"
-        );
+        assert!(start.elapsed() < Duration::from_secs(120), "no run completed");
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let done_at_kill = complete_runs(&runs);
-    assert!(
-        done_at_kill < 8,
-        "the kill came before the end ({done_at_kill} of 8 complete)"
-    );
+    assert!(done_at_kill < 8, "the kill came before the end ({done_at_kill} of 8 complete)");
 
     let resumed = run(&mut sweep("killed"));
     let log = String::from_utf8_lossy(&resumed.stderr);
     assert!(resumed.status.success(), "{log}");
-    assert!(
-        log.contains(&format!("{done_at_kill} already complete")),
-        "{log}"
-    );
-    let (a, b) = (
-        table(&root.join("whole/kill/runs.csv")),
-        table(&root.join("killed/kill/runs.csv")),
-    );
+    assert!(log.contains(&format!("{done_at_kill} already complete")), "{log}");
+    let (a, b) = (table(&root.join("whole/kill/runs.csv")), table(&root.join("killed/kill/runs.csv")));
     assert_eq!(a.len(), 9);
     assert_eq!(a, b);
 }
@@ -125,10 +98,7 @@ fn a_bad_experiment_file_exits_2_naming_file_and_line() {
     let out = run(xtask(tmp.path()).args(["sweep", "bad.toml"]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("bad.toml") && err.contains("line 2") && err.contains("expected ρ in (0, 1)"),
-        "{err}"
-    );
+    assert!(err.contains("bad.toml") && err.contains("line 2") && err.contains("expected ρ in (0, 1)"), "{err}");
 }
 
 #[test]
@@ -136,22 +106,13 @@ fn missing_data_with_no_mirror_reachable_says_how_to_get_it() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("e.toml"), "description = \"x\"\n").unwrap();
     // Port 9 on loopback refuses connections: the download fails at once, offline.
-    let out = run(xtask(tmp.path())
-        .args(["sweep", "e.toml"])
-        .env("SAE_DATA_MIRROR", "http://127.0.0.1:9/"));
+    let out = run(xtask(tmp.path()).args(["sweep", "e.toml"]).env("SAE_DATA_MIRROR", "http://127.0.0.1:9/"));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("downloading mnist into"), "{err}");
     assert!(
-        err.contains("cargo xtask fetch-data mnist")
-            && err.contains("SAE_DATA_DIR")
-            && err.contains("--data-dir"),
+        err.contains("cargo xtask fetch-data mnist") && err.contains("SAE_DATA_DIR") && err.contains("--data-dir"),
         "{err}"
     );
-    assert!(
-        !tmp.path()
-            .join("data/mnist/train-images-idx3-ubyte.gz")
-            .exists(),
-        "nothing half-written"
-    );
+    assert!(!tmp.path().join("data/mnist/train-images-idx3-ubyte.gz").exists(), "nothing half-written");
 }

@@ -25,21 +25,14 @@ const EPS: f64 = 1e-8;
 impl AdamState {
     /// Zero moments for a tensor of `n` values.
     pub fn new(n: usize) -> Self {
-        Self {
-            m: vec![0.0; n],
-            v: vec![0.0; n],
-        }
+        Self { m: vec![0.0; n], v: vec![0.0; n] }
     }
 }
 
 impl Adam {
     /// An optimiser that has taken no step yet.
     pub fn new(lr: f64, weight_decay: f64) -> Self {
-        Self {
-            lr,
-            weight_decay,
-            step: 0,
-        }
+        Self { lr, weight_decay, step: 0 }
     }
 
     /// Starts a step: call once per batch, before [`Adam::update`] on
@@ -54,18 +47,8 @@ impl Adam {
         let t = self.step as i32;
         let step_size = (self.lr / (1.0 - BETA1.powi(t))) as f32;
         let inv_sqrt_bc2 = (1.0 / (1.0 - BETA2.powi(t)).sqrt()) as f32;
-        let (b1, b2, eps, wd) = (
-            BETA1 as f32,
-            BETA2 as f32,
-            EPS as f32,
-            self.weight_decay as f32,
-        );
-        for (((p, &g), m), v) in param
-            .iter_mut()
-            .zip(grad)
-            .zip(&mut state.m)
-            .zip(&mut state.v)
-        {
+        let (b1, b2, eps, wd) = (BETA1 as f32, BETA2 as f32, EPS as f32, self.weight_decay as f32);
+        for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(&mut state.m).zip(&mut state.v) {
             let g = g + wd * *p;
             *m = b1 * *m + (1.0 - b1) * g;
             *v = b2 * *v + (1.0 - b2) * g * g;
@@ -87,9 +70,7 @@ mod tests {
         adam.begin_step();
         adam.update(&mut p, &[0.3, -4.0, 1e-3], &mut s);
         let want = [0.99f32, -1.99, 0.49];
-        p.iter()
-            .zip(want)
-            .for_each(|(a, b)| assert!((a - b).abs() < 1e-5, "{a} {b}"));
+        p.iter().zip(want).for_each(|(a, b)| assert!((a - b).abs() < 1e-5, "{a} {b}"));
     }
 
     #[test]

@@ -54,13 +54,6 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// The reference protocol: 50 epochs, batch 50, Adam lr 1e-4, no decay.
     pub fn reference() -> Self {
-        Self {
-            epochs: 50,
-            batch_size: 50,
-            lr: 1e-4,
-            weight_decay: 0.0,
-            seed: 0,
-            threads: 1,
-        }
+        Self { epochs: 50, batch_size: 50, lr: 1e-4, weight_decay: 0.0, seed: 0, threads: 1 }
     }
 }

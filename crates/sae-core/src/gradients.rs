@@ -94,13 +94,7 @@ impl Workspace {
         let g = &mut self.grads;
 
         // Forward, encoder: h = σ(x W₁ᵀ + b₁), and ρ̂.
-        matmul(
-            &mut self.code,
-            MatRef::new(input, b, d),
-            MatRef::new(&model.enc_w, h, d).t(),
-            false,
-            threads,
-        );
+        matmul(&mut self.code, MatRef::new(input, b, d), MatRef::new(&model.enc_w, h, d).t(), false, threads);
         add_bias_apply(&mut self.code, &model.enc_b, sigmoid);
         self.rho_hat.fill(0.0);
         for row in self.code.chunks_exact(h) {
@@ -109,24 +103,13 @@ impl Workspace {
         self.rho_hat.iter_mut().for_each(|r| *r /= b as f32);
 
         // Forward, decoder, fused with the output gradient: dz₂ overwrites y.
-        matmul(
-            &mut self.recon,
-            MatRef::new(&self.code, b, h),
-            MatRef::new(&model.dec_w, d, h).t(),
-            false,
-            threads,
-        );
+        matmul(&mut self.recon, MatRef::new(&self.code, b, h), MatRef::new(&model.dec_w, d, h).t(), false, threads);
         let scale = 2.0 / (b * d) as f32;
         let mut sse = 0.0f64;
         g.dec_b.fill(0.0);
         for (row, t_row) in self.recon.chunks_exact_mut(d).zip(target.chunks_exact(d)) {
             let mut row_sse = 0.0f32;
-            for (((v, &t), &bias), db) in row
-                .iter_mut()
-                .zip(t_row)
-                .zip(&model.dec_b)
-                .zip(&mut g.dec_b)
-            {
+            for (((v, &t), &bias), db) in row.iter_mut().zip(t_row).zip(&model.dec_b).zip(&mut g.dec_b) {
                 let y = tanh(*v + bias);
                 let diff = y - t;
                 row_sse += diff * diff;
@@ -138,20 +121,8 @@ impl Workspace {
         let d_z2 = MatRef::new(&self.recon, b, d);
 
         // Decoder weights, then back through W₂ into the code.
-        matmul(
-            &mut g.dec_w,
-            d_z2.t(),
-            MatRef::new(&self.code, b, h),
-            false,
-            threads,
-        );
-        matmul(
-            &mut self.d_code,
-            d_z2,
-            MatRef::new(&model.dec_w, d, h),
-            false,
-            threads,
-        );
+        matmul(&mut g.dec_w, d_z2.t(), MatRef::new(&self.code, b, h), false, threads);
+        matmul(&mut self.d_code, d_z2, MatRef::new(&model.dec_w, d, h), false, threads);
 
         // The sparsity gradient joins at the code; then through the sigmoid.
         let w = sparsity_weight(sparsity, h);
@@ -159,35 +130,16 @@ impl Workspace {
             *kg = (w * kl_bernoulli_grad(sparsity.rho, r as f64) / b as f64) as f32;
         }
         g.enc_b.fill(0.0);
-        for (dz_row, h_row) in self
-            .d_code
-            .chunks_exact_mut(h)
-            .zip(self.code.chunks_exact(h))
-        {
-            for (((dz, &hv), &kg), db) in dz_row
-                .iter_mut()
-                .zip(h_row)
-                .zip(&self.kl_grad)
-                .zip(&mut g.enc_b)
-            {
+        for (dz_row, h_row) in self.d_code.chunks_exact_mut(h).zip(self.code.chunks_exact(h)) {
+            for (((dz, &hv), &kg), db) in dz_row.iter_mut().zip(h_row).zip(&self.kl_grad).zip(&mut g.enc_b) {
                 *dz = (*dz + kg) * hv * (1.0 - hv);
                 *db += *dz;
             }
         }
-        matmul(
-            &mut g.enc_w,
-            MatRef::new(&self.d_code, b, h).t(),
-            MatRef::new(input, b, d),
-            false,
-            threads,
-        );
+        matmul(&mut g.enc_w, MatRef::new(&self.d_code, b, h).t(), MatRef::new(input, b, d), false, threads);
 
         let mse = sse / (b * d) as f64;
         let kl = kl_sparsity(sparsity.rho, &self.rho_hat, sparsity.reduction);
-        LossParts {
-            mse,
-            kl,
-            total: mse + sparsity.beta * kl,
-        }
+        LossParts { mse, kl, total: mse + sparsity.beta * kl }
     }
 }

@@ -70,10 +70,7 @@ mod tests {
     fn reductions() {
         let r = [0.05f32, 0.5];
         let sum = kl_sparsity(0.05, &r, KlReduction::Sum);
-        assert!(
-            (sum - kl_bernoulli(0.05, 0.5f32 as f64) - kl_bernoulli(0.05, 0.05f32 as f64)).abs()
-                < 1e-12
-        );
+        assert!((sum - kl_bernoulli(0.05, 0.5f32 as f64) - kl_bernoulli(0.05, 0.05f32 as f64)).abs() < 1e-12);
         assert!((kl_sparsity(0.05, &r, KlReduction::Mean) - sum / 2.0).abs() < 1e-12);
     }
 }

@@ -20,30 +20,13 @@ impl<'a> MatRef<'a> {
     /// # Panics
     /// When `data` is shorter than `rows * cols`.
     pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        assert!(
-            data.len() >= rows * cols,
-            "matrix {rows}×{cols} needs {} values, got {}",
-            rows * cols,
-            data.len()
-        );
-        Self {
-            data,
-            rows,
-            cols,
-            row_stride: cols,
-            col_stride: 1,
-        }
+        assert!(data.len() >= rows * cols, "matrix {rows}×{cols} needs {} values, got {}", rows * cols, data.len());
+        Self { data, rows, cols, row_stride: cols, col_stride: 1 }
     }
 
     /// The transpose, as a view of the same memory.
     pub fn t(self) -> Self {
-        Self {
-            rows: self.cols,
-            cols: self.rows,
-            row_stride: self.col_stride,
-            col_stride: self.row_stride,
-            ..self
-        }
+        Self { rows: self.cols, cols: self.rows, row_stride: self.col_stride, col_stride: self.row_stride, ..self }
     }
 }
 
@@ -69,12 +52,7 @@ impl Threads {
 pub fn matmul(dst: &mut [f32], a: MatRef<'_>, b: MatRef<'_>, accumulate: bool, threads: Threads) {
     assert_eq!(a.cols, b.rows, "inner dimensions differ");
     let (m, n, k) = (a.rows, b.cols, a.cols);
-    assert!(
-        dst.len() >= m * n,
-        "destination {m}×{n} needs {} values, got {}",
-        m * n,
-        dst.len()
-    );
+    assert!(dst.len() >= m * n, "destination {m}×{n} needs {} values, got {}", m * n, dst.len());
     // SAFETY: every index the kernel touches, r * rs + c * cs for r < rows
     // and c < cols, lies inside the slices: the views were built from
     // row-major buffers checked above (or their transposes), and `dst` is a
@@ -110,9 +88,7 @@ mod tests {
     use super::*;
 
     fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
-        (0..m * n)
-            .map(|i| (0..k).map(|p| a[i / n * k + p] * b[p * n + i % n]).sum())
-            .collect()
+        (0..m * n).map(|i| (0..k).map(|p| a[i / n * k + p] * b[p * n + i % n]).sum()).collect()
     }
 
     #[test]
@@ -122,39 +98,17 @@ mod tests {
         let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
         let want = naive(&a, &b, m, k, n);
         let mut dst = vec![0.0; m * n];
-        matmul(
-            &mut dst,
-            MatRef::new(&a, m, k),
-            MatRef::new(&b, k, n),
-            false,
-            Threads(1),
-        );
-        dst.iter()
-            .zip(&want)
-            .for_each(|(x, y)| assert!((x - y).abs() < 1e-5));
+        matmul(&mut dst, MatRef::new(&a, m, k), MatRef::new(&b, k, n), false, Threads(1));
+        dst.iter().zip(&want).for_each(|(x, y)| assert!((x - y).abs() < 1e-5));
         // (bᵀ aᵀ)ᵀ = a b: compute bᵀ aᵀ into an n × m buffer from transposed views.
         let mut dt = vec![0.0; n * m];
-        matmul(
-            &mut dt,
-            MatRef::new(&b, k, n).t(),
-            MatRef::new(&a, m, k).t(),
-            false,
-            Threads(1),
-        );
+        matmul(&mut dt, MatRef::new(&b, k, n).t(), MatRef::new(&a, m, k).t(), false, Threads(1));
         for i in 0..m {
             for j in 0..n {
                 assert!((dt[j * m + i] - want[i * n + j]).abs() < 1e-5);
             }
         }
-        matmul(
-            &mut dst,
-            MatRef::new(&a, m, k),
-            MatRef::new(&b, k, n),
-            true,
-            Threads(1),
-        );
-        dst.iter()
-            .zip(&want)
-            .for_each(|(x, y)| assert!((x - 2.0 * y).abs() < 1e-5));
+        matmul(&mut dst, MatRef::new(&a, m, k), MatRef::new(&b, k, n), true, Threads(1));
+        dst.iter().zip(&want).for_each(|(x, y)| assert!((x - 2.0 * y).abs() < 1e-5));
     }
 }

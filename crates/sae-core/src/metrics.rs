@@ -78,10 +78,7 @@ pub struct ImageQuality {
 }
 
 fn squared_error(a: &[f32], b: &[f32]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| ((x - y) * (x - y)) as f64)
-        .sum()
+    a.iter().zip(b).map(|(x, y)| ((x - y) * (x - y)) as f64).sum()
 }
 
 /// Scores reconstructions `recon` of `clean` (both `[n, rows·cols]`,
@@ -110,18 +107,9 @@ pub fn image_quality(recon: &[f32], clean: &[f32], rows: usize, cols: usize) -> 
 const CHUNK: usize = 500;
 
 /// Scores `model` on `set`.
-pub fn evaluate(
-    model: &SparseAutoencoder,
-    set: EvalSet<'_>,
-    sparsity: &SparsityConfig,
-    quality: Quality,
-) -> Metrics {
+pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &SparsityConfig, quality: Quality) -> Metrics {
     let (d, h) = (model.config.input, model.config.hidden);
-    assert_eq!(
-        set.rows * set.cols,
-        d,
-        "images must have the model's input size"
-    );
+    assert_eq!(set.rows * set.cols, d, "images must have the model's input size");
     let n = set.len();
     let mut code = vec![0.0f32; CHUNK * h];
     let mut recon = vec![0.0f32; CHUNK * d];

@@ -76,26 +76,14 @@ impl SparseAutoencoder {
     /// The hidden code of `n` inputs, written into `code` (`[n, H]`).
     pub(crate) fn encode_into(&self, input: &[f32], n: usize, code: &mut [f32], threads: Threads) {
         let (d, h) = (self.config.input, self.config.hidden);
-        matmul(
-            code,
-            MatRef::new(input, n, d),
-            MatRef::new(&self.enc_w, h, d).t(),
-            false,
-            threads,
-        );
+        matmul(code, MatRef::new(input, n, d), MatRef::new(&self.enc_w, h, d).t(), false, threads);
         add_bias_apply(&mut code[..n * h], &self.enc_b, sigmoid);
     }
 
     /// The reconstruction of `n` codes, written into `recon` (`[n, D]`).
     pub(crate) fn decode_into(&self, code: &[f32], n: usize, recon: &mut [f32], threads: Threads) {
         let (d, h) = (self.config.input, self.config.hidden);
-        matmul(
-            recon,
-            MatRef::new(code, n, h),
-            MatRef::new(&self.dec_w, d, h).t(),
-            false,
-            threads,
-        );
+        matmul(recon, MatRef::new(code, n, h), MatRef::new(&self.dec_w, d, h).t(), false, threads);
         add_bias_apply(&mut recon[..n * d], &self.dec_b, tanh);
     }
 
@@ -116,9 +104,7 @@ impl SparseAutoencoder {
     /// encode.
     pub fn thresholded_recon(&self, input: &[f32], n: usize, threshold: f32) -> Vec<f32> {
         let mut code = self.forward(input, n).code;
-        code.iter_mut()
-            .filter(|v| **v < threshold)
-            .for_each(|v| *v = 0.0);
+        code.iter_mut().filter(|v| **v < threshold).for_each(|v| *v = 0.0);
         let mut recon = vec![0.0; n * self.config.input];
         self.decode_into(&code, n, &mut recon, Threads(1));
         recon
@@ -142,10 +128,7 @@ mod tests {
 
     #[test]
     fn init_follows_pytorch_bounds_and_seed() {
-        let cfg = ModelConfig {
-            input: 784,
-            hidden: 64,
-        };
+        let cfg = ModelConfig { input: 784, hidden: 64 };
         let m = SparseAutoencoder::new(cfg, 1);
         let within = |v: &[f32], b: f32| v.iter().all(|x| x.abs() <= b);
         assert!(within(&m.enc_w, 1.0 / 28.0) && within(&m.enc_b, 1.0 / 28.0));
@@ -160,26 +143,17 @@ mod tests {
 
     #[test]
     fn forward_matches_the_definition() {
-        let cfg = ModelConfig {
-            input: 6,
-            hidden: 3,
-        };
+        let cfg = ModelConfig { input: 6, hidden: 3 };
         let m = SparseAutoencoder::new(cfg, 0);
         let x: Vec<f32> = (0..12).map(|i| (i as f32 * 0.3).sin()).collect();
         let f = m.forward(&x, 2);
         for i in 0..2 {
             for j in 0..3 {
-                let z: f32 = (0..6)
-                    .map(|k| m.enc_w[j * 6 + k] * x[i * 6 + k])
-                    .sum::<f32>()
-                    + m.enc_b[j];
+                let z: f32 = (0..6).map(|k| m.enc_w[j * 6 + k] * x[i * 6 + k]).sum::<f32>() + m.enc_b[j];
                 assert!((f.code[i * 3 + j] - 1.0 / (1.0 + (-z).exp())).abs() < 1e-6);
             }
             for k in 0..6 {
-                let z: f32 = (0..3)
-                    .map(|j| m.dec_w[k * 3 + j] * f.code[i * 3 + j])
-                    .sum::<f32>()
-                    + m.dec_b[k];
+                let z: f32 = (0..3).map(|j| m.dec_w[k * 3 + j] * f.code[i * 3 + j]).sum::<f32>() + m.dec_b[k];
                 assert!((f.recon[i * 6 + k] - z.tanh()).abs() < 1e-6);
             }
         }
@@ -187,10 +161,7 @@ mod tests {
 
     #[test]
     fn atoms_decode_one_hot_codes_and_threshold_zeroes_weak_units() {
-        let cfg = ModelConfig {
-            input: 5,
-            hidden: 4,
-        };
+        let cfg = ModelConfig { input: 5, hidden: 4 };
         let m = SparseAutoencoder::new(cfg, 3);
         let atoms = m.decoder_atoms();
         for j in 0..4 {
@@ -201,8 +172,6 @@ mod tests {
         // With threshold above every activation the code is all zeros: y = tanh(b₂).
         let x = vec![0.1f32; 5];
         let r = m.thresholded_recon(&x, 1, 1.1);
-        r.iter()
-            .zip(&m.dec_b)
-            .for_each(|(y, b)| assert!((y - b.tanh()).abs() < 1e-6));
+        r.iter().zip(&m.dec_b).for_each(|(y, b)| assert!((y - b.tanh()).abs() < 1e-6));
     }
 }

@@ -14,10 +14,7 @@ const C2: f64 = (0.03 * 1.0) * (0.03 * 1.0);
 /// When either side is smaller than 7 pixels or the slices are not
 /// `rows * cols` long.
 pub fn ssim(a: &[f32], b: &[f32], rows: usize, cols: usize) -> f64 {
-    assert!(
-        rows >= WIN && cols >= WIN,
-        "SSIM needs images of at least {WIN}×{WIN}"
-    );
+    assert!(rows >= WIN && cols >= WIN, "SSIM needs images of at least {WIN}×{WIN}");
     assert!(a.len() == rows * cols && b.len() == rows * cols);
     let np = (WIN * WIN) as f64;
     let cov_norm = np / (np - 1.0);
@@ -39,8 +36,7 @@ pub fn ssim(a: &[f32], b: &[f32], rows: usize, cols: usize) -> f64 {
             let vx = cov_norm * (saa / np - ux * ux);
             let vy = cov_norm * (sbb / np - uy * uy);
             let vxy = cov_norm * (sab / np - ux * uy);
-            total += ((2.0 * ux * uy + C1) * (2.0 * vxy + C2))
-                / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
+            total += ((2.0 * ux * uy + C1) * (2.0 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
         }
     }
     total / ((rows - WIN + 1) * (cols - WIN + 1)) as f64

@@ -46,13 +46,7 @@ pub struct Trainer {
 impl Trainer {
     /// Prepares to train `model` with batches of `config.batch_size`.
     pub fn new(model: SparseAutoencoder, config: &TrainConfig, sparsity: SparsityConfig) -> Self {
-        let states = [
-            model.enc_w.len(),
-            model.enc_b.len(),
-            model.dec_w.len(),
-            model.dec_b.len(),
-        ]
-        .map(AdamState::new);
+        let states = [model.enc_w.len(), model.enc_b.len(), model.dec_w.len(), model.dec_b.len()].map(AdamState::new);
         Self {
             workspace: Workspace::new(model.config, config.batch_size),
             adam: Adam::new(config.lr, config.weight_decay),
@@ -65,13 +59,7 @@ impl Trainer {
 
     /// One Adam step on a batch; returns the batch's loss before the step.
     pub fn step(&mut self, input: &[f32], target: &[f32]) -> LossParts {
-        let loss = self.workspace.loss_and_gradients(
-            &self.model,
-            input,
-            target,
-            &self.sparsity,
-            self.threads,
-        );
+        let loss = self.workspace.loss_and_gradients(&self.model, input, target, &self.sparsity, self.threads);
         let (m, g, [s0, s1, s2, s3]) = (&mut self.model, &self.workspace.grads, &mut self.states);
         self.adam.begin_step();
         self.adam.update(&mut m.enc_w, &g.enc_w, s0);
@@ -111,11 +99,7 @@ pub fn train(
             fill(epoch, batch, &mut input, &mut target);
             let parts = trainer.step(&input, &target);
             if !parts.total.is_finite() {
-                return Err(CoreError::Diverged {
-                    epoch: epoch + 1,
-                    batch,
-                    loss: parts.total,
-                });
+                return Err(CoreError::Diverged { epoch: epoch + 1, batch, loss: parts.total });
             }
             loss += parts.total;
             mse += parts.mse;

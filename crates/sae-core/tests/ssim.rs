@@ -13,9 +13,7 @@
 use sae_core::ssim;
 
 fn image(f: impl Fn(f64, f64) -> f64) -> Vec<f32> {
-    (0..28 * 28)
-        .map(|i| f((i / 28) as f64, (i % 28) as f64) as f32)
-        .collect()
+    (0..28 * 28).map(|i| f((i / 28) as f64, (i % 28) as f64) as f32).collect()
 }
 
 fn a(r: f64, c: f64) -> f64 {
@@ -28,11 +26,9 @@ fn matches_scikit_image() {
     let ib = image(|r, c| (a(r, c) + 0.2 * (0.7 * r - 0.4 * c).cos()).clamp(0.0, 1.0));
     let ig = image(|_, c| c / 27.0);
     let zeros = vec![0.0f32; 784];
-    for (other, want) in [
-        (&ib, 0.935_529_319_959_716_7),
-        (&ig, 0.007_567_837_812_535_023),
-        (&zeros, 3.001_011_647_507_076e-6),
-    ] {
+    for (other, want) in
+        [(&ib, 0.935_529_319_959_716_7), (&ig, 0.007_567_837_812_535_023), (&zeros, 3.001_011_647_507_076e-6)]
+    {
         let got = ssim(&ia, other, 28, 28);
         assert!((got - want).abs() < 1e-6, "ssim {got}, scikit-image {want}");
     }

@@ -2,8 +2,8 @@
 //! the curve is complete, and the same seed gives the same numbers.
 
 use sae_core::{
-    evaluate, train, CoreError, CurvePoint, EvalSet, KlReduction, ModelConfig, Quality,
-    SparseAutoencoder, SparsityConfig, TrainConfig,
+    evaluate, train, CoreError, CurvePoint, EvalSet, KlReduction, ModelConfig, Quality, SparseAutoencoder,
+    SparsityConfig, TrainConfig,
 };
 
 /// `n` 8×8 images, each a random mix of three smooth prototypes, in [-1, 1].
@@ -11,44 +11,18 @@ fn images(n: usize, offset: usize) -> Vec<f32> {
     let proto = |p: usize, k: usize| (k as f32 * (0.2 + 0.15 * p as f32)).sin();
     (0..n)
         .flat_map(|i| {
-            let w: Vec<f32> = (0..3)
-                .map(|p| (((i + offset) * 7 + p * 13) % 11) as f32 / 11.0)
-                .collect();
-            (0..64).map(move |k| {
-                ((0..3).map(|p| w[p] * proto(p, k)).sum::<f32>() * 0.6).clamp(-1.0, 1.0)
-            })
+            let w: Vec<f32> = (0..3).map(|p| (((i + offset) * 7 + p * 13) % 11) as f32 / 11.0).collect();
+            (0..64).map(move |k| ((0..3).map(|p| w[p] * proto(p, k)).sum::<f32>() * 0.6).clamp(-1.0, 1.0))
         })
         .collect()
 }
 
 fn run(seed: u64, epochs: usize) -> Result<(SparseAutoencoder, Vec<CurvePoint>), CoreError> {
     let (train_set, val) = (images(200, 0), images(50, 1000));
-    let config = TrainConfig {
-        epochs,
-        batch_size: 10,
-        lr: 3e-3,
-        weight_decay: 0.0,
-        seed,
-        threads: 1,
-    };
-    let sparsity = SparsityConfig {
-        rho: 0.1,
-        beta: 0.1,
-        reduction: KlReduction::Mean,
-    };
-    let model = SparseAutoencoder::new(
-        ModelConfig {
-            input: 64,
-            hidden: 16,
-        },
-        seed,
-    );
-    let set = EvalSet {
-        input: &val,
-        clean: &val,
-        rows: 8,
-        cols: 8,
-    };
+    let config = TrainConfig { epochs, batch_size: 10, lr: 3e-3, weight_decay: 0.0, seed, threads: 1 };
+    let sparsity = SparsityConfig { rho: 0.1, beta: 0.1, reduction: KlReduction::Mean };
+    let model = SparseAutoencoder::new(ModelConfig { input: 64, hidden: 16 }, seed);
+    let set = EvalSet { input: &val, clean: &val, rows: 8, cols: 8 };
     let fill = |_e: usize, b: usize, x: &mut [f32], t: &mut [f32]| {
         t.copy_from_slice(&train_set[b * 640..(b + 1) * 640]);
         x.copy_from_slice(t);
@@ -60,42 +34,21 @@ fn run(seed: u64, epochs: usize) -> Result<(SparseAutoencoder, Vec<CurvePoint>),
 fn validation_error_falls_and_is_reproducible() {
     let (model, curve) = run(3, 8).unwrap();
     assert_eq!(curve.len(), 8);
-    assert_eq!(
-        curve.iter().map(|p| p.epoch).collect::<Vec<_>>(),
-        (1..=8).collect::<Vec<_>>()
-    );
+    assert_eq!(curve.iter().map(|p| p.epoch).collect::<Vec<_>>(), (1..=8).collect::<Vec<_>>());
     let untrained = SparseAutoencoder::new(model.config, 3);
     let val = images(50, 1000);
-    let set = EvalSet {
-        input: &val,
-        clean: &val,
-        rows: 8,
-        cols: 8,
-    };
-    let sparsity = SparsityConfig {
-        rho: 0.1,
-        beta: 0.1,
-        reduction: KlReduction::Mean,
-    };
+    let set = EvalSet { input: &val, clean: &val, rows: 8, cols: 8 };
+    let sparsity = SparsityConfig { rho: 0.1, beta: 0.1, reduction: KlReduction::Mean };
     let before = evaluate(&untrained, set, &sparsity, Quality::Score);
     let after = evaluate(&model, set, &sparsity, Quality::Score);
-    assert!(
-        after.mse < 0.5 * before.mse,
-        "validation mse {} → {}",
-        before.mse,
-        after.mse
-    );
+    assert!(after.mse < 0.5 * before.mse, "validation mse {} → {}", before.mse, after.mse);
     assert!(curve[7].val_mse < curve[0].val_mse);
     assert!(after.psnr_db.unwrap() > before.psnr_db.unwrap());
     assert_eq!(after.mse, curve[7].val_mse);
 
     let (again, curve_again) = run(3, 8).unwrap();
     assert_eq!(again, model);
-    let strip = |c: &[CurvePoint]| {
-        c.iter()
-            .map(|p| (p.train_loss, p.val_mse, p.val_kl))
-            .collect::<Vec<_>>()
-    };
+    let strip = |c: &[CurvePoint]| c.iter().map(|p| (p.train_loss, p.val_mse, p.val_kl)).collect::<Vec<_>>();
     assert_eq!(strip(&curve_again), strip(&curve));
     let (other, _) = run(4, 1).unwrap();
     assert_ne!(other.enc_w, model.enc_w);
@@ -103,33 +56,11 @@ fn validation_error_falls_and_is_reproducible() {
 
 #[test]
 fn a_nan_input_is_reported_as_divergence() {
-    let config = TrainConfig {
-        epochs: 2,
-        batch_size: 4,
-        lr: 1e-3,
-        weight_decay: 0.0,
-        seed: 0,
-        threads: 1,
-    };
-    let sparsity = SparsityConfig {
-        rho: 0.05,
-        beta: 1.0,
-        reduction: KlReduction::Mean,
-    };
-    let model = SparseAutoencoder::new(
-        ModelConfig {
-            input: 64,
-            hidden: 8,
-        },
-        0,
-    );
+    let config = TrainConfig { epochs: 2, batch_size: 4, lr: 1e-3, weight_decay: 0.0, seed: 0, threads: 1 };
+    let sparsity = SparsityConfig { rho: 0.05, beta: 1.0, reduction: KlReduction::Mean };
+    let model = SparseAutoencoder::new(ModelConfig { input: 64, hidden: 8 }, 0);
     let val = images(4, 0);
-    let set = EvalSet {
-        input: &val,
-        clean: &val,
-        rows: 8,
-        cols: 8,
-    };
+    let set = EvalSet { input: &val, clean: &val, rows: 8, cols: 8 };
     let fill = |e: usize, b: usize, x: &mut [f32], t: &mut [f32]| {
         t.copy_from_slice(&val);
         x.copy_from_slice(&val);
@@ -138,15 +69,5 @@ fn a_nan_input_is_reported_as_divergence() {
         }
     };
     let err = train(model, &config, sparsity, 3, fill, set, |_| {}).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CoreError::Diverged {
-                epoch: 2,
-                batch: 2,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, CoreError::Diverged { epoch: 2, batch: 2, .. }), "{err:?}");
 }

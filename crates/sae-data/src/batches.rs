@@ -27,14 +27,7 @@ pub struct TrainBatches<'a> {
 impl<'a> TrainBatches<'a> {
     /// Batches of `batch_size` images of `images`, corrupted by `corruption`.
     pub fn new(images: &'a ImageSet, corruption: Corruption, seed: u64, batch_size: usize) -> Self {
-        Self {
-            images,
-            corruption,
-            seed,
-            batch_size,
-            epoch: None,
-            order: (0..images.n).collect(),
-        }
+        Self { images, corruption, seed, batch_size, epoch: None, order: (0..images.n).collect() }
     }
 
     /// Full batches per epoch; the last partial batch is dropped, as the
@@ -48,8 +41,7 @@ impl<'a> TrainBatches<'a> {
     pub fn fill(&mut self, epoch: usize, batch: usize, input: &mut [f32], target: &mut [f32]) {
         if self.epoch != Some(epoch) {
             self.order = (0..self.images.n).collect();
-            self.order
-                .shuffle(&mut batch_rng(self.seed, SHUFFLE_STREAM, epoch as u64, 0));
+            self.order.shuffle(&mut batch_rng(self.seed, SHUFFLE_STREAM, epoch as u64, 0));
             self.epoch = Some(epoch);
         }
         let dim = self.images.dim();
@@ -58,8 +50,7 @@ impl<'a> TrainBatches<'a> {
             dst.copy_from_slice(self.images.image(i));
         }
         let mut rng = batch_rng(self.seed, TRAIN_NOISE_STREAM, epoch as u64, batch as u64);
-        self.corruption
-            .apply(target, input, self.images.rows, self.images.cols, &mut rng);
+        self.corruption.apply(target, input, self.images.rows, self.images.cols, &mut rng);
     }
 }
 
@@ -68,13 +59,7 @@ impl<'a> TrainBatches<'a> {
 /// corrupted images.
 pub fn corrupt_set(images: &ImageSet, corruption: Corruption, seed: u64, stream: u64) -> ImageSet {
     let mut out = images.clone();
-    corruption.apply(
-        &images.pixels,
-        &mut out.pixels,
-        images.rows,
-        images.cols,
-        &mut batch_rng(seed, stream, 0, 0),
-    );
+    corruption.apply(&images.pixels, &mut out.pixels, images.rows, images.cols, &mut batch_rng(seed, stream, 0, 0));
     out
 }
 
@@ -83,12 +68,7 @@ mod tests {
     use super::*;
 
     fn images(n: usize) -> ImageSet {
-        ImageSet {
-            n,
-            rows: 2,
-            cols: 2,
-            pixels: (0..n * 4).map(|i| i as f32).collect(),
-        }
+        ImageSet { n, rows: 2, cols: 2, pixels: (0..n * 4).map(|i| i as f32).collect() }
     }
 
     #[test]
@@ -118,13 +98,7 @@ mod tests {
     fn fixed_evaluation_corruption_is_reproducible() {
         let set = images(3);
         let g = Corruption::Gaussian { std: 1.0 };
-        assert_eq!(
-            corrupt_set(&set, g, 0, TEST_NOISE_STREAM),
-            corrupt_set(&set, g, 0, TEST_NOISE_STREAM)
-        );
-        assert_ne!(
-            corrupt_set(&set, g, 0, TEST_NOISE_STREAM),
-            corrupt_set(&set, g, 0, VALIDATION_NOISE_STREAM)
-        );
+        assert_eq!(corrupt_set(&set, g, 0, TEST_NOISE_STREAM), corrupt_set(&set, g, 0, TEST_NOISE_STREAM));
+        assert_ne!(corrupt_set(&set, g, 0, TEST_NOISE_STREAM), corrupt_set(&set, g, 0, VALIDATION_NOISE_STREAM));
     }
 }

@@ -88,9 +88,7 @@ impl Corruption {
         match *self {
             Self::None => Ok(()),
             Self::Gaussian { std } if std.is_finite() && std >= 0.0 => Ok(()),
-            Self::Gaussian { std } => {
-                Err(format!("gaussian std must be finite and ≥ 0, found {std}"))
-            }
+            Self::Gaussian { std } => Err(format!("gaussian std must be finite and ≥ 0, found {std}")),
             Self::SaltAndPepper { p } => prob("salt_and_pepper", p),
             Self::Masking { p } => prob("masking", p),
             Self::Half { fill, .. } if fill.is_finite() => Ok(()),
@@ -112,14 +110,7 @@ impl Corruption {
 
     /// Writes the corrupted version of `clean` (images of `rows × cols`,
     /// one after another) into `out`, drawing from `rng`.
-    pub fn apply(
-        &self,
-        clean: &[f32],
-        out: &mut [f32],
-        rows: usize,
-        cols: usize,
-        rng: &mut impl Rng,
-    ) {
+    pub fn apply(&self, clean: &[f32], out: &mut [f32], rows: usize, cols: usize, rng: &mut impl Rng) {
         debug_assert_eq!(clean.len(), out.len());
         match *self {
             Self::None => out.copy_from_slice(clean),
@@ -183,11 +174,7 @@ mod tests {
         let clean = vec![0.25f32; 784 * 50];
         let out = apply(Corruption::Gaussian { std: 0.7 }, &clean);
         let n = out.len() as f64;
-        let d: Vec<f64> = out
-            .iter()
-            .zip(&clean)
-            .map(|(o, c)| (o - c) as f64)
-            .collect();
+        let d: Vec<f64> = out.iter().zip(&clean).map(|(o, c)| (o - c) as f64).collect();
         let mean = d.iter().sum::<f64>() / n;
         let std = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
         // 39,200 draws: the standard error of the std is about 0.7/sqrt(2n) = 0.0025.
@@ -211,36 +198,19 @@ mod tests {
         let n = out.len() as f64;
         let black = out.iter().filter(|&&v| v == -1.0).count() as f64 / n;
         let white = out.iter().filter(|&&v| v == 1.0).count() as f64 / n;
-        assert!(
-            (black - 0.1).abs() < 0.01 && (white - 0.1).abs() < 0.01,
-            "{black} {white}"
-        );
+        assert!((black - 0.1).abs() < 0.01 && (white - 0.1).abs() < 0.01, "{black} {white}");
     }
 
     #[test]
     fn half_hides_exactly_the_left_14_columns() {
         let clean: Vec<f32> = (0..784 * 2).map(|i| (i % 7) as f32 / 7.0 + 0.01).collect();
-        let out = apply(
-            Corruption::Half {
-                side: HalfSide::Left,
-                fill: 0.0,
-            },
-            &clean,
-        );
+        let out = apply(Corruption::Half { side: HalfSide::Left, fill: 0.0 }, &clean);
         for (i, (&o, &c)) in out.iter().zip(&clean).enumerate() {
             let col = i % 28;
             assert_eq!(o, if col < 14 { 0.0 } else { c }, "pixel {i}");
         }
-        let top = apply(
-            Corruption::Half {
-                side: HalfSide::Top,
-                fill: -1.0,
-            },
-            &clean,
-        );
-        assert!(
-            top[..14 * 28].iter().all(|&v| v == -1.0) && top[14 * 28..784] == clean[14 * 28..784]
-        );
+        let top = apply(Corruption::Half { side: HalfSide::Top, fill: -1.0 }, &clean);
+        assert!(top[..14 * 28].iter().all(|&v| v == -1.0) && top[14 * 28..784] == clean[14 * 28..784]);
     }
 
     #[test]
@@ -258,19 +228,8 @@ mod tests {
 
     #[test]
     fn validation_names_the_parameter() {
-        assert!(Corruption::Gaussian { std: -1.0 }
-            .validate()
-            .unwrap_err()
-            .contains("std"));
-        assert!(Corruption::Masking { p: 1.5 }
-            .validate()
-            .unwrap_err()
-            .contains("masking p must be in [0, 1]"));
-        assert!(Corruption::Half {
-            side: HalfSide::Left,
-            fill: 0.0
-        }
-        .validate()
-        .is_ok());
+        assert!(Corruption::Gaussian { std: -1.0 }.validate().unwrap_err().contains("std"));
+        assert!(Corruption::Masking { p: 1.5 }.validate().unwrap_err().contains("masking p must be in [0, 1]"));
+        assert!(Corruption::Half { side: HalfSide::Left, fill: 0.0 }.validate().is_ok());
     }
 }

@@ -7,12 +7,8 @@ use crate::{read_idx_images, read_idx_labels, DataError, IdxImages, Result};
 
 /// The canonical file names of an MNIST-layout dataset, in the order
 /// train images, train labels, test images, test labels.
-pub const IDX_FILES: [&str; 4] = [
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-];
+pub const IDX_FILES: [&str; 4] =
+    ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
 /// Image side every model in sae-lab expects.
 pub const SIDE: usize = 28;
@@ -62,10 +58,7 @@ pub(crate) fn idx_path(dir: &Path, name: &'static str) -> Result<PathBuf> {
     if gz.is_file() {
         return Ok(gz);
     }
-    Err(DataError::MissingFile {
-        dir: dir.into(),
-        file: name,
-    })
+    Err(DataError::MissingFile { dir: dir.into(), file: name })
 }
 
 /// The first of the four files that `dir` lacks, raw and compressed.
@@ -78,11 +71,7 @@ pub(crate) fn has_all_files(dir: &Path) -> bool {
     first_missing(dir).is_none()
 }
 
-fn read_pair(
-    dir: &Path,
-    images: &'static str,
-    labels: &'static str,
-) -> Result<(IdxImages, Vec<u8>)> {
+fn read_pair(dir: &Path, images: &'static str, labels: &'static str) -> Result<(IdxImages, Vec<u8>)> {
     let (ip, lp) = (idx_path(dir, images)?, idx_path(dir, labels)?);
     let im = read_idx_images(&ip)?;
     if (im.rows, im.cols) != (SIDE, SIDE) {
@@ -96,12 +85,7 @@ fn read_pair(
     }
     let lab = read_idx_labels(&lp)?;
     if lab.len() != im.n {
-        return Err(DataError::CountMismatch {
-            images: ip,
-            n_images: im.n,
-            labels: lp,
-            n_labels: lab.len(),
-        });
+        return Err(DataError::CountMismatch { images: ip, n_images: im.n, labels: lp, n_labels: lab.len() });
     }
     Ok((im, lab))
 }
@@ -115,13 +99,7 @@ impl RawDataset {
     pub fn load(dir: &Path) -> Result<Self> {
         let (train_images, train_labels) = read_pair(dir, IDX_FILES[0], IDX_FILES[1])?;
         let (test_images, test_labels) = read_pair(dir, IDX_FILES[2], IDX_FILES[3])?;
-        Ok(Self {
-            dir: dir.into(),
-            train_images,
-            train_labels,
-            test_images,
-            test_labels,
-        })
+        Ok(Self { dir: dir.into(), train_images, train_labels, test_images, test_labels })
     }
 }
 
@@ -139,10 +117,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_fixture(dir.path(), 30, 10);
         let d = RawDataset::load(dir.path()).unwrap();
-        assert_eq!(
-            (d.train_images.n, d.test_images.n, d.test_labels.len()),
-            (30, 10, 10)
-        );
+        assert_eq!((d.train_images.n, d.test_images.n, d.test_labels.len()), (30, 10, 10));
     }
 
     #[test]
@@ -154,17 +129,7 @@ pub(crate) mod tests {
         v.extend([0u8; 29]);
         std::fs::write(dir.path().join(IDX_FILES[1]), v).unwrap();
         let err = RawDataset::load(dir.path()).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                DataError::CountMismatch {
-                    n_images: 30,
-                    n_labels: 29,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, DataError::CountMismatch { n_images: 30, n_labels: 29, .. }), "{err:?}");
         assert!(err.to_string().contains("train-labels-idx1-ubyte"));
     }
 
@@ -173,19 +138,12 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_fixture(dir.path(), 3, 2);
         let mut v = 0x803u32.to_be_bytes().to_vec();
-        [2u32, 32, 32]
-            .iter()
-            .for_each(|d| v.extend(d.to_be_bytes()));
+        [2u32, 32, 32].iter().for_each(|d| v.extend(d.to_be_bytes()));
         v.extend(vec![0u8; 2 * 32 * 32]);
         std::fs::write(dir.path().join(IDX_FILES[2]), v).unwrap();
         let err = RawDataset::load(dir.path()).unwrap_err();
-        assert!(
-            matches!(err, DataError::Dimensions { found_rows: 32, .. }),
-            "{err:?}"
-        );
-        assert!(err
-            .to_string()
-            .contains("t10k-images-idx3-ubyte: images are 32×32, expected 28×28"));
+        assert!(matches!(err, DataError::Dimensions { found_rows: 32, .. }), "{err:?}");
+        assert!(err.to_string().contains("t10k-images-idx3-ubyte: images are 32×32, expected 28×28"));
     }
 
     #[test]
@@ -194,9 +152,6 @@ pub(crate) mod tests {
         write_fixture(dir.path(), 3, 2);
         std::fs::remove_file(dir.path().join(IDX_FILES[3])).unwrap();
         let err = RawDataset::load(dir.path()).unwrap_err();
-        assert!(
-            err.to_string().contains("missing t10k-labels-idx1-ubyte"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("missing t10k-labels-idx1-ubyte"), "{err}");
     }
 }

@@ -43,24 +43,13 @@ fn under(dir: &Path, name: &str) -> Vec<PathBuf> {
 /// # Errors
 /// [`DataError::MissingFile`] when `flag` lacks a file;
 /// [`DataError::NotFound`], listing every folder searched, otherwise.
-pub fn find_dataset(
-    name: &DatasetName,
-    flag: Option<&Path>,
-    env: Option<&Path>,
-    cwd: &Path,
-) -> Result<DataSource> {
+pub fn find_dataset(name: &DatasetName, flag: Option<&Path>, env: Option<&Path>, cwd: &Path) -> Result<DataSource> {
     let name = name.as_str();
     if let Some(dir) = flag {
         let found = under(dir, name).into_iter().find(|d| has_all_files(d));
         return match found {
-            Some(dir) => Ok(DataSource {
-                dir,
-                found_by: "--data-dir",
-            }),
-            None => Err(DataError::MissingFile {
-                dir: dir.into(),
-                file: first_missing(dir).unwrap_or(IDX_FILES[0]),
-            }),
+            Some(dir) => Ok(DataSource { dir, found_by: "--data-dir" }),
+            None => Err(DataError::MissingFile { dir: dir.into(), file: first_missing(dir).unwrap_or(IDX_FILES[0]) }),
         };
     }
     let mut candidates: Vec<(PathBuf, &'static str)> = Vec::new();
@@ -68,31 +57,17 @@ pub fn find_dataset(
         candidates.extend(under(dir, name).into_iter().map(|d| (d, DATA_DIR_ENV)));
     }
     candidates.push((cwd.join("data").join(name), "./data"));
-    candidates.push((
-        Path::new("/usr/share/datasets").join(name),
-        "/usr/share/datasets",
-    ));
+    candidates.push((Path::new("/usr/share/datasets").join(name), "/usr/share/datasets"));
     if let Some((dir, found_by)) = candidates.iter().find(|(d, _)| has_all_files(d)) {
-        return Ok(DataSource {
-            dir: dir.clone(),
-            found_by,
-        });
+        return Ok(DataSource { dir: dir.clone(), found_by });
     }
-    let searched = candidates
-        .iter()
-        .map(|(d, _)| d.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let searched = candidates.iter().map(|(d, _)| d.display().to_string()).collect::<Vec<_>>().join(", ");
     let hint = if name == "fashion-mnist" {
         "; on Debian, `apt-get install dataset-fashion-mnist` installs it in /usr/share/datasets/fashion-mnist"
     } else {
         ""
     };
-    Err(DataError::NotFound {
-        dataset: name.into(),
-        searched,
-        hint,
-    })
+    Err(DataError::NotFound { dataset: name.into(), searched, hint })
 }
 
 #[cfg(test)]
@@ -107,20 +82,13 @@ mod tests {
     #[test]
     fn flag_beats_env_beats_cwd() {
         let root = tempfile::tempdir().unwrap();
-        let (flag, env, cwd) = (
-            root.path().join("flag"),
-            root.path().join("env"),
-            root.path().join("cwd"),
-        );
+        let (flag, env, cwd) = (root.path().join("flag"), root.path().join("env"), root.path().join("cwd"));
         for d in [&flag, &env, &cwd.join("data/mnist")] {
             std::fs::create_dir_all(d).unwrap();
             write_fixture(d, 2, 1);
         }
         let n = name("mnist");
-        assert_eq!(
-            find_dataset(&n, Some(&flag), Some(&env), &cwd).unwrap().dir,
-            flag
-        );
+        assert_eq!(find_dataset(&n, Some(&flag), Some(&env), &cwd).unwrap().dir, flag);
         let s = find_dataset(&n, None, Some(&env), &cwd).unwrap();
         assert_eq!((s.dir, s.found_by), (env.clone(), "SAE_DATA_DIR"));
         let s = find_dataset(&n, None, None, &cwd).unwrap();
@@ -145,48 +113,25 @@ mod tests {
         write_fixture(&d, 2, 1);
         let err = find_dataset(&name("fashion-mnist"), None, Some(&d), root.path()).unwrap_err();
         let msg = err.to_string();
-        assert!(
-            msg.contains("no fashion-mnist data found") && msg.contains("apt-get install"),
-            "{msg}"
-        );
+        assert!(msg.contains("no fashion-mnist data found") && msg.contains("apt-get install"), "{msg}");
     }
 
     #[test]
     fn nothing_found_lists_every_folder_and_the_fix() {
         let root = tempfile::tempdir().unwrap();
-        let err = find_dataset(
-            &name("mnist"),
-            None,
-            Some(&root.path().join("nope")),
-            root.path(),
-        )
-        .unwrap_err();
+        let err = find_dataset(&name("mnist"), None, Some(&root.path().join("nope")), root.path()).unwrap_err();
         let msg = err.to_string();
         assert!(
-            msg.contains("nope")
-                && msg.contains("data/mnist")
-                && msg.contains("/usr/share/datasets/mnist"),
+            msg.contains("nope") && msg.contains("data/mnist") && msg.contains("/usr/share/datasets/mnist"),
             "{msg}"
         );
-        assert!(
-            msg.contains("cargo xtask fetch-data mnist") && msg.contains("SAE_DATA_DIR"),
-            "{msg}"
-        );
+        assert!(msg.contains("cargo xtask fetch-data mnist") && msg.contains("SAE_DATA_DIR"), "{msg}");
     }
 
     #[test]
     fn explicit_flag_without_files_names_the_missing_file() {
         let root = tempfile::tempdir().unwrap();
         let err = find_dataset(&name("mnist"), Some(root.path()), None, root.path()).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                DataError::MissingFile {
-                    file: "train-images-idx3-ubyte",
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, DataError::MissingFile { file: "train-images-idx3-ubyte", .. }), "{err:?}");
     }
 }

@@ -45,17 +45,10 @@ impl Mirror {
     /// [`DataError::NoMirror`] for a dataset sae-lab cannot download.
     pub fn for_dataset(name: &DatasetName) -> Result<Self> {
         let (urls, raw_sha256): (&[&str], _) = match name.as_str() {
-            "mnist" => (
-                &[
-                    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-                    "http://yann.lecun.com/exdb/mnist/",
-                ],
-                MNIST_SHA256,
-            ),
-            "fashion-mnist" => (
-                &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
-                FASHION_SHA256,
-            ),
+            "mnist" => {
+                (&["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"], MNIST_SHA256)
+            }
+            "fashion-mnist" => (&["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"], FASHION_SHA256),
             other => {
                 return Err(DataError::NoMirror {
                     dataset: other.into(),
@@ -63,32 +56,19 @@ impl Mirror {
                 })
             }
         };
-        Ok(Self {
-            urls: urls.iter().map(|u| u.to_string()).collect(),
-            raw_sha256,
-        })
+        Ok(Self { urls: urls.iter().map(|u| u.to_string()).collect(), raw_sha256 })
     }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Fetches one address into memory; errors name the address.
 fn fetch(url: &str) -> std::result::Result<Vec<u8>, String> {
-    let response = ureq::get(url)
-        .timeout(Duration::from_secs(120))
-        .call()
-        .map_err(|e| e.to_string())?;
+    let response = ureq::get(url).timeout(Duration::from_secs(120)).call().map_err(|e| e.to_string())?;
     let mut body = Vec::new();
-    response
-        .into_reader()
-        .take(256 << 20)
-        .read_to_end(&mut body)
-        .map_err(|e| e.to_string())?;
+    response.into_reader().take(256 << 20).read_to_end(&mut body).map_err(|e| e.to_string())?;
     Ok(body)
 }
 
@@ -97,17 +77,10 @@ fn verify(what: &str, gz: &[u8], expected: &'static str) -> Result<()> {
     let mut raw = Vec::new();
     flate2::read::GzDecoder::new(gz)
         .read_to_end(&mut raw)
-        .map_err(|e| DataError::Io {
-            path: what.into(),
-            source: e,
-        })?;
+        .map_err(|e| DataError::Io { path: what.into(), source: e })?;
     let found = sha256_hex(&raw);
     if found != expected {
-        return Err(DataError::Checksum {
-            what: what.into(),
-            expected,
-            found,
-        });
+        return Err(DataError::Checksum { what: what.into(), expected, found });
     }
     Ok(())
 }
@@ -121,11 +94,7 @@ fn verify(what: &str, gz: &[u8], expected: &'static str) -> Result<()> {
 /// [`DataError::Download`] with every mirror's answer when no mirror
 /// serves a file; [`DataError::Checksum`] when content is wrong (then
 /// nothing is written for that file); [`DataError::Io`] on write errors.
-pub fn download_dataset(
-    mirror: &Mirror,
-    dest: &Path,
-    mut progress: impl FnMut(&str),
-) -> Result<()> {
+pub fn download_dataset(mirror: &Mirror, dest: &Path, mut progress: impl FnMut(&str)) -> Result<()> {
     std::fs::create_dir_all(dest).map_err(DataError::io(dest))?;
     for (file, expected) in IDX_FILES.into_iter().zip(mirror.raw_sha256) {
         let target = dest.join(format!("{file}.gz"));
@@ -151,17 +120,11 @@ pub fn download_dataset(
             }
         }
         let Some(body) = body else {
-            return Err(DataError::Download {
-                file,
-                reasons: reasons.join("; "),
-            });
+            return Err(DataError::Download { file, reasons: reasons.join("; ") });
         };
         let mut tmp = tempfile::NamedTempFile::new_in(dest).map_err(DataError::io(dest))?;
         std::io::Write::write_all(&mut tmp, &body).map_err(DataError::io(tmp.path()))?;
-        tmp.persist(&target).map_err(|e| DataError::Io {
-            path: target.clone(),
-            source: e.error,
-        })?;
+        tmp.persist(&target).map_err(|e| DataError::Io { path: target.clone(), source: e.error })?;
     }
     Ok(())
 }

@@ -16,9 +16,7 @@ pub enum DataError {
         source: std::io::Error,
     },
     /// The first four bytes are not the IDX magic number expected.
-    #[error(
-        "{path}: not an IDX {what} file: magic number 0x{found:08x}, expected 0x{expected:08x}"
-    )]
+    #[error("{path}: not an IDX {what} file: magic number 0x{found:08x}, expected 0x{expected:08x}")]
     BadMagic {
         /// The file concerned.
         path: PathBuf,
@@ -30,9 +28,7 @@ pub enum DataError {
         found: u32,
     },
     /// The body is shorter (or longer) than its header announces.
-    #[error(
-        "{path}: truncated IDX file: header announces {expected} bytes of data, found {found}"
-    )]
+    #[error("{path}: truncated IDX file: header announces {expected} bytes of data, found {found}")]
     Truncated {
         /// The file concerned.
         path: PathBuf,

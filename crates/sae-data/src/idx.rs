@@ -30,9 +30,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).map_err(DataError::io(path))?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(raw.len() * 4);
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(DataError::io(path))?;
+        flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(DataError::io(path))?;
         Ok(out)
     } else {
         Ok(raw)
@@ -41,30 +39,16 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 
 /// Splits an IDX byte buffer into its dimensions and its body, checking the
 /// magic number and that the body has exactly the announced length.
-fn parse<'a>(
-    path: &Path,
-    bytes: &'a [u8],
-    magic: u32,
-    what: &'static str,
-) -> Result<(Vec<usize>, &'a [u8])> {
+fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32, what: &'static str) -> Result<(Vec<usize>, &'a [u8])> {
     let ndim = (magic & 0xff) as usize;
     let header_len = 4 + 4 * ndim;
     let word = |i: usize| u32::from_be_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4 bytes"));
     if bytes.len() < 4 || word(0) != magic {
         let found = if bytes.len() >= 4 { word(0) } else { 0 };
-        return Err(DataError::BadMagic {
-            path: path.into(),
-            what,
-            expected: magic,
-            found,
-        });
+        return Err(DataError::BadMagic { path: path.into(), what, expected: magic, found });
     }
     if bytes.len() < header_len {
-        return Err(DataError::Truncated {
-            path: path.into(),
-            expected: header_len as u64,
-            found: bytes.len() as u64,
-        });
+        return Err(DataError::Truncated { path: path.into(), expected: header_len as u64, found: bytes.len() as u64 });
     }
     let dims: Vec<usize> = (1..=ndim).map(|i| word(i) as usize).collect();
     let body_len: usize = dims.iter().product();
@@ -87,12 +71,7 @@ fn parse<'a>(
 pub fn read_idx_images(path: &Path) -> Result<IdxImages> {
     let bytes = read_bytes(path)?;
     let (dims, body) = parse(path, &bytes, MAGIC_IMAGES, "images")?;
-    Ok(IdxImages {
-        n: dims[0],
-        rows: dims[1],
-        cols: dims[2],
-        pixels: body.to_vec(),
-    })
+    Ok(IdxImages { n: dims[0], rows: dims[1], cols: dims[2], pixels: body.to_vec() })
 }
 
 /// Reads an IDX label file (`.gz` or raw).
@@ -144,37 +123,17 @@ mod tests {
     #[test]
     fn wrong_magic_names_file_and_numbers() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(
-            dir.path(),
-            "labels-as-images",
-            &idx(MAGIC_LABELS, &[3], &[1, 2, 3]),
-        );
+        let p = write(dir.path(), "labels-as-images", &idx(MAGIC_LABELS, &[3], &[1, 2, 3]));
         let err = read_idx_images(&p).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                DataError::BadMagic {
-                    found: MAGIC_LABELS,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, DataError::BadMagic { found: MAGIC_LABELS, .. }), "{err:?}");
         let msg = err.to_string();
-        assert!(
-            msg.contains("labels-as-images") && msg.contains("0x00000803"),
-            "{msg}"
-        );
+        assert!(msg.contains("labels-as-images") && msg.contains("0x00000803"), "{msg}");
     }
 
     #[test]
     fn truncated_body_is_reported_with_sizes() {
         let dir = tempfile::tempdir().unwrap();
-        let p = write(
-            dir.path(),
-            "short",
-            &idx(MAGIC_IMAGES, &[2, 28, 28], &[0; 1000]),
-        );
+        let p = write(dir.path(), "short", &idx(MAGIC_IMAGES, &[2, 28, 28], &[0; 1000]));
         let err = read_idx_images(&p).unwrap_err();
         assert!(
             matches!(err, DataError::Truncated { expected, found, .. } if expected == 16 + 2 * 784 && found == 1016),
@@ -187,15 +146,9 @@ mod tests {
     fn truncated_header_and_empty_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "hdr", &MAGIC_IMAGES.to_be_bytes());
-        assert!(matches!(
-            read_idx_images(&p),
-            Err(DataError::Truncated { .. })
-        ));
+        assert!(matches!(read_idx_images(&p), Err(DataError::Truncated { .. })));
         let p = write(dir.path(), "empty", &[]);
-        assert!(matches!(
-            read_idx_labels(&p),
-            Err(DataError::BadMagic { found: 0, .. })
-        ));
+        assert!(matches!(read_idx_labels(&p), Err(DataError::BadMagic { found: 0, .. })));
     }
 
     #[test]

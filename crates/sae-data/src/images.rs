@@ -31,18 +31,9 @@ impl ImageSet {
         let lut: Vec<f32> = (0..=255u8).map(normalize_byte).collect();
         let mut pixels = Vec::with_capacity(indices.len() * dim);
         for &i in indices {
-            pixels.extend(
-                idx.pixels[i * dim..(i + 1) * dim]
-                    .iter()
-                    .map(|&b| lut[b as usize]),
-            );
+            pixels.extend(idx.pixels[i * dim..(i + 1) * dim].iter().map(|&b| lut[b as usize]));
         }
-        Self {
-            n: indices.len(),
-            rows: idx.rows,
-            cols: idx.cols,
-            pixels,
-        }
+        Self { n: indices.len(), rows: idx.rows, cols: idx.cols, pixels }
     }
 
     /// Pixels per image.
@@ -69,12 +60,7 @@ mod tests {
 
     #[test]
     fn select_keeps_order() {
-        let idx = IdxImages {
-            n: 3,
-            rows: 1,
-            cols: 2,
-            pixels: vec![0, 255, 10, 20, 30, 40],
-        };
+        let idx = IdxImages { n: 3, rows: 1, cols: 2, pixels: vec![0, 255, 10, 20, 30, 40] };
         let s = ImageSet::select(&idx, &[2, 0]);
         assert_eq!(s.n, 2);
         assert_eq!(s.image(0), &[normalize_byte(30), normalize_byte(40)]);

@@ -20,11 +20,7 @@ pub struct SplitSizes {
 
 impl Default for SplitSizes {
     fn default() -> Self {
-        Self {
-            train: 50_000,
-            validation: 10_000,
-            test: 10_000,
-        }
+        Self { train: 50_000, validation: 10_000, test: 10_000 }
     }
 }
 
@@ -56,10 +52,7 @@ impl Splits {
             return Err(DataError::SplitTooLarge { needed, available });
         }
         if sizes.test > raw.test_images.n {
-            return Err(DataError::SplitTooLarge {
-                needed: sizes.test,
-                available: raw.test_images.n,
-            });
+            return Err(DataError::SplitTooLarge { needed: sizes.test, available: raw.test_images.n });
         }
         let mut perm: Vec<usize> = (0..available).collect();
         perm.shuffle(&mut batch_rng(seed, SPLIT_STREAM, 0, 0));
@@ -82,11 +75,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_fixture(dir.path(), 40, 10);
         let raw = RawDataset::load(dir.path()).unwrap();
-        let sizes = SplitSizes {
-            train: 25,
-            validation: 10,
-            test: 4,
-        };
+        let sizes = SplitSizes { train: 25, validation: 10, test: 4 };
         let a = Splits::new(&raw, sizes, 7).unwrap();
         let b = Splits::new(&raw, sizes, 7).unwrap();
         let c = Splits::new(&raw, sizes, 8).unwrap();
@@ -96,17 +85,7 @@ mod tests {
         for i in 0..a.validation.n {
             assert!((0..a.train.n).all(|j| a.train.image(j) != a.validation.image(i)));
         }
-        let too_big = SplitSizes {
-            train: 35,
-            validation: 10,
-            test: 4,
-        };
-        assert!(matches!(
-            Splits::new(&raw, too_big, 0),
-            Err(DataError::SplitTooLarge {
-                needed: 45,
-                available: 40
-            })
-        ));
+        let too_big = SplitSizes { train: 35, validation: 10, test: 4 };
+        assert!(matches!(Splits::new(&raw, too_big, 0), Err(DataError::SplitTooLarge { needed: 45, available: 40 })));
     }
 }

@@ -10,8 +10,7 @@ use crate::{batch_rng, DataError, Result, IDX_FILES, SIDE};
 /// Writes an IDX file: the magic number, `dims`, then `body`.
 fn write_idx(path: &Path, magic: u32, dims: &[usize], body: &[u8]) -> Result<()> {
     let mut bytes = magic.to_be_bytes().to_vec();
-    dims.iter()
-        .for_each(|&d| bytes.extend((d as u32).to_be_bytes()));
+    dims.iter().for_each(|&d| bytes.extend((d as u32).to_be_bytes()));
     bytes.extend_from_slice(body);
     std::fs::write(path, bytes).map_err(DataError::io(path))
 }
@@ -20,10 +19,7 @@ fn write_idx(path: &Path, magic: u32, dims: &[usize], body: &[u8]) -> Result<()>
 /// the class, plus a blob at a random place, with random thickness.
 fn draw(label: u8, rng: &mut impl Rng) -> Vec<u8> {
     let angle = label as f32 * std::f32::consts::PI / 10.0 + rng.random_range(-0.15..0.15);
-    let (cx, cy) = (
-        13.5 + rng.random_range(-3.0..3.0),
-        13.5 + rng.random_range(-3.0..3.0),
-    );
+    let (cx, cy) = (13.5 + rng.random_range(-3.0..3.0), 13.5 + rng.random_range(-3.0..3.0));
     let (bx, by) = (rng.random_range(6.0..22.0), rng.random_range(6.0..22.0));
     let width = rng.random_range(1.2..2.2);
     let (dx, dy) = (angle.cos(), angle.sin());
@@ -32,11 +28,7 @@ fn draw(label: u8, rng: &mut impl Rng) -> Vec<u8> {
             let (x, y) = ((i % SIDE) as f32 - cx, (i / SIDE) as f32 - cy);
             let along = x * dx + y * dy;
             let across = (x * dy - y * dx).abs();
-            let stroke = if along.abs() < 9.0 {
-                (-(across / width).powi(2)).exp()
-            } else {
-                0.0
-            };
+            let stroke = if along.abs() < 9.0 { (-(across / width).powi(2)).exp() } else { 0.0 };
             let r2 = ((i % SIDE) as f32 - bx).powi(2) + ((i / SIDE) as f32 - by).powi(2);
             let blob = (-r2 / 6.0).exp() * (label % 3) as f32 / 2.0;
             (stroke.max(blob) * 255.0).round() as u8

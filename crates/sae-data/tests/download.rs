@@ -20,27 +20,13 @@ fn serve(dir: PathBuf) -> String {
             let mut stream = stream.unwrap();
             let mut line = String::new();
             BufReader::new(&stream).read_line(&mut line).unwrap();
-            let name = line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("/")
-                .trim_start_matches('/')
-                .to_string();
+            let name = line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
             match std::fs::read(dir.join(&name)) {
                 Ok(body) => {
-                    write!(
-                        stream,
-                        "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n",
-                        body.len()
-                    )
-                    .unwrap();
+                    write!(stream, "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
                     stream.write_all(&body).unwrap();
                 }
-                Err(_) => write!(
-                    stream,
-                    "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"
-                )
-                .unwrap(),
+                Err(_) => write!(stream, "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n").unwrap(),
             }
         }
     });
@@ -56,10 +42,7 @@ fn gz_fixture(dir: &Path) -> [&'static str; 4] {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(&bytes).unwrap();
         std::fs::write(dir.join(format!("{f}.gz")), gz.finish().unwrap()).unwrap();
-        let hex: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
         &*Box::leak(hex.into_boxed_str())
     })
 }
@@ -70,29 +53,16 @@ fn downloads_verifies_and_falls_through_dead_mirrors() {
     let served = tmp.path().join("served");
     std::fs::create_dir_all(&served).unwrap();
     let sums = gz_fixture(&served);
-    let mirror = Mirror {
-        urls: vec![serve(tmp.path().join("empty")), serve(served)],
-        raw_sha256: sums,
-    };
+    let mirror = Mirror { urls: vec![serve(tmp.path().join("empty")), serve(served)], raw_sha256: sums };
     let dest = tmp.path().join("dest");
     let mut fetched = Vec::new();
     download_dataset(&mirror, &dest, |u| fetched.push(u.to_string())).unwrap();
-    assert_eq!(
-        fetched.len(),
-        8,
-        "each file tried on the dead mirror first: {fetched:?}"
-    );
+    assert_eq!(fetched.len(), 8, "each file tried on the dead mirror first: {fetched:?}");
     let d = RawDataset::load(&dest).unwrap();
     assert_eq!((d.train_images.n, d.test_images.n), (30, 10));
     let leftovers: Vec<_> = std::fs::read_dir(&dest)
         .unwrap()
-        .filter(|e| {
-            !e.as_ref()
-                .unwrap()
-                .path()
-                .to_string_lossy()
-                .ends_with(".gz")
-        })
+        .filter(|e| !e.as_ref().unwrap().path().to_string_lossy().ends_with(".gz"))
         .collect();
     assert!(leftovers.is_empty(), "no temporary file left behind");
     // A second call finds every file present and verified, and fetches nothing.
@@ -108,39 +78,18 @@ fn a_checksum_mismatch_writes_nothing() {
     std::fs::create_dir_all(&served).unwrap();
     let mut sums = gz_fixture(&served);
     sums[0] = "0000000000000000000000000000000000000000000000000000000000000000";
-    let mirror = Mirror {
-        urls: vec![serve(served)],
-        raw_sha256: sums,
-    };
+    let mirror = Mirror { urls: vec![serve(served)], raw_sha256: sums };
     let dest = tmp.path().join("dest");
     let err = download_dataset(&mirror, &dest, |_| {}).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DataError::Download {
-                file: "train-images-idx3-ubyte",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(
-        err.to_string()
-            .contains("SHA-256 of the decompressed content is"),
-        "{err}"
-    );
-    assert_eq!(
-        std::fs::read_dir(&dest).unwrap().count(),
-        0,
-        "nothing written"
-    );
+    assert!(matches!(err, DataError::Download { file: "train-images-idx3-ubyte", .. }), "{err:?}");
+    assert!(err.to_string().contains("SHA-256 of the decompressed content is"), "{err}");
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 0, "nothing written");
 }
 
 #[test]
 fn the_real_mnist_checksums_accept_the_shared_copy() {
-    let Some(shared) = std::env::var_os("SAE_DATA_DIR")
-        .map(PathBuf::from)
-        .filter(|p| p.join("train-images-idx3-ubyte.gz").is_file())
+    let Some(shared) =
+        std::env::var_os("SAE_DATA_DIR").map(PathBuf::from).filter(|p| p.join("train-images-idx3-ubyte.gz").is_file())
     else {
         eprintln!("skipped: SAE_DATA_DIR does not point at the full MNIST (.gz files); this test needs it");
         return;
@@ -155,8 +104,6 @@ fn the_real_mnist_checksums_accept_the_shared_copy() {
 
 #[test]
 fn unknown_datasets_have_no_mirror() {
-    let err = Mirror::for_dataset(&DatasetName("kmnist".into()))
-        .unwrap_err()
-        .to_string();
+    let err = Mirror::for_dataset(&DatasetName("kmnist".into())).unwrap_err().to_string();
     assert!(err.contains("kmnist cannot be downloaded"), "{err}");
 }

@@ -5,10 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use sae_data::{
-    corrupt_set, ImageSet, RawDataset, SplitSizes, Splits, TEST_NOISE_STREAM,
-    VALIDATION_NOISE_STREAM,
-};
+use sae_data::{corrupt_set, ImageSet, RawDataset, SplitSizes, Splits, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
 
 use crate::{Experiment, SweepError};
 
@@ -39,11 +36,7 @@ impl SharedData {
     /// # Errors
     /// Any IDX error, naming the file.
     pub fn load(dir: &Path) -> Result<Self, SweepError> {
-        Ok(Self {
-            raw: RawDataset::load(dir)?,
-            splits: Mutex::default(),
-            prepared: Mutex::default(),
-        })
+        Ok(Self { raw: RawDataset::load(dir)?, splits: Mutex::default(), prepared: Mutex::default() })
     }
 
     /// The data of a run configured by `config`.
@@ -52,15 +45,9 @@ impl SharedData {
     /// A split larger than the dataset.
     pub fn for_run(&self, config: &Experiment) -> Result<Arc<RunData>, SweepError> {
         let d = &config.data;
-        let split_key = format!(
-            "{}/{}/{}/{}",
-            d.train.0, d.validation.0, d.test.0, d.split_seed
-        );
+        let split_key = format!("{}/{}/{}/{}", d.train.0, d.validation.0, d.test.0, d.split_seed);
         let key = format!("{split_key}/{:?}", config.corruption.0);
-        let mut prepared = self
-            .prepared
-            .lock()
-            .expect("no panic while holding the lock");
+        let mut prepared = self.prepared.lock().expect("no panic while holding the lock");
         if let Some(p) = prepared.get(&key) {
             return Ok(p.clone());
         }
@@ -69,11 +56,7 @@ impl SharedData {
             match cache.get(&split_key) {
                 Some(s) => s.clone(),
                 None => {
-                    let sizes = SplitSizes {
-                        train: d.train.0,
-                        validation: d.validation.0,
-                        test: d.test.0,
-                    };
+                    let sizes = SplitSizes { train: d.train.0, validation: d.validation.0, test: d.test.0 };
                     let s = Arc::new(Splits::new(&self.raw, sizes, d.split_seed)?);
                     cache.insert(split_key, s.clone());
                     s

@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 use sae_core::KlReduction;
 use sae_data::DatasetName;
 
-use crate::values::{
-    Beta, Count, LearningRate, NonEmpty, Rho, ValidCorruption, WeightDecay, Width,
-};
+use crate::values::{Beta, Count, LearningRate, NonEmpty, Rho, ValidCorruption, WeightDecay, Width};
 use crate::SweepError;
 
 /// Which images, and how they are split.
@@ -71,11 +69,7 @@ pub struct SparsitySection {
 
 impl Default for SparsitySection {
     fn default() -> Self {
-        Self {
-            rho: Rho(0.05),
-            beta: Beta(1.0),
-            reduction: KlReduction::Mean,
-        }
+        Self { rho: Rho(0.05), beta: Beta(1.0), reduction: KlReduction::Mean }
     }
 }
 
@@ -176,10 +170,7 @@ impl Experiment {
     /// [`SweepError::Parse`] naming the file, with toml's line, column
     /// and message (unknown key, wrong type, value out of range...).
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, SweepError> {
-        toml::from_str(text).map_err(|e| SweepError::Parse {
-            path: path.into(),
-            message: e.to_string(),
-        })
+        toml::from_str(text).map_err(|e| SweepError::Parse { path: path.into(), message: e.to_string() })
     }
 
     /// This experiment as TOML text.
@@ -200,15 +191,8 @@ impl ExperimentFile {
             .file_stem()
             .and_then(|s| s.to_str())
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| SweepError::Parse {
-                path: path.into(),
-                message: "file has no usable name".into(),
-            })?
+            .ok_or_else(|| SweepError::Parse { path: path.into(), message: "file has no usable name".into() })?
             .to_string();
-        Ok(Self {
-            name,
-            path: path.into(),
-            experiment,
-        })
+        Ok(Self { name, path: path.into(), experiment })
     }
 }

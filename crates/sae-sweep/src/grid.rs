@@ -28,19 +28,12 @@ fn axis<T: Clone>(list: &Option<NonEmpty<T>>, base: T) -> Vec<T> {
 impl Experiment {
     /// The model shape for images of `input` pixels.
     pub fn model_config(&self, input: usize) -> ModelConfig {
-        ModelConfig {
-            input,
-            hidden: self.model.hidden.0,
-        }
+        ModelConfig { input, hidden: self.model.hidden.0 }
     }
 
     /// The sparsity penalty.
     pub fn sparsity_config(&self) -> SparsityConfig {
-        SparsityConfig {
-            rho: self.sparsity.rho.0,
-            beta: self.sparsity.beta.0,
-            reduction: self.sparsity.reduction,
-        }
+        SparsityConfig { rho: self.sparsity.rho.0, beta: self.sparsity.beta.0, reduction: self.sparsity.reduction }
     }
 
     /// The optimisation settings.
@@ -78,11 +71,7 @@ impl Experiment {
                                 for &seed in &seeds {
                                     let config = self.point(c, h, rho, beta, lr, e, seed);
                                     let id = self.run_id(&config);
-                                    runs.push(RunSpec {
-                                        index: runs.len(),
-                                        id,
-                                        config,
-                                    });
+                                    runs.push(RunSpec { index: runs.len(), id, config });
                                 }
                             }
                         }
@@ -147,11 +136,7 @@ impl Experiment {
             parts.push("run".into());
         }
         let json = serde_json::to_string(run).expect("an experiment always serialises");
-        let hash: String = Sha256::digest(json.as_bytes())
-            .iter()
-            .take(4)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash: String = Sha256::digest(json.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect();
         parts.push(hash);
         parts.join("-")
     }

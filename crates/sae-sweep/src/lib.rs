@@ -18,8 +18,7 @@ mod values;
 pub use data::{RunData, SharedData};
 pub use error::SweepError;
 pub use experiment::{
-    DataSection, Experiment, ExperimentFile, ModelSection, SparsitySection, SweepSection,
-    TrainingSection,
+    DataSection, Experiment, ExperimentFile, ModelSection, SparsitySection, SweepSection, TrainingSection,
 };
 pub use grid::RunSpec;
 pub use progress::ProgressMode;
@@ -28,5 +27,7 @@ pub use run::{execute, RunResult};
 pub use runner::{merge, run_sweep, SweepOptions, SweepSummary, EXPERIMENT_COPY};
 pub use shard::Shard;
 pub use store::{write_atomic, ResultsDir, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
-pub use table::{collect_rows, mean_std, rebuild_tables, RunRow, METRICS, RUNS_CSV, SUMMARY_CSV};
+pub use table::{
+    collect_rows, mean_std, rebuild_tables, summarise, ConfigSummary, RunRow, METRICS, RUNS_CSV, SUMMARY_CSV,
+};
 pub use values::{Beta, Count, LearningRate, NonEmpty, Rho, ValidCorruption, WeightDecay, Width};

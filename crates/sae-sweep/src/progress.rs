@@ -38,27 +38,18 @@ pub struct RunProgress<'a> {
 impl Progress {
     /// A display for `total` runs.
     pub fn new(mode: ProgressMode, total: usize) -> Self {
-        let target = if mode == ProgressMode::Bars {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
+        let target =
+            if mode == ProgressMode::Bars { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         let multi = MultiProgress::with_draw_target(target);
         let overall = multi.add(ProgressBar::new(total as u64));
         overall.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>8} [{bar:30}] {pos}/{len} runs  {elapsed_precise} (ETA {eta})",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} runs  {elapsed_precise} (ETA {eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
         );
         overall.set_prefix("sweep");
         overall.enable_steady_tick(Duration::from_millis(500));
-        Self {
-            mode,
-            multi,
-            overall,
-        }
+        Self { mode, multi, overall }
     }
 
     /// Prints a line above the bars (or plainly).
@@ -72,10 +63,7 @@ impl Progress {
 
     /// Starts the display of `spec`.
     pub fn start(&self, spec: &RunSpec) -> RunProgress<'_> {
-        let bar = self.multi.insert_before(
-            &self.overall,
-            ProgressBar::new(spec.config.training.epochs.0 as u64),
-        );
+        let bar = self.multi.insert_before(&self.overall, ProgressBar::new(spec.config.training.epochs.0 as u64));
         bar.set_style(
             ProgressStyle::with_template("{prefix:>8} [{bar:30}] epoch {pos}/{len}  {msg}")
                 .expect("valid template")
@@ -98,8 +86,7 @@ impl RunProgress<'_> {
         self.bar.set_position(p.epoch as u64);
         let id = self.bar.message();
         let id = id.split("  ").next().unwrap_or_default().to_string();
-        self.bar
-            .set_message(format!("{id}  val mse {:.4}", p.val_mse));
+        self.bar.set_message(format!("{id}  val mse {:.4}", p.val_mse));
     }
 
     /// Records the end of the run.

@@ -30,12 +30,7 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
         let (train_cfg, sparsity) = (cfg.train_config(), cfg.sparsity_config());
         let s = &data.splits;
         let model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), train_cfg.seed);
-        let mut batches = TrainBatches::new(
-            &s.train,
-            cfg.corruption.0,
-            train_cfg.seed,
-            train_cfg.batch_size,
-        );
+        let mut batches = TrainBatches::new(&s.train, cfg.corruption.0, train_cfg.seed, train_cfg.batch_size);
         let per_epoch = batches.per_epoch();
         let validation = EvalSet {
             input: &data.val_input.pixels,
@@ -44,25 +39,13 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
             cols: s.train.cols,
         };
         let fill = |e: usize, b: usize, x: &mut [f32], t: &mut [f32]| batches.fill(e, b, x, t);
-        let trained = train(
-            model,
-            &train_cfg,
-            sparsity,
-            per_epoch,
-            fill,
-            validation,
-            |p| {
-                curve.push(*p);
-                on_epoch(p);
-            },
-        );
+        let trained = train(model, &train_cfg, sparsity, per_epoch, fill, validation, |p| {
+            curve.push(*p);
+            on_epoch(p);
+        });
         trained.map(|(model, _)| {
-            let test = EvalSet {
-                input: &data.test_input.pixels,
-                clean: &s.test.pixels,
-                rows: s.test.rows,
-                cols: s.test.cols,
-            };
+            let test =
+                EvalSet { input: &data.test_input.pixels, clean: &s.test.pixels, rows: s.test.rows, cols: s.test.cols };
             let metrics = evaluate(&model, test, &sparsity, Quality::Score);
             (model, metrics, per_epoch * train_cfg.batch_size)
         })
@@ -77,13 +60,7 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            (
-                Status::Failed,
-                Some(format!("panicked: {msg}")),
-                None,
-                None,
-                0,
-            )
+            (Status::Failed, Some(format!("panicked: {msg}")), None, None, 0)
         }
     };
     let samples = (samples_per_epoch * curve.len()) as f64;
@@ -96,15 +73,7 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
         epochs_done: curve.len(),
         train_seconds,
         seconds: start.elapsed().as_secs_f64(),
-        samples_per_s: if train_seconds > 0.0 {
-            samples / train_seconds
-        } else {
-            0.0
-        },
+        samples_per_s: if train_seconds > 0.0 { samples / train_seconds } else { 0.0 },
     };
-    RunResult {
-        record,
-        curve,
-        model,
-    }
+    RunResult { record, curve, model }
 }

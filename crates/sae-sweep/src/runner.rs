@@ -11,9 +11,7 @@ use crate::progress::{Progress, ProgressMode};
 use crate::run::execute;
 use crate::store::{write_atomic, RunOutput};
 use crate::table::rebuild_tables;
-use crate::{
-    ExperimentFile, ResultsDir, RunRecord, RunSpec, Shard, SharedData, Status, SweepError,
-};
+use crate::{ExperimentFile, ResultsDir, RunRecord, RunSpec, Shard, SharedData, Status, SweepError};
 
 /// The copy of the experiment file kept in its results folder.
 pub const EXPERIMENT_COPY: &str = "experiment.toml";
@@ -65,42 +63,28 @@ pub fn run_sweep(
     let start = Instant::now();
     let dir = ResultsDir::new(&options.results_root, &file.name);
     let grid = file.experiment.expand();
-    let mine: Vec<&RunSpec> = grid
-        .iter()
-        .filter(|r| options.shard.is_none_or(|s| s.contains(r)))
-        .collect();
+    let mine: Vec<&RunSpec> = grid.iter().filter(|r| options.shard.is_none_or(|s| s.contains(r))).collect();
     let mut todo = Vec::new();
     for spec in &mine {
         match dir.record(&spec.id)? {
-            Some(RunRecord {
-                status: Status::Ok, ..
-            }) => {}
+            Some(RunRecord { status: Status::Ok, .. }) => {}
             _ => todo.push(*spec),
         }
     }
-    write_atomic(
-        &dir.root().join(EXPERIMENT_COPY),
-        file.experiment.to_toml().as_bytes(),
-    )?;
+    write_atomic(&dir.root().join(EXPERIMENT_COPY), file.experiment.to_toml().as_bytes())?;
     let skipped = mine.len() - todo.len();
     let (mut done, mut failed, mut samples) = (0, 0, 0.0);
     if !todo.is_empty() {
         let data = SharedData::load(&data_dir()?)?;
         let progress = Progress::new(options.progress, todo.len());
         if skipped > 0 {
-            progress.println(&format!(
-                "resuming: {skipped} of {} runs already complete",
-                mine.len()
-            ));
+            progress.println(&format!("resuming: {skipped} of {} runs already complete", mine.len()));
         }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(options.jobs.max(1))
             .thread_name(|i| format!("sweep-{i}"))
             .build()
-            .map_err(|e| SweepError::Io {
-                path: dir.root().into(),
-                source: std::io::Error::other(e),
-            })?;
+            .map_err(|e| SweepError::Io { path: dir.root().into(), source: std::io::Error::other(e) })?;
         let results: Vec<Result<(Status, f64), SweepError>> = pool.install(|| {
             todo.par_iter()
                 .with_max_len(1)
@@ -108,11 +92,7 @@ pub fn run_sweep(
                     let bar = progress.start(spec);
                     let run_data = data.for_run(&spec.config)?;
                     let result = execute(spec, &run_data, |p| bar.epoch(p));
-                    let out = RunOutput {
-                        record: &result.record,
-                        curve: &result.curve,
-                        model: result.model.as_ref(),
-                    };
+                    let out = RunOutput { record: &result.record, curve: &result.curve, model: result.model.as_ref() };
                     dir.write_run(spec, &out)?;
                     bar.finish(spec, &result.record);
                     let trained = result.record.samples_per_s * result.record.train_seconds;

@@ -20,10 +20,7 @@ impl std::str::FromStr for Shard {
     fn from_str(s: &str) -> Result<Self, SweepError> {
         let bad = || SweepError::Shard(s.into());
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (
-            i.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
+        let (index, count) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
         if count == 0 || index >= count {
             return Err(bad());
         }
@@ -40,17 +37,14 @@ impl Shard {
     /// # Errors
     /// [`SweepError::Shard`] when the variables are inconsistent.
     pub fn from_slurm(var: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, SweepError> {
-        let (Some(id), Some(count)) = (var("SLURM_ARRAY_TASK_ID"), var("SLURM_ARRAY_TASK_COUNT"))
-        else {
+        let (Some(id), Some(count)) = (var("SLURM_ARRAY_TASK_ID"), var("SLURM_ARRAY_TASK_COUNT")) else {
             return Ok(None);
         };
         let min = var("SLURM_ARRAY_TASK_MIN").unwrap_or_else(|| "0".into());
         let parse = |v: &str| v.trim().parse::<usize>().ok();
         let text = format!("{id}-{min}/{count}");
         match (parse(&id), parse(&min), parse(&count)) {
-            (Some(id), Some(min), Some(_)) if id >= min => {
-                format!("{}/{count}", id - min).parse().map(Some)
-            }
+            (Some(id), Some(min), Some(_)) if id >= min => format!("{}/{count}", id - min).parse().map(Some),
             _ => Err(SweepError::Shard(text)),
         }
     }

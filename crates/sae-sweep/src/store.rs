@@ -30,18 +30,10 @@ pub struct ResultsDir {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(SweepError::io(dir))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(SweepError::io(dir))?;
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).map_err(SweepError::io(dir))?;
     tmp.write_all(bytes).map_err(SweepError::io(tmp.path()))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(SweepError::io(tmp.path()))?;
-    tmp.persist(path).map_err(|e| SweepError::Io {
-        path: path.into(),
-        source: e.error,
-    })?;
+    tmp.as_file().sync_all().map_err(SweepError::io(tmp.path()))?;
+    tmp.persist(path).map_err(|e| SweepError::Io { path: path.into(), source: e.error })?;
     Ok(())
 }
 
@@ -59,9 +51,7 @@ pub struct RunOutput<'a> {
 impl ResultsDir {
     /// The folder of experiment `name` under `results_root`.
     pub fn new(results_root: &Path, name: &str) -> Self {
-        Self {
-            root: results_root.join(name),
-        }
+        Self { root: results_root.join(name) }
     }
 
     /// `results/<experiment>/`.
@@ -86,14 +76,9 @@ impl ResultsDir {
     pub fn record(&self, id: &str) -> Result<Option<RunRecord>, SweepError> {
         let path = self.run_dir(id).join(METRICS_FILE);
         match std::fs::read(&path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| SweepError::Corrupt {
-                        path,
-                        message: e.to_string(),
-                    })
-            }
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| SweepError::Corrupt { path, message: e.to_string() }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(SweepError::Io { path, source: e }),
         }
@@ -120,19 +105,12 @@ impl ResultsDir {
         put(CURVE_FILE, &curve_csv(out.curve))?;
         if let Some(model) = out.model {
             let path = tmp.path().join(CHECKPOINT_FILE);
-            let tensors = model.to_tensors().map_err(|e| SweepError::Corrupt {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-            candle_core::safetensors::save(&tensors, &path).map_err(|e| SweepError::Corrupt {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+            let tensors =
+                model.to_tensors().map_err(|e| SweepError::Corrupt { path: path.clone(), message: e.to_string() })?;
+            candle_core::safetensors::save(&tensors, &path)
+                .map_err(|e| SweepError::Corrupt { path: path.clone(), message: e.to_string() })?;
         }
-        put(
-            METRICS_FILE,
-            &serde_json::to_vec_pretty(out.record).expect("records serialise"),
-        )?;
+        put(METRICS_FILE, &serde_json::to_vec_pretty(out.record).expect("records serialise"))?;
         let target = self.run_dir(&spec.id);
         if target.exists() {
             let old = runs.join(format!(".old-{}-{}", spec.id, std::process::id()));
@@ -150,13 +128,9 @@ impl ResultsDir {
     /// [`SweepError::Corrupt`] naming the file when it is missing or invalid.
     pub fn load_model(&self, id: &str) -> Result<SparseAutoencoder, SweepError> {
         let path = self.run_dir(id).join(CHECKPOINT_FILE);
-        let corrupt = |message: String| SweepError::Corrupt {
-            path: path.clone(),
-            message,
-        };
+        let corrupt = |message: String| SweepError::Corrupt { path: path.clone(), message };
         let tensors: HashMap<String, candle_core::Tensor> =
-            candle_core::safetensors::load(&path, &candle_core::Device::Cpu)
-                .map_err(|e| corrupt(e.to_string()))?;
+            candle_core::safetensors::load(&path, &candle_core::Device::Cpu).map_err(|e| corrupt(e.to_string()))?;
         SparseAutoencoder::from_tensors(&tensors).map_err(|e| corrupt(e.to_string()))
     }
 
@@ -166,22 +140,13 @@ impl ResultsDir {
     /// [`SweepError::Corrupt`] naming the file when it is missing or invalid.
     pub fn load_curve(&self, id: &str) -> Result<Vec<CurvePoint>, SweepError> {
         let path = self.run_dir(id).join(CURVE_FILE);
-        let corrupt = |e: csv::Error| SweepError::Corrupt {
-            path: path.clone(),
-            message: e.to_string(),
-        };
-        csv::Reader::from_path(&path)
-            .map_err(corrupt)?
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .map_err(corrupt)
+        let corrupt = |e: csv::Error| SweepError::Corrupt { path: path.clone(), message: e.to_string() };
+        csv::Reader::from_path(&path).map_err(corrupt)?.deserialize().collect::<Result<_, _>>().map_err(corrupt)
     }
 }
 
 fn curve_csv(curve: &[CurvePoint]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    curve
-        .iter()
-        .for_each(|p| w.serialize(p).expect("curve points serialise"));
+    curve.iter().for_each(|p| w.serialize(p).expect("curve points serialise"));
     w.into_inner().expect("in memory")
 }

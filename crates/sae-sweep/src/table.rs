@@ -75,16 +75,8 @@ pub struct RunRow {
 }
 
 /// The metric columns summarised over replicates.
-pub const METRICS: [&str; 8] = [
-    "mse",
-    "psnr_db",
-    "ssim",
-    "kl",
-    "rho_hat_mean",
-    "active_per_image",
-    "dead_fraction",
-    "seconds",
-];
+pub const METRICS: [&str; 8] =
+    ["mse", "psnr_db", "ssim", "kl", "rho_hat_mean", "active_per_image", "dead_fraction", "seconds"];
 
 impl RunRow {
     /// The row of `spec` given its stored `record`.
@@ -165,8 +157,7 @@ impl RunRow {
 pub fn mean_std(values: &[f64]) -> (f64, Option<f64>) {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
-    let std = (values.len() > 1)
-        .then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+    let std = (values.len() > 1).then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
     (mean, std)
 }
 
@@ -207,32 +198,52 @@ pub fn rebuild_tables(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>,
 /// The header of `runs.csv`, for an experiment with no completed run.
 fn header_only() -> Vec<u8> {
     let mut bytes = csv_bytes(|w| w.serialize(RunRow::default()));
-    let header_end = bytes
-        .iter()
-        .position(|&b| b == b'\n')
-        .expect("a header line")
-        + 1;
+    let header_end = bytes.iter().position(|&b| b == b'\n').expect("a header line") + 1;
     bytes.truncate(header_end);
     bytes
 }
 
-/// `summary.csv`: per configuration (all parameters but the seed), the
-/// number of successful replicates and the mean and standard deviation of
-/// every metric.
-fn summary_csv(rows: &[RunRow]) -> Vec<u8> {
-    // (config key, first row, successful replicates, all replicates), in grid order.
-    let mut groups: Vec<(String, &RunRow, Vec<&RunRow>, usize)> = Vec::new();
+/// The runs of one configuration (all parameters but the seed).
+#[derive(Debug, Clone)]
+pub struct ConfigSummary<'a> {
+    /// The configuration's first run, for its parameters.
+    pub first: &'a RunRow,
+    /// Its successful replicates.
+    pub ok: Vec<&'a RunRow>,
+    /// All its completed replicates, failed ones included.
+    pub total: usize,
+}
+
+impl ConfigSummary<'_> {
+    /// Mean and standard deviation of `metric` over the successful
+    /// replicates; `None` when none succeeded.
+    pub fn stat(&self, metric: &str) -> Option<(f64, Option<f64>)> {
+        let values: Vec<f64> = self.ok.iter().filter_map(|r| r.metric(metric)).collect();
+        (!values.is_empty()).then(|| mean_std(&values))
+    }
+}
+
+/// Groups `rows` by configuration, in the order configurations first appear.
+pub fn summarise(rows: &[RunRow]) -> Vec<ConfigSummary<'_>> {
+    let mut groups: Vec<(String, ConfigSummary<'_>)> = Vec::new();
     for row in rows {
         let key = row.config_key();
         let i = groups.iter().position(|g| g.0 == key).unwrap_or_else(|| {
-            groups.push((key, row, Vec::new(), 0));
+            groups.push((key, ConfigSummary { first: row, ok: Vec::new(), total: 0 }));
             groups.len() - 1
         });
-        groups[i].3 += 1;
+        groups[i].1.total += 1;
         if row.status == Status::Ok.as_str() {
-            groups[i].2.push(row);
+            groups[i].1.ok.push(row);
         }
     }
+    groups.into_iter().map(|g| g.1).collect()
+}
+
+/// `summary.csv`: per configuration, the number of successful replicates
+/// and the mean and standard deviation of every metric.
+fn summary_csv(rows: &[RunRow]) -> Vec<u8> {
+    let groups = summarise(rows);
     csv_bytes(|w| {
         let mut header: Vec<String> = [
             "corruption",
@@ -256,7 +267,8 @@ fn summary_csv(rows: &[RunRow]) -> Vec<u8> {
             header.push(format!("{m}_std"));
         }
         w.write_record(&header)?;
-        for (_, first, ok, total) in &groups {
+        for g in &groups {
+            let first = g.first;
             let mut rec = vec![
                 first.corruption.clone(),
                 first.hidden.to_string(),
@@ -269,18 +281,14 @@ fn summary_csv(rows: &[RunRow]) -> Vec<u8> {
                 first.weight_decay.to_string(),
                 first.dataset.clone(),
                 first.train.to_string(),
-                ok.len().to_string(),
-                (total - ok.len()).to_string(),
+                g.ok.len().to_string(),
+                (g.total - g.ok.len()).to_string(),
             ];
             for m in METRICS {
-                let values: Vec<f64> = ok.iter().filter_map(|r| r.metric(m)).collect();
-                if values.is_empty() {
-                    rec.extend([String::new(), String::new()]);
-                } else {
-                    let (mean, std) = mean_std(&values);
-                    rec.push(mean.to_string());
-                    rec.push(std.map(|s| s.to_string()).unwrap_or_default());
-                }
+                let (mean, std) = g.stat(m).map_or((String::new(), String::new()), |(mean, std)| {
+                    (mean.to_string(), std.map(|s| s.to_string()).unwrap_or_default())
+                });
+                rec.extend([mean, std]);
             }
             w.write_record(&rec)?;
         }

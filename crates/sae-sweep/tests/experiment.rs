@@ -18,15 +18,9 @@ fn error(text: &str) -> String {
 fn an_empty_file_is_the_reference_protocol() {
     let e = parse("").unwrap();
     let (t, s) = (e.train_config(), e.sparsity_config());
-    assert_eq!(
-        (t.epochs, t.batch_size, t.lr, t.weight_decay),
-        (50, 50, 1e-4, 0.0)
-    );
+    assert_eq!((t.epochs, t.batch_size, t.lr, t.weight_decay), (50, 50, 1e-4, 0.0));
     assert_eq!((s.rho, s.beta), (0.05, 1.0));
-    assert_eq!(
-        (e.data.train.0, e.data.validation.0, e.data.test.0),
-        (50_000, 10_000, 10_000)
-    );
+    assert_eq!((e.data.train.0, e.data.validation.0, e.data.test.0), (50_000, 10_000, 10_000));
     assert_eq!(e.model.hidden.0, 256);
     assert_eq!(e.expand().len(), 1);
 }
@@ -46,20 +40,11 @@ fn grid_crosses_every_axis_with_seeds_innermost() {
     .unwrap();
     let grid = e.expand();
     assert_eq!(grid.len(), 2 * 3 * 2 * 2 * 2);
-    assert_eq!(
-        grid.iter().map(|r| r.index).collect::<Vec<_>>(),
-        (0..48).collect::<Vec<_>>()
-    );
+    assert_eq!(grid.iter().map(|r| r.index).collect::<Vec<_>>(), (0..48).collect::<Vec<_>>());
     assert_eq!(grid[0].config.training.seed, 0);
     assert_eq!(grid[1].config.training.seed, 1);
     assert_eq!(grid[0].config.sparsity.rho, grid[1].config.sparsity.rho);
-    assert!(
-        grid[0]
-            .id
-            .starts_with("gaussian0.5-h16-rho0.01-beta0.5-s0-"),
-        "{}",
-        grid[0].id
-    );
+    assert!(grid[0].id.starts_with("gaussian0.5-h16-rho0.01-beta0.5-s0-"), "{}", grid[0].id);
     let mut ids: Vec<&str> = grid.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     ids.dedup();
@@ -76,17 +61,14 @@ fn ids_are_stable_and_follow_every_setting() {
     // configuration does, or resuming would redo finished runs.
     assert_eq!(a[0].id, "rho0.05-84410203");
     assert_eq!(a[1].id, "rho0.1-775a72cf");
-    let b = parse(&format!("[training]\nepochs = 3\n{text}"))
-        .unwrap()
-        .expand();
+    let b = parse(&format!("[training]\nepochs = 3\n{text}")).unwrap().expand();
     assert_ne!(a[0].id, b[0].id, "changing a base setting changes the id");
     assert_eq!(a[0].id.split('-').next(), Some("rho0.05"));
 }
 
 #[test]
 fn a_run_config_is_itself_a_valid_experiment() {
-    let e = parse("[sweep]\nbeta = [0, 2]\n[corruption]\nkind = \"salt_and_pepper\"\np = 0.1\n")
-        .unwrap();
+    let e = parse("[sweep]\nbeta = [0, 2]\n[corruption]\nkind = \"salt_and_pepper\"\np = 0.1\n").unwrap();
     let run = &e.expand()[1];
     let again = parse(&run.config.to_toml()).unwrap();
     assert_eq!(again, run.config);
@@ -100,48 +82,16 @@ fn errors_name_file_line_and_expectation() {
         ("[sparsity]\nrho = 0\n", "expected ρ in (0, 1)", "line 2"),
         ("[sparsity]\nbeta = -1\n", "expected β ≥ 0", "line 2"),
         ("[model]\nhidden = 0\n", "expected a width ≥ 1", "line 2"),
-        (
-            "\n[sweep]\nrho = []\n",
-            "expected a non-empty list",
-            "line 3",
-        ),
-        (
-            "[sweep]\nhidden = [16, 0]\n",
-            "expected a width ≥ 1",
-            "line 2",
-        ),
-        (
-            "[corruption]\nkind = \"blur\"\n",
-            "unknown variant `blur`, expected one of `none`, `gaussian`",
-            "line 2",
-        ),
-        (
-            "[corruption]\nkind = \"gaussian\"\nstd = -0.5\n",
-            "gaussian std must be finite and ≥ 0",
-            "line 1",
-        ),
-        (
-            "[training]\nepochs = \"ten\"\n",
-            "invalid type: string \"ten\"",
-            "line 2",
-        ),
-        (
-            "[training]\nepoch = 10\n",
-            "unknown field `epoch`",
-            "line 2",
-        ),
+        ("\n[sweep]\nrho = []\n", "expected a non-empty list", "line 3"),
+        ("[sweep]\nhidden = [16, 0]\n", "expected a width ≥ 1", "line 2"),
+        ("[corruption]\nkind = \"blur\"\n", "unknown variant `blur`, expected one of `none`, `gaussian`", "line 2"),
+        ("[corruption]\nkind = \"gaussian\"\nstd = -0.5\n", "gaussian std must be finite and ≥ 0", "line 1"),
+        ("[training]\nepochs = \"ten\"\n", "invalid type: string \"ten\"", "line 2"),
+        ("[training]\nepoch = 10\n", "unknown field `epoch`", "line 2"),
         ("[sweep]\nwidth = [16]\n", "unknown field `width`", "line 2"),
         ("colour = 1\n", "unknown field `colour`", "line 1"),
-        (
-            "[sweep]\nrho = [0.1, 1.0]\n",
-            "expected ρ in (0, 1)",
-            "line 2",
-        ),
-        (
-            "[training]\nlr = 0\n",
-            "expected a learning rate > 0",
-            "line 2",
-        ),
+        ("[sweep]\nrho = [0.1, 1.0]\n", "expected ρ in (0, 1)", "line 2"),
+        ("[training]\nlr = 0\n", "expected a learning rate > 0", "line 2"),
     ];
     for (text, expected, line) in cases {
         let msg = error(text);
@@ -153,13 +103,8 @@ fn errors_name_file_line_and_expectation() {
 
 #[test]
 fn loading_names_a_missing_file() {
-    let err = ExperimentFile::load(Path::new("experiments/does-not-exist.toml"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.starts_with("experiments/does-not-exist.toml: "),
-        "{err}"
-    );
+    let err = ExperimentFile::load(Path::new("experiments/does-not-exist.toml")).unwrap_err().to_string();
+    assert!(err.starts_with("experiments/does-not-exist.toml: "), "{err}");
 }
 
 #[test]
@@ -170,11 +115,7 @@ fn the_shipped_experiments_parse() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             let file = ExperimentFile::load(&path).unwrap_or_else(|e| panic!("{e}"));
-            assert!(
-                file.experiment.description.is_some(),
-                "{} says what it is for",
-                path.display()
-            );
+            assert!(file.experiment.description.is_some(), "{} says what it is for", path.display());
             assert!(!file.experiment.expand().is_empty());
             n += 1;
         }

@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sae_sweep::{
-    run_sweep, Experiment, ExperimentFile, ProgressMode, Shard, SweepOptions, SweepSummary,
-};
+use sae_sweep::{run_sweep, Experiment, ExperimentFile, ProgressMode, Shard, SweepOptions, SweepSummary};
 
 const BASE: &str = r#"
 description = "test"
@@ -35,36 +33,17 @@ fn fixture() -> Fixture {
     let data = tmp.path().join("data");
     sae_data::write_synthetic_dataset(&data, 260, 40, 1).unwrap();
     let results = tmp.path().join("results");
-    Fixture {
-        _tmp: tmp,
-        data,
-        results,
-    }
+    Fixture { _tmp: tmp, data, results }
 }
 
 fn experiment(name: &str, sweep: &str) -> ExperimentFile {
     let text = format!("{BASE}\n[sweep]\n{sweep}");
     let path = PathBuf::from(format!("{name}.toml"));
-    ExperimentFile {
-        name: name.into(),
-        experiment: Experiment::from_toml(&text, &path).unwrap(),
-        path,
-    }
+    ExperimentFile { name: name.into(), experiment: Experiment::from_toml(&text, &path).unwrap(), path }
 }
 
-fn sweep(
-    f: &Fixture,
-    file: &ExperimentFile,
-    results: &Path,
-    jobs: usize,
-    shard: Option<Shard>,
-) -> SweepSummary {
-    let options = SweepOptions {
-        results_root: results.into(),
-        jobs,
-        shard,
-        progress: ProgressMode::Quiet,
-    };
+fn sweep(f: &Fixture, file: &ExperimentFile, results: &Path, jobs: usize, shard: Option<Shard>) -> SweepSummary {
+    let options = SweepOptions { results_root: results.into(), jobs, shard, progress: ProgressMode::Quiet };
     run_sweep(file, &options, || Ok(f.data.clone())).unwrap()
 }
 
@@ -72,9 +51,8 @@ fn sweep(
 fn table(results: &Path, name: &str) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_path(results.join(name).join("runs.csv")).unwrap();
     let headers = r.headers().unwrap().clone();
-    let keep: Vec<usize> = (0..headers.len())
-        .filter(|&i| !matches!(&headers[i], "seconds" | "samples_per_s"))
-        .collect();
+    let keep: Vec<usize> =
+        (0..headers.len()).filter(|&i| !matches!(&headers[i], "seconds" | "samples_per_s")).collect();
     let mut rows = vec![keep.iter().map(|&i| headers[i].to_string()).collect()];
     for rec in r.records() {
         let rec = rec.unwrap();
@@ -89,10 +67,7 @@ fn results_do_not_depend_on_jobs() {
     let file = experiment("jobs", "rho = [0.05, 0.2]\nseeds = [0, 1]\n");
     let (one, two) = (f.results.join("one"), f.results.join("two"));
     let s = sweep(&f, &file, &one, 1, None);
-    assert_eq!(
-        (s.total, s.done, s.failed, s.skipped, s.rows),
-        (4, 4, 0, 0, 4)
-    );
+    assert_eq!((s.total, s.done, s.failed, s.skipped, s.rows), (4, 4, 0, 0, 4));
     sweep(&f, &file, &two, 2, None);
     let t = table(&one, "jobs");
     assert_eq!(t.len(), 5);
@@ -100,16 +75,8 @@ fn results_do_not_depend_on_jobs() {
     let status = t[0].iter().position(|h| h == "status").unwrap();
     assert!(t[1..].iter().all(|r| r[status] == "ok"));
     for id in t[1..].iter().map(|r| &r[0]) {
-        for file in [
-            "config.toml",
-            "curve.csv",
-            "metrics.json",
-            "model.safetensors",
-        ] {
-            assert!(
-                one.join("jobs/runs").join(id).join(file).is_file(),
-                "{id}/{file}"
-            );
+        for file in ["config.toml", "curve.csv", "metrics.json", "model.safetensors"] {
+            assert!(one.join("jobs/runs").join(id).join(file).is_file(), "{id}/{file}");
         }
     }
 }
@@ -124,11 +91,7 @@ fn shards_partition_the_grid_and_merge_to_the_full_table() {
     let mut ran = 0;
     for i in 0..3 {
         let s = sweep(&f, &file, &shared, 1, Some(Shard { index: i, count: 3 }));
-        assert_eq!(
-            (s.total, s.skipped),
-            (2, 0),
-            "each shard runs its own third, nothing twice"
-        );
+        assert_eq!((s.total, s.skipped), (2, 0), "each shard runs its own third, nothing twice");
         ran += s.done;
     }
     assert_eq!(ran, 6);
@@ -145,18 +108,10 @@ fn a_diverging_run_fails_alone_and_is_retried_on_resume() {
     let col = |name: &str| t[0].iter().position(|h| h == name).unwrap();
     assert_eq!(t[1][col("status")], "ok");
     assert_eq!(t[2][col("status")], "failed");
-    assert!(
-        t[2][col("reason")].contains("diverged"),
-        "{}",
-        t[2][col("reason")]
-    );
+    assert!(t[2][col("reason")].contains("diverged"), "{}", t[2][col("reason")]);
     assert_eq!(t[2][col("mse")], "");
     let again = sweep(&f, &file, &f.results, 2, None);
-    assert_eq!(
-        (again.skipped, again.failed, again.rows),
-        (1, 1, 2),
-        "only the failed run is redone"
-    );
+    assert_eq!((again.skipped, again.failed, again.rows), (1, 1, 2), "only the failed run is redone");
 }
 
 #[test]
@@ -198,27 +153,12 @@ fn replicates_are_summarised_per_configuration() {
 
 #[test]
 fn shard_syntax_and_slurm_variables() {
-    assert_eq!(
-        "1/4".parse::<Shard>().unwrap(),
-        Shard { index: 1, count: 4 }
-    );
+    assert_eq!("1/4".parse::<Shard>().unwrap(), Shard { index: 1, count: 4 });
     for bad in ["4/4", "1", "a/b", "0/0"] {
-        assert!(
-            bad.parse::<Shard>()
-                .unwrap_err()
-                .to_string()
-                .contains("expected i/n"),
-            "{bad}"
-        );
+        assert!(bad.parse::<Shard>().unwrap_err().to_string().contains("expected i/n"), "{bad}");
     }
-    let env = |pairs: &'static [(&str, &str)]| {
-        move |k: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    };
+    let env =
+        |pairs: &'static [(&str, &str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
     assert_eq!(Shard::from_slurm(env(&[])).unwrap(), None);
     let s = Shard::from_slurm(env(&[
         ("SLURM_ARRAY_TASK_ID", "3"),
@@ -226,9 +166,5 @@ fn shard_syntax_and_slurm_variables() {
         ("SLURM_ARRAY_TASK_MIN", "1"),
     ]));
     assert_eq!(s.unwrap(), Some(Shard { index: 2, count: 3 }));
-    assert!(Shard::from_slurm(env(&[
-        ("SLURM_ARRAY_TASK_ID", "x"),
-        ("SLURM_ARRAY_TASK_COUNT", "3")
-    ]))
-    .is_err());
+    assert!(Shard::from_slurm(env(&[("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "3")])).is_err());
 }

@@ -1,0 +1,110 @@
+//! How a sweep's results were produced (command, experiment file, dataset,
+//! git revision, machine, date), saved beside them so a report can say it
+//! and a reader can redo it.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// The file, in an experiment's results folder.
+pub const PROVENANCE_FILE: &str = "provenance.json";
+
+/// The facts a reader needs to redo a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The command line, as typed.
+    pub command: String,
+    /// The experiment file it ran.
+    pub experiment_file: String,
+    /// Dataset name and the folder it was read from.
+    pub dataset: String,
+    /// `git describe`-style revision of the code, `-dirty` when modified.
+    pub git_revision: String,
+    /// Host, CPU model and core count.
+    pub machine: String,
+    /// When the sweep ran (UTC).
+    pub date_utc: String,
+}
+
+fn output(cmd: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(cmd).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The current revision of the working tree, or `unknown` outside git.
+pub fn git_revision() -> String {
+    let Some(rev) = output("git", &["rev-parse", "--short=12", "HEAD"]) else {
+        return "unknown (not a git checkout)".into();
+    };
+    let dirty = output("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    if dirty {
+        format!("{rev}-dirty")
+    } else {
+        rev
+    }
+}
+
+/// Host name, CPU model and logical cores.
+pub fn machine() -> String {
+    let host = output("hostname", &[]).unwrap_or_else(|| "unknown host".into());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{host}: {cpu}, {cores} cores, {}", std::env::consts::OS)
+}
+
+/// The current UTC time as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn now_utc() -> String {
+    utc(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64)
+}
+
+/// `secs` after the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`.
+fn utc(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+impl Provenance {
+    /// Reads the provenance saved in `dir`, if any.
+    pub fn load(dir: &Path) -> Option<Self> {
+        serde_json::from_slice(&std::fs::read(dir.join(PROVENANCE_FILE)).ok()?).ok()
+    }
+
+    /// Saves it in `dir`, atomically.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(self).expect("provenance serialises");
+        sae_sweep::write_atomic(&dir.join(PROVENANCE_FILE), &bytes).context("saving provenance")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates_match_known_instants() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(1_000_000_000), "2001-09-09 01:46:40 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+    }
+}

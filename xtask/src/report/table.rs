@@ -1,0 +1,127 @@
+//! The report's summary table: one row per configuration (mean ± std over
+//! replicates), the best marked, and the baselines scored on the same test
+//! images; as markdown for the page and as CSV.
+
+use sae_core::ImageQuality;
+use sae_sweep::ConfigSummary;
+
+use super::axes::{config_label, Axis};
+
+/// The metrics shown, with their column titles and whether higher is better.
+const COLUMNS: [(&str, &str); 7] = [
+    ("mse", "mse ↓"),
+    ("psnr_db", "PSNR dB ↑"),
+    ("ssim", "SSIM ↑"),
+    ("kl", "KL"),
+    ("active_per_image", "active/image"),
+    ("dead_fraction", "dead"),
+    ("seconds", "seconds"),
+];
+
+/// A baseline's scores on one corruption at one width.
+#[derive(Debug, Clone)]
+pub struct BaselineRow {
+    /// `corrupted input` or `PCA (top H)`.
+    pub name: String,
+    /// The corruption label.
+    pub corruption: String,
+    /// The width it matches (0 for the corrupted input).
+    pub hidden: usize,
+    /// Its scores.
+    pub quality: ImageQuality,
+}
+
+fn cell(stat: Option<(f64, Option<f64>)>, digits: usize) -> String {
+    match stat {
+        None => "–".into(),
+        Some((m, None)) => format!("{m:.digits$}"),
+        Some((m, Some(s))) => format!("{m:.digits$} ± {s:.digits$}"),
+    }
+}
+
+fn digits(metric: &str) -> usize {
+    match metric {
+        "mse" | "ssim" | "kl" => 4,
+        "dead_fraction" => 3,
+        _ => 2,
+    }
+}
+
+/// The index of the configuration with the highest mean PSNR.
+pub fn best(groups: &[ConfigSummary<'_>]) -> Option<usize> {
+    (0..groups.len())
+        .filter_map(|i| groups[i].stat("psnr_db").map(|(m, _)| (i, m)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+/// The markdown table.
+pub fn markdown(axes: &[Axis], groups: &[ConfigSummary<'_>], baselines: &[BaselineRow]) -> String {
+    let best = best(groups);
+    let mut out = String::from("| configuration | corruption | runs |");
+    COLUMNS.iter().for_each(|(_, t)| out.push_str(&format!(" {t} |")));
+    out.push_str("\n|---|---|---|");
+    COLUMNS.iter().for_each(|_| out.push_str("---:|"));
+    out.push('\n');
+    for (i, g) in groups.iter().enumerate() {
+        let mark = if Some(i) == best { " **★ best**" } else { "" };
+        let failed = g.total - g.ok.len();
+        let runs = if failed > 0 { format!("{} ({} failed)", g.ok.len(), failed) } else { g.ok.len().to_string() };
+        out.push_str(&format!("| {}{mark} | {} | {runs} |", config_label(axes, g.first), g.first.corruption));
+        COLUMNS.iter().for_each(|(m, _)| out.push_str(&format!(" {} |", cell(g.stat(m), digits(m)))));
+        out.push('\n');
+    }
+    for b in baselines {
+        let q = &b.quality;
+        out.push_str(&format!(
+            "| *baseline: {}* | {} | – | {:.4} | {:.2} | {:.4} | – | – | – | – |\n",
+            b.name, b.corruption, q.mse, q.psnr_db, q.ssim
+        ));
+    }
+    out
+}
+
+/// The same table as CSV: parameters, then mean and std of each metric.
+pub fn csv(axes: &[Axis], groups: &[ConfigSummary<'_>], baselines: &[BaselineRow]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> =
+        ["kind", "label", "best", "corruption", "hidden", "rho", "beta", "lr", "epochs", "replicates", "failed"]
+            .map(String::from)
+            .to_vec();
+    COLUMNS.iter().for_each(|(m, _)| header.extend([format!("{m}_mean"), format!("{m}_std")]));
+    w.write_record(&header).expect("in memory");
+    let best = best(groups);
+    for (i, g) in groups.iter().enumerate() {
+        let r = g.first;
+        let mut rec = vec![
+            "model".into(),
+            config_label(axes, r),
+            (Some(i) == best).to_string(),
+            r.corruption.clone(),
+            r.hidden.to_string(),
+            r.rho.to_string(),
+            r.beta.to_string(),
+            r.lr.to_string(),
+            r.epochs.to_string(),
+            g.ok.len().to_string(),
+            (g.total - g.ok.len()).to_string(),
+        ];
+        for (m, _) in COLUMNS {
+            let (mean, std) = g.stat(m).map_or((String::new(), String::new()), |(a, s)| {
+                (a.to_string(), s.map(|s| s.to_string()).unwrap_or_default())
+            });
+            rec.extend([mean, std]);
+        }
+        w.write_record(&rec).expect("in memory");
+    }
+    for b in baselines {
+        let q = &b.quality;
+        let mut rec = vec!["baseline".into(), b.name.clone(), "false".into(), b.corruption.clone()];
+        rec.push(if b.hidden > 0 { b.hidden.to_string() } else { String::new() });
+        rec.extend(std::iter::repeat_n(String::new(), 6));
+        rec.extend([q.mse.to_string(), String::new(), q.psnr_db.to_string(), String::new(), q.ssim.to_string()]);
+        rec.extend(std::iter::repeat_n(String::new(), 9));
+        w.write_record(&rec).expect("in memory");
+    }
+    w.into_inner().expect("in memory")
+}
