@@ -5,20 +5,19 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use sae_data::{download_dataset, find_dataset, DataError, DatasetName, Mirror, DATA_DIR_ENV};
+use sae_data::{download_dataset, find_dataset, DataError, DatasetName, Mirror, SearchPaths};
 
 /// The folder of `name`'s files: found by the discovery rules, or
 /// downloaded into `./data/<name>` when nothing is found (saying so).
 pub fn resolve(name: &DatasetName, flag: Option<&Path>) -> Result<PathBuf> {
-    let env = std::env::var_os(DATA_DIR_ENV).map(PathBuf::from);
-    let cwd = std::env::current_dir().context("reading the current folder")?;
-    match find_dataset(name, flag, env.as_deref(), &cwd) {
+    let paths = SearchPaths::from_environment(flag).context("reading the current folder")?;
+    match find_dataset(name, &paths) {
         Ok(source) => {
             eprintln!("data: {} ({}, found by {})", name, source.dir.display(), source.found_by);
             Ok(source.dir)
         }
         Err(not_found @ DataError::NotFound { .. }) => {
-            let dest = cwd.join("data").join(name.as_str());
+            let dest = paths.cwd.join("data").join(name.as_str());
             eprintln!("data: no {name} data found; downloading {name} into {} (checksums verified)", dest.display());
             match fetch(name, &dest) {
                 Ok(()) => Ok(dest),

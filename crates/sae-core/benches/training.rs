@@ -1,1 +1,108 @@
-fn main() {}
+//! Criterion benches of the hot paths: a training step at several widths
+//! and batch sizes, an evaluation pass, the KL term, reading and
+//! normalising the full MNIST (when `SAE_DATA_DIR` points at it) and one
+//! whole epoch. `cargo bench -p sae-core`; CI runs each once with
+//! `cargo test --benches`.
+
+// criterion_group! and criterion_main! generate undocumented functions.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use sae_core::{
+    evaluate, kl_sparsity, train, EvalSet, KlReduction, ModelConfig, Quality, SparseAutoencoder, SparsityConfig,
+    TrainConfig, Trainer,
+};
+
+const D: usize = 784;
+
+fn images(n: usize) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    (0..n * D).map(|_| if rng.random::<f32>() < 0.8 { -1.0 } else { rng.random_range(-1.0..1.0) }).collect()
+}
+
+fn sparsity() -> SparsityConfig {
+    SparsityConfig { rho: 0.05, beta: 1.0, reduction: KlReduction::Mean }
+}
+
+fn train_step(c: &mut Criterion) {
+    let mut g = c.benchmark_group("train_step");
+    for batch in [50, 256] {
+        let x = images(batch);
+        g.throughput(Throughput::Elements(batch as u64));
+        for hidden in [16, 64, 256, 1024] {
+            let cfg = TrainConfig { batch_size: batch, ..TrainConfig::reference() };
+            let model = SparseAutoencoder::new(ModelConfig { input: D, hidden }, 0);
+            let mut trainer = Trainer::new(model, &cfg, sparsity());
+            g.bench_with_input(BenchmarkId::new(format!("batch{batch}"), hidden), &hidden, |b, _| {
+                b.iter(|| black_box(trainer.step(&x, &x)))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn evaluation(c: &mut Criterion) {
+    let x = images(2000);
+    let model = SparseAutoencoder::new(ModelConfig { input: D, hidden: 256 }, 0);
+    let set = EvalSet { input: &x, clean: &x, rows: 28, cols: 28 };
+    let mut g = c.benchmark_group("evaluate_2000_images_h256");
+    g.throughput(Throughput::Elements(2000));
+    g.bench_function("curve_metrics", |b| b.iter(|| black_box(evaluate(&model, set, &sparsity(), Quality::Skip))));
+    g.sample_size(10);
+    g.bench_function("all_metrics", |b| b.iter(|| black_box(evaluate(&model, set, &sparsity(), Quality::Score))));
+    g.finish();
+}
+
+fn kl_term(c: &mut Criterion) {
+    let rho_hat: Vec<f32> = (0..1024).map(|j| 0.01 + 0.9 * j as f32 / 1024.0).collect();
+    c.bench_function("kl_sparsity_1024_units", |b| {
+        b.iter(|| black_box(kl_sparsity(0.05, black_box(&rho_hat), KlReduction::Mean)))
+    });
+}
+
+fn load_mnist(c: &mut Criterion) {
+    let Some(dir) = std::env::var_os("SAE_DATA_DIR").map(PathBuf::from) else {
+        eprintln!("load_mnist skipped: set SAE_DATA_DIR to the full MNIST");
+        return;
+    };
+    let mut g = c.benchmark_group("mnist");
+    g.sample_size(10);
+    g.bench_function("read_and_split_normalised", |b| {
+        b.iter(|| {
+            let raw = sae_data::RawDataset::load(&dir).expect("MNIST under SAE_DATA_DIR");
+            black_box(sae_data::Splits::new(&raw, sae_data::SplitSizes::default(), 0).expect("reference split"))
+        })
+    });
+    g.finish();
+}
+
+fn epoch(c: &mut Criterion) {
+    let (n, hidden) = (10_000, 256);
+    let x = images(n);
+    let val = images(500);
+    let cfg = TrainConfig { epochs: 1, ..TrainConfig::reference() };
+    let mut g = c.benchmark_group("epoch");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("10000_images_h256_batch50_with_validation", |b| {
+        b.iter(|| {
+            let model = SparseAutoencoder::new(ModelConfig { input: D, hidden }, 0);
+            let fill = |_: usize, i: usize, inp: &mut [f32], t: &mut [f32]| {
+                t.copy_from_slice(&x[i * 50 * D..(i + 1) * 50 * D]);
+                inp.copy_from_slice(t);
+            };
+            let set = EvalSet { input: &val, clean: &val, rows: 28, cols: 28 };
+            black_box(train(model, &cfg, sparsity(), n / 50, fill, set, |_| {}).expect("finite loss"))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, train_step, evaluation, kl_term, load_mnist, epoch);
+criterion_main!(benches);

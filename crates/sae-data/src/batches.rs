@@ -4,14 +4,8 @@
 
 use rand::seq::SliceRandom;
 
-use crate::{batch_rng, Corruption, ImageSet};
-
-const SHUFFLE_STREAM: u64 = 1;
-const TRAIN_NOISE_STREAM: u64 = 2;
-/// The stream of the fixed validation corruption.
-pub const VALIDATION_NOISE_STREAM: u64 = 3;
-/// The stream of the fixed test corruption.
-pub const TEST_NOISE_STREAM: u64 = 4;
+use crate::rng::{batch_rng, SHUFFLE_STREAM, TRAIN_NOISE_STREAM};
+use crate::{Corruption, ImageSet};
 
 /// Hands out the training batches of one run.
 #[derive(Debug)]
@@ -66,6 +60,7 @@ pub fn corrupt_set(images: &ImageSet, corruption: Corruption, seed: u64, stream:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
 
     fn images(n: usize) -> ImageSet {
         ImageSet { n, rows: 2, cols: 2, pixels: (0..n * 4).map(|i| i as f32).collect() }

@@ -2,20 +2,8 @@
 //! salt-and-pepper noise, masking noise and half-image occlusion, with the
 //! seeded random streams that make every draw reproducible.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 use rand_distr::StandardNormal;
-
-/// A random stream determined by `(seed, stream, a, b)` alone, for example
-/// `(seed, TRAIN_NOISE, epoch, batch)`: whichever thread draws it and
-/// whenever, the numbers are the same.
-pub fn batch_rng(seed: u64, stream: u64, a: u64, b: u64) -> ChaCha8Rng {
-    let mut key = [0u8; 32];
-    for (chunk, word) in key.chunks_exact_mut(8).zip([seed, stream, a, b]) {
-        chunk.copy_from_slice(&word.to_le_bytes());
-    }
-    ChaCha8Rng::from_seed(key)
-}
 
 /// Which half of the image [`Corruption::Half`] hides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -162,6 +150,7 @@ impl Corruption {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch_rng;
 
     fn apply(c: Corruption, clean: &[f32]) -> Vec<f32> {
         let mut out = vec![0.0; clean.len()];

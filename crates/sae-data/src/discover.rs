@@ -9,6 +9,40 @@ use crate::{DataError, DatasetName, Result, IDX_FILES};
 /// The environment variable that points at a dataset folder.
 pub const DATA_DIR_ENV: &str = "SAE_DATA_DIR";
 
+/// Where the system's dataset packages install (Debian's
+/// `dataset-fashion-mnist` puts its files in `fashion-mnist/` here).
+pub const SYSTEM_DATASETS: &str = "/usr/share/datasets";
+
+/// The places searched, in order; built from the process with
+/// [`SearchPaths::from_environment`], or by hand in tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPaths {
+    /// `--data-dir`: when set it must hold the files, and nothing else is searched.
+    pub flag: Option<PathBuf>,
+    /// The value of `SAE_DATA_DIR`.
+    pub env: Option<PathBuf>,
+    /// The folder `./data/<name>` is relative to.
+    pub cwd: PathBuf,
+    /// The system dataset folder.
+    pub system: PathBuf,
+}
+
+impl SearchPaths {
+    /// The search of a command run with `--data-dir flag`: `SAE_DATA_DIR`,
+    /// the current folder and [`SYSTEM_DATASETS`].
+    ///
+    /// # Errors
+    /// When the current folder cannot be read.
+    pub fn from_environment(flag: Option<&Path>) -> std::io::Result<Self> {
+        Ok(Self {
+            flag: flag.map(Path::to_path_buf),
+            env: std::env::var_os(DATA_DIR_ENV).map(PathBuf::from),
+            cwd: std::env::current_dir()?,
+            system: SYSTEM_DATASETS.into(),
+        })
+    }
+}
+
 /// Dataset names sae-lab knows how to download or find system-wide.
 const KNOWN: [&str; 2] = ["mnist", "fashion-mnist"];
 
@@ -33,31 +67,28 @@ fn under(dir: &Path, name: &str) -> Vec<PathBuf> {
     v
 }
 
-/// Finds the folder holding `name`'s four IDX files.
-///
-/// `flag` is the `--data-dir` given on the command line: when set it must
-/// hold the files, and nothing else is searched. `env` is the value of
-/// `SAE_DATA_DIR` (passed in, so tests do not touch the process
-/// environment), `cwd` the folder `./data/<name>` is relative to.
+/// Finds the folder holding `name`'s four IDX files, trying `paths` in
+/// order: `--data-dir`, `SAE_DATA_DIR`, `./data/<name>`, then the system
+/// dataset folder.
 ///
 /// # Errors
-/// [`DataError::MissingFile`] when `flag` lacks a file;
+/// [`DataError::MissingFile`] when `--data-dir` lacks a file;
 /// [`DataError::NotFound`], listing every folder searched, otherwise.
-pub fn find_dataset(name: &DatasetName, flag: Option<&Path>, env: Option<&Path>, cwd: &Path) -> Result<DataSource> {
+pub fn find_dataset(name: &DatasetName, paths: &SearchPaths) -> Result<DataSource> {
     let name = name.as_str();
-    if let Some(dir) = flag {
+    if let Some(dir) = &paths.flag {
         let found = under(dir, name).into_iter().find(|d| has_all_files(d));
         return match found {
             Some(dir) => Ok(DataSource { dir, found_by: "--data-dir" }),
-            None => Err(DataError::MissingFile { dir: dir.into(), file: first_missing(dir).unwrap_or(IDX_FILES[0]) }),
+            None => Err(DataError::MissingFile { dir: dir.clone(), file: first_missing(dir).unwrap_or(IDX_FILES[0]) }),
         };
     }
     let mut candidates: Vec<(PathBuf, &'static str)> = Vec::new();
-    if let Some(dir) = env {
+    if let Some(dir) = &paths.env {
         candidates.extend(under(dir, name).into_iter().map(|d| (d, DATA_DIR_ENV)));
     }
-    candidates.push((cwd.join("data").join(name), "./data"));
-    candidates.push((Path::new("/usr/share/datasets").join(name), "/usr/share/datasets"));
+    candidates.push((paths.cwd.join("data").join(name), "./data"));
+    candidates.push((paths.system.join(name), SYSTEM_DATASETS));
     if let Some((dir, found_by)) = candidates.iter().find(|(d, _)| has_all_files(d)) {
         return Ok(DataSource { dir: dir.clone(), found_by });
     }
@@ -79,6 +110,16 @@ mod tests {
         DatasetName(s.into())
     }
 
+    /// A search that never reaches the real system folders.
+    fn paths(root: &Path, flag: Option<&Path>, env: Option<&Path>, cwd: &Path) -> SearchPaths {
+        SearchPaths {
+            flag: flag.map(Path::to_path_buf),
+            env: env.map(Path::to_path_buf),
+            cwd: cwd.to_path_buf(),
+            system: root.join("system"),
+        }
+    }
+
     #[test]
     fn flag_beats_env_beats_cwd() {
         let root = tempfile::tempdir().unwrap();
@@ -88,11 +129,16 @@ mod tests {
             write_fixture(d, 2, 1);
         }
         let n = name("mnist");
-        assert_eq!(find_dataset(&n, Some(&flag), Some(&env), &cwd).unwrap().dir, flag);
-        let s = find_dataset(&n, None, Some(&env), &cwd).unwrap();
+        let r = root.path();
+        assert_eq!(find_dataset(&n, &paths(r, Some(&flag), Some(&env), &cwd)).unwrap().dir, flag);
+        let s = find_dataset(&n, &paths(r, None, Some(&env), &cwd)).unwrap();
         assert_eq!((s.dir, s.found_by), (env.clone(), "SAE_DATA_DIR"));
-        let s = find_dataset(&n, None, None, &cwd).unwrap();
+        let s = find_dataset(&n, &paths(r, None, None, &cwd)).unwrap();
         assert_eq!(s.dir, cwd.join("data/mnist"));
+        std::fs::create_dir_all(r.join("system/mnist")).unwrap();
+        write_fixture(&r.join("system/mnist"), 2, 1);
+        let s = find_dataset(&n, &paths(r, None, None, &r.join("elsewhere"))).unwrap();
+        assert_eq!((s.dir, s.found_by), (r.join("system/mnist"), SYSTEM_DATASETS));
     }
 
     #[test]
@@ -101,7 +147,8 @@ mod tests {
         let d = root.path().join("fashion-mnist");
         std::fs::create_dir_all(&d).unwrap();
         write_fixture(&d, 2, 1);
-        let s = find_dataset(&name("fashion-mnist"), None, Some(root.path()), root.path()).unwrap();
+        let s =
+            find_dataset(&name("fashion-mnist"), &paths(root.path(), None, Some(root.path()), root.path())).unwrap();
         assert_eq!(s.dir, d);
     }
 
@@ -111,7 +158,7 @@ mod tests {
         let d = root.path().join("mnist");
         std::fs::create_dir_all(&d).unwrap();
         write_fixture(&d, 2, 1);
-        let err = find_dataset(&name("fashion-mnist"), None, Some(&d), root.path()).unwrap_err();
+        let err = find_dataset(&name("fashion-mnist"), &paths(root.path(), None, Some(&d), root.path())).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("no fashion-mnist data found") && msg.contains("apt-get install"), "{msg}");
     }
@@ -119,19 +166,17 @@ mod tests {
     #[test]
     fn nothing_found_lists_every_folder_and_the_fix() {
         let root = tempfile::tempdir().unwrap();
-        let err = find_dataset(&name("mnist"), None, Some(&root.path().join("nope")), root.path()).unwrap_err();
+        let nope = root.path().join("nope");
+        let err = find_dataset(&name("mnist"), &paths(root.path(), None, Some(&nope), root.path())).unwrap_err();
         let msg = err.to_string();
-        assert!(
-            msg.contains("nope") && msg.contains("data/mnist") && msg.contains("/usr/share/datasets/mnist"),
-            "{msg}"
-        );
+        assert!(msg.contains("nope") && msg.contains("data/mnist") && msg.contains("system/mnist"), "{msg}");
         assert!(msg.contains("cargo xtask fetch-data mnist") && msg.contains("SAE_DATA_DIR"), "{msg}");
     }
 
     #[test]
     fn explicit_flag_without_files_names_the_missing_file() {
         let root = tempfile::tempdir().unwrap();
-        let err = find_dataset(&name("mnist"), Some(root.path()), None, root.path()).unwrap_err();
+        let err = find_dataset(&name("mnist"), &paths(root.path(), Some(root.path()), None, root.path())).unwrap_err();
         assert!(matches!(err, DataError::MissingFile { file: "train-images-idx3-ubyte", .. }), "{err:?}");
     }
 }

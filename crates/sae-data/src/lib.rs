@@ -13,17 +13,19 @@ mod download;
 mod error;
 mod idx;
 mod images;
+mod rng;
 mod split;
 mod synthetic;
 
-pub use batches::{corrupt_set, TrainBatches, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
-pub use corruption::{batch_rng, Corruption, HalfSide};
+pub use batches::{corrupt_set, TrainBatches};
+pub use corruption::{Corruption, HalfSide};
 pub use dataset::{DatasetName, RawDataset, IDX_FILES, SIDE};
-pub use discover::{find_dataset, DataSource, DATA_DIR_ENV};
+pub use discover::{find_dataset, DataSource, SearchPaths, DATA_DIR_ENV, SYSTEM_DATASETS};
 pub use download::{download_dataset, Mirror};
 pub use error::DataError;
 pub use idx::{read_idx_images, read_idx_labels, IdxImages};
 pub use images::{normalize_byte, ImageSet};
+pub use rng::{batch_rng, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
 pub use split::{SplitSizes, Splits};
 pub use synthetic::write_synthetic_dataset;
 

@@ -2,7 +2,8 @@
 
 use rand::seq::SliceRandom;
 
-use crate::{batch_rng, DataError, ImageSet, RawDataset, Result};
+use crate::rng::{batch_rng, SPLIT_STREAM};
+use crate::{DataError, ImageSet, RawDataset, Result};
 
 /// How many images each set takes. The reference uses 50,000 training and
 /// 10,000 validation images out of MNIST's 60,000, and all 10,000 test
@@ -34,9 +35,6 @@ pub struct Splits {
     /// Images scored once, at the end.
     pub test: ImageSet,
 }
-
-/// The stream of [`batch_rng`] the split permutation draws from.
-const SPLIT_STREAM: u64 = 0x5350_4c49_54;
 
 impl Splits {
     /// Permutes the training file with `seed`; the first `validation`

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use rand::Rng;
 
-use crate::{batch_rng, DataError, Result, IDX_FILES, SIDE};
+use crate::rng::{batch_rng, SYNTHETIC_STREAM};
+use crate::{DataError, Result, IDX_FILES, SIDE};
 
 /// Writes an IDX file: the magic number, `dims`, then `body`.
 fn write_idx(path: &Path, magic: u32, dims: &[usize], body: &[u8]) -> Result<()> {
@@ -44,7 +45,7 @@ fn draw(label: u8, rng: &mut impl Rng) -> Vec<u8> {
 pub fn write_synthetic_dataset(dir: &Path, n_train: usize, n_test: usize, seed: u64) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(DataError::io(dir))?;
     for (k, n) in [(0, n_train), (2, n_test)] {
-        let mut rng = batch_rng(seed, 0x5359_4e54, k as u64, 0);
+        let mut rng = batch_rng(seed, SYNTHETIC_STREAM, k as u64, 0);
         let labels: Vec<u8> = (0..n).map(|_| rng.random_range(0..10)).collect();
         let pixels: Vec<u8> = labels.iter().flat_map(|&l| draw(l, &mut rng)).collect();
         write_idx(&dir.join(IDX_FILES[k]), 0x803, &[n, SIDE, SIDE], &pixels)?;

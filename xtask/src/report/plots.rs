@@ -111,7 +111,7 @@ fn padded(lo: f64, hi: f64, log: bool) -> (f64, f64) {
         let pad = ((b - a) * 0.08).max(0.05);
         (a - pad, b + pad)
     } else {
-        let pad = ((hi - lo) * 0.08).max(hi.abs().max(1e-3) * 0.02);
+        let pad = if hi - lo > 1e-12 { (hi - lo) * 0.08 } else { hi.abs().max(1.0) * 0.05 };
         (lo - pad, hi + pad)
     }
 }
@@ -419,6 +419,7 @@ impl Figure for Curves {
             .configure_mesh()
             .x_desc("epoch")
             .y_desc(&self.y_label)
+            .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|v| tick(*v, true))
             .label_style((FONT, 15))
             .axis_desc_style((FONT, 16))

@@ -1,0 +1,35 @@
+//! Fashion-MNIST as Debian's `dataset-fashion-mnist` package installs it
+//! (`/usr/share/datasets/fashion-mnist`) is found by the discovery rules and
+//! trains like MNIST. Skipped, saying so, where the package is absent.
+
+use std::path::Path;
+
+use sae_data::{find_dataset, DatasetName, SearchPaths, SYSTEM_DATASETS};
+use sae_sweep::{run_sweep, Experiment, ExperimentFile, ProgressMode, Status, SweepOptions};
+
+#[test]
+fn fashion_mnist_from_the_debian_package_trains() {
+    let tmp = tempfile::tempdir().unwrap();
+    let name = DatasetName("fashion-mnist".into());
+    let paths = SearchPaths { flag: None, env: None, cwd: tmp.path().into(), system: SYSTEM_DATASETS.into() };
+    let Ok(source) = find_dataset(&name, &paths) else {
+        eprintln!("skipped: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
+        return;
+    };
+    assert_eq!(source.dir, Path::new("/usr/share/datasets/fashion-mnist"));
+    let text =
+        "description = \"fashion\"\n[data]\ndataset = \"fashion-mnist\"\ntrain = 1000\nvalidation = 200\ntest = 200\n\
+                [model]\nhidden = 32\n[training]\nepochs = 2\nlr = 0.003\n";
+    let path = tmp.path().join("fashion.toml");
+    let file = ExperimentFile { name: "fashion".into(), experiment: Experiment::from_toml(text, &path).unwrap(), path };
+    let options =
+        SweepOptions { results_root: tmp.path().join("results"), jobs: 1, shard: None, progress: ProgressMode::Quiet };
+    let summary = run_sweep(&file, &options, || Ok(source.dir.clone())).unwrap();
+    assert_eq!((summary.done, summary.failed), (1, 0));
+    let dir = sae_sweep::ResultsDir::new(&options.results_root, "fashion");
+    let id = &file.experiment.expand()[0].id;
+    let record = dir.record(id).unwrap().unwrap();
+    assert_eq!(record.status, Status::Ok);
+    let test = record.test.unwrap();
+    assert!(test.mse.is_finite() && test.mse < 0.5, "{test:?}");
+}
