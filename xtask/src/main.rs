@@ -1,9 +1,11 @@
 //! The sae-lab command line: `cargo xtask sweep FILE`, `cargo xtask report`,
 //! `cargo xtask merge FILE` and `cargo xtask fetch-data NAME`.
 
+mod bench;
 mod data;
 mod provenance;
 mod report;
+mod slurm;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -72,6 +74,10 @@ enum Command {
         #[arg(long, default_value = "results")]
         results: PathBuf,
     },
+    /// Write (and with --submit, submit) a Slurm job array for a sweep, plus a merge job.
+    Slurm(slurm::SlurmArgs),
+    /// Training throughput (samples/s), measured as seed_torch.py bench measures it.
+    Bench(bench::BenchArgs),
     /// Download a dataset (mnist or fashion-mnist), verifying checksums.
     FetchData {
         /// The dataset.
@@ -161,6 +167,8 @@ fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Sweep(args) => sweep(args),
         Command::Report { experiments, results, data_dir } => reports(&results, experiments, data_dir.as_deref()),
+        Command::Slurm(args) => slurm::slurm(&args).map(|()| true),
+        Command::Bench(args) => bench::bench(&args).map(|()| true),
         Command::Merge { file, results } => {
             let file = ExperimentFile::load(&file)?;
             let rows = sae_sweep::merge(&file, &results)?;

@@ -2,8 +2,12 @@
 //! rerun gives the same table as an uninterrupted one, and bad input gets
 //! a clear message and a non-zero exit.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use common::{table, xtask};
 use std::time::{Duration, Instant};
 
 const EXPERIMENT: &str = r#"
@@ -25,28 +29,8 @@ rho = [0.02, 0.05, 0.1, 0.2]
 beta = [0.5, 2]
 "#;
 
-fn xtask(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    c.current_dir(dir).env_remove("SAE_DATA_DIR").env_remove("SLURM_ARRAY_TASK_ID");
-    c
-}
-
 fn run(c: &mut Command) -> Output {
     c.output().expect("xtask runs")
-}
-
-/// runs.csv without its timing columns.
-fn table(path: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let keep: Vec<usize> = (0..header.len()).filter(|&i| !matches!(header[i], "seconds" | "samples_per_s")).collect();
-    std::iter::once(header.join(","))
-        .chain(lines.map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            keep.iter().map(|&i| f[i]).collect::<Vec<_>>().join(",")
-        }))
-        .collect()
 }
 
 fn complete_runs(runs: &Path) -> usize {

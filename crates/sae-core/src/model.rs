@@ -42,7 +42,8 @@ fn uniform(n: usize, bound: f32, rng: &mut ChaCha8Rng) -> Vec<f32> {
 }
 
 /// `z[i, j] = act(z[i, j] + bias[j])` for a row-major `z` of width `bias.len()`.
-pub(crate) fn add_bias_apply(z: &mut [f32], bias: &[f32], act: fn(f32) -> f32) {
+#[inline(always)]
+pub(crate) fn add_bias_apply(z: &mut [f32], bias: &[f32], act: impl Fn(f32) -> f32) {
     for row in z.chunks_exact_mut(bias.len()) {
         for (v, b) in row.iter_mut().zip(bias) {
             *v = act(*v + b);

@@ -1,0 +1,115 @@
+//! `cargo xtask bench`: training throughput in samples per second, measured
+//! the way the PyTorch reference's `seed_torch.py bench` measures it (data
+//! in memory, batch 50, warm-up steps, then timed steps), so the two can be
+//! compared side by side.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use sae_core::{ModelConfig, SparseAutoencoder, SparsityConfig, TrainConfig, Trainer};
+use sae_data::{Corruption, ImageSet, RawDataset, SplitSizes, Splits, TrainBatches};
+
+/// What to measure.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Hidden widths.
+    #[arg(long, num_args = 1.., default_values_t = [16, 64, 256])]
+    pub hidden: Vec<usize>,
+    /// Matrix-product threads per model.
+    #[arg(long, num_args = 1.., default_values_t = [1])]
+    pub threads: Vec<usize>,
+    /// Timed steps.
+    #[arg(long, default_value_t = 2000)]
+    pub steps: usize,
+    /// Untimed steps first.
+    #[arg(long, default_value_t = 200)]
+    pub warmup: usize,
+    /// Images per step.
+    #[arg(long, default_value_t = 50)]
+    pub batch: usize,
+    /// clean, denoise (Gaussian std 1) or half.
+    #[arg(long, default_value = "clean")]
+    pub task: String,
+    /// Repetitions of every measurement.
+    #[arg(long, default_value_t = 1)]
+    pub repeats: usize,
+    /// One JSON object per line, as seed_torch.py --json prints.
+    #[arg(long)]
+    pub json: bool,
+    /// Folder of the MNIST files (else the usual search; synthetic images if none).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+fn training_images(args: &BenchArgs) -> ImageSet {
+    let found = sae_data::SearchPaths::from_environment(args.data_dir.as_deref())
+        .ok()
+        .and_then(|p| sae_data::find_dataset(&sae_data::DatasetName("mnist".into()), &p).ok())
+        .and_then(|s| RawDataset::load(&s.dir).ok());
+    let raw = match found {
+        Some(raw) => raw,
+        None => {
+            eprintln!("bench: MNIST not found; using 60,000 synthetic images");
+            let dir = std::env::temp_dir().join(format!("sae-bench-{}", std::process::id()));
+            sae_data::write_synthetic_dataset(&dir, 60_000, 10, 0).expect("writing to the temp folder");
+            let raw = RawDataset::load(&dir).expect("the synthetic dataset just written");
+            let _ = std::fs::remove_dir_all(&dir);
+            raw
+        }
+    };
+    let sizes = SplitSizes { train: 50_000, validation: 10_000, test: 10 };
+    Splits::new(&raw, sizes, 0).expect("60,000 training images").train
+}
+
+/// Runs the measurements and prints one line (or JSON object) each.
+pub fn bench(args: &BenchArgs) -> Result<()> {
+    let corruption = match args.task.as_str() {
+        "clean" => Corruption::None,
+        "denoise" => Corruption::Gaussian { std: 1.0 },
+        "half" => Corruption::Half { side: sae_data::HalfSide::Left, fill: 0.0 },
+        other => anyhow::bail!("unknown task {other:?}: expected clean, denoise or half"),
+    };
+    let images = training_images(args);
+    let sparsity = SparsityConfig { rho: 0.05, beta: 1.0, reduction: Default::default() };
+    for rep in 0..args.repeats {
+        for &hidden in &args.hidden {
+            for &threads in &args.threads {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+                let config = TrainConfig { batch_size: args.batch, threads, ..TrainConfig::reference() };
+                let model = SparseAutoencoder::new(ModelConfig { input: images.dim(), hidden }, 0);
+                let mut trainer = Trainer::new(model, &config, sparsity);
+                let mut batches = TrainBatches::new(&images, corruption, 0, args.batch);
+                let per_epoch = batches.per_epoch();
+                let mut x = vec![0.0f32; args.batch * images.dim()];
+                let mut t = x.clone();
+                let mut step = |i: usize| {
+                    batches.fill(i / per_epoch, i % per_epoch, &mut x, &mut t);
+                    trainer.step(&x, &t);
+                };
+                let seconds = pool.install(|| {
+                    (0..args.warmup).for_each(&mut step);
+                    let start = Instant::now();
+                    (args.warmup..args.warmup + args.steps).for_each(&mut step);
+                    start.elapsed().as_secs_f64()
+                });
+                let sps = (args.steps * args.batch) as f64 / seconds;
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"framework": "sae-lab", "device": "cpu", "task": args.task, "hidden": hidden,
+                            "threads": threads, "rep": rep, "steps": args.steps, "seconds": seconds,
+                            "samples_per_s": sps, "us_per_step": seconds / args.steps as f64 * 1e6})
+                    );
+                } else {
+                    println!(
+                        "sae-lab H={hidden:4} threads={threads} rep={rep}: {sps:10.0} samples/s ({:.1} us/step)",
+                        seconds / args.steps as f64 * 1e6
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

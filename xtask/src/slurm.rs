@@ -1,0 +1,206 @@
+//! `cargo xtask slurm FILE --array N`: a sweep as a Slurm job array. Each
+//! array task runs its shard of the grid against a shared results folder;
+//! a dependent job (`afterany`, so it runs even when a task fails) rebuilds
+//! runs.csv and writes the report. Resubmitting redoes only the runs that
+//! are missing or failed.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use sae_sweep::ExperimentFile;
+
+/// Options of the slurm command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SlurmArgs {
+    /// The experiment file (on a filesystem every node sees).
+    pub file: PathBuf,
+    /// Array tasks: the grid is split into this many shards.
+    #[arg(long)]
+    pub array: usize,
+    /// At most this many tasks at once (`--array=0-N%M`).
+    #[arg(long)]
+    pub max_running: Option<usize>,
+    /// Partition (queue) to submit to.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit per task, in Slurm's format.
+    #[arg(long, default_value = "02:00:00")]
+    pub time: String,
+    /// CPUs per task; the task trains that many runs at once.
+    #[arg(long, default_value_t = 1)]
+    pub cpus_per_task: usize,
+    /// Memory per task, in Slurm's format (e.g. 2G).
+    #[arg(long)]
+    pub mem: Option<String>,
+    /// Extra sbatch options, one per flag (e.g. --sbatch "--account=lab").
+    #[arg(long = "sbatch", allow_hyphen_values = true)]
+    pub extra: Vec<String>,
+    /// Where experiment folders go (shared by every task).
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Folder of the dataset's IDX files, as every node sees it.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Submit the scripts with sbatch (otherwise only write them).
+    #[arg(long)]
+    pub submit: bool,
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    std::path::absolute(p).with_context(|| format!("resolving {}", p.display()))
+}
+
+/// Quotes `s` for bash.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn quote_path(p: &Path) -> String {
+    quote(&p.display().to_string())
+}
+
+/// The `#SBATCH` header shared by both scripts.
+fn header(args: &SlurmArgs, name: &str, log: &Path) -> String {
+    let mut h = format!("#!/bin/bash\n#SBATCH --job-name={name}\n#SBATCH --time={}\n", args.time);
+    if let Some(p) = &args.partition {
+        let _ = writeln!(h, "#SBATCH --partition={p}");
+    }
+    if let Some(m) = &args.mem {
+        let _ = writeln!(h, "#SBATCH --mem={m}");
+    }
+    let _ = writeln!(h, "#SBATCH --output={}", log.display());
+    for line in &args.extra {
+        let _ = writeln!(h, "#SBATCH {line}");
+    }
+    h
+}
+
+/// The two scripts: the array and the merge.
+pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path) -> Result<(String, String)> {
+    if args.array == 0 {
+        bail!("--array must be at least 1");
+    }
+    let results = absolute(&args.results)?;
+    let logs = results.join(&file.name).join("slurm");
+    let exp = quote_path(&absolute(&file.path)?);
+    let data =
+        args.data_dir.as_ref().map(|d| absolute(d).map(|d| format!(" --data-dir {}", quote_path(&d)))).transpose()?;
+    let data = data.unwrap_or_default();
+    let limit = args.max_running.map(|m| format!("%{m}")).unwrap_or_default();
+    let mut array = header(args, &format!("sae-{}", file.name), &logs.join("task-%A_%a.out"));
+    let _ = write!(
+        array,
+        "#SBATCH --array=0-{}{limit}\n#SBATCH --cpus-per-task={}\n\n\
+         # Each task runs shard SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT; it\n\
+         # exits 1 when one of its runs failed (the run is recorded as failed).\n\
+         set -euo pipefail\ncd {}\n\
+         exec {} sweep {exp} --results {} --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\"{data}\n",
+        args.array - 1,
+        args.cpus_per_task,
+        quote_path(cwd),
+        quote_path(xtask),
+        quote_path(&results),
+    );
+    let mut merge = header(args, &format!("sae-{}-merge", file.name), &logs.join("merge-%j.out"));
+    let _ = write!(
+        merge,
+        "#SBATCH --cpus-per-task=1\n\n\
+         # Runs after every array task has ended, however it ended.\n\
+         set -euo pipefail\ncd {}\n\
+         {x} merge {exp} --results {r}\n\
+         exec {x} report {} --results {r}{data}\n",
+        quote_path(cwd),
+        quote(&file.name),
+        x = quote_path(xtask),
+        r = quote_path(&results),
+    );
+    Ok((array, merge))
+}
+
+/// Runs `sbatch --parsable ARGS` and returns the job id.
+fn sbatch(args: &[&str]) -> Result<String> {
+    let out =
+        Command::new("sbatch").arg("--parsable").args(args).output().context("running sbatch (is Slurm installed?)")?;
+    if !out.status.success() {
+        bail!("sbatch {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let id = String::from_utf8_lossy(&out.stdout);
+    Ok(id.trim().split(';').next().unwrap_or_default().to_string())
+}
+
+/// Writes the scripts into `results/<experiment>/slurm/` and, with
+/// `--submit`, submits the array and the merge job that depends on it.
+pub fn slurm(args: &SlurmArgs) -> Result<()> {
+    let file = ExperimentFile::load(&args.file)?;
+    let xtask = std::env::current_exe().context("locating the xtask binary")?;
+    let cwd = std::env::current_dir().context("reading the current folder")?;
+    let (array, merge) = scripts(args, &file, &xtask, &cwd)?;
+    let dir = absolute(&args.results)?.join(&file.name).join("slurm");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let (array_path, merge_path) = (dir.join("array.sbatch"), dir.join("merge.sbatch"));
+    sae_sweep::write_atomic(&array_path, array.as_bytes())?;
+    sae_sweep::write_atomic(&merge_path, merge.as_bytes())?;
+    let runs = file.experiment.expand().len();
+    eprintln!("slurm: {runs} runs in {} tasks: {}, then {}", args.array, array_path.display(), merge_path.display());
+    if !args.submit {
+        eprintln!(
+            "slurm: submit with: cargo xtask slurm {} --array {} --submit (or sbatch them yourself)",
+            args.file.display(),
+            args.array
+        );
+        return Ok(());
+    }
+    let array_id = sbatch(&[&array_path.display().to_string()])?;
+    let merge_id = sbatch(&[&format!("--dependency=afterany:{array_id}"), &merge_path.display().to_string()])?;
+    println!("array job {array_id}");
+    println!("merge job {merge_id}");
+    eprintln!("slurm: watch with `squeue -j {array_id},{merge_id}`; logs in {}", dir.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_shard_the_grid_and_merge_after_any_ending() {
+        let file = ExperimentFile {
+            name: "rho".into(),
+            path: "/exp/rho.toml".into(),
+            experiment: sae_sweep::Experiment::from_toml("", Path::new("rho.toml")).unwrap(),
+        };
+        let args = SlurmArgs {
+            file: file.path.clone(),
+            array: 4,
+            max_running: Some(2),
+            partition: Some("gpu".into()),
+            time: "00:30:00".into(),
+            cpus_per_task: 2,
+            mem: Some("2G".into()),
+            extra: vec!["--account=lab".into()],
+            results: "/shared/results".into(),
+            data_dir: Some("/data/mnist".into()),
+            submit: false,
+        };
+        let (array, merge) = scripts(&args, &file, Path::new("/bin/xtask"), Path::new("/work")).unwrap();
+        for want in [
+            "#SBATCH --array=0-3%2",
+            "#SBATCH --cpus-per-task=2",
+            "#SBATCH --partition=gpu",
+            "#SBATCH --account=lab",
+            "#SBATCH --mem=2G",
+            "#SBATCH --time=00:30:00",
+            "'/bin/xtask' sweep '/exp/rho.toml' --results '/shared/results'",
+            "--data-dir '/data/mnist'",
+            "/shared/results/rho/slurm/task-%A_%a.out",
+        ] {
+            assert!(array.contains(want), "{want} missing from\n{array}");
+        }
+        assert!(merge.contains("'/bin/xtask' merge '/exp/rho.toml'") && merge.contains("report 'rho'"), "{merge}");
+        assert!(!merge.contains("--array"));
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+}
