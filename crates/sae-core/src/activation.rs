@@ -15,14 +15,18 @@ const ROUND: f32 = 12_582_912.0;
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
     let x = x.clamp(-86.0, 88.0);
-    let n = (x * LOG2_E + ROUND) - ROUND;
+    // k holds round(x·log₂e) in its low mantissa bits; reading them as an
+    // integer (rather than casting, which saturates) keeps this vectorisable.
+    let k = x * LOG2_E + ROUND;
+    let n = k - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     // e^r for |r| ≤ ln2/2, Taylor to degree 7 (truncation error < 2e-8).
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    let two_n = k.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127) << 23;
+    p * f32::from_bits(two_n)
 }
 
 /// The logistic function `1 / (1 + e^{−x})`.

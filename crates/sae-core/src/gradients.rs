@@ -17,40 +17,39 @@ use crate::matmul::{matmul, MatRef, Threads};
 use crate::model::add_bias_apply;
 use crate::{ModelConfig, SparseAutoencoder, SparsityConfig};
 
-/// Lanes of the fused output loop: independent partial sums let the
-/// compiler vectorise it without reordering any floating-point sum.
+/// Independent partial sums of the squared error: they let the compiler
+/// vectorise the sum without reordering any floating-point addition.
 const LANES: usize = 8;
 
-/// For one image: `y = tanh(z + b₂)`, then overwrites `z` with
-/// `dz₂ = scale · (y − t) · (1 − y²)`, adds it to `db₂`, and returns the
-/// image's squared error.
+/// `Σ (y − t)²` over one image, in [`LANES`] partial sums.
 #[inline(always)]
-fn output_gradient(z: &mut [f32], target: &[f32], bias: &[f32], d_bias: &mut [f32], scale: f32) -> f64 {
+fn squared_error(y: &[f32], t: &[f32]) -> f64 {
     let mut acc = [0.0f32; LANES];
-    let step = |v: &mut f32, t: f32, b: f32, db: &mut f32, acc: &mut f32| {
-        let y = tanh(*v + b);
-        let diff = y - t;
-        *acc += diff * diff;
-        *v = scale * diff * (1.0 - y * y);
-        *db += *v;
-    };
-    let n = z.len() / LANES * LANES;
-    let (zh, zt) = z.split_at_mut(n);
-    let (dbh, dbt) = d_bias.split_at_mut(n);
-    for (((zc, tc), bc), dc) in zh
-        .chunks_exact_mut(LANES)
-        .zip(target.chunks_exact(LANES))
-        .zip(bias.chunks_exact(LANES))
-        .zip(dbh.chunks_exact_mut(LANES))
-    {
+    let n = y.len() / LANES * LANES;
+    for (yc, tc) in y[..n].chunks_exact(LANES).zip(t[..n].chunks_exact(LANES)) {
         for k in 0..LANES {
-            step(&mut zc[k], tc[k], bc[k], &mut dc[k], &mut acc[k]);
+            let d = yc[k] - tc[k];
+            acc[k] += d * d;
         }
     }
-    for (k, (v, db)) in zt.iter_mut().zip(dbt).enumerate() {
-        step(v, target[n + k], bias[n + k], db, &mut acc[0]);
+    let tail: f32 = y[n..].iter().zip(&t[n..]).map(|(a, b)| (a - b) * (a - b)).sum();
+    acc.iter().map(|&a| a as f64).sum::<f64>() + tail as f64
+}
+
+/// For one image whose decoder pre-activation is `z`: computes
+/// `y = tanh(z + b₂)`, returns `Σ (y − t)²`, and leaves
+/// `dz₂ = scale · (y − t) · (1 − y²)` in `z`, added to `db₂`. Three simple
+/// passes over a row that stays in L1, each of which vectorises.
+#[inline(always)]
+fn output_gradient(z: &mut [f32], target: &[f32], bias: &[f32], d_bias: &mut [f32], scale: f32) -> f64 {
+    add_bias_apply(z, bias, tanh);
+    let sse = squared_error(z, target);
+    for ((v, &t), db) in z.iter_mut().zip(target).zip(d_bias.iter_mut()) {
+        let y = *v;
+        *v = scale * (y - t) * (1.0 - y * y);
+        *db += *v;
     }
-    acc.iter().map(|&a| a as f64).sum()
+    sse
 }
 
 /// The parts of a batch's loss.
