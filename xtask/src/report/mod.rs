@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use sae_core::ImageQuality;
+use sae_data::Corruption;
 use sae_sweep::{
     collect_rows, summarise, ConfigSummary, Experiment, ResultsDir, RunRow, RunSpec, SharedData, Status,
     EXPERIMENT_COPY, RUNS_CSV, SUMMARY_CSV,
@@ -215,6 +216,8 @@ fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Result<Ve
     };
     Ok(rows
         .into_iter()
+        // Without corruption the "corrupted input" is the clean image itself: no baseline.
+        .filter(|b| !(b.2 == 0 && b.1 == Corruption::None.label()))
         .filter(|b| wanted.iter().any(|(c, h)| *c == b.1 && (b.2 == 0 || b.2 == *h)))
         .map(|(name, corruption, hidden, mse, psnr_db, ssim)| BaselineRow {
             name,

@@ -1,5 +1,8 @@
 //! Helpers shared by the command-line tests.
 
+// Each test binary compiles this module and uses part of it.
+#![allow(dead_code)]
+
 use std::path::Path;
 use std::process::Command;
 
