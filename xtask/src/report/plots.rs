@@ -105,6 +105,16 @@ pub struct Panels {
     pub legend_title: String,
 }
 
+/// Where `x` sits on the axis: `log10 x` on a log axis, where zero (β = 0,
+/// say) goes one decade below the smallest positive value.
+fn axis_position(x: f64, log: bool, min_positive: f64) -> f64 {
+    match (log, x > 0.0) {
+        (false, _) => x,
+        (true, true) => x.log10(),
+        (true, false) => min_positive.log10() - 1.0,
+    }
+}
+
 fn padded(lo: f64, hi: f64, log: bool) -> (f64, f64) {
     if log {
         let (a, b) = (lo.log10(), hi.log10());
@@ -119,6 +129,9 @@ fn padded(lo: f64, hi: f64, log: bool) -> (f64, f64) {
 /// Tick label for a value on an axis that may be log10-transformed.
 fn tick(v: f64, log: bool) -> String {
     let x = if log { 10f64.powf(v) } else { v };
+    if x.abs() < 1e-9 {
+        return "0".into();
+    }
     let s = format!("{:.3}", x);
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if x != 0.0 && x.abs() < 0.001 {
@@ -138,17 +151,29 @@ impl Figure for Panels {
         let root = root.titled(&self.title, (FONT, 26).into_font().style(FontStyle::Bold)).map_err(err)?;
         let rows = self.panels.len().div_ceil(3);
         let areas = root.split_evenly((rows, 3));
+        let min_positive = self
+            .panels
+            .iter()
+            .flat_map(|p| p.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)))
+            .filter(|x| *x > 0.0)
+            .fold(f64::INFINITY, f64::min);
         for (i, (panel, area)) in self.panels.iter().zip(&areas).enumerate() {
             let pts = || panel.series.iter().flat_map(|s| s.points.iter());
             if pts().next().is_none() {
                 continue;
             }
-            let (xlo, xhi) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
+            let log = self.log_x;
+            let tx = |x: f64| axis_position(x, log, min_positive);
+            let (xlo, xhi) =
+                pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(tx(p.0)), b.max(tx(p.0))));
             let (ylo, yhi) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
                 let s = p.2.unwrap_or(0.0);
                 (a.min(p.1 - s), b.max(p.1 + s))
             });
-            let (x0, x1) = padded(xlo, xhi, self.log_x);
+            if ![xlo, xhi, ylo, yhi].iter().all(|v| v.is_finite()) {
+                continue;
+            }
+            let (x0, x1) = padded(xlo, xhi, false);
             let (y0, y1) = padded(ylo, yhi, false);
             let mut chart = ChartBuilder::on(area)
                 .caption(&panel.title, (FONT, 20))
@@ -157,18 +182,16 @@ impl Figure for Panels {
                 .y_label_area_size(72)
                 .build_cartesian_2d(x0..x1, y0..y1)
                 .map_err(err)?;
-            let log = self.log_x;
-            let tx = |x: f64| if log { x.log10() } else { x };
             // Label the swept values themselves: many candidate ticks, each
             // labelled only when it is the one nearest a swept value.
-            let mut marks: Vec<f64> = pts().map(|p| tx(p.0)).collect();
-            marks.sort_by(f64::total_cmp);
+            let mut marks: Vec<(f64, f64)> = pts().map(|p| (tx(p.0), p.0)).collect();
+            marks.sort_by(|a, b| a.0.total_cmp(&b.0));
             marks.dedup();
             const TICKS: usize = 80;
             let step = (x1 - x0) / TICKS as f64;
             let label = |v: &f64| {
-                let near = marks.iter().find(|m| (*m - v).abs() <= step / 2.0);
-                near.map_or(String::new(), |m| tick(*m, log))
+                let near = marks.iter().find(|m| (m.0 - v).abs() <= step / 2.0);
+                near.map_or(String::new(), |m| tick(m.1, false))
             };
             chart
                 .configure_mesh()
@@ -528,10 +551,32 @@ mod tests {
     }
 
     #[test]
+    fn zero_on_a_log_axis_sits_a_decade_below_and_renders() {
+        assert_eq!(axis_position(0.0, true, 0.1), -2.0);
+        assert_eq!(axis_position(10.0, true, 0.1), 1.0);
+        let series =
+            Series { name: "a".into(), points: vec![(0.0, 1.0, None), (0.1, 2.0, Some(0.1)), (10.0, 1.5, None)] };
+        let fig = Panels {
+            title: "t".into(),
+            x_label: "β".into(),
+            log_x: true,
+            panels: vec![Panel {
+                title: "p".into(),
+                series: vec![series.clone(), Series { name: "b".into(), ..series }],
+            }],
+            legend_title: "x".into(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        save(&fig, dir.path(), "zero").unwrap();
+        assert!(std::fs::metadata(dir.path().join("zero.png")).unwrap().len() > 1000);
+    }
+
+    #[test]
     fn ticks_read_naturally() {
         assert_eq!(tick(-2.0, true), "0.01");
         assert_eq!(tick(0.0, true), "1");
         assert_eq!(tick(0.25, false), "0.25");
         assert_eq!(tick(-4.0, true), "1e-4");
+        assert_eq!(tick(7e-18, false), "0");
     }
 }
