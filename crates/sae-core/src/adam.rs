@@ -45,15 +45,32 @@ impl Adam {
     /// `p −= lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)`.
     pub fn update(&self, param: &mut [f32], grad: &[f32], state: &mut AdamState) {
         let t = self.step as i32;
-        let step_size = (self.lr / (1.0 - BETA1.powi(t))) as f32;
-        let inv_sqrt_bc2 = (1.0 / (1.0 - BETA2.powi(t)).sqrt()) as f32;
-        let (b1, b2, eps, wd) = (BETA1 as f32, BETA2 as f32, EPS as f32, self.weight_decay as f32);
-        for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(&mut state.m).zip(&mut state.v) {
-            let g = g + wd * *p;
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            *p -= step_size * *m / (v.sqrt() * inv_sqrt_bc2 + eps);
-        }
+        let c = StepConstants {
+            step_size: (self.lr / (1.0 - BETA1.powi(t))) as f32,
+            inv_sqrt_bc2: (1.0 / (1.0 - BETA2.powi(t)).sqrt()) as f32,
+            weight_decay: self.weight_decay as f32,
+        };
+        adam_kernel(param, grad, &mut state.m, &mut state.v, c);
+    }
+}
+
+/// The per-step factors of the update.
+#[derive(Debug, Clone, Copy)]
+struct StepConstants {
+    step_size: f32,
+    inv_sqrt_bc2: f32,
+    weight_decay: f32,
+}
+
+/// The elementwise update, compiled also for AVX2 and chosen at run time.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
+fn adam_kernel(param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32], c: StepConstants) {
+    let (b1, b2, eps) = (BETA1 as f32, BETA2 as f32, EPS as f32);
+    for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut()) {
+        let g = g + c.weight_decay * *p;
+        *m = b1 * *m + (1.0 - b1) * g;
+        *v = b2 * *v + (1.0 - b2) * g * g;
+        *p -= c.step_size * *m / (v.sqrt() * c.inv_sqrt_bc2 + eps);
     }
 }
 

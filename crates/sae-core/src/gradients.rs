@@ -36,20 +36,42 @@ fn squared_error(y: &[f32], t: &[f32]) -> f64 {
     acc.iter().map(|&a| a as f64).sum::<f64>() + tail as f64
 }
 
-/// For one image whose decoder pre-activation is `z`: computes
+/// For a batch whose decoder pre-activations are `z` (`[B, D]`): computes
 /// `y = tanh(z + b₂)`, returns `Σ (y − t)²`, and leaves
-/// `dz₂ = scale · (y − t) · (1 − y²)` in `z`, added to `db₂`. Three simple
-/// passes over a row that stays in L1, each of which vectorises.
-#[inline(always)]
+/// `dz₂ = scale · (y − t) · (1 − y²)` in `z`, summed into `db₂`. Three
+/// simple passes over each row while it stays in L1, each of which
+/// vectorises.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
 fn output_gradient(z: &mut [f32], target: &[f32], bias: &[f32], d_bias: &mut [f32], scale: f32) -> f64 {
-    add_bias_apply(z, bias, tanh);
-    let sse = squared_error(z, target);
-    for ((v, &t), db) in z.iter_mut().zip(target).zip(d_bias.iter_mut()) {
-        let y = *v;
-        *v = scale * (y - t) * (1.0 - y * y);
-        *db += *v;
+    let d = bias.len();
+    d_bias.fill(0.0);
+    let mut sse = 0.0;
+    for (row, t_row) in z.chunks_exact_mut(d).zip(target.chunks_exact(d)) {
+        for (v, b) in row.iter_mut().zip(bias) {
+            *v = tanh(*v + b);
+        }
+        sse += squared_error(row, t_row);
+        for ((v, &t), db) in row.iter_mut().zip(t_row).zip(d_bias.iter_mut()) {
+            let y = *v;
+            *v = scale * (y - t) * (1.0 - y * y);
+            *db += *v;
+        }
     }
     sse
+}
+
+/// Back through the sigmoid: `dz₁ = (dh + klg_j) · h (1 − h)` in place of
+/// `dh` (`[B, H]`), summed into `db₁`.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
+fn sigmoid_backward(d_code: &mut [f32], code: &[f32], kl_grad: &[f32], d_bias: &mut [f32]) {
+    let h = kl_grad.len();
+    d_bias.fill(0.0);
+    for (dz_row, h_row) in d_code.chunks_exact_mut(h).zip(code.chunks_exact(h)) {
+        for (((dz, &hv), &kg), db) in dz_row.iter_mut().zip(h_row).zip(kl_grad).zip(d_bias.iter_mut()) {
+            *dz = (*dz + kg) * hv * (1.0 - hv);
+            *db += *dz;
+        }
+    }
 }
 
 /// The parts of a batch's loss.
@@ -139,14 +161,7 @@ impl Workspace {
 
         // Forward, decoder, fused with the output gradient: dz₂ overwrites y.
         matmul(&mut self.recon, MatRef::new(&self.code, b, h), MatRef::new(&model.dec_w, d, h).t(), false, threads);
-        let scale = 2.0 / (b * d) as f32;
-        g.dec_b.fill(0.0);
-        let sse: f64 = self
-            .recon
-            .chunks_exact_mut(d)
-            .zip(target.chunks_exact(d))
-            .map(|(row, t_row)| output_gradient(row, t_row, &model.dec_b, &mut g.dec_b, scale))
-            .sum();
+        let sse = output_gradient(&mut self.recon, target, &model.dec_b, &mut g.dec_b, 2.0 / (b * d) as f32);
         let d_z2 = MatRef::new(&self.recon, b, d);
 
         // Decoder weights, then back through W₂ into the code.
@@ -158,13 +173,7 @@ impl Workspace {
         for (kg, &r) in self.kl_grad.iter_mut().zip(&self.rho_hat) {
             *kg = (w * kl_bernoulli_grad(sparsity.rho, r as f64) / b as f64) as f32;
         }
-        g.enc_b.fill(0.0);
-        for (dz_row, h_row) in self.d_code.chunks_exact_mut(h).zip(self.code.chunks_exact(h)) {
-            for (((dz, &hv), &kg), db) in dz_row.iter_mut().zip(h_row).zip(&self.kl_grad).zip(&mut g.enc_b) {
-                *dz = (*dz + kg) * hv * (1.0 - hv);
-                *db += *dz;
-            }
-        }
+        sigmoid_backward(&mut self.d_code, &self.code, &self.kl_grad, &mut g.enc_b);
         matmul(&mut g.enc_w, MatRef::new(&self.d_code, b, h).t(), MatRef::new(input, b, d), false, threads);
 
         let mse = sse / (b * d) as f64;

@@ -3,7 +3,8 @@
 //! seeded random streams that make every draw reproducible.
 
 use rand::Rng;
-use rand_distr::StandardNormal;
+
+use crate::normal::fill_standard_normal;
 
 /// Which half of the image [`Corruption::Half`] hides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -103,9 +104,9 @@ impl Corruption {
         match *self {
             Self::None => out.copy_from_slice(clean),
             Self::Gaussian { std } => {
+                fill_standard_normal(rng, out);
                 for (o, &c) in out.iter_mut().zip(clean) {
-                    let z: f32 = rng.sample(StandardNormal);
-                    *o = c + std * z;
+                    *o = c + std * *o;
                 }
             }
             Self::SaltAndPepper { p } => {

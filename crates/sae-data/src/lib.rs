@@ -13,6 +13,7 @@ mod download;
 mod error;
 mod idx;
 mod images;
+mod normal;
 mod rng;
 mod split;
 mod synthetic;

@@ -19,7 +19,7 @@ fn fashion_mnist_from_the_debian_package_trains() {
     assert_eq!(source.dir, Path::new("/usr/share/datasets/fashion-mnist"));
     let text =
         "description = \"fashion\"\n[data]\ndataset = \"fashion-mnist\"\ntrain = 1000\nvalidation = 200\ntest = 200\n\
-                [model]\nhidden = 32\n[training]\nepochs = 2\nlr = 0.003\n";
+                [model]\nhidden = 32\n[training]\nepochs = 3\nlr = 0.003\n";
     let path = tmp.path().join("fashion.toml");
     let file = ExperimentFile { name: "fashion".into(), experiment: Experiment::from_toml(text, &path).unwrap(), path };
     let options =
@@ -30,6 +30,8 @@ fn fashion_mnist_from_the_debian_package_trains() {
     let id = &file.experiment.expand()[0].id;
     let record = dir.record(id).unwrap().unwrap();
     assert_eq!(record.status, Status::Ok);
-    let test = record.test.unwrap();
-    assert!(test.mse.is_finite() && test.mse < 0.5, "{test:?}");
+    let curve = dir.load_curve(id).unwrap();
+    assert_eq!(curve.len(), 3);
+    assert!(curve[2].val_mse < 0.95 * curve[0].val_mse, "validation error falls: {curve:?}");
+    assert!(record.test.unwrap().mse.is_finite());
 }
