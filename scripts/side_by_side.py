@@ -107,7 +107,7 @@ def main():
     runs = len(plan)
     epochs = exp.get("training", {}).get("epochs", 50)
     samples = runs * epochs * exp.get("data", {}).get("train", 50_000)
-    t2 = statistics.median(r["samples_per_s"] for r in bench(torch_cmd(a, [hidden], [2], task)))
+    t2 = statistics.median(r["samples_per_s"] for _ in range(a.repeats) for r in bench(torch_cmd(a, [hidden], [2], task)))
     torch_seq = samples / t2
     torch_pair = samples / both["PyTorch"]
     print("| setup | seconds | samples/s |")

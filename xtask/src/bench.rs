@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use sae_core::{ModelConfig, SparseAutoencoder, SparsityConfig, TrainConfig, Trainer};
-use sae_data::{Corruption, ImageSet, RawDataset, SplitSizes, Splits, TrainBatches};
+use sae_data::{Corruption, IdxImages, RawDataset, SplitSizes, Splits, TrainBatches};
 
 /// What to measure.
 #[derive(Debug, Clone, clap::Args)]
@@ -43,7 +43,7 @@ pub struct BenchArgs {
     pub data_dir: Option<PathBuf>,
 }
 
-fn training_images(args: &BenchArgs) -> ImageSet {
+fn training_images(args: &BenchArgs) -> IdxImages {
     let found = sae_data::SearchPaths::from_environment(args.data_dir.as_deref())
         .ok()
         .and_then(|p| sae_data::find_dataset(&sae_data::DatasetName("mnist".into()), &p).ok())

@@ -5,12 +5,12 @@
 use rand::seq::SliceRandom;
 
 use crate::rng::{batch_rng, SHUFFLE_STREAM, TRAIN_NOISE_STREAM};
-use crate::{Corruption, ImageSet};
+use crate::{normalize_byte, Corruption, IdxImages, ImageSet};
 
 /// Hands out the training batches of one run.
 #[derive(Debug)]
 pub struct TrainBatches<'a> {
-    images: &'a ImageSet,
+    images: &'a IdxImages,
     corruption: Corruption,
     seed: u64,
     batch_size: usize,
@@ -20,7 +20,7 @@ pub struct TrainBatches<'a> {
 
 impl<'a> TrainBatches<'a> {
     /// Batches of `batch_size` images of `images`, corrupted by `corruption`.
-    pub fn new(images: &'a ImageSet, corruption: Corruption, seed: u64, batch_size: usize) -> Self {
+    pub fn new(images: &'a IdxImages, corruption: Corruption, seed: u64, batch_size: usize) -> Self {
         Self { images, corruption, seed, batch_size, epoch: None, order: (0..images.n).collect() }
     }
 
@@ -41,7 +41,7 @@ impl<'a> TrainBatches<'a> {
         let dim = self.images.dim();
         let rows = &self.order[batch * self.batch_size..(batch + 1) * self.batch_size];
         for (dst, &i) in target.chunks_exact_mut(dim).zip(rows) {
-            dst.copy_from_slice(self.images.image(i));
+            dst.iter_mut().zip(self.images.image(i)).for_each(|(d, &b)| *d = normalize_byte(b));
         }
         let mut rng = batch_rng(self.seed, TRAIN_NOISE_STREAM, epoch as u64, batch as u64);
         self.corruption.apply(target, input, self.images.rows, self.images.cols, &mut rng);
@@ -62,8 +62,13 @@ mod tests {
     use super::*;
     use crate::{TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
 
-    fn images(n: usize) -> ImageSet {
-        ImageSet { n, rows: 2, cols: 2, pixels: (0..n * 4).map(|i| i as f32).collect() }
+    fn images(n: usize) -> IdxImages {
+        IdxImages { n, rows: 2, cols: 2, pixels: (0..n * 4).map(|i| i as u8).collect() }
+    }
+
+    fn normalised(n: usize) -> ImageSet {
+        let b = images(n);
+        ImageSet::select(&b, &(0..n).collect::<Vec<_>>())
     }
 
     #[test]
@@ -76,7 +81,7 @@ mod tests {
         for i in 0..2 {
             b.fill(0, i, &mut x, &mut t);
             assert_eq!(x, t);
-            seen.extend(t.chunks(4).map(|c| c[0] as usize / 4));
+            seen.extend(t.chunks(4).map(|c| ((c[0] * 0.5 + 0.5) * 255.0).round() as usize / 4));
         }
         let first = seen.clone();
         seen.sort();
@@ -91,7 +96,7 @@ mod tests {
 
     #[test]
     fn fixed_evaluation_corruption_is_reproducible() {
-        let set = images(3);
+        let set = normalised(3);
         let g = Corruption::Gaussian { std: 1.0 };
         assert_eq!(corrupt_set(&set, g, 0, TEST_NOISE_STREAM), corrupt_set(&set, g, 0, TEST_NOISE_STREAM));
         assert_ne!(corrupt_set(&set, g, 0, TEST_NOISE_STREAM), corrupt_set(&set, g, 0, VALIDATION_NOISE_STREAM));

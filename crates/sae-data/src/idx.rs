@@ -25,6 +25,25 @@ pub struct IdxImages {
     pub pixels: Vec<u8>,
 }
 
+impl IdxImages {
+    /// Pixels per image.
+    pub fn dim(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// Image `i`.
+    pub fn image(&self, i: usize) -> &[u8] {
+        &self.pixels[i * self.dim()..(i + 1) * self.dim()]
+    }
+
+    /// The images at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> Self {
+        let mut pixels = Vec::with_capacity(indices.len() * self.dim());
+        indices.iter().for_each(|&i| pixels.extend_from_slice(self.image(i)));
+        Self { n: indices.len(), rows: self.rows, cols: self.cols, pixels }
+    }
+}
+
 /// Reads the whole file, decompressing it when it starts with the gzip magic.
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).map_err(DataError::io(path))?;

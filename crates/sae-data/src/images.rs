@@ -20,6 +20,7 @@ pub struct ImageSet {
 
 /// Maps a byte to normalised units exactly as the reference computes it in
 /// `f32`: first `/255`, then `(x − 0.5)/0.5`.
+#[inline(always)]
 pub fn normalize_byte(b: u8) -> f32 {
     (b as f32 / 255.0 - 0.5) / 0.5
 }
@@ -28,10 +29,9 @@ impl ImageSet {
     /// The images of `idx` at `indices`, in that order, normalised.
     pub fn select(idx: &IdxImages, indices: &[usize]) -> Self {
         let dim = idx.rows * idx.cols;
-        let lut: Vec<f32> = (0..=255u8).map(normalize_byte).collect();
         let mut pixels = Vec::with_capacity(indices.len() * dim);
         for &i in indices {
-            pixels.extend(idx.pixels[i * dim..(i + 1) * dim].iter().map(|&b| lut[b as usize]));
+            pixels.extend(idx.pixels[i * dim..(i + 1) * dim].iter().map(|&b| normalize_byte(b)));
         }
         Self { n: indices.len(), rows: idx.rows, cols: idx.cols, pixels }
     }

@@ -35,8 +35,8 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
         let validation = EvalSet {
             input: &data.val_input.pixels,
             clean: &s.validation.pixels,
-            rows: s.train.rows,
-            cols: s.train.cols,
+            rows: s.validation.rows,
+            cols: s.validation.cols,
         };
         let fill = |e: usize, b: usize, x: &mut [f32], t: &mut [f32]| batches.fill(e, b, x, t);
         let trained = train(model, &train_cfg, sparsity, per_epoch, fill, validation, |p| {

@@ -221,6 +221,12 @@ impl ConfigSummary<'_> {
         let values: Vec<f64> = self.ok.iter().filter_map(|r| r.metric(metric)).collect();
         (!values.is_empty()).then(|| mean_std(&values))
     }
+
+    /// [`ConfigSummary::stat`] as two CSV fields, empty where undefined.
+    pub fn stat_fields(&self, metric: &str) -> [String; 2] {
+        let (mean, std) = self.stat(metric).unzip();
+        [mean.map(|m| m.to_string()).unwrap_or_default(), std.flatten().map(|s| s.to_string()).unwrap_or_default()]
+    }
 }
 
 /// Groups `rows` by configuration, in the order configurations first appear.
@@ -284,12 +290,7 @@ fn summary_csv(rows: &[RunRow]) -> Vec<u8> {
                 g.ok.len().to_string(),
                 (g.total - g.ok.len()).to_string(),
             ];
-            for m in METRICS {
-                let (mean, std) = g.stat(m).map_or((String::new(), String::new()), |(mean, std)| {
-                    (mean.to_string(), std.map(|s| s.to_string()).unwrap_or_default())
-                });
-                rec.extend([mean, std]);
-            }
+            METRICS.iter().for_each(|m| rec.extend(g.stat_fields(m)));
             w.write_record(&rec)?;
         }
         Ok(())

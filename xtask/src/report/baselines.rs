@@ -23,19 +23,19 @@ pub struct Pca {
 const BLOCK: usize = 2000;
 
 impl Pca {
-    /// Fits the principal components of `images` (the sample covariance,
-    /// normalised by n − 1).
-    pub fn fit(images: &ImageSet) -> Self {
-        let (n, d) = (images.n, images.dim());
+    /// Fits the principal components of `n` images of `d` pixels, pixel `j`
+    /// of image `i` being `value(i, j)` (the sample covariance, normalised by
+    /// n − 1).
+    pub fn fit(n: usize, d: usize, value: impl Fn(usize, usize) -> f64) -> Self {
         let mut mean = vec![0.0f64; d];
-        for row in images.pixels.chunks_exact(d) {
-            mean.iter_mut().zip(row).for_each(|(m, &v)| *m += v as f64);
+        for i in 0..n {
+            mean.iter_mut().enumerate().for_each(|(j, m)| *m += value(i, j));
         }
         mean.iter_mut().for_each(|m| *m /= n as f64);
         let mut cov = DMatrix::<f64>::zeros(d, d);
         for start in (0..n).step_by(BLOCK) {
             let rows = BLOCK.min(n - start);
-            let block = DMatrix::<f64>::from_fn(rows, d, |i, j| images.pixels[(start + i) * d + j] as f64 - mean[j]);
+            let block = DMatrix::<f64>::from_fn(rows, d, |i, j| value(start + i, j) - mean[j]);
             cov += block.transpose() * &block;
         }
         cov /= (n.max(2) - 1) as f64;
@@ -88,9 +88,13 @@ mod tests {
         ImageSet { n: 4, rows: 1, cols: 3, pixels: pts.iter().flatten().copied().collect() }
     }
 
+    fn fit(s: &ImageSet) -> Pca {
+        Pca::fit(s.n, s.dim(), |i, j| s.pixels[i * s.dim() + j] as f64)
+    }
+
     #[test]
     fn components_and_variances_match_a_hand_computed_case() {
-        let p = Pca::fit(&set());
+        let p = fit(&set());
         assert_eq!(p.mean, vec![1.0, 1.0, 1.0]);
         assert!((p.variances[0] - 16.0 / 3.0).abs() < 1e-9 && (p.variances[1] - 4.0 / 3.0).abs() < 1e-9);
         assert!(p.variances[2].abs() < 1e-9);
@@ -101,7 +105,7 @@ mod tests {
 
     #[test]
     fn projection_keeps_the_top_components_only() {
-        let p = Pca::fit(&set());
+        let p = fit(&set());
         // (3, 2, 1): one component keeps x, drops y back to the mean.
         let r1 = p.reconstruct(&[3.0, 2.0, 1.0], 1);
         [3.0, 1.0, 1.0].iter().zip(&r1).for_each(|(a, b)| assert!((a - b).abs() < 1e-6, "{r1:?}"));

@@ -194,7 +194,10 @@ fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Result<Ve
             let run = data.for_run(&spec.config)?;
             let q = baselines::corrupted_input(&run.test_input, &run.splits.test);
             out.push(("corrupted input".into(), corruption.clone(), 0, q.mse, q.psnr_db, q.ssim));
-            let pca = pca.get_or_insert_with(|| baselines::Pca::fit(&run.splits.train));
+            let train = &run.splits.train;
+            let pca = pca.get_or_insert_with(|| {
+                baselines::Pca::fit(train.n, train.dim(), |i, j| sae_data::normalize_byte(train.image(i)[j]) as f64)
+            });
             for (_, h) in wanted.iter().filter(|w| &w.0 == corruption) {
                 let q = baselines::pca(pca, *h, &run.test_input, &run.splits.test);
                 let share = 100.0 * pca.explained(*h);

@@ -72,6 +72,21 @@ pub fn save(fig: &impl Figure, dir: &Path, stem: &str) -> Result<()> {
     Ok(())
 }
 
+/// Draws the legend of `chart` in its upper right corner, over a pale box.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    font_size: u32,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font((FONT, font_size))
+        .draw()
+        .map_err(err)
+}
+
 /// A line of points `(x, mean, std)`.
 #[derive(Debug, Clone)]
 pub struct Series {
@@ -226,14 +241,7 @@ impl Figure for Panels {
                     .map_err(err)?;
             }
             if i == 0 && panel.series.len() > 1 {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK.mix(0.4))
-                    .label_font((FONT, 13))
-                    .draw()
-                    .map_err(err)?;
+                legend(&mut chart, 13)?;
             }
         }
         if self.panels.iter().all(|p| p.series.len() <= 1) || self.legend_title.is_empty() {
@@ -399,14 +407,7 @@ impl Figure for Tradeoff {
                 .draw_series(std::iter::once(Text::new(label.clone(), (*x, *y), (FONT, 13).into_font())))
                 .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(err)
+        legend(&mut chart, 14)
     }
 }
 
@@ -449,27 +450,20 @@ impl Figure for Curves {
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err)?;
-        let legend = self.series.len() <= 12;
+        let show_legend = self.series.len() <= 12;
         for (s, c) in &self.series {
             let color = COLORS[c % COLORS.len()];
             let drawn = chart
                 .draw_series(LineSeries::new(s.points.iter().map(|p| (p.0, p.1.log10())), color.stroke_width(2)))
                 .map_err(err)?;
-            if legend {
+            if show_legend {
                 drawn
                     .label(&s.name)
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
             }
         }
-        if legend {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font((FONT, 13))
-                .draw()
-                .map_err(err)?;
+        if show_legend {
+            legend(&mut chart, 13)?;
         }
         Ok(())
     }
@@ -529,14 +523,7 @@ impl Figure for ActivationHistogram {
             .map_err(err)?
             .label(format!("target ρ = {}", self.rho))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], COLORS[3].stroke_width(3)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(err)
+        legend(&mut chart, 14)
     }
 }
 

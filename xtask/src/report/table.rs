@@ -106,12 +106,7 @@ pub fn csv(axes: &[Axis], groups: &[ConfigSummary<'_>], baselines: &[BaselineRow
             g.ok.len().to_string(),
             (g.total - g.ok.len()).to_string(),
         ];
-        for (m, _) in COLUMNS {
-            let (mean, std) = g.stat(m).map_or((String::new(), String::new()), |(a, s)| {
-                (a.to_string(), s.map(|s| s.to_string()).unwrap_or_default())
-            });
-            rec.extend([mean, std]);
-        }
+        COLUMNS.iter().for_each(|(m, _)| rec.extend(g.stat_fields(m)));
         w.write_record(&rec).expect("in memory");
     }
     for b in baselines {
