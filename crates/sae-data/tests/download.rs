@@ -91,7 +91,10 @@ fn the_real_mnist_checksums_accept_the_shared_copy() {
     let Some(shared) =
         std::env::var_os("SAE_DATA_DIR").map(PathBuf::from).filter(|p| p.join("train-images-idx3-ubyte.gz").is_file())
     else {
-        eprintln!("skipped: SAE_DATA_DIR does not point at the full MNIST (.gz files); this test needs it");
+        skip(
+            "the_real_mnist_checksums_accept_the_shared_copy",
+            "SAE_DATA_DIR does not point at the full MNIST (.gz files); this test needs it",
+        );
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -106,4 +109,11 @@ fn the_real_mnist_checksums_accept_the_shared_copy() {
 fn unknown_datasets_have_no_mirror() {
     let err = Mirror::for_dataset(&DatasetName("kmnist".into())).unwrap_err().to_string();
     assert!(err.contains("kmnist cannot be downloaded"), "{err}");
+}
+
+/// Says on the terminal (past the test harness's capture of `eprintln!`)
+/// that `test` was skipped, and why.
+fn skip(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
 }
