@@ -57,11 +57,16 @@ impl Splits {
         let mut perm: Vec<usize> = (0..available).collect();
         perm.shuffle(&mut batch_rng(seed, SPLIT_STREAM, 0, 0));
         let test: Vec<usize> = (0..sizes.test).collect();
-        Ok(Self {
-            validation: ImageSet::select(&raw.train_images, &perm[..sizes.validation]),
-            train: raw.train_images.select(&perm[sizes.validation..needed]),
-            test: ImageSet::select(&raw.test_images, &test),
-        })
+        // Two threads: the training copy beside the normalised evaluation sets.
+        let (train, (validation, test)) = std::thread::scope(|s| {
+            let eval = s.spawn(|| {
+                let validation = ImageSet::select(&raw.train_images, &perm[..sizes.validation]);
+                (validation, ImageSet::select(&raw.test_images, &test))
+            });
+            let train = raw.train_images.select(&perm[sizes.validation..needed]);
+            (train, eval.join().expect("selecting does not panic"))
+        });
+        Ok(Self { train, validation, test })
     }
 }
 

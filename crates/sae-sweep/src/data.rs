@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use sae_data::{corrupt_set, ImageSet, RawDataset, SplitSizes, Splits, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
 
@@ -22,12 +22,14 @@ pub struct RunData {
 }
 
 /// The dataset and everything derived from it, built on first use and
-/// shared by every run that needs it.
+/// shared by every run that needs it. The corrupted evaluation sets are held
+/// only while a run uses them (a sweep over nine corruptions would otherwise
+/// keep nine copies); they are redrawn, identically, if needed again.
 #[derive(Debug)]
 pub struct SharedData {
     raw: RawDataset,
     splits: Mutex<HashMap<String, Arc<Splits>>>,
-    prepared: Mutex<HashMap<String, Arc<RunData>>>,
+    prepared: Mutex<HashMap<String, Weak<RunData>>>,
 }
 
 impl SharedData {
@@ -48,8 +50,8 @@ impl SharedData {
         let split_key = format!("{}/{}/{}/{}", d.train.0, d.validation.0, d.test.0, d.split_seed);
         let key = format!("{split_key}/{:?}", config.corruption.0);
         let mut prepared = self.prepared.lock().expect("no panic while holding the lock");
-        if let Some(p) = prepared.get(&key) {
-            return Ok(p.clone());
+        if let Some(p) = prepared.get(&key).and_then(Weak::upgrade) {
+            return Ok(p);
         }
         let splits = {
             let mut cache = self.splits.lock().expect("no panic while holding the lock");
@@ -69,7 +71,7 @@ impl SharedData {
             test_input: corrupt_set(&splits.test, c, d.split_seed, TEST_NOISE_STREAM),
             splits,
         });
-        prepared.insert(key, run.clone());
+        prepared.insert(key, Arc::downgrade(&run));
         Ok(run)
     }
 }
