@@ -141,9 +141,9 @@ def sweep(a, both):
     if torch_pair:
         print(f"| PyTorch, two single-thread processes (training only) | {torch_pair:.0f} | {both['PyTorch']:,.0f} |")
     print(f"\nsae-lab is {torch_seq / wall:.2f}× the reference's way counting PyTorch's training only, "
-          + (f"{repro_wall / wall:.2f}× it with its evaluation counted as ours is, " if repro_wall else "")
-          + (f"and {torch_pair / wall:.2f}× PyTorch's best setup " if torch_pair else "")
-          + f"({runs} runs × {epochs} epochs).")
+          + (f"{repro_wall / wall:.2f}× it with its evaluation counted as ours is" if repro_wall else "")
+          + (f", {torch_pair / wall:.2f}× PyTorch's best setup" if torch_pair else "")
+          + f" ({runs} runs × {epochs} epochs).")
 
 
 if __name__ == "__main__":
