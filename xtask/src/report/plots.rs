@@ -285,6 +285,15 @@ fn viridis(t: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+/// The label of the cell centred at `v` (an index), or nothing between cells.
+fn cell_label(values: &[f64], v: f64) -> String {
+    let i = v.round();
+    if (v - i).abs() > 0.05 || i < 0.0 {
+        return String::new();
+    }
+    values.get(i as usize).map_or(String::new(), |x| x.to_string())
+}
+
 impl Figure for Heatmap {
     fn size(&self) -> (u32, u32) {
         (160 + 130 * self.xs.len() as u32, 170 + 80 * self.ys.len() as u32)
@@ -299,7 +308,7 @@ impl Figure for Heatmap {
             .margin(16)
             .x_label_area_size(56)
             .y_label_area_size(80)
-            .build_cartesian_2d(0f64..nx as f64, 0f64..ny as f64)
+            .build_cartesian_2d(-0.5..nx as f64 - 0.5, -0.5..ny as f64 - 0.5)
             .map_err(err)?;
         let (xs, ys) = (self.xs.clone(), self.ys.clone());
         chart
@@ -307,12 +316,8 @@ impl Figure for Heatmap {
             .disable_mesh()
             .x_labels(nx)
             .y_labels(ny)
-            .x_label_formatter(&|v| {
-                xs.get(v.floor() as usize).filter(|_| v.fract() > 0.2).map_or(String::new(), |x| x.to_string())
-            })
-            .y_label_formatter(&|v| {
-                ys.get(v.floor() as usize).filter(|_| v.fract() > 0.2).map_or(String::new(), |y| y.to_string())
-            })
+            .x_label_formatter(&|v| cell_label(&xs, *v))
+            .y_label_formatter(&|v| cell_label(&ys, *v))
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
             .label_style((FONT, 15))
@@ -321,7 +326,8 @@ impl Figure for Heatmap {
             .map_err(err)?;
         for (r, row) in self.values.iter().enumerate() {
             for (c, v) in row.iter().enumerate() {
-                let cell = [(c as f64, r as f64), (c as f64 + 1.0, r as f64 + 1.0)];
+                let (x, y) = (c as f64, r as f64);
+                let cell = [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)];
                 let (fill, text, ink) = match v {
                     Some(v) => {
                         let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
@@ -331,9 +337,7 @@ impl Figure for Heatmap {
                 };
                 chart.draw_series(std::iter::once(Rectangle::new(cell, fill.filled()))).map_err(err)?;
                 let style = (FONT, 17).into_font().color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
-                chart
-                    .draw_series(std::iter::once(Text::new(text, (c as f64 + 0.5, r as f64 + 0.5), style)))
-                    .map_err(err)?;
+                chart.draw_series(std::iter::once(Text::new(text, (x, y), style))).map_err(err)?;
             }
         }
         Ok(())
@@ -395,11 +399,12 @@ impl Figure for Tradeoff {
             .draw()
             .map_err(err)?;
         let front = pareto_front(&xy);
+        chart.draw_series(LineSeries::new(front.clone(), BLACK.mix(0.5).stroke_width(2))).map_err(err)?;
         chart
-            .draw_series(LineSeries::new(front.clone(), BLACK.mix(0.5).stroke_width(2)))
+            .draw_series(front.iter().map(|&p| Circle::new(p, 10, BLACK.mix(0.6).stroke_width(2))))
             .map_err(err)?
-            .label("Pareto front")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5).stroke_width(2)));
+            .label("Pareto front (ringed)")
+            .legend(|(x, y)| Circle::new((x + 10, y), 6, BLACK.mix(0.6).stroke_width(2)));
         for (x, y, label, c) in &self.points {
             let color = COLORS[c % COLORS.len()];
             chart.draw_series(std::iter::once(Circle::new((*x, *y), 6, color.filled()))).map_err(err)?;
@@ -556,6 +561,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         save(&fig, dir.path(), "zero").unwrap();
         assert!(std::fs::metadata(dir.path().join("zero.png")).unwrap().len() > 1000);
+    }
+
+    #[test]
+    fn heatmap_labels_sit_at_cell_centres_only() {
+        let values = [0.01, 0.1];
+        assert_eq!(cell_label(&values, 0.0), "0.01");
+        assert_eq!(cell_label(&values, 1.01), "0.1");
+        assert_eq!(cell_label(&values, 0.5), "");
+        assert_eq!(cell_label(&values, 2.0), "");
+        assert_eq!(cell_label(&values, -1.0), "");
     }
 
     #[test]
