@@ -33,6 +33,7 @@ pub struct Progress {
 pub struct RunProgress<'a> {
     sweep: &'a Progress,
     bar: ProgressBar,
+    id: String,
 }
 
 impl Progress {
@@ -71,7 +72,7 @@ impl Progress {
         );
         bar.set_prefix(format!("#{}", spec.index));
         bar.set_message(spec.id.clone());
-        RunProgress { sweep: self, bar }
+        RunProgress { sweep: self, bar, id: spec.id.clone() }
     }
 
     /// Clears the bars.
@@ -84,9 +85,7 @@ impl RunProgress<'_> {
     /// Records a finished epoch.
     pub fn epoch(&self, p: &CurvePoint) {
         self.bar.set_position(p.epoch as u64);
-        let id = self.bar.message();
-        let id = id.split("  ").next().unwrap_or_default().to_string();
-        self.bar.set_message(format!("{id}  val mse {:.4}", p.val_mse));
+        self.bar.set_message(format!("{}  val mse {:.4}", self.id, p.val_mse));
     }
 
     /// Records the end of the run.
