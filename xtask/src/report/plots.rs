@@ -130,15 +130,11 @@ fn axis_position(x: f64, log: bool, min_positive: f64) -> f64 {
     }
 }
 
-fn padded(lo: f64, hi: f64, log: bool) -> (f64, f64) {
-    if log {
-        let (a, b) = (lo.log10(), hi.log10());
-        let pad = ((b - a) * 0.08).max(0.05);
-        (a - pad, b + pad)
-    } else {
-        let pad = if hi - lo > 1e-12 { (hi - lo) * 0.08 } else { hi.abs().max(1.0) * 0.05 };
-        (lo - pad, hi + pad)
-    }
+/// `[lo, hi]` widened by 8% on each side (5% of the value when the span is
+/// zero), so points do not sit on the frame. Log axes pass log values.
+fn padded(lo: f64, hi: f64) -> (f64, f64) {
+    let pad = if hi - lo > 1e-12 { (hi - lo) * 0.08 } else { hi.abs().max(1.0) * 0.05 };
+    (lo - pad, hi + pad)
 }
 
 /// Tick label for a value on an axis that may be log10-transformed.
@@ -188,8 +184,8 @@ impl Figure for Panels {
             if ![xlo, xhi, ylo, yhi].iter().all(|v| v.is_finite()) {
                 continue;
             }
-            let (x0, x1) = padded(xlo, xhi, false);
-            let (y0, y1) = padded(ylo, yhi, false);
+            let (x0, x1) = padded(xlo, xhi);
+            let (y0, y1) = padded(ylo, yhi);
             let mut chart = ChartBuilder::on(area)
                 .caption(&panel.title, (FONT, 20))
                 .margin(12)
@@ -379,7 +375,7 @@ impl Figure for Tradeoff {
         let xy: Vec<(f64, f64)> = self.points.iter().map(|p| (p.0, p.1)).collect();
         let (xlo, xhi) = xy.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
         let (ylo, yhi) = xy.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
-        let ((x0, x1), (y0, y1)) = (padded(xlo, xhi, false), padded(ylo, yhi, false));
+        let ((x0, x1), (y0, y1)) = (padded(xlo, xhi), padded(ylo, yhi));
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, (FONT, 22).into_font().style(FontStyle::Bold))
             .margin(16)
@@ -436,7 +432,7 @@ impl Figure for Curves {
         let pts = || self.series.iter().flat_map(|s| s.0.points.iter());
         let xmax = pts().map(|p| p.0).fold(1.0, f64::max);
         let (ylo, yhi) = pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
-        let (y0, y1) = padded(ylo.log10(), yhi.log10(), false);
+        let (y0, y1) = padded(ylo.log10(), yhi.log10());
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, (FONT, 22).into_font().style(FontStyle::Bold))
             .margin(16)
