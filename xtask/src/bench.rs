@@ -60,7 +60,7 @@ fn training_images(args: &BenchArgs) -> IdxImages {
         }
     };
     let sizes = SplitSizes { train: 50_000, validation: 10_000, test: 10 };
-    Splits::new(&raw, sizes, 0).expect("60,000 training images").train
+    Splits::new(&raw, sizes, 0, None).expect("60,000 training images").train
 }
 
 /// Runs the measurements and prints one line (or JSON object) each.

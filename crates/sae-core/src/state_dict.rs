@@ -29,14 +29,15 @@ impl SparseAutoencoder {
     }
 
     /// Rebuilds a model from tensors named and shaped as
-    /// [`SparseAutoencoder::to_tensors`] writes them.
+    /// [`SparseAutoencoder::to_tensors`] writes them; every activation is
+    /// kept (set `config.top_k` for a TopK model).
     ///
     /// # Errors
     /// [`CoreError::StateDict`] naming a missing tensor or a wrong shape.
     pub fn from_tensors(tensors: &HashMap<String, Tensor>) -> Result<Self, CoreError> {
         let get = |name: &str| tensors.get(name).ok_or_else(|| CoreError::StateDict(format!("missing tensor {name}")));
         let (h, d) = get(TENSOR_NAMES[0])?.dims2()?;
-        let config = ModelConfig { input: d, hidden: h };
+        let config = ModelConfig::new(d, h);
         let mut values = TENSOR_NAMES.iter().zip([vec![h, d], vec![h], vec![d, h], vec![d]]).map(|(name, shape)| {
             let t = get(name)?;
             if t.dims() != shape.as_slice() {
@@ -55,7 +56,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_shape_errors() {
-        let m = SparseAutoencoder::new(ModelConfig { input: 12, hidden: 5 }, 4);
+        let m = SparseAutoencoder::new(ModelConfig::new(12, 5), 4);
         let mut t = m.to_tensors().unwrap();
         assert_eq!(t["decoder.weight"].dims(), &[12, 5]);
         assert_eq!(SparseAutoencoder::from_tensors(&t).unwrap(), m);
