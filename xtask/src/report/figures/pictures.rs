@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{anyhow, Context, Result};
 use plotters::prelude::*;
 
-use super::plots::register_font;
+use super::register_font;
 use sae_core::to_unit;
 
 const SCALE: u32 = 3;
