@@ -22,7 +22,7 @@ use sae_sweep::{
 
 use crate::provenance::Provenance;
 use axes::{swept, Axis};
-use figures::{curves, heatmap, panels, runs, tradeoff};
+use figures::{bars, curves, heatmap, lineup, panels, runs, tradeoff};
 use table::BaselineRow;
 
 /// The report file and its table copy.
@@ -49,6 +49,8 @@ struct Inputs<'a> {
     axes: Vec<Axis>,
     rows: &'a [RunRow],
     groups: Vec<ConfigSummary<'a>>,
+    /// The baselines of every corruption and width in the rows.
+    baselines: Vec<BaselineRow>,
 }
 
 /// Writes `results/<name>/report.md` and its figures; returns its path.
@@ -70,10 +72,10 @@ pub fn report(
     }
     let axes = swept(&experiment);
     let groups = summarise(&rows);
-    let inputs = Inputs { experiment, grid, axes, rows: &rows, groups };
+    let mut inputs = Inputs { experiment, grid, axes, rows: &rows, groups, baselines: Vec::new() };
 
     let data = SharedData::load(&data_dir(&inputs.experiment.data.dataset)?)?;
-    let baselines = baselines(&dir, &inputs, &data)?;
+    inputs.baselines = baselines(&dir, &inputs, &data)?;
     let fig_dir = dir.root().join("figures");
     std::fs::create_dir_all(&fig_dir).with_context(|| format!("creating {}", fig_dir.display()))?;
 
@@ -81,13 +83,17 @@ pub fn report(
     md.push_str("\n## Summary\n\n");
     md.push_str(&format!(
         "Test-set scores, mean ± standard deviation over seeds where there are replicates; ★ marks the highest PSNR. \
-         Baselines are scored on the same corrupted test images. Also as CSV: [{TABLE_CSV}]({TABLE_CSV}); \
+         Beside each configuration, its gain over the baselines scored on the same corrupted test images \
+         (in brackets, the baseline's own score): the corrupted input itself, and its projection onto the \
+         configuration's number H of principal components of the clean training images (PCA). Also as CSV: [{TABLE_CSV}]({TABLE_CSV}); \
          every run: [{RUNS_CSV}]({RUNS_CSV}), per configuration: [{SUMMARY_CSV}]({SUMMARY_CSV}).\n\n"
     ));
-    md.push_str(&table::markdown(&inputs.axes, &inputs.groups, &baselines));
-    sae_sweep::write_atomic(&dir.root().join(TABLE_CSV), &table::csv(&inputs.axes, &inputs.groups, &baselines))?;
+    md.push_str(&table::markdown(&inputs.axes, &inputs.groups, &inputs.baselines));
+    let csv = table::csv(&inputs.axes, &inputs.groups, &inputs.baselines);
+    sae_sweep::write_atomic(&dir.root().join(TABLE_CSV), &csv)?;
     md.push_str(&comparison_figures(&inputs, &fig_dir)?);
     md.push_str(&curves::validation_curves(&dir, &inputs, &fig_dir)?);
+    md.push_str(&lineup::same_digits(&dir, &inputs, &data, &fig_dir)?);
     md.push_str(&runs::run_pictures(&dir, &inputs, &data, &fig_dir)?);
     let path = dir.root().join(REPORT_FILE);
     sae_sweep::write_atomic(&path, md.as_bytes())?;
@@ -230,13 +236,14 @@ const PANEL_METRICS: [(&str, &str); 6] = [
     ("mse", "test MSE (normalised units) ↓"),
     ("psnr_db", "test PSNR (dB) ↑"),
     ("ssim", "test SSIM ↑"),
-    ("kl", "KL(ρ‖ρ̂), mean over units"),
+    ("kl", "KL divergence from the target ρ, mean over units"),
     ("active_per_image", "active units per image"),
     ("dead_fraction", "fraction of dead units"),
 ];
 
-/// Metrics against each numeric swept parameter, the ρ×β heatmap and the
-/// sparsity–error trade-off.
+/// Metrics against each numeric swept parameter, the ρ×β heatmap, the
+/// scores per corruption and the sparsity–error trade-off: each figure
+/// where the sweep fits it.
 fn comparison_figures(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
     let mut md = String::from("\n## How the swept parameters trade reconstruction against sparsity\n");
     for x in inp.axes.iter().copied().filter(|a| a.numeric()) {
@@ -244,6 +251,9 @@ fn comparison_figures(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
     }
     if inp.axes.contains(&Axis::Rho) && inp.axes.contains(&Axis::Beta) {
         md.push_str(&heatmap::psnr_over_rho_beta(inp, fig_dir)?);
+    }
+    if inp.axes.contains(&Axis::Corruption) {
+        md.push_str(&bars::scores_per_corruption(inp, fig_dir)?);
     }
     md.push_str(&tradeoff::sparsity_against_error(inp, fig_dir)?);
     Ok(md)

@@ -5,7 +5,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::panels::Series;
-use super::{err, extent, figure_md, frame, legend, line_key, mesh, padded, save, tick, Figure, Frame, COLORS};
+use super::{
+    along, err, extent, frame, legend, legend_place, line_key, mesh, padded, publish, tick, Figure, Frame, COLORS,
+};
 use crate::report::axes::config_label;
 use crate::report::Inputs;
 use sae_sweep::{ResultsDir, Status};
@@ -35,18 +37,13 @@ pub fn validation_curves(dir: &ResultsDir, inp: &Inputs<'_>, fig_dir: &std::path
             keys.len() - 1
         });
         let name = format!("{} s{}", config_label(&inp.axes, row), row.seed);
-        series.push((Series { name, points: curve.iter().map(|p| (p.epoch as f64, p.val_mse, None)).collect() }, c));
-    }
-    if series.is_empty() {
-        return Ok(String::new());
+        let points = curve.iter().filter(|p| p.val_mse > 0.0 && p.val_mse.is_finite());
+        series.push((Series { name, points: points.map(|p| (p.epoch as f64, p.val_mse, None)).collect() }, c));
     }
     let fig =
         Curves { title: "Validation MSE during training".into(), series, y_label: "validation MSE (log scale)".into() };
-    save(&fig, fig_dir, "validation_curves")?;
-    Ok(format!(
-        "\n## Training\n{}",
-        figure_md("validation_curves", "Validation MSE after every epoch, one line per run")
-    ))
+    let caption = "Validation MSE after every epoch, one line per run";
+    Ok(format!("\n## Training\n{}", publish(&fig, fig_dir, "validation_curves", caption)?))
 }
 
 impl Figure for Curves {
@@ -54,12 +51,20 @@ impl Figure for Curves {
         (1100, 700)
     }
 
+    fn is_empty(&self) -> bool {
+        self.series.iter().all(|s| s.0.points.is_empty())
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         let pts = || self.series.iter().flat_map(|s| s.0.points.iter());
         let xmax = pts().map(|p| p.0).fold(1.0, f64::max);
         let (ylo, yhi) = extent(pts().map(|p| p.1)).unwrap_or((f64::NAN, f64::NAN));
-        let y = padded(ylo.log10(), yhi.log10())?;
-        let mut chart = frame(root, Frame::Full, &self.title, 0.5..xmax + 0.5, y)?;
+        let (x, y) = (0.5..xmax + 0.5, padded(ylo.log10(), yhi.log10())?);
+        let drawn =
+            self.series.iter().flat_map(|s| along(&s.0.points.iter().map(|p| (p.0, p.1.log10())).collect::<Vec<_>>()));
+        let entries = if self.series.len() <= 12 { self.series.len() } else { 0 };
+        let corner = legend_place(drawn, &x, &y, (0.3, (0.045 * entries as f64 + 0.05).min(0.9)));
+        let mut chart = frame(root, Frame::Full, &self.title, x, y)?;
         mesh(&mut chart, "epoch", &self.y_label, 15)
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_label_formatter(&|v| tick(*v, true))
@@ -76,7 +81,7 @@ impl Figure for Curves {
             }
         }
         if show_legend {
-            legend(&mut chart, 13)?;
+            legend(&mut chart, 13, corner)?;
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{err, extent, figure_md, frame, mesh, save, Figure, Frame, FONT};
+use super::{cell_label, err, extent, frame, mesh, publish, Figure, Frame, FONT};
 use crate::report::Inputs;
 use sae_sweep::RunRow;
 
@@ -56,9 +56,7 @@ pub fn psnr_over_rho_beta(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
         y_label: "sparsity weight β".into(),
         values: grid,
     };
-    let stem = "heatmap_psnr_rho_beta";
-    save(&fig, fig_dir, stem)?;
-    Ok(figure_md(stem, "Test PSNR over ρ × β (averaged over any other swept parameter)"))
+    publish(&fig, fig_dir, "heatmap_psnr_rho_beta", "Test PSNR over ρ × β (averaged over any other swept parameter)")
 }
 
 /// A perceptually ordered colour for `t` in [0, 1] (viridis, by five stops).
@@ -73,18 +71,13 @@ fn viridis(t: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-/// The label of the cell centred at `v` (an index), or nothing between cells.
-fn cell_label(values: &[f64], v: f64) -> String {
-    let i = v.round();
-    if (v - i).abs() > 0.05 || i < 0.0 {
-        return String::new();
-    }
-    values.get(i as usize).map_or(String::new(), |x| x.to_string())
-}
-
 impl Figure for Heatmap {
     fn size(&self) -> (u32, u32) {
         (160 + 130 * self.xs.len() as u32, 170 + 80 * self.ys.len() as u32)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.values.iter().flatten().all(|v| v.is_none())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
@@ -117,20 +110,5 @@ impl Figure for Heatmap {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn heatmap_labels_sit_at_cell_centres_only() {
-        let values = [0.01, 0.1];
-        assert_eq!(cell_label(&values, 0.0), "0.01");
-        assert_eq!(cell_label(&values, 1.01), "0.1");
-        assert_eq!(cell_label(&values, 0.5), "");
-        assert_eq!(cell_label(&values, 2.0), "");
-        assert_eq!(cell_label(&values, -1.0), "");
     }
 }

@@ -23,17 +23,21 @@ impl Figure for ActivationHistogram {
         (900, 560)
     }
 
+    fn is_empty(&self) -> bool {
+        !self.values.iter().any(|v| v.is_finite())
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         const BINS: usize = 40;
-        let top = self.values.iter().copied().fold(self.rho * 2.0, f64::max).min(1.0);
+        let top = self.values.iter().copied().filter(|v| v.is_finite()).fold(self.rho * 2.0, f64::max).min(1.0);
         let width = top / BINS as f64;
         let mut counts = [0usize; BINS];
-        for &v in &self.values {
+        for &v in self.values.iter().filter(|v| v.is_finite()) {
             counts[((v / width) as usize).min(BINS - 1)] += 1;
         }
         let ymax = *counts.iter().max().unwrap_or(&1) as f64 * 1.12 + 1.0;
         let mut chart = frame(root, Frame::Full, &self.title, 0.0..top, 0.0..ymax)?;
-        mesh(&mut chart, "mean activation ρ̂ of a hidden unit over the test set", "hidden units", 14)
+        mesh(&mut chart, "mean activation of a hidden unit over the test set (rho-hat)", "hidden units", 14)
             .x_label_formatter(&|v| tick(*v, false))
             .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()
@@ -49,6 +53,6 @@ impl Figure for ActivationHistogram {
             .map_err(err)?
             .label(format!("target ρ = {}", self.rho))
             .legend(line_key(COLORS[3]));
-        legend(&mut chart, 14)
+        legend(&mut chart, 14, SeriesLabelPosition::UpperRight)
     }
 }

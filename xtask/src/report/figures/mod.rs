@@ -3,9 +3,11 @@
 //! font, so they render on a headless machine with no system fonts; and the
 //! set-up they share (frame, mesh, legend, ranges, ticks).
 
+pub mod bars;
 pub mod curves;
 pub mod heatmap;
 pub mod histogram;
+pub mod lineup;
 pub mod panels;
 pub mod pictures;
 pub mod runs;
@@ -60,25 +62,51 @@ pub trait Figure {
     fn size(&self) -> (u32, u32);
     /// Draws the chart on `root`, already filled white.
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>;
+    /// Whether there is nothing to draw (every run failed, say).
+    fn is_empty(&self) -> bool;
+}
+
+/// Draws `fig` as `dir/stem.png` and `.svg` and returns the markdown that
+/// shows it; a figure with nothing to draw is not drawn (an older copy is
+/// removed) and the markdown says so instead.
+pub fn publish(fig: &impl Figure, dir: &Path, stem: &str, caption: &str) -> Result<String> {
+    if fig.is_empty() {
+        for ext in ["png", "svg"] {
+            let old = dir.join(format!("{stem}.{ext}"));
+            if old.exists() {
+                std::fs::remove_file(&old).with_context(|| format!("removing {}", old.display()))?;
+            }
+        }
+        return Ok(format!(
+            "\n*Figure `{stem}` left out: nothing to draw (no successful run has a finite value for it).*\n"
+        ));
+    }
+    save(fig, dir, stem)?;
+    Ok(figure_md(stem, caption))
 }
 
 /// Writes `dir/stem.png` and `dir/stem.svg`, each through a temporary file
-/// renamed into place.
+/// renamed into place; on failure the temporary files are removed.
 pub fn save(fig: &impl Figure, dir: &Path, stem: &str) -> Result<()> {
     register_font();
     let (png, svg) = (dir.join(format!("{stem}.png")), dir.join(format!("{stem}.svg")));
     let (png_tmp, svg_tmp) = (dir.join(format!(".{stem}.tmp.png")), dir.join(format!(".{stem}.tmp.svg")));
-    {
-        let root = BitMapBackend::new(&png_tmp, fig.size()).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        fig.draw(&root)?;
-        root.present().map_err(err)?;
-    }
-    {
+    let drawn = (|| {
+        {
+            let root = BitMapBackend::new(&png_tmp, fig.size()).into_drawing_area();
+            root.fill(&WHITE).map_err(err)?;
+            fig.draw(&root)?;
+            root.present().map_err(err)?;
+        }
         let root = SVGBackend::new(&svg_tmp, fig.size()).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         fig.draw(&root)?;
-        root.present().map_err(err)?;
+        root.present().map_err(err)
+    })();
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&png_tmp);
+        let _ = std::fs::remove_file(&svg_tmp);
+        return Err(e.context(format!("drawing {}", png.display())));
     }
     std::fs::rename(&png_tmp, &png).with_context(|| format!("writing {}", png.display()))?;
     std::fs::rename(&svg_tmp, &svg).with_context(|| format!("writing {}", svg.display()))?;
@@ -140,19 +168,71 @@ pub fn mesh<'a, 'b, DB: DrawingBackend>(
     m
 }
 
-/// Draws the legend of `chart` in its upper right corner, over a pale box.
+/// Draws the legend of `chart` in corner `at`, over a pale box.
 pub fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     font_size: u32,
+    at: SeriesLabelPosition,
 ) -> Result<()> {
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(at)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .label_font((FONT, font_size))
         .draw()
         .map_err(err)
+}
+
+/// Where in the `x` × `y` frame a legend covering `box_frac` of its width
+/// and height hides the fewest `points`: a corner if one is as good as any
+/// place, else the middle of a side or the centre. Lines pass their points
+/// densified (see [`along`]).
+pub fn legend_place(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    x: &Range<f64>,
+    y: &Range<f64>,
+    box_frac: (f64, f64),
+) -> SeriesLabelPosition {
+    use SeriesLabelPosition::*;
+    // Each place with the fraction of the frame its box starts at (left, bottom).
+    let places = [
+        (UpperRight, 1.0, 1.0),
+        (UpperLeft, 0.0, 1.0),
+        (LowerRight, 1.0, 0.0),
+        (LowerLeft, 0.0, 0.0),
+        (MiddleRight, 1.0, 0.5),
+        (MiddleLeft, 0.0, 0.5),
+        (UpperMiddle, 0.5, 1.0),
+        (LowerMiddle, 0.5, 0.0),
+        (MiddleMiddle, 0.5, 0.5),
+    ];
+    let mut counts = [0usize; 9];
+    for (px, py) in points {
+        let (u, v) = ((px - x.start) / (x.end - x.start), (py - y.start) / (y.end - y.start));
+        for (i, (_, hu, hv)) in places.iter().enumerate() {
+            let (u0, v0) = (hu * (1.0 - box_frac.0), hv * (1.0 - box_frac.1));
+            counts[i] += usize::from((u0..=u0 + box_frac.0).contains(&u) && (v0..=v0 + box_frac.1).contains(&v));
+        }
+    }
+    let best = (0..places.len()).min_by_key(|&i| (counts[i], i)).expect("nine places");
+    places[best].0.clone()
+}
+
+/// The points of a polyline through `points`, ten per segment, so that
+/// [`legend_place`] sees the lines and not only their ends.
+pub fn along(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = points
+        .windows(2)
+        .flat_map(|w| {
+            (0..10).map(move |i| {
+                let t = i as f64 / 10.0;
+                (w[0].0 + (w[1].0 - w[0].0) * t, w[0].1 + (w[1].1 - w[0].1) * t)
+            })
+        })
+        .collect();
+    out.extend(points.last());
+    out
 }
 
 /// A legend entry drawn as a short line of `color`.
@@ -176,6 +256,27 @@ pub fn padded(lo: f64, hi: f64) -> Result<Range<f64>> {
     }
     let pad = if hi - lo > 1e-12 { (hi - lo) * 0.08 } else { hi.abs().max(1.0) * 0.05 };
     Ok(lo - pad..hi + pad)
+}
+
+/// The y range for values from `lo` to `hi`: [`padded`], but never below
+/// zero when no value is, and 0 to 1 when every value is 0 (a fraction of
+/// dead units, say).
+pub fn value_range(lo: f64, hi: f64) -> Result<Range<f64>> {
+    if lo == 0.0 && hi == 0.0 {
+        return Ok(0.0..1.0);
+    }
+    let r = padded(lo, hi)?;
+    Ok(if lo >= 0.0 { r.start.max(0.0)..r.end } else { r })
+}
+
+/// The label of the category centred at `v` (an index), or nothing
+/// between categories.
+pub fn cell_label<T: ToString>(values: &[T], v: f64) -> String {
+    let i = v.round();
+    if (v - i).abs() > 0.05 || i < 0.0 {
+        return String::new();
+    }
+    values.get(i as usize).map_or(String::new(), |x| x.to_string())
 }
 
 /// Tick label for a value on an axis that may be log10-transformed.
@@ -207,9 +308,41 @@ mod tests {
     }
 
     #[test]
+    fn category_labels_sit_at_their_centres_only() {
+        let values = [0.01, 0.1];
+        assert_eq!(cell_label(&values, 0.0), "0.01");
+        assert_eq!(cell_label(&values, 1.01), "0.1");
+        assert_eq!(cell_label(&values, 0.5), "");
+        assert_eq!(cell_label(&values, 2.0), "");
+        assert_eq!(cell_label(&values, -1.0), "");
+    }
+
+    #[test]
+    fn the_legend_goes_where_it_hides_nothing() {
+        let (x, y) = (0.0..1.0, 0.0..1.0);
+        let falling = along(&[(0.0, 1.0), (1.0, 0.0)]);
+        assert!(matches!(legend_place(falling, &x, &y, (0.4, 0.3)), SeriesLabelPosition::UpperRight));
+        let rising = along(&[(0.0, 0.0), (1.0, 1.0)]);
+        assert!(matches!(legend_place(rising, &x, &y, (0.4, 0.3)), SeriesLabelPosition::UpperLeft));
+        let top = along(&[(0.0, 0.95), (1.0, 0.95)]);
+        assert!(matches!(legend_place(top, &x, &y, (0.4, 0.3)), SeriesLabelPosition::LowerRight));
+        let both = along(&[(0.0, 0.95), (1.0, 0.95)]).into_iter().chain(along(&[(0.0, 0.05), (1.0, 0.05)]));
+        assert!(matches!(legend_place(both, &x, &y, (0.4, 0.3)), SeriesLabelPosition::MiddleRight));
+    }
+
+    #[test]
     fn an_undrawable_range_is_an_error_not_a_panic() {
         assert!(padded(f64::INFINITY, f64::NEG_INFINITY).is_err());
         assert!(padded(0.0, f64::NAN).is_err());
-        assert_eq!(padded(1.0, 2.0).unwrap(), 0.92..2.08);
+        let r = padded(1.0, 2.0).unwrap();
+        assert!((r.start - 0.92).abs() < 1e-12 && (r.end - 2.08).abs() < 1e-12, "{r:?}");
+    }
+
+    #[test]
+    fn value_ranges_of_non_negative_values_start_at_zero_at_most() {
+        assert_eq!(value_range(0.0, 0.0).unwrap(), 0.0..1.0, "every value 0: the whole of [0, 1]");
+        assert_eq!(value_range(0.0, 0.5).unwrap().start, 0.0);
+        assert!(value_range(0.4, 0.5).unwrap().start > 0.39);
+        assert!(value_range(-1.0, 1.0).unwrap().start < -1.0);
     }
 }

@@ -15,8 +15,9 @@ use sae_sweep::{ResultsDir, RunRow, SharedData};
 
 /// Test digits shown per picture.
 pub const DIGITS: usize = 10;
-/// Runs pictured, at most.
-const PICTURED: usize = 4;
+/// Runs pictured, at most: enough for a default sweep (five values of ρ)
+/// and the best run.
+const PICTURED: usize = 6;
 
 /// The runs pictured: the best configuration's first seed, then the best
 /// run of each value of the first swept parameter.
@@ -51,7 +52,23 @@ fn pictured<'a>(inp: &'a Inputs<'_>) -> Vec<&'a RunRow> {
 /// pictured run.
 pub fn run_pictures(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_dir: &Path) -> Result<String> {
     let mut md = String::from("\n## What the models do\n\nFor each run pictured: the first test digits clean, corrupted, reconstructed, and reconstructed from the strongly active units only (activations below 0.5 zeroed); the decoder atoms (the decoder's output for each one-hot code); and the distribution of the units' mean activations.\n");
-    for row in pictured(inp) {
+    let chosen = pictured(inp);
+    if chosen.is_empty() {
+        md.push_str("\nNo successful run to picture.\n");
+    }
+    if let Some(axis) = inp.axes.first() {
+        let mut left_out: Vec<String> = Vec::new();
+        for g in inp.groups.iter().filter(|g| !g.ok.is_empty()) {
+            let v = axis.text(g.first);
+            if !chosen.iter().any(|r| axis.text(r) == v) && !left_out.contains(&v) {
+                left_out.push(v);
+            }
+        }
+        if !left_out.is_empty() {
+            let _ = writeln!(md, "\nAt most {PICTURED} runs are pictured; not pictured: {}.", left_out.join(", "));
+        }
+    }
+    for row in chosen {
         md.push_str(&run_picture(dir, inp, data, fig_dir, row)?);
     }
     Ok(md)
