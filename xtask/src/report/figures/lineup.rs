@@ -60,7 +60,10 @@ pub fn same_digits(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_di
             last_corruption = Some(&row.corruption);
         }
         let model = dir.load_model(&row.run_id)?;
-        images.push((config_label(&inp.axes, row), model.forward(x, n).recon));
+        // A sweep over corruptions alone names its rows by the input above.
+        let label = config_label(&inp.axes, row);
+        let label = if label == row.corruption { "reconstruction".into() } else { label };
+        images.push((label, model.forward(x, n).recon));
     }
     let rows: Vec<(&str, &[f32])> = images.iter().map(|(l, p)| (l.as_str(), p.as_slice())).collect();
     let stem = "same_digits";
