@@ -84,7 +84,7 @@ pub fn scores_per_corruption(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String>
         values: per_category(&baseline(Baseline::Input, 0)),
     }];
     for (i, &h) in widths.iter().enumerate() {
-        let grey = 110 - (40 * i as u8).min(80);
+        let grey = 110 - (40 * i).min(80) as u8;
         let values = per_category(&baseline(Baseline::Pca, h));
         series.push(BarSeries { name: format!("PCA, top {h} components"), color: RGBColor(grey, grey, grey), values });
     }
@@ -93,11 +93,11 @@ pub fn scores_per_corruption(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String>
             let g = ok
                 .iter()
                 .find(|g| g.first.corruption == c && (others.is_empty() || config_label(&others, g.first) == *k))?;
-            g.stat(m)
+            g.stat(m).filter(|v| v.0.is_finite())
         });
         series.push(BarSeries { name: k.clone(), color: COLORS[i % COLORS.len()], values });
     }
-    series.retain(|s| s.values.iter().flatten().any(|v| v.is_some_and(|v| v.0.is_finite())));
+    series.retain(|s| s.values.iter().flatten().any(|v| v.is_some()));
     let fig = GroupedBars {
         title: "Test scores per corruption: baselines and models".into(),
         categories,

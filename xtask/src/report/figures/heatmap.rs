@@ -43,7 +43,7 @@ pub fn psnr_over_rho_beta(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
             .groups
             .iter()
             .filter(|g| g.first.rho == r && g.first.beta == b)
-            .filter_map(|g| g.stat("psnr_db").map(|s| s.0))
+            .filter_map(|g| g.stat("psnr_db").map(|s| s.0).filter(|v| v.is_finite()))
             .collect();
         (!gs.is_empty()).then(|| gs.iter().sum::<f64>() / gs.len() as f64)
     };
