@@ -221,27 +221,26 @@ impl Panels {
             lines.flat_map(|s| along(&s.points.iter().map(|p| (tx(p.0), p.1)).collect::<Vec<_>>())).collect();
         let entries = panel.series.len() + panel.references.len();
         let corner = legend_place(drawn, &xr, &yr, (0.5, (0.08 * entries as f64 + 0.05).min(0.9)));
-        let mut chart = frame(area, Frame::Panel, &panel.title, xr.clone(), yr)?;
-        // Label the swept values themselves: many candidate ticks, each
-        // labelled only when it is the one nearest a swept value.
-        let mut marks: Vec<(f64, f64)> = pts().map(|p| (tx(p.0), p.0)).collect();
-        marks.sort_by(|a, b| a.0.total_cmp(&b.0));
-        marks.dedup();
-        const TICKS: usize = 80;
-        let step = (xr.end - xr.start) / TICKS as f64;
-        let label = |v: &f64| {
-            let near = marks.iter().find(|m| (m.0 - v).abs() <= step / 2.0);
-            near.map_or(String::new(), |m| tick(m.1, false))
-        };
+        let mut chart = frame(area, Frame::Panel, &panel.title, xr.clone(), yr.clone())?;
         mesh(&mut chart, &self.x_label, "", 14)
-            .x_labels(TICKS)
+            .x_labels(0)
             .y_labels(6)
-            .x_label_formatter(&label)
             .y_label_formatter(&|v| tick(*v, false))
-            .set_tick_mark_size(LabelAreaPosition::Bottom, 3)
             .disable_x_mesh()
             .draw()
             .map_err(err)?;
+        // Label the swept values themselves, each under its own tick.
+        let mut marks: Vec<(f64, f64)> = pts().map(|p| (tx(p.0), p.0)).collect();
+        marks.sort_by(|a, b| a.0.total_cmp(&b.0));
+        marks.dedup();
+        let base = area.get_base_pixel();
+        let font = TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+        for (at, value) in marks {
+            let (x, y) = chart.backend_coord(&(at, yr.start));
+            let (x, y) = (x - base.0, y - base.1);
+            area.draw(&PathElement::new(vec![(x, y), (x, y + 4)], BLACK.stroke_width(1))).map_err(err)?;
+            area.draw(&Text::new(tick(value, false), (x, y + 7), font.clone())).map_err(err)?;
+        }
         let with_legend = with_legend && (panel.series.len() > 1 || !panel.references.is_empty());
         let mut named: Vec<&str> = Vec::new();
         for r in &panel.references {
