@@ -4,8 +4,7 @@
 
 mod axes;
 mod baselines;
-mod pictures;
-mod plots;
+mod figures;
 mod table;
 
 use std::collections::BTreeSet;
@@ -22,18 +21,14 @@ use sae_sweep::{
 };
 
 use crate::provenance::Provenance;
-use axes::{config_label, swept, Axis};
-use plots::{save, ActivationHistogram, Curves, Heatmap, Panel, Panels, Series, Tradeoff};
+use axes::{swept, Axis};
+use figures::{bars, curves, heatmap, lineup, panels, runs, tradeoff};
 use table::BaselineRow;
 
 /// The report file and its table copy.
 pub const REPORT_FILE: &str = "report.md";
 const TABLE_CSV: &str = "report_table.csv";
 const BASELINES_CSV: &str = "baselines.csv";
-/// Test digits shown per picture.
-const DIGITS: usize = 10;
-/// Runs pictured, at most.
-const PICTURED: usize = 4;
 
 /// The experiments with results under `results_root`.
 pub fn experiments(results_root: &Path) -> Result<Vec<String>> {
@@ -54,6 +49,8 @@ struct Inputs<'a> {
     axes: Vec<Axis>,
     rows: &'a [RunRow],
     groups: Vec<ConfigSummary<'a>>,
+    /// The baselines of every corruption and width in the rows.
+    baselines: Vec<BaselineRow>,
 }
 
 /// Writes `results/<name>/report.md` and its figures; returns its path.
@@ -75,10 +72,10 @@ pub fn report(
     }
     let axes = swept(&experiment);
     let groups = summarise(&rows);
-    let inputs = Inputs { experiment, grid, axes, rows: &rows, groups };
+    let mut inputs = Inputs { experiment, grid, axes, rows: &rows, groups, baselines: Vec::new() };
 
     let data = SharedData::load(&data_dir(&inputs.experiment.data.dataset)?)?;
-    let baselines = baselines(&dir, &inputs, &data)?;
+    inputs.baselines = baselines(&dir, &inputs, &data)?;
     let fig_dir = dir.root().join("figures");
     std::fs::create_dir_all(&fig_dir).with_context(|| format!("creating {}", fig_dir.display()))?;
 
@@ -86,14 +83,18 @@ pub fn report(
     md.push_str("\n## Summary\n\n");
     md.push_str(&format!(
         "Test-set scores, mean ± standard deviation over seeds where there are replicates; ★ marks the highest PSNR. \
-         Baselines are scored on the same corrupted test images. Also as CSV: [{TABLE_CSV}]({TABLE_CSV}); \
+         Beside each configuration, its gain over the baselines scored on the same corrupted test images \
+         (in brackets, the baseline's own score): the corrupted input itself, and its projection onto the \
+         configuration's number H of principal components of the clean training images (PCA). Also as CSV: [{TABLE_CSV}]({TABLE_CSV}); \
          every run: [{RUNS_CSV}]({RUNS_CSV}), per configuration: [{SUMMARY_CSV}]({SUMMARY_CSV}).\n\n"
     ));
-    md.push_str(&table::markdown(&inputs.axes, &inputs.groups, &baselines));
-    sae_sweep::write_atomic(&dir.root().join(TABLE_CSV), &table::csv(&inputs.axes, &inputs.groups, &baselines))?;
+    md.push_str(&table::markdown(&inputs.axes, &inputs.groups, &inputs.baselines));
+    let csv = table::csv(&inputs.axes, &inputs.groups, &inputs.baselines);
+    sae_sweep::write_atomic(&dir.root().join(TABLE_CSV), &csv)?;
     md.push_str(&comparison_figures(&inputs, &fig_dir)?);
-    md.push_str(&curves_figure(&dir, &inputs, &fig_dir)?);
-    md.push_str(&run_pictures(&dir, &inputs, &data, &fig_dir)?);
+    md.push_str(&curves::validation_curves(&dir, &inputs, &fig_dir)?);
+    md.push_str(&lineup::same_digits(&dir, &inputs, &data, &fig_dir)?);
+    md.push_str(&runs::run_pictures(&dir, &inputs, &data, &fig_dir)?);
     let path = dir.root().join(REPORT_FILE);
     sae_sweep::write_atomic(&path, md.as_bytes())?;
     Ok(path)
@@ -235,240 +236,25 @@ const PANEL_METRICS: [(&str, &str); 6] = [
     ("mse", "test MSE (normalised units) ↓"),
     ("psnr_db", "test PSNR (dB) ↑"),
     ("ssim", "test SSIM ↑"),
-    ("kl", "KL(ρ‖ρ̂), mean over units"),
+    ("kl", "KL divergence from the target ρ, mean over units"),
     ("active_per_image", "active units per image"),
     ("dead_fraction", "fraction of dead units"),
 ];
 
-fn figure_md(stem: &str, caption: &str) -> String {
-    format!("\n![{caption}](figures/{stem}.png)\n\n*{caption}* ([SVG](figures/{stem}.svg))\n")
-}
-
-/// Metrics against each numeric swept parameter, the ρ×β heatmap and the
-/// sparsity–error trade-off.
+/// Metrics against each numeric swept parameter, the ρ×β heatmap, the
+/// scores per corruption and the sparsity–error trade-off: each figure
+/// where the sweep fits it.
 fn comparison_figures(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
     let mut md = String::from("\n## How the swept parameters trade reconstruction against sparsity\n");
-    let numeric: Vec<Axis> = inp.axes.iter().copied().filter(|a| a.numeric()).collect();
-    for &x in &numeric {
-        let others: Vec<Axis> = inp.axes.iter().copied().filter(|a| *a != x).collect();
-        let mut lines: Vec<(String, Vec<&ConfigSummary<'_>>)> = Vec::new();
-        for g in &inp.groups {
-            let key = if others.is_empty() { String::new() } else { config_label(&others, g.first) };
-            match lines.iter_mut().find(|l| l.0 == key) {
-                Some(l) => l.1.push(g),
-                None => lines.push((key, vec![g])),
-            }
-        }
-        let panels = PANEL_METRICS
-            .iter()
-            .map(|(m, title)| Panel {
-                title: title.to_string(),
-                series: lines
-                    .iter()
-                    .map(|(name, gs)| {
-                        let mut points: Vec<(f64, f64, Option<f64>)> = gs
-                            .iter()
-                            .filter_map(|g| g.stat(m).map(|(mean, sd)| (x.value(g.first), mean, sd)))
-                            .collect();
-                        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                        Series { name: if name.is_empty() { "runs".into() } else { name.clone() }, points }
-                    })
-                    .collect(),
-            })
-            .collect();
-        let stem = format!("metrics_vs_{}", x.key());
-        let legend_title = others.iter().map(|a| a.key()).collect::<Vec<_>>().join(", ");
-        let fig = Panels {
-            title: format!("Test metrics against {}", x.key()),
-            x_label: x.label().into(),
-            log_x: x.log(),
-            panels,
-            legend_title,
-        };
-        save(&fig, fig_dir, &stem)?;
-        md.push_str(&figure_md(&stem, &format!("Test metrics against {}; error bars: ±1 std over seeds", x.key())));
+    for x in inp.axes.iter().copied().filter(|a| a.numeric()) {
+        md.push_str(&panels::metrics_against(inp, x, fig_dir)?);
     }
     if inp.axes.contains(&Axis::Rho) && inp.axes.contains(&Axis::Beta) {
-        let values = |f: fn(&RunRow) -> f64| {
-            let mut v: Vec<f64> = inp.rows.iter().map(f).collect();
-            v.sort_by(f64::total_cmp);
-            v.dedup();
-            v
-        };
-        let (xs, ys) = (values(|r| r.rho), values(|r| r.beta));
-        let grid = ys
-            .iter()
-            .map(|&b| {
-                xs.iter()
-                    .map(|&r| {
-                        let gs: Vec<f64> = inp
-                            .groups
-                            .iter()
-                            .filter(|g| g.first.rho == r && g.first.beta == b)
-                            .filter_map(|g| g.stat("psnr_db").map(|s| s.0))
-                            .collect();
-                        (!gs.is_empty()).then(|| gs.iter().sum::<f64>() / gs.len() as f64)
-                    })
-                    .collect()
-            })
-            .collect();
-        let fig = Heatmap {
-            title: "Test PSNR (dB) over ρ and β".into(),
-            xs,
-            ys,
-            x_label: "target sparsity ρ".into(),
-            y_label: "sparsity weight β".into(),
-            values: grid,
-        };
-        save(&fig, fig_dir, "heatmap_psnr_rho_beta")?;
-        md.push_str(&figure_md(
-            "heatmap_psnr_rho_beta",
-            "Test PSNR over ρ × β (averaged over any other swept parameter)",
-        ));
+        md.push_str(&heatmap::psnr_over_rho_beta(inp, fig_dir)?);
     }
-    let first = inp.axes.first().copied();
-    let mut colour_of: Vec<String> = Vec::new();
-    let points = inp
-        .groups
-        .iter()
-        .filter_map(|g| {
-            let (active, mse) = (g.stat("active_per_image")?.0, g.stat("mse")?.0);
-            let key = first.map(|a| a.text(g.first)).unwrap_or_default();
-            let c = colour_of.iter().position(|k| *k == key).unwrap_or_else(|| {
-                colour_of.push(key);
-                colour_of.len() - 1
-            });
-            Some((active, mse, config_label(&inp.axes, g.first), c))
-        })
-        .collect();
-    let fig = Tradeoff {
-        title: "Sparsity against reconstruction error".into(),
-        points,
-        y_label: "test MSE (normalised units)".into(),
-    };
-    save(&fig, fig_dir, "tradeoff")?;
-    md.push_str(&figure_md(
-        "tradeoff",
-        "Each configuration's active units per image against its test MSE; the line joins the Pareto-optimal ones (no other is both sparser and more accurate)",
-    ));
-    Ok(md)
-}
-
-fn curves_figure(dir: &ResultsDir, inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
-    let first = inp.axes.first().copied();
-    let mut keys: Vec<String> = Vec::new();
-    let mut series = Vec::new();
-    for row in inp.rows.iter().filter(|r| r.status == Status::Ok.as_str()) {
-        let curve = dir.load_curve(&row.run_id)?;
-        let key = first.map(|a| a.text(row)).unwrap_or_default();
-        let c = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
-            keys.push(key);
-            keys.len() - 1
-        });
-        let name = format!("{} s{}", config_label(&inp.axes, row), row.seed);
-        series.push((Series { name, points: curve.iter().map(|p| (p.epoch as f64, p.val_mse, None)).collect() }, c));
+    if inp.axes.contains(&Axis::Corruption) {
+        md.push_str(&bars::scores_per_corruption(inp, fig_dir)?);
     }
-    if series.is_empty() {
-        return Ok(String::new());
-    }
-    save(
-        &Curves {
-            title: "Validation MSE during training".into(),
-            series,
-            y_label: "validation MSE (log scale)".into(),
-        },
-        fig_dir,
-        "validation_curves",
-    )?;
-    Ok(format!(
-        "\n## Training\n{}",
-        figure_md("validation_curves", "Validation MSE after every epoch, one line per run")
-    ))
-}
-
-/// The runs pictured: the best configuration's first seed, then the best
-/// run of each value of the first swept parameter.
-fn pictured<'a>(inp: &'a Inputs<'_>) -> Vec<&'a RunRow> {
-    let mut chosen: Vec<&RunRow> = Vec::new();
-    if let Some(b) = table::best(&inp.groups) {
-        chosen.push(inp.groups[b].ok[0]);
-    }
-    if let Some(axis) = inp.axes.first() {
-        let mut seen: Vec<String> = chosen.iter().map(|r| axis.text(r)).collect();
-        for g in &inp.groups {
-            if g.ok.is_empty() || seen.contains(&axis.text(g.first)) {
-                continue;
-            }
-            let best_here =
-                inp.groups.iter().filter(|h| !h.ok.is_empty() && axis.text(h.first) == axis.text(g.first)).max_by(
-                    |a, b| {
-                        a.stat("psnr_db")
-                            .map(|s| s.0)
-                            .unwrap_or(f64::MIN)
-                            .total_cmp(&b.stat("psnr_db").map(|s| s.0).unwrap_or(f64::MIN))
-                    },
-                );
-            if let Some(h) = best_here {
-                seen.push(axis.text(h.first));
-                chosen.push(h.ok[0]);
-            }
-        }
-    }
-    chosen.truncate(PICTURED);
-    chosen
-}
-
-fn run_pictures(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_dir: &Path) -> Result<String> {
-    let mut md = String::from("\n## What the models do\n\nFor each run pictured: the first test digits clean, corrupted, reconstructed, and reconstructed from the strongly active units only (activations below 0.5 zeroed); the decoder atoms (the decoder's output for each one-hot code); and the distribution of the units' mean activations.\n");
-    for row in pictured(inp) {
-        let spec = inp.grid.iter().find(|s| s.id == row.run_id).context("a pictured run is in the grid")?;
-        let model = dir.load_model(&row.run_id)?;
-        let run = data.for_run(&spec.config)?;
-        let (test, input) = (&run.splits.test, &run.test_input);
-        let n = DIGITS.min(test.n);
-        let d = test.dim();
-        let x = &input.pixels[..n * d];
-        let fwd = model.forward(x, n);
-        let thresholded = model.thresholded_recon(x, n, 0.5);
-        let label = config_label(&inp.axes, row);
-        let id = &row.run_id;
-        let rows: [(&str, &[f32]); 4] = [
-            ("clean", &test.pixels[..n * d]),
-            ("corrupted input", x),
-            ("reconstruction", &fwd.recon),
-            ("thresholded", &thresholded),
-        ];
-        pictures::digit_rows(
-            &fig_dir.join(format!("digits_{id}.png")),
-            &format!("{label}: test digits"),
-            &rows,
-            n,
-            test.rows,
-        )?;
-        pictures::atoms(
-            &fig_dir.join(format!("atoms_{id}.png")),
-            &format!("{label}: decoder atoms ({} units)", model.config.hidden),
-            &model.decoder_atoms(),
-            test.rows,
-        )?;
-        let all = model.forward(&input.pixels, input.n);
-        let h = model.config.hidden;
-        let mut rho_hat = vec![0.0f64; h];
-        all.code
-            .chunks_exact(h)
-            .for_each(|c| rho_hat.iter_mut().zip(c).for_each(|(r, &v)| *r += v as f64 / input.n as f64));
-        let hist =
-            ActivationHistogram { title: format!("{label}: mean activation per unit"), values: rho_hat, rho: row.rho };
-        save(&hist, fig_dir, &format!("activation_{id}"))?;
-        let _ = write!(
-            md,
-            "\n### {label} (`{id}`)\n\nTest PSNR {:.2} dB, SSIM {:.3}, {:.1} active units per image, {:.0}% dead units.\n\n\
-             ![digits](figures/digits_{id}.png)\n\n![atoms](figures/atoms_{id}.png)\n\n![activations](figures/activation_{id}.png)\n",
-            row.psnr_db.unwrap_or(f64::NAN),
-            row.ssim.unwrap_or(f64::NAN),
-            row.active_per_image.unwrap_or(f64::NAN),
-            100.0 * row.dead_fraction.unwrap_or(f64::NAN)
-        );
-    }
+    md.push_str(&tradeoff::sparsity_against_error(inp, fig_dir)?);
     Ok(md)
 }
