@@ -31,7 +31,7 @@ pub use error::CoreError;
 pub use gradients::{Gradients, LossParts, Workspace};
 pub use kl::{kl_bernoulli, kl_bernoulli_grad, kl_sparsity};
 pub use matmul::Threads;
-pub use metrics::{evaluate, image_quality, to_unit, EvalSet, ImageQuality, Metrics, Quality};
+pub use metrics::{evaluate, image_quality, to_unit, variance_sum, EvalSet, ImageQuality, Metrics, Quality};
 pub use model::{Forward, SparseAutoencoder};
 pub use probe::{LinearProbe, ProbeConfig};
 pub use ssim::ssim;

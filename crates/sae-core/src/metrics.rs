@@ -81,6 +81,8 @@ pub fn to_unit(v: f32) -> f32 {
 pub struct ImageQuality {
     /// Per-pixel MSE, normalised units.
     pub mse: f64,
+    /// Fraction of variance unexplained.
+    pub fvu: f64,
     /// Mean over images of the PSNR on the [0, 1] scale, in dB.
     pub psnr_db: f64,
     /// Mean SSIM on the [0, 1] scale.
@@ -89,6 +91,20 @@ pub struct ImageQuality {
 
 fn squared_error(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, y)| ((x - y) * (x - y)) as f64).sum()
+}
+
+/// `Σ (x − x̄)²` over a set of images (`[n, d]`), x̄ the mean image: the
+/// denominator of the fraction of variance unexplained.
+pub fn variance_sum(clean: &[f32], d: usize) -> f64 {
+    let n = (clean.len() / d) as f64;
+    let (mut sum, mut sq) = (vec![0.0f64; d], 0.0f64);
+    for row in clean.chunks_exact(d) {
+        for (s, &x) in sum.iter_mut().zip(row) {
+            *s += x as f64;
+            sq += (x as f64) * (x as f64);
+        }
+    }
+    sq - sum.iter().map(|s| s * s / n).sum::<f64>()
 }
 
 /// Scores reconstructions `recon` of `clean` (both `[n, rows·cols]`,
@@ -106,8 +122,10 @@ pub fn image_quality(recon: &[f32], clean: &[f32], rows: usize, cols: usize) -> 
         psnr += 10.0 * (1.0 / mse01.max(1e-12)).log10();
         ssim_sum += ssim(&a01, &b01, rows, cols);
     }
+    let sse = squared_error(recon, clean);
     ImageQuality {
-        mse: squared_error(recon, clean) / clean.len() as f64,
+        mse: sse / clean.len() as f64,
+        fvu: sse / variance_sum(clean, d),
         psnr_db: psnr / n as f64,
         ssim: ssim_sum / n as f64,
     }
@@ -125,7 +143,6 @@ pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &Sparsity
     let mut recon = vec![0.0f32; CHUNK * d];
     let (mut sse, mut active, mut nonzero, mut psnr_sum, mut ssim_sum) = (0.0f64, 0usize, 0usize, 0.0f64, 0.0f64);
     let mut rho_sum = vec![0.0f64; h];
-    let (mut pixel_sum, mut pixel_sq) = (vec![0.0f64; d], 0.0f64);
     let mut ever_active = vec![false; h];
     for start in (0..n).step_by(CHUNK) {
         let m = CHUNK.min(n - start);
@@ -143,12 +160,6 @@ pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &Sparsity
                 }
             }
         }
-        for row in clean.chunks_exact(d) {
-            for (s, &x) in pixel_sum.iter_mut().zip(row) {
-                *s += x as f64;
-                pixel_sq += (x * x) as f64;
-            }
-        }
         if quality == Quality::Score {
             let q = image_quality(&recon[..m * d], clean, set.rows, set.cols);
             psnr_sum += q.psnr_db * m as f64;
@@ -158,11 +169,9 @@ pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &Sparsity
     }
     let rho_hat: Vec<f32> = rho_sum.iter().map(|s| (s / n as f64) as f32).collect();
     let scored = |sum: f64| (quality == Quality::Score).then(|| sum / n as f64);
-    // Σ (x − x̄)² = Σ x² − n Σ_pixels x̄², with x̄ per pixel.
-    let variance_sum = pixel_sq - pixel_sum.iter().map(|s| s * s / n as f64).sum::<f64>();
     Metrics {
         mse: sse / (n * d) as f64,
-        fvu: Some(sse / variance_sum),
+        fvu: Some(sse / variance_sum(set.clean, d)),
         psnr_db: scored(psnr_sum),
         ssim: scored(ssim_sum),
         kl: match *sparsity {

@@ -24,7 +24,7 @@ pub use experiment::{
     DataSection, Experiment, ExperimentFile, ModelSection, ProbeImages, ProbeSection, SweepSection, TrainingSection,
 };
 pub use grid::RunSpec;
-pub use probe::{encode_images, probe_accuracy};
+pub use probe::probe_accuracy;
 pub use progress::ProgressMode;
 pub use record::{RunRecord, Status};
 pub use run::{execute, RunResult};
@@ -34,8 +34,8 @@ pub use shard::Shard;
 pub use sparsity::{SparsityKind, SparsitySection};
 pub use store::{write_atomic, ResultsDir, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
 pub use table::{
-    collect_rows, mean_std, rebuild_tables, summarise, summary_csv, BaselineRow, ConfigSummary, RunRow,
-    PARAMETER_COLUMNS, RUNS_CSV, SUMMARY_CSV,
+    collect_rows, mean_std, rebuild_tables, summarise, summary_csv, BaselineKind, BaselineRow, ConfigSummary,
+    ExtraColumn, RunRow, PARAMETER_COLUMNS, RUNS_CSV, SUMMARY_CSV,
 };
 pub use values::{
     Beta, Count, L1Weight, Label, LearningRate, NonEmpty, Rho, TopK, ValidCorruption, WeightDecay, Width,

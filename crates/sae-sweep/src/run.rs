@@ -47,7 +47,8 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
         let test =
             EvalSet { input: &data.test_input.pixels, clean: &s.test.pixels, rows: s.test.rows, cols: s.test.cols };
         let metrics = evaluate(&model, test, &sparsity, Quality::Score);
-        let accuracy = probe_accuracy(&model, data, cfg).map_err(|e| format!("probe: {e}"))?;
+        let accuracy = probe_accuracy(data, cfg, model.config.hidden, |x, n| model.encode(x, n))
+            .map_err(|e| format!("probe: {e}"))?;
         Ok((model, metrics, accuracy, per_epoch * train_cfg.batch_size))
     }));
     let train_seconds: f64 = curve.iter().map(|p| p.seconds).sum();

@@ -243,14 +243,44 @@ pub fn rebuild_tables(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>,
     write_atomic(&dir.root().join(RUNS_CSV), &runs)?;
     let groups = summarise(&rows);
     let labels: Vec<String> = groups.iter().map(|g| g.first.label.clone()).collect();
-    write_atomic(&dir.root().join(SUMMARY_CSV), &summary_csv(&groups, &labels, None, &[]))?;
+    write_atomic(&dir.root().join(SUMMARY_CSV), &summary_csv(&groups, &labels, None, &[], &[]))?;
     Ok(rows)
+}
+
+/// The baselines a summary table carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaselineKind {
+    /// The corrupted input itself, scored as a reconstruction.
+    Input,
+    /// The projection onto the top-H principal components of the clean
+    /// training images: a reconstruction, and features for the probe.
+    Pca,
+    /// The clean pixels as the probe's features.
+    Pixels,
+}
+
+impl BaselineKind {
+    /// `input`, `pca` or `pixels`, as written in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Input => "input",
+            Self::Pca => "pca",
+            Self::Pixels => "pixels",
+        }
+    }
+
+    /// The kind written as `text`.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Input, Self::Pca, Self::Pixels].into_iter().find(|k| k.as_str() == text)
+    }
 }
 
 /// A row of a summary table that is not a configuration of runs: a
 /// baseline scored on the same test images.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BaselineRow {
+    /// Which baseline.
+    pub kind: BaselineKind,
     /// What it is: `corrupted input`, `PCA (top 64: 86% of variance)`, `raw pixels`.
     pub name: String,
     /// The corruption label it was scored under.
@@ -268,14 +298,20 @@ impl BaselineRow {
     }
 }
 
+/// A summary table's columns beyond the parameters and metrics: a name and
+/// one value per configuration.
+pub type ExtraColumn = (&'static str, Vec<String>);
+
 /// A summary table as CSV, `summary.csv` and the report's table alike: per
 /// configuration its label, whether it is `best`, every parameter but the
-/// seed, the successful and failed replicates, and the mean and standard
-/// deviation of every metric; then one row per baseline.
+/// seed, the successful and failed replicates, the mean and standard
+/// deviation of every metric and any `extra` columns; then one row per
+/// baseline.
 pub fn summary_csv(
     groups: &[ConfigSummary<'_>],
     labels: &[String],
     best: Option<usize>,
+    extra: &[ExtraColumn],
     baselines: &[BaselineRow],
 ) -> Vec<u8> {
     let params: Vec<&str> = PARAMETER_COLUMNS.into_iter().filter(|c| *c != "seed").collect();
@@ -286,16 +322,18 @@ pub fn summary_csv(
         for m in Metric::ALL {
             header.extend([format!("{}_mean", m.def().key), format!("{}_std", m.def().key)]);
         }
+        header.extend(extra.iter().map(|c| c.0.to_string()));
         w.write_record(&header)?;
         for (i, (g, label)) in groups.iter().zip(labels).enumerate() {
             let mut rec = vec!["model".into(), label.clone(), (Some(i) == best).to_string()];
             rec.extend(g.first.parameters().filter(|(k, _)| *k != "seed").map(|(_, v)| v));
             rec.extend([g.ok.len().to_string(), (g.total - g.ok.len()).to_string()]);
             Metric::ALL.iter().for_each(|&m| rec.extend(g.stat_fields(m)));
+            rec.extend(extra.iter().map(|c| c.1[i].clone()));
             w.write_record(&rec)?;
         }
         for b in baselines {
-            let mut rec = vec!["baseline".into(), b.name.clone(), "false".into()];
+            let mut rec = vec![format!("baseline:{}", b.kind.as_str()), b.name.clone(), "false".into()];
             rec.extend(params.iter().map(|&c| match c {
                 "corruption" => b.corruption.clone(),
                 "hidden" if b.hidden > 0 => b.hidden.to_string(),
@@ -303,6 +341,7 @@ pub fn summary_csv(
             }));
             rec.extend([String::new(), String::new()]);
             Metric::ALL.iter().for_each(|&m| rec.extend([field(b.metric(m)), String::new()]));
+            rec.extend(extra.iter().map(|_| String::new()));
             w.write_record(&rec)?;
         }
         Ok(())

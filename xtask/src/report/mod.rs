@@ -3,6 +3,7 @@
 //! (nothing is retrained).
 
 mod axes;
+mod baseline_table;
 mod baselines;
 mod figures;
 mod table;
@@ -13,22 +14,19 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use sae_core::ImageQuality;
-use sae_data::Corruption;
 use sae_sweep::{
-    collect_rows, summarise, ConfigSummary, Experiment, ResultsDir, RunRow, RunSpec, SharedData, Status,
-    EXPERIMENT_COPY, RUNS_CSV, SUMMARY_CSV,
+    collect_rows, summarise, BaselineRow, ConfigSummary, Experiment, Metric, ResultsDir, RunRow, RunSpec, SharedData,
+    Status, EXPERIMENT_COPY, RUNS_CSV, SUMMARY_CSV,
 };
 
 use crate::provenance::Provenance;
 use axes::{swept, Axis};
 use figures::{bars, curves, heatmap, lineup, panels, runs, tradeoff};
-use table::BaselineRow;
+use baseline_table::baselines;
 
 /// The report file and its table copy.
 pub const REPORT_FILE: &str = "report.md";
 const TABLE_CSV: &str = "report_table.csv";
-const BASELINES_CSV: &str = "baselines.csv";
 
 /// The experiments with results under `results_root`.
 pub fn experiments(results_root: &Path) -> Result<Vec<String>> {
@@ -131,7 +129,7 @@ fn header(name: &str, dir: &ResultsDir, inp: &Inputs<'_>) -> String {
     let _ = writeln!(
         md,
         "- protocol: {} train / {} validation / {} test images of {}, Adam lr {}, batch {}, {} epochs, \
-         ρ = {}, β = {}, H = {}, corruption `{}` (swept values override these)",
+         sparsity `{}`, H = {}, corruption `{}` (swept values override these)",
         e.data.train.0,
         e.data.validation.0,
         e.data.test.0,
@@ -139,10 +137,23 @@ fn header(name: &str, dir: &ResultsDir, inp: &Inputs<'_>) -> String {
         t.lr.0,
         t.batch_size.0,
         t.epochs.0,
-        e.sparsity.rho.0,
-        e.sparsity.beta.0,
+        e.sparsity.label(),
         e.model.hidden.0,
         e.corruption.0.label()
+    );
+    if let Some(labels) = e.data.kept_labels() {
+        let _ = writeln!(md, "- images: only those labelled {labels:?}, in every set");
+    }
+    let probe_labels = e.probe.kept_labels().map_or("every label".into(), |l| format!("labels {l:?}"));
+    let _ = writeln!(
+        md,
+        "- linear probe: softmax regression (L2 {}) on the code, {probe_labels}, {}",
+        e.probe.l2.0,
+        match e.probe.images {
+            sae_sweep::ProbeImages::Splits => "fitted on the clean training split, scored on the clean test split",
+            sae_sweep::ProbeImages::Halves =>
+                "fitted on half the training file's images of those labels, scored on the other half",
+        }
     );
     let swept: Vec<&str> = inp.axes.iter().map(|a| a.key()).collect();
     let _ = writeln!(
@@ -150,7 +161,7 @@ fn header(name: &str, dir: &ResultsDir, inp: &Inputs<'_>) -> String {
         "- swept: {}",
         if swept.is_empty() { "nothing (a single configuration)".into() } else { swept.join(", ") }
     );
-    let failed: Vec<&RunRow> = inp.rows.iter().filter(|r| r.status == Status::Failed.as_str()).collect();
+    let failed: Vec<&RunRow> = inp.rows.iter().filter(|r| r.status == Status::Failed).collect();
     let missing = inp.grid.len() - inp.rows.len();
     if missing > 0 || !failed.is_empty() {
         let _ = writeln!(
@@ -168,77 +179,16 @@ fn header(name: &str, dir: &ResultsDir, inp: &Inputs<'_>) -> String {
     md
 }
 
-/// Scores the corrupted input and the PCA projection for every corruption
-/// and width in the results, reusing `baselines.csv` when it already holds
-/// them.
-fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Result<Vec<BaselineRow>> {
-    let wanted: BTreeSet<(String, usize)> = inp.rows.iter().map(|r| (r.corruption.clone(), r.hidden)).collect();
-    let path = dir.root().join(BASELINES_CSV);
-    let cached: Vec<(String, String, usize, f64, f64, f64)> = csv::Reader::from_path(&path)
-        .ok()
-        .map(|mut r| r.deserialize().filter_map(|x| x.ok()).collect())
-        .unwrap_or_default();
-    let covered =
-        |c: &str, h: usize| cached.iter().any(|b| b.1 == c && b.2 == h) && cached.iter().any(|b| b.1 == c && b.2 == 0);
-    let rows: Vec<(String, String, usize, f64, f64, f64)> = if wanted.iter().all(|(c, h)| covered(c, *h)) {
-        cached
-    } else {
-        eprintln!("report: scoring the baselines (PCA of the clean training images)");
-        let mut out = Vec::new();
-        let mut pca = None;
-        for corruption in wanted.iter().map(|w| &w.0).collect::<BTreeSet<_>>() {
-            let spec = inp
-                .grid
-                .iter()
-                .find(|s| s.config.corruption.0.label() == *corruption)
-                .context("a run of this corruption")?;
-            let run = data.for_run(&spec.config)?;
-            let q = baselines::corrupted_input(&run.test_input, &run.splits.test);
-            out.push(("corrupted input".into(), corruption.clone(), 0, q.mse, q.psnr_db, q.ssim));
-            let train = &run.splits.train;
-            let pca = pca.get_or_insert_with(|| {
-                baselines::Pca::fit(train.n, train.dim(), |i, j| sae_data::normalize_byte(train.image(i)[j]) as f64)
-            });
-            for (_, h) in wanted.iter().filter(|w| &w.0 == corruption) {
-                let q = baselines::pca(pca, *h, &run.test_input, &run.splits.test);
-                let share = 100.0 * pca.explained(*h);
-                out.push((
-                    format!("PCA (top {h}: {share:.0}% of variance)"),
-                    corruption.clone(),
-                    *h,
-                    q.mse,
-                    q.psnr_db,
-                    q.ssim,
-                ));
-            }
-        }
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["baseline", "corruption", "hidden", "mse", "psnr_db", "ssim"])?;
-        out.iter().try_for_each(|r| w.serialize(r))?;
-        sae_sweep::write_atomic(&path, &w.into_inner()?)?;
-        out
-    };
-    Ok(rows
-        .into_iter()
-        // Without corruption the "corrupted input" is the clean image itself: no baseline.
-        .filter(|b| !(b.2 == 0 && b.1 == Corruption::None.label()))
-        .filter(|b| wanted.iter().any(|(c, h)| *c == b.1 && (b.2 == 0 || b.2 == *h)))
-        .map(|(name, corruption, hidden, mse, psnr_db, ssim)| BaselineRow {
-            name,
-            corruption,
-            hidden,
-            quality: ImageQuality { mse, psnr_db, ssim },
-        })
-        .collect())
-}
-
-const PANEL_METRICS: [(&str, &str); 6] = [
-    ("mse", "test MSE (normalised units) ↓"),
-    ("psnr_db", "test PSNR (dB) ↑"),
-    ("ssim", "test SSIM ↑"),
-    ("kl", "KL divergence from the target ρ, mean over units"),
-    ("active_per_image", "active units per image"),
-    ("dead_fraction", "fraction of dead units"),
+/// The metrics of the metric panels, in order.
+const PANEL_METRICS: [Metric; 8] = [
+    Metric::Mse,
+    Metric::PsnrDb,
+    Metric::Ssim,
+    Metric::ProbeAccuracy,
+    Metric::Kl,
+    Metric::ActivePerImage,
+    Metric::L0,
+    Metric::DeadFraction,
 ];
 
 /// Metrics against each numeric swept parameter, the ρ×β heatmap, the

@@ -11,12 +11,13 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{cell_label, err, extent, frame, legend, mesh, publish, tick, value_range, Figure, Frame, COLORS, FONT};
 use crate::report::axes::{config_label, Axis};
-use crate::report::table::{baseline_of, Baseline};
+use crate::report::table::baseline_of;
+use sae_sweep::{BaselineKind as Baseline, Metric};
 use crate::report::Inputs;
 
 /// The metrics drawn, with their panel titles and the decimals of their
 /// value labels.
-const METRICS: [(&str, &str, usize); 2] = [("psnr_db", "test PSNR (dB) ↑", 2), ("ssim", "test SSIM ↑", 3)];
+const METRICS: [Metric; 2] = [Metric::PsnrDb, Metric::Ssim];
 
 /// A bar: mean and, over seeds, its standard deviation.
 type Bar = Option<(f64, Option<f64>)>;
@@ -67,12 +68,12 @@ pub fn scores_per_corruption(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String>
             widths.push(g.first.hidden);
         }
     }
-    let per_category = |f: &dyn Fn(&str, &str) -> Bar| -> Vec<Vec<Bar>> {
-        METRICS.iter().map(|(m, _, _)| categories.iter().map(|c| f(c, m)).collect()).collect()
+    let per_category = |f: &dyn Fn(&str, Metric) -> Bar| -> Vec<Vec<Bar>> {
+        METRICS.iter().map(|&m| categories.iter().map(|c| f(c, m)).collect()).collect()
     };
     let ok = &ok;
     let baseline = |kind: Baseline, hidden: usize| {
-        move |c: &str, m: &str| {
+        move |c: &str, m: Metric| {
             let g =
                 ok.iter().find(|g| g.first.corruption == c && (kind == Baseline::Input || g.first.hidden == hidden))?;
             Some((baseline_of(&inp.baselines, kind, g.first)?.metric(m)?, None))
@@ -89,7 +90,7 @@ pub fn scores_per_corruption(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String>
         series.push(BarSeries { name: format!("PCA, top {h} components"), color: RGBColor(grey, grey, grey), values });
     }
     for (i, k) in configs.iter().enumerate() {
-        let values = per_category(&|c: &str, m: &str| {
+        let values = per_category(&|c: &str, m: Metric| {
             let g = ok
                 .iter()
                 .find(|g| g.first.corruption == c && (others.is_empty() || config_label(&others, g.first) == *k))?;
@@ -102,7 +103,7 @@ pub fn scores_per_corruption(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String>
         title: "Test scores per corruption: baselines and models".into(),
         categories,
         x_label: "corruption of the test images".into(),
-        panels: METRICS.iter().map(|m| (m.1.to_string(), m.2)).collect(),
+        panels: METRICS.iter().map(|m| (m.heading(), m.def().digits)).collect(),
         series,
     };
     let caption = "Per corruption, the corrupted input itself, its PCA projection and each configuration, \

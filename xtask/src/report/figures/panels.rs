@@ -14,7 +14,8 @@ use super::{
     COLORS, FONT,
 };
 use crate::report::axes::{config_label, Axis};
-use crate::report::table::{baseline_of, Baseline};
+use crate::report::table::baseline_of;
+use sae_sweep::{BaselineKind as Baseline, Metric};
 use crate::report::{Inputs, PANEL_METRICS};
 use sae_sweep::ConfigSummary;
 
@@ -81,7 +82,7 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Axis, fig_dir: &Path) -> Result<Stri
         }
     }
     lines.iter_mut().for_each(|l| l.1.sort_by(|a, b| x.value(a.first).total_cmp(&x.value(b.first))));
-    let series = |metric: &str| -> Vec<Series> {
+    let series = |metric: Metric| -> Vec<Series> {
         lines
             .iter()
             .map(|(name, gs)| Series {
@@ -96,11 +97,7 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Axis, fig_dir: &Path) -> Result<Stri
     };
     let panels = PANEL_METRICS
         .iter()
-        .map(|(m, title)| Panel {
-            title: title.to_string(),
-            series: series(m),
-            references: references(inp, &lines, x, m),
-        })
+        .map(|&m| Panel { title: m.heading(), series: series(m), references: references(inp, &lines, x, m) })
         .filter(|p| p.series.iter().any(|s| !s.points.is_empty()))
         .collect();
     let fig = Panels {
@@ -121,9 +118,9 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Axis, fig_dir: &Path) -> Result<Stri
 /// The baselines of `metric` along each line: a level where the baseline is
 /// the same for the whole line, a line where it changes (PCA with the
 /// width); drawn once, in grey, where every line has the same.
-fn references(inp: &Inputs<'_>, lines: &[(String, Vec<&ConfigSummary<'_>>)], x: Axis, metric: &str) -> Vec<Reference> {
+fn references(inp: &Inputs<'_>, lines: &[(String, Vec<&ConfigSummary<'_>>)], x: Axis, metric: Metric) -> Vec<Reference> {
     let mut out = Vec::new();
-    for kind in [Baseline::Input, Baseline::Pca] {
+    for kind in [Baseline::Input, Baseline::Pca, Baseline::Pixels] {
         let mut per_line: Vec<(usize, Series)> = Vec::new();
         for (k, (_, gs)) in lines.iter().enumerate() {
             let found: Vec<_> =
@@ -138,6 +135,7 @@ fn references(inp: &Inputs<'_>, lines: &[(String, Vec<&ConfigSummary<'_>>)], x: 
                 Baseline::Input => "corrupted input".to_string(),
                 Baseline::Pca if widths.iter().all(|&h| h == widths[0]) => format!("PCA, top {} components", widths[0]),
                 Baseline::Pca => "PCA, top H components".to_string(),
+                Baseline::Pixels => "raw pixels".to_string(),
             };
             per_line.push((k, Series { name, points }));
         }
