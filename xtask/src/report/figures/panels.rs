@@ -10,8 +10,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    along, err, extent, frame, legend, legend_place, line_key, mesh, padded, publish, tick, value_range, Figure, Frame,
-    COLORS, FONT,
+    along, err, extent, frame, legend, legend_place, line_key, mesh, padded, publish, tick, value_range, Chart, Figure,
+    Frame, COLORS, FONT,
 };
 use crate::report::axes::{config_label, Axis};
 use crate::report::table::baseline_of;
@@ -240,40 +240,7 @@ impl Panels {
             area.draw(&Text::new(tick(value, false), (x, y + 7), font.clone())).map_err(err)?;
         }
         let with_legend = with_legend && (panel.series.len() > 1 || !panel.references.is_empty());
-        let mut named: Vec<&str> = Vec::new();
-        for r in &panel.references {
-            let color = r.line.map_or(SHARED_REFERENCE, |k| COLORS[k % COLORS.len()]);
-            let style = color.stroke_width(2);
-            let points = || r.series.points.iter().map(|p| (tx(p.0), p.1));
-            let drawn = chart.draw_series(DashedLineSeries::new(points(), 10, 6, style)).map_err(err)?;
-            if with_legend && !named.contains(&r.series.name.as_str()) {
-                named.push(&r.series.name);
-                let key = if r.line.is_some() { BLACK.stroke_width(2) } else { style };
-                let triangle = r.triangle;
-                drawn.label(&r.series.name).legend(move |(x, y)| {
-                    let marker: DynElement<'static, _, _> = if triangle {
-                        TriangleMarker::new((10, 0), 5, key).into_dyn()
-                    } else {
-                        Cross::new((10, 0), 4, key).into_dyn()
-                    };
-                    EmptyElement::at((x, y))
-                        + PathElement::new(vec![(0, 0), (6, 0)], key)
-                        + PathElement::new(vec![(14, 0), (20, 0)], key)
-                        + marker
-                });
-            }
-            if r.triangle {
-                chart.draw_series(points().map(|p| TriangleMarker::new(p, 5, style))).map_err(err)?;
-            } else {
-                chart.draw_series(points().map(|p| Cross::new(p, 4, style))).map_err(err)?;
-            }
-            // The baseline's value, above its right end.
-            if let Some(&(x, y, _)) = r.series.points.last() {
-                let font =
-                    TextStyle::from((FONT, 12).into_font()).color(&color).pos(Pos::new(HPos::Right, VPos::Bottom));
-                chart.draw_series(std::iter::once(Text::new(tick(y, false), (tx(x), y), font))).map_err(err)?;
-            }
-        }
+        draw_references(&mut chart, &panel.references, with_legend, &tx)?;
         for (k, s) in panel.series.iter().enumerate() {
             let color = COLORS[k % COLORS.len()];
             let line = s.points.iter().map(|p| (tx(p.0), p.1));
@@ -293,6 +260,50 @@ impl Panels {
         }
         Ok(())
     }
+}
+
+/// Draws `refs` dashed, each with its kind's marker and its value at its
+/// right end, and names each kind once in the legend when `with_legend`.
+fn draw_references<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    refs: &[Reference],
+    with_legend: bool,
+    tx: &impl Fn(f64) -> f64,
+) -> Result<()> {
+    let mut named: Vec<&str> = Vec::new();
+    for r in refs {
+        let color = r.line.map_or(SHARED_REFERENCE, |k| COLORS[k % COLORS.len()]);
+        let style = color.stroke_width(2);
+        let points = || r.series.points.iter().map(|p| (tx(p.0), p.1));
+        let drawn = chart.draw_series(DashedLineSeries::new(points(), 10, 6, style)).map_err(err)?;
+        if with_legend && !named.contains(&r.series.name.as_str()) {
+            named.push(&r.series.name);
+            let key = if r.line.is_some() { BLACK.stroke_width(2) } else { style };
+            let triangle = r.triangle;
+            drawn.label(&r.series.name).legend(move |(x, y)| {
+                let marker: DynElement<'static, _, _> = if triangle {
+                    TriangleMarker::new((10, 0), 5, key).into_dyn()
+                } else {
+                    Cross::new((10, 0), 4, key).into_dyn()
+                };
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (6, 0)], key)
+                    + PathElement::new(vec![(14, 0), (20, 0)], key)
+                    + marker
+            });
+        }
+        if r.triangle {
+            chart.draw_series(points().map(|p| TriangleMarker::new(p, 5, style))).map_err(err)?;
+        } else {
+            chart.draw_series(points().map(|p| Cross::new(p, 4, style))).map_err(err)?;
+        }
+        // The baseline's value, above its right end.
+        if let Some(&(x, y, _)) = r.series.points.last() {
+            let font = TextStyle::from((FONT, 12).into_font()).color(&color).pos(Pos::new(HPos::Right, VPos::Bottom));
+            chart.draw_series(std::iter::once(Text::new(tick(y, false), (tx(x), y), font))).map_err(err)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
