@@ -130,8 +130,8 @@ pub fn swept(experiment: &Experiment) -> Vec<Axis> {
     let s = &experiment.sweep;
     let mechanisms = s.sparsity.is_some();
     let per_kind = |n: Option<usize>| if mechanisms { None } else { n };
-    let n_mechanisms = mechanisms.then(|| experiment.expand().iter().map(|r| r.config.sparsity).collect::<Vec<_>>())
-        .map(|mut v| {
+    let n_mechanisms =
+        mechanisms.then(|| experiment.expand().iter().map(|r| r.config.sparsity).collect::<Vec<_>>()).map(|mut v| {
             v.dedup();
             v.len()
         });

@@ -49,7 +49,8 @@ fn write_cache(path: &Path, key: &str, rows: &[BaselineRow]) -> Result<()> {
     header.extend(SCORED.iter().map(|m| m.def().key));
     w.write_record(&header)?;
     for b in rows {
-        let mut rec = vec![key.to_string(), b.kind.as_str().into(), b.name.clone(), b.corruption.clone(), b.hidden.to_string()];
+        let mut rec =
+            vec![key.to_string(), b.kind.as_str().into(), b.name.clone(), b.corruption.clone(), b.hidden.to_string()];
         rec.extend(SCORED.iter().map(|&m| b.metric(m).map(|v| v.to_string()).unwrap_or_default()));
         w.write_record(&rec)?;
     }
@@ -79,19 +80,36 @@ pub fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Resul
     let mut fitted: Option<Pca> = None;
     let mut pca_probe: Vec<(usize, f64)> = Vec::new();
     for corruption in wanted.iter().map(|w| &w.0).collect::<BTreeSet<_>>() {
-        let spec = inp.grid.iter().find(|s| s.config.corruption.0.label() == *corruption).context("a run of this corruption")?;
+        let spec = inp
+            .grid
+            .iter()
+            .find(|s| s.config.corruption.0.label() == *corruption)
+            .context("a run of this corruption")?;
         let run = data.for_run(&spec.config)?;
         let (test, input) = (&run.splits.test, &run.test_input);
         if *corruption != Corruption::None.label() {
             let q = corrupted_input(input, test);
-            let values = vec![(Metric::Mse, q.mse), (Metric::Fvu, q.fvu), (Metric::PsnrDb, q.psnr_db), (Metric::Ssim, q.ssim)];
-            rows.push(BaselineRow { kind: BaselineKind::Input, name: "corrupted input".into(), corruption: corruption.clone(), hidden: 0, values });
+            let values =
+                vec![(Metric::Mse, q.mse), (Metric::Fvu, q.fvu), (Metric::PsnrDb, q.psnr_db), (Metric::Ssim, q.ssim)];
+            rows.push(BaselineRow {
+                kind: BaselineKind::Input,
+                name: "corrupted input".into(),
+                corruption: corruption.clone(),
+                hidden: 0,
+                values,
+            });
         }
         if rows.iter().all(|b| b.kind != BaselineKind::Pixels) {
             let d = test.dim();
             let accuracy = probe_accuracy(&run, &spec.config, d, |x, _| x.to_vec()).map_err(anyhow::Error::msg)?;
             let values = vec![(Metric::ProbeAccuracy, accuracy)];
-            rows.push(BaselineRow { kind: BaselineKind::Pixels, name: "raw pixels (probe)".into(), corruption: String::new(), hidden: 0, values });
+            rows.push(BaselineRow {
+                kind: BaselineKind::Pixels,
+                name: "raw pixels (probe)".into(),
+                corruption: String::new(),
+                hidden: 0,
+                values,
+            });
         }
         let p = fitted.get_or_insert_with(|| fit_pca(&run));
         for (_, h) in wanted.iter().filter(|w| &w.0 == corruption) {
@@ -99,14 +117,27 @@ pub fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Resul
             let accuracy = match pca_probe.iter().find(|(k, _)| k == h) {
                 Some(&(_, a)) => a,
                 None => {
-                    let a = probe_accuracy(&run, &spec.config, *h, |x, _| p.project(x, *h)).map_err(anyhow::Error::msg)?;
+                    let a =
+                        probe_accuracy(&run, &spec.config, *h, |x, _| p.project(x, *h)).map_err(anyhow::Error::msg)?;
                     pca_probe.push((*h, a));
                     a
                 }
             };
-            let values = vec![(Metric::Mse, q.mse), (Metric::Fvu, q.fvu), (Metric::PsnrDb, q.psnr_db), (Metric::Ssim, q.ssim), (Metric::ProbeAccuracy, accuracy)];
+            let values = vec![
+                (Metric::Mse, q.mse),
+                (Metric::Fvu, q.fvu),
+                (Metric::PsnrDb, q.psnr_db),
+                (Metric::Ssim, q.ssim),
+                (Metric::ProbeAccuracy, accuracy),
+            ];
             let name = format!("PCA (top {h}: {:.0}% of variance)", 100.0 * p.explained(*h));
-            rows.push(BaselineRow { kind: BaselineKind::Pca, name, corruption: corruption.clone(), hidden: *h, values });
+            rows.push(BaselineRow {
+                kind: BaselineKind::Pca,
+                name,
+                corruption: corruption.clone(),
+                hidden: *h,
+                values,
+            });
         }
     }
     write_cache(&path, &key, &rows)?;

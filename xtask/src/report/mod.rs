@@ -8,7 +8,6 @@ mod baselines;
 mod figures;
 mod table;
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -21,8 +20,8 @@ use sae_sweep::{
 
 use crate::provenance::Provenance;
 use axes::{swept, Axis};
-use figures::{bars, curves, heatmap, lineup, panels, runs, tradeoff};
 use baseline_table::baselines;
+use figures::{bars, curves, heatmap, lineup, panels, runs, tradeoff};
 
 /// The report file and its table copy.
 pub const REPORT_FILE: &str = "report.md";
@@ -205,6 +204,9 @@ fn comparison_figures(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
     if inp.axes.contains(&Axis::Corruption) {
         md.push_str(&bars::scores_per_corruption(inp, fig_dir)?);
     }
-    md.push_str(&tradeoff::sparsity_against_error(inp, fig_dir)?);
+    md.push_str(&tradeoff::sparsity_against(inp, Metric::Mse, "tradeoff", fig_dir)?);
+    if inp.axes.contains(&Axis::Sparsity) {
+        md.push_str(&tradeoff::sparsity_against(inp, Metric::ProbeAccuracy, "tradeoff_probe", fig_dir)?);
+    }
     Ok(md)
 }

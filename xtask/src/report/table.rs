@@ -109,7 +109,15 @@ pub fn csv(axes: &[Axis], groups: &[ConfigSummary<'_>], baselines: &[BaselineRow
     let labels: Vec<String> = groups.iter().map(|g| config_label(axes, g.first)).collect();
     let gains: Vec<sae_sweep::ExtraColumn> = GAINS
         .iter()
-        .map(|c| (c.1, groups.iter().map(|g| gain(g, baselines, c.2, c.3).map(|v| v.0.to_string()).unwrap_or_default()).collect()))
+        .map(|c| {
+            (
+                c.1,
+                groups
+                    .iter()
+                    .map(|g| gain(g, baselines, c.2, c.3).map(|v| v.0.to_string()).unwrap_or_default())
+                    .collect(),
+            )
+        })
         .collect();
     sae_sweep::summary_csv(groups, &labels, best(groups), &gains, baselines)
 }

@@ -12,8 +12,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::{cell_label, err, extent, frame, legend, mesh, publish, tick, value_range, Figure, Frame, COLORS, FONT};
 use crate::report::axes::{config_label, Axis};
 use crate::report::table::baseline_of;
-use sae_sweep::{BaselineKind as Baseline, Metric};
 use crate::report::Inputs;
+use sae_sweep::{BaselineKind as Baseline, Metric};
 
 /// The metrics drawn, with their panel titles and the decimals of their
 /// value labels.

@@ -29,7 +29,7 @@ pub fn validation_curves(dir: &ResultsDir, inp: &Inputs<'_>, fig_dir: &std::path
     let first = inp.axes.first().copied();
     let mut keys: Vec<String> = Vec::new();
     let mut series = Vec::new();
-    for row in inp.rows.iter().filter(|r| r.status == Status::Ok.as_str()) {
+    for row in inp.rows.iter().filter(|r| r.status == Status::Ok) {
         let curve = dir.load_curve(&row.run_id)?;
         let key = first.map(|a| a.text(row)).unwrap_or_default();
         let c = keys.iter().position(|k| *k == key).unwrap_or_else(|| {

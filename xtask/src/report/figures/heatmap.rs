@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{cell_label, err, extent, frame, mesh, publish, Figure, Frame, FONT};
 use crate::report::Inputs;
-use sae_sweep::RunRow;
+use sae_sweep::{Metric, RunRow};
 
 /// A grid of values over two swept parameters, coloured and annotated.
 #[derive(Debug, Clone)]
@@ -31,8 +31,8 @@ pub struct Heatmap {
 /// The heatmap of mean test PSNR over ρ × β (averaged over any other swept
 /// parameter); returns its markdown.
 pub fn psnr_over_rho_beta(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
-    let values = |f: fn(&RunRow) -> f64| {
-        let mut v: Vec<f64> = inp.rows.iter().map(f).collect();
+    let values = |f: fn(&RunRow) -> Option<f64>| {
+        let mut v: Vec<f64> = inp.rows.iter().filter_map(f).collect();
         v.sort_by(f64::total_cmp);
         v.dedup();
         v
@@ -42,8 +42,8 @@ pub fn psnr_over_rho_beta(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
         let gs: Vec<f64> = inp
             .groups
             .iter()
-            .filter(|g| g.first.rho == r && g.first.beta == b)
-            .filter_map(|g| g.stat("psnr_db").map(|s| s.0).filter(|v| v.is_finite()))
+            .filter(|g| g.first.rho == Some(r) && g.first.beta == Some(b))
+            .filter_map(|g| g.stat(Metric::PsnrDb).map(|s| s.0).filter(|v| v.is_finite()))
             .collect();
         (!gs.is_empty()).then(|| gs.iter().sum::<f64>() / gs.len() as f64)
     };

@@ -15,7 +15,7 @@ pub struct ActivationHistogram {
     /// ρ̂_j of every unit.
     pub values: Vec<f64>,
     /// The target ρ.
-    pub rho: f64,
+    pub rho: Option<f64>,
 }
 
 impl Figure for ActivationHistogram {
@@ -29,7 +29,13 @@ impl Figure for ActivationHistogram {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         const BINS: usize = 40;
-        let top = self.values.iter().copied().filter(|v| v.is_finite()).fold(self.rho * 2.0, f64::max).min(1.0);
+        let top = self
+            .values
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(self.rho.unwrap_or(0.0) * 2.0, f64::max)
+            .min(1.0);
         let width = top / BINS as f64;
         let mut counts = [0usize; BINS];
         for &v in self.values.iter().filter(|v| v.is_finite()) {
@@ -48,10 +54,11 @@ impl Figure for ActivationHistogram {
                 Rectangle::new([(x, 0.0), (x + width * 0.92, n as f64)], COLORS[0].filled())
             }))
             .map_err(err)?;
+        let Some(rho) = self.rho else { return Ok(()) };
         chart
-            .draw_series(LineSeries::new([(self.rho, 0.0), (self.rho, ymax)], COLORS[3].stroke_width(3)))
+            .draw_series(LineSeries::new([(rho, 0.0), (rho, ymax)], COLORS[3].stroke_width(3)))
             .map_err(err)?
-            .label(format!("target ρ = {}", self.rho))
+            .label(format!("target ρ = {rho}"))
             .legend(line_key(COLORS[3]));
         legend(&mut chart, 14, SeriesLabelPosition::UpperRight)
     }

@@ -15,9 +15,9 @@ use super::{
 };
 use crate::report::axes::{config_label, Axis};
 use crate::report::table::baseline_of;
-use sae_sweep::{BaselineKind as Baseline, Metric};
 use crate::report::{Inputs, PANEL_METRICS};
 use sae_sweep::ConfigSummary;
+use sae_sweep::{BaselineKind as Baseline, Metric};
 
 /// The colour of a baseline shared by every line: dark grey.
 const SHARED_REFERENCE: RGBColor = RGBColor(70, 70, 70);
@@ -118,7 +118,12 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Axis, fig_dir: &Path) -> Result<Stri
 /// The baselines of `metric` along each line: a level where the baseline is
 /// the same for the whole line, a line where it changes (PCA with the
 /// width); drawn once, in grey, where every line has the same.
-fn references(inp: &Inputs<'_>, lines: &[(String, Vec<&ConfigSummary<'_>>)], x: Axis, metric: Metric) -> Vec<Reference> {
+fn references(
+    inp: &Inputs<'_>,
+    lines: &[(String, Vec<&ConfigSummary<'_>>)],
+    x: Axis,
+    metric: Metric,
+) -> Vec<Reference> {
     let mut out = Vec::new();
     for kind in [Baseline::Input, Baseline::Pca, Baseline::Pixels] {
         let mut per_line: Vec<(usize, Series)> = Vec::new();

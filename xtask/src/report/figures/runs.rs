@@ -5,6 +5,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use sae_sweep::Metric;
+
 use anyhow::{Context, Result};
 
 use super::histogram::ActivationHistogram;
@@ -28,7 +30,7 @@ fn pictured<'a>(inp: &'a Inputs<'_>) -> Vec<&'a RunRow> {
     }
     if let Some(axis) = inp.axes.first() {
         let mut seen: Vec<String> = chosen.iter().map(|r| axis.text(r)).collect();
-        let psnr = |g: &sae_sweep::ConfigSummary<'_>| g.stat("psnr_db").map(|s| s.0).unwrap_or(f64::MIN);
+        let psnr = |g: &sae_sweep::ConfigSummary<'_>| g.stat(Metric::PsnrDb).map(|s| s.0).unwrap_or(f64::MIN);
         for g in &inp.groups {
             if g.ok.is_empty() || seen.contains(&axis.text(g.first)) {
                 continue;
@@ -120,10 +122,10 @@ fn run_picture(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_dir: &
         md,
         "\n### {label} (`{id}`)\n\nTest PSNR {:.2} dB, SSIM {:.3}, {:.1} active units per image, {:.0}% dead units.\n\n\
          ![digits](figures/digits_{id}.png)\n\n![atoms](figures/atoms_{id}.png)\n\n![activations](figures/activation_{id}.png)\n",
-        row.psnr_db.unwrap_or(f64::NAN),
-        row.ssim.unwrap_or(f64::NAN),
-        row.active_per_image.unwrap_or(f64::NAN),
-        100.0 * row.dead_fraction.unwrap_or(f64::NAN)
+        row.metric(Metric::PsnrDb).unwrap_or(f64::NAN),
+        row.metric(Metric::Ssim).unwrap_or(f64::NAN),
+        row.metric(Metric::ActivePerImage).unwrap_or(f64::NAN),
+        100.0 * row.metric(Metric::DeadFraction).unwrap_or(f64::NAN)
     );
     Ok(md)
 }

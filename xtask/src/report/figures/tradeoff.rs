@@ -1,5 +1,6 @@
-//! Sparsity against reconstruction error: one point per configuration, a
-//! colour per value of the first swept parameter, the Pareto front, and
+//! Sparsity against a score (reconstruction error, probe accuracy): one
+//! point per configuration, a colour per value of the first swept parameter
+//! (per mechanism in a mechanism sweep, each with its own Pareto front), and
 //! labels placed so that they do not overlap.
 
 use std::path::Path;
@@ -11,7 +12,9 @@ use plotters::prelude::*;
 use super::{
     along, err, extent, frame, legend, legend_place, mesh, padded, publish, tick, Figure, Frame, COLORS, FONT,
 };
-use crate::report::axes::config_label;
+use sae_sweep::{Direction, Metric};
+
+use crate::report::axes::{config_label, mechanism_kind, Axis};
 use crate::report::Inputs;
 
 /// Points of one colour: `(x, y, label)`.
@@ -35,44 +38,71 @@ pub struct Tradeoff {
     pub y_label: String,
     /// The points, a colour per series.
     pub series: Vec<PointSeries>,
+    /// Whether larger y is better (accuracy) rather than smaller (error).
+    pub higher_is_better: bool,
+    /// One Pareto front per series (mechanisms compared) rather than one
+    /// over every point.
+    pub front_per_series: bool,
 }
 
-/// The trade-off of every configuration, coloured by the first swept
-/// parameter; returns its markdown.
-pub fn sparsity_against_error(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
+/// Active units per image against `metric` for every configuration,
+/// coloured by mechanism in a mechanism sweep (each with its own front),
+/// else by the first swept parameter; returns its markdown.
+pub fn sparsity_against(inp: &Inputs<'_>, metric: Metric, stem: &str, fig_dir: &Path) -> Result<String> {
+    let by_mechanism = inp.axes.contains(&Axis::Sparsity);
     let first = inp.axes.first().copied();
     let mut series: Vec<PointSeries> = Vec::new();
     for g in &inp.groups {
-        let (Some((active, _)), Some((mse, _))) = (g.stat("active_per_image"), g.stat("mse")) else { continue };
-        if !(active.is_finite() && mse.is_finite()) {
+        let (Some((active, _)), Some((y, _))) = (g.stat(Metric::ActivePerImage), g.stat(metric)) else { continue };
+        if !(active.is_finite() && y.is_finite()) {
             continue;
         }
-        let name = first.map_or_else(|| "configurations".into(), |a| a.text(g.first));
-        let point = (active, mse, config_label(&inp.axes, g.first));
+        let name = match first {
+            _ if by_mechanism => mechanism_kind(g.first).to_string(),
+            Some(a) => a.text(g.first),
+            None => "configurations".into(),
+        };
+        let point = (active, y, config_label(&inp.axes, g.first));
         match series.iter_mut().find(|s| s.name == name) {
             Some(s) => s.points.push(point),
             None => series.push(PointSeries { name, points: vec![point] }),
         }
     }
+    let higher_is_better = metric.def().direction == Direction::Higher;
     let fig = Tradeoff {
-        title: "Sparsity against reconstruction error".into(),
+        title: format!("Sparsity against {}", metric.def().title),
         x_label: "active hidden units per test image (activation > 0.5)".into(),
-        y_label: "test MSE (normalised units)".into(),
+        y_label: metric.heading(),
         series,
+        higher_is_better,
+        front_per_series: by_mechanism,
     };
-    let caption = "Each configuration's active units per image against its test MSE; the line joins the \
-                   Pareto-optimal ones (no other is both sparser and more accurate)";
-    publish(&fig, fig_dir, "tradeoff", caption)
+    let better = if higher_is_better { "higher" } else { "lower" };
+    let front = if by_mechanism {
+        "each mechanism's line joins its Pareto-optimal"
+    } else {
+        "the line joins the Pareto-optimal"
+    };
+    let caption = format!(
+        "Each configuration's active units per image against its {}; {front} configurations (no other is both \
+         sparser and {better})",
+        metric.def().title
+    );
+    publish(&fig, fig_dir, stem, &caption)
 }
 
-/// The points of `pts` on the Pareto front (minimising both coordinates),
-/// sorted by x.
-pub fn pareto_front(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+/// The points of `pts` on the Pareto front (fewest x, and the lowest y or,
+/// with `higher_is_better`, the highest), sorted by x.
+pub fn pareto_front(pts: &[(f64, f64)], higher_is_better: bool) -> Vec<(f64, f64)> {
+    let better = |a: f64, b: f64| if higher_is_better { a > b } else { a < b };
     let mut sorted: Vec<(f64, f64)> = pts.to_vec();
-    sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    sorted.sort_by(|a, b| {
+        let y = if higher_is_better { b.1.total_cmp(&a.1) } else { a.1.total_cmp(&b.1) };
+        a.0.total_cmp(&b.0).then(y)
+    });
     let mut front: Vec<(f64, f64)> = Vec::new();
     for p in sorted {
-        if front.last().is_none_or(|l| p.1 < l.1) {
+        if front.last().is_none_or(|l| better(p.1, l.1)) {
             front.push(p);
         }
     }
@@ -142,22 +172,34 @@ impl Figure for Tradeoff {
         let (ylo, yhi) = extent(xy.iter().map(|p| p.1)).unwrap_or((f64::NAN, f64::NAN));
         let (x, y) = (padded(xlo, xhi)?, padded(ylo, yhi)?);
         let x = x.start.max(0.0)..x.end;
-        let front_line = along(&pareto_front(&xy));
+        let fronts: Vec<Vec<(f64, f64)>> = if self.front_per_series {
+            self.series
+                .iter()
+                .map(|s| pareto_front(&s.points.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(), self.higher_is_better))
+                .collect()
+        } else {
+            vec![pareto_front(&xy, self.higher_is_better)]
+        };
+        let front_lines = fronts.iter().flat_map(|f| along(f));
         let corner =
-            legend_place(xy.iter().copied().chain(front_line), &x, &y, (0.3, 0.05 * (self.series.len() + 2) as f64));
+            legend_place(xy.iter().copied().chain(front_lines), &x, &y, (0.3, 0.05 * (self.series.len() + 2) as f64));
         let mut chart = frame(root, Frame::Full, &self.title, x, y)?;
         mesh(&mut chart, &self.x_label, &self.y_label, 15)
             .x_label_formatter(&|v| tick(*v, false))
             .y_label_formatter(&|v| tick(*v, false))
             .draw()
             .map_err(err)?;
-        let front = pareto_front(&xy);
-        chart.draw_series(LineSeries::new(front.clone(), BLACK.mix(0.5).stroke_width(2))).map_err(err)?;
-        chart
-            .draw_series(front.iter().map(|&p| Circle::new(p, 10, BLACK.mix(0.6).stroke_width(2))))
-            .map_err(err)?
-            .label("Pareto front (ringed)")
-            .legend(|(x, y)| Circle::new((x + 10, y), 6, BLACK.mix(0.6).stroke_width(2)));
+        for (k, front) in fronts.iter().enumerate() {
+            let line = if self.front_per_series { COLORS[k % COLORS.len()].mix(0.8) } else { BLACK.mix(0.5) };
+            chart.draw_series(LineSeries::new(front.clone(), line.stroke_width(2))).map_err(err)?;
+            let rings = chart
+                .draw_series(front.iter().map(|&p| Circle::new(p, 10, BLACK.mix(0.6).stroke_width(2))))
+                .map_err(err)?;
+            if k == 0 {
+                let name = if self.front_per_series { "Pareto fronts (ringed)" } else { "Pareto front (ringed)" };
+                rings.label(name).legend(|(x, y)| Circle::new((x + 10, y), 6, BLACK.mix(0.6).stroke_width(2)));
+            }
+        }
         for (k, s) in self.series.iter().enumerate() {
             let color = COLORS[k % COLORS.len()];
             let drawn =
@@ -215,7 +257,10 @@ mod tests {
     #[test]
     fn pareto_front_keeps_only_undominated_points() {
         let pts = [(1.0, 5.0), (2.0, 3.0), (3.0, 4.0), (4.0, 1.0), (2.5, 3.0)];
-        assert_eq!(pareto_front(&pts), vec![(1.0, 5.0), (2.0, 3.0), (4.0, 1.0)]);
+        assert_eq!(pareto_front(&pts, false), vec![(1.0, 5.0), (2.0, 3.0), (4.0, 1.0)]);
+        // Accuracy: higher is better, so the front climbs with x.
+        let acc = [(1.0, 0.8), (2.0, 0.7), (3.0, 0.9), (4.0, 0.85), (5.0, 0.95)];
+        assert_eq!(pareto_front(&acc, true), vec![(1.0, 0.8), (3.0, 0.9), (5.0, 0.95)]);
     }
 
     #[test]
