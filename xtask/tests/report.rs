@@ -49,9 +49,22 @@ seeds = [0, 1]
 /// ssim)` from its `baselines.csv`.
 fn baselines(dir: &Path) -> Vec<(String, String, usize, f64, f64)> {
     let mut r = csv::Reader::from_path(dir.join("baselines.csv")).unwrap();
-    r.deserialize::<(String, String, usize, f64, f64, f64)>()
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|x| x == name).unwrap_or_else(|| panic!("baselines.csv lacks {name}"));
+    let (name, corruption, hidden, psnr, ssim) =
+        (col("baseline"), col("corruption"), col("hidden"), col("psnr_db"), col("ssim"));
+    r.records()
         .map(|b| b.unwrap())
-        .map(|b| (b.0, b.1, b.2, b.4, b.5))
+        .filter(|b| !b[psnr].is_empty())
+        .map(|b| {
+            (
+                b[name].into(),
+                b[corruption].into(),
+                b[hidden].parse().unwrap(),
+                b[psnr].parse().unwrap(),
+                b[ssim].parse().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -95,10 +108,10 @@ fn a_sweep_report_has_its_tables_and_figures() {
         "**Question.** report test",
         "- command: `cargo xtask sweep small.toml --data-dir data --jobs 2`",
         "git revision",
-        "| configuration | corruption | runs | mse ↓ | PSNR dB ↑ | SSIM ↑ | KL | active/image | dead | seconds |",
+        "| configuration | corruption | runs | test MSE (normalised units) ↓ | fraction of variance unexplained ↓ | test PSNR (dB) ↑ | test SSIM ↑ | linear-probe accuracy ↑ |",
         "★ best",
         "| ρ=0.05, β=0.5 | gaussian0.5 | 2 |",
-        "| PSNR gain over input dB | PSNR gain over PCA dB | SSIM gain over PCA |",
+        "| PSNR gain over input dB | PSNR gain over PCA dB | SSIM gain over PCA | probe gain over pixels | probe gain over PCA |",
         "figures/metrics_vs_rho.png",
         "figures/heatmap_psnr_rho_beta.png",
         "figures/tradeoff.png",
@@ -132,7 +145,26 @@ fn a_sweep_report_has_its_tables_and_figures() {
     assert_eq!(md.lines().filter(|l| l.starts_with("| ρ=")).count(), 4);
     assert!(md.lines().filter(|l| l.starts_with("| ρ=")).all(|l| l.contains(" ± ")));
     let table = std::fs::read_to_string(dir.join("report_table.csv")).unwrap();
-    assert_eq!(table.lines().count(), 1 + 4 + 2, "header, 4 configurations, 2 baselines:\n{table}");
+    assert_eq!(table.lines().count(), 1 + 4 + 3, "header, 4 configurations, 3 baselines:\n{table}");
+    // The probe's baselines, raw pixels and PCA coordinates, sit in each row too.
+    let mut r = csv::Reader::from_path(dir.join("baselines.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let (kind, acc) =
+        (h.iter().position(|x| x == "kind").unwrap(), h.iter().position(|x| x == "probe_accuracy").unwrap());
+    let probes: Vec<(String, f64)> = r
+        .records()
+        .map(|b| b.unwrap())
+        .filter(|b| !b[acc].is_empty())
+        .map(|b| (b[kind].into(), b[acc].parse().unwrap()))
+        .collect();
+    let pixels = probes.iter().find(|p| p.0 == "pixels").expect("a raw-pixel probe").1;
+    let pca_probe = probes.iter().find(|p| p.0 == "pca").expect("a PCA probe").1;
+    assert!((0.0..=1.0).contains(&pixels) && (0.0..=1.0).contains(&pca_probe));
+    for l in md.lines().filter(|l| l.starts_with("| ρ=")) {
+        for want in [format!("({pixels:.4}) |"), format!("({pca_probe:.4}) |")] {
+            assert!(l.contains(&want), "row lacks the probe baseline {want}: {l}");
+        }
+    }
 
     let figures = dir.join("figures");
     for stem in ["metrics_vs_rho", "metrics_vs_beta", "heatmap_psnr_rho_beta", "tradeoff", "validation_curves"] {

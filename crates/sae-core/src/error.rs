@@ -16,6 +16,41 @@ pub enum CoreError {
     /// A tensor is missing from a state dict or has the wrong shape.
     #[error("state dict: {0}")]
     StateDict(String),
+    /// A checkpoint file could not be written or read back.
+    #[error("{path}: {message}")]
+    Checkpoint {
+        /// The file concerned.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A CUDA device was asked of a build without the `cuda` feature.
+    #[error(
+        "[training] device = \"{device}\" needs sae-lab built with CUDA support: \
+         build with `--features cuda` (e.g. `cargo run --release -p xtask --features cuda -- sweep FILE`), \
+         or set device = \"cpu\""
+    )]
+    CudaNotBuilt {
+        /// The device setting, e.g. `cuda:0`.
+        device: String,
+    },
+    /// A device could not be opened.
+    #[error("[training] device = \"{device}\" cannot be used: {message}")]
+    Device {
+        /// The device setting, e.g. `cuda:0`.
+        device: String,
+        /// candle's reason.
+        message: String,
+    },
+    /// candle's CPU thread count was already fixed to another value in this
+    /// process.
+    #[error("candle's CPU threads are already set to {set} in this process; threads = {asked} cannot apply")]
+    CandleThreads {
+        /// The count in force.
+        set: usize,
+        /// The count asked for.
+        asked: usize,
+    },
     /// candle reported an error.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

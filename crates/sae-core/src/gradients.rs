@@ -20,7 +20,7 @@ use crate::activation::{sigmoid, tanh};
 use crate::matmul::{matmul, MatRef, Threads};
 use crate::model::add_bias_apply;
 use crate::topk::keep_top_k;
-use crate::{ModelConfig, SparseAutoencoder, SparsityConfig};
+use crate::{ModelConfig, Params, SparseAutoencoder, SparsityConfig};
 
 /// Independent partial sums of the squared error: they let the compiler
 /// vectorise the sum without reordering any floating-point addition.
@@ -90,18 +90,8 @@ pub struct LossParts {
     pub total: f64,
 }
 
-/// Gradients with the model's layout.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Gradients {
-    /// d loss / d `encoder.weight`, `[H, D]`.
-    pub enc_w: Vec<f32>,
-    /// d loss / d `encoder.bias`, `[H]`.
-    pub enc_b: Vec<f32>,
-    /// d loss / d `decoder.weight`, `[D, H]`.
-    pub dec_w: Vec<f32>,
-    /// d loss / d `decoder.bias`, `[D]`.
-    pub dec_b: Vec<f32>,
-}
+/// d loss / d each parameter, with the model's layout.
+pub type Gradients = Params<Vec<f32>>;
 
 /// Buffers for one batch size, reused from step to step so that training
 /// allocates nothing after the first step.
@@ -130,12 +120,7 @@ impl Workspace {
             rho_hat: vec![0.0; h],
             penalty_grad: vec![0.0; h],
             top_k_scratch: Vec::with_capacity(h),
-            grads: Gradients {
-                enc_w: vec![0.0; h * d],
-                enc_b: vec![0.0; h],
-                dec_w: vec![0.0; d * h],
-                dec_b: vec![0.0; d],
-            },
+            grads: Params::shapes(config).sizes().map(|n| vec![0.0; n]),
         }
     }
 
@@ -158,8 +143,8 @@ impl Workspace {
         let g = &mut self.grads;
 
         // Forward, encoder: h = σ(x W₁ᵀ + b₁) (then TopK's selection), and ρ̂.
-        matmul(&mut self.code, MatRef::new(input, b, d), MatRef::new(&model.enc_w, h, d).t(), false, threads);
-        add_bias_apply(&mut self.code, &model.enc_b, sigmoid);
+        matmul(&mut self.code, MatRef::new(input, b, d), MatRef::new(&model.params.enc_w, h, d).t(), false, threads);
+        add_bias_apply(&mut self.code, &model.params.enc_b, sigmoid);
         if let Some(k) = model.config.top_k {
             keep_top_k(&mut self.code, h, k, &mut self.top_k_scratch);
         }
@@ -170,13 +155,19 @@ impl Workspace {
         self.rho_hat.iter_mut().for_each(|r| *r /= b as f32);
 
         // Forward, decoder, fused with the output gradient: dz₂ overwrites y.
-        matmul(&mut self.recon, MatRef::new(&self.code, b, h), MatRef::new(&model.dec_w, d, h).t(), false, threads);
-        let sse = output_gradient(&mut self.recon, target, &model.dec_b, &mut g.dec_b, 2.0 / (b * d) as f32);
+        matmul(
+            &mut self.recon,
+            MatRef::new(&self.code, b, h),
+            MatRef::new(&model.params.dec_w, d, h).t(),
+            false,
+            threads,
+        );
+        let sse = output_gradient(&mut self.recon, target, &model.params.dec_b, &mut g.dec_b, 2.0 / (b * d) as f32);
         let d_z2 = MatRef::new(&self.recon, b, d);
 
         // Decoder weights, then back through W₂ into the code.
         matmul(&mut g.dec_w, d_z2.t(), MatRef::new(&self.code, b, h), false, threads);
-        matmul(&mut self.d_code, d_z2, MatRef::new(&model.dec_w, d, h), false, threads);
+        matmul(&mut self.d_code, d_z2, MatRef::new(&model.params.dec_w, d, h), false, threads);
 
         // The penalty's gradient joins at the code; then through the sigmoid.
         sparsity.code_gradient(&self.rho_hat, b, &mut self.penalty_grad);

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::activation::{sigmoid, tanh};
 use crate::matmul::{matmul, MatRef, Threads};
 use crate::topk::keep_top_k;
-use crate::ModelConfig;
+use crate::{ModelConfig, Params};
 
 /// The parameters of a sparse autoencoder, laid out as the reference's
 /// PyTorch modules store them (row-major).
@@ -17,14 +17,8 @@ use crate::ModelConfig;
 pub struct SparseAutoencoder {
     /// Input and hidden sizes.
     pub config: ModelConfig,
-    /// `encoder.weight`, `[H, D]`.
-    pub enc_w: Vec<f32>,
-    /// `encoder.bias`, `[H]`.
-    pub enc_b: Vec<f32>,
-    /// `decoder.weight`, `[D, H]`.
-    pub dec_w: Vec<f32>,
-    /// `decoder.bias`, `[D]`.
-    pub dec_b: Vec<f32>,
+    /// The values of each tensor, row-major, shaped as [`Params::shapes`].
+    pub params: Params<Vec<f32>>,
 }
 
 /// What a forward pass produces for a batch of `n` inputs.
@@ -63,26 +57,26 @@ impl SparseAutoencoder {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let enc_bound = 1.0 / (d as f32).sqrt();
         let dec_bound = 1.0 / (h as f32).sqrt();
-        Self {
-            config,
+        let params = Params {
             enc_w: uniform(h * d, enc_bound, &mut rng),
             enc_b: uniform(h, enc_bound, &mut rng),
             dec_w: uniform(d * h, dec_bound, &mut rng),
             dec_b: uniform(d, dec_bound, &mut rng),
-        }
+        };
+        Self { config, params }
     }
 
     /// Number of trainable values.
     pub fn num_parameters(&self) -> usize {
-        self.enc_w.len() + self.enc_b.len() + self.dec_w.len() + self.dec_b.len()
+        self.params.as_ref().into_array().iter().map(|p| p.len()).sum()
     }
 
     /// The hidden code of `n` inputs, written into `code` (`[n, H]`):
     /// the sigmoid's activations, of which TopK keeps the k largest.
     pub(crate) fn encode_into(&self, input: &[f32], n: usize, code: &mut [f32], threads: Threads) {
         let (d, h) = (self.config.input, self.config.hidden);
-        matmul(code, MatRef::new(input, n, d), MatRef::new(&self.enc_w, h, d).t(), false, threads);
-        add_bias_apply(&mut code[..n * h], &self.enc_b, sigmoid);
+        matmul(code, MatRef::new(input, n, d), MatRef::new(&self.params.enc_w, h, d).t(), false, threads);
+        add_bias_apply(&mut code[..n * h], &self.params.enc_b, sigmoid);
         if let Some(k) = self.config.top_k {
             keep_top_k(&mut code[..n * h], h, k, &mut Vec::with_capacity(h));
         }
@@ -99,8 +93,8 @@ impl SparseAutoencoder {
     /// The reconstruction of `n` codes, written into `recon` (`[n, D]`).
     pub(crate) fn decode_into(&self, code: &[f32], n: usize, recon: &mut [f32], threads: Threads) {
         let (d, h) = (self.config.input, self.config.hidden);
-        matmul(recon, MatRef::new(code, n, h), MatRef::new(&self.dec_w, d, h).t(), false, threads);
-        add_bias_apply(&mut recon[..n * d], &self.dec_b, tanh);
+        matmul(recon, MatRef::new(code, n, h), MatRef::new(&self.params.dec_w, d, h).t(), false, threads);
+        add_bias_apply(&mut recon[..n * d], &self.params.dec_b, tanh);
     }
 
     /// Encodes and decodes `n` inputs (`[n, D]`, normalised units).
@@ -146,10 +140,10 @@ mod tests {
         let cfg = ModelConfig::new(784, 64);
         let m = SparseAutoencoder::new(cfg, 1);
         let within = |v: &[f32], b: f32| v.iter().all(|x| x.abs() <= b);
-        assert!(within(&m.enc_w, 1.0 / 28.0) && within(&m.enc_b, 1.0 / 28.0));
-        assert!(within(&m.dec_w, 0.125) && within(&m.dec_b, 0.125));
+        assert!(within(&m.params.enc_w, 1.0 / 28.0) && within(&m.params.enc_b, 1.0 / 28.0));
+        assert!(within(&m.params.dec_w, 0.125) && within(&m.params.dec_b, 0.125));
         // A uniform on ±b has variance b²/3.
-        let var = m.dec_w.iter().map(|x| (x * x) as f64).sum::<f64>() / m.dec_w.len() as f64;
+        let var = m.params.dec_w.iter().map(|x| (x * x) as f64).sum::<f64>() / m.params.dec_w.len() as f64;
         assert!((var - 0.125f64.powi(2) / 3.0).abs() < 2e-4, "{var}");
         assert_eq!(m, SparseAutoencoder::new(cfg, 1));
         assert_ne!(m, SparseAutoencoder::new(cfg, 2));
@@ -164,11 +158,12 @@ mod tests {
         let f = m.forward(&x, 2);
         for i in 0..2 {
             for j in 0..3 {
-                let z: f32 = (0..6).map(|k| m.enc_w[j * 6 + k] * x[i * 6 + k]).sum::<f32>() + m.enc_b[j];
+                let z: f32 = (0..6).map(|k| m.params.enc_w[j * 6 + k] * x[i * 6 + k]).sum::<f32>() + m.params.enc_b[j];
                 assert!((f.code[i * 3 + j] - 1.0 / (1.0 + (-z).exp())).abs() < 1e-6);
             }
             for k in 0..6 {
-                let z: f32 = (0..3).map(|j| m.dec_w[k * 3 + j] * f.code[i * 3 + j]).sum::<f32>() + m.dec_b[k];
+                let z: f32 =
+                    (0..3).map(|j| m.params.dec_w[k * 3 + j] * f.code[i * 3 + j]).sum::<f32>() + m.params.dec_b[k];
                 assert!((f.recon[i * 6 + k] - z.tanh()).abs() < 1e-6);
             }
         }
@@ -181,12 +176,12 @@ mod tests {
         let atoms = m.decoder_atoms();
         for j in 0..4 {
             for k in 0..5 {
-                assert!((atoms[j * 5 + k] - (m.dec_w[k * 4 + j] + m.dec_b[k]).tanh()).abs() < 1e-6);
+                assert!((atoms[j * 5 + k] - (m.params.dec_w[k * 4 + j] + m.params.dec_b[k]).tanh()).abs() < 1e-6);
             }
         }
         // With threshold above every activation the code is all zeros: y = tanh(b₂).
         let x = vec![0.1f32; 5];
         let r = m.thresholded_recon(&x, 1, 1.1);
-        r.iter().zip(&m.dec_b).for_each(|(y, b)| assert!((y - b.tanh()).abs() < 1e-6));
+        r.iter().zip(&m.params.dec_b).for_each(|(y, b)| assert!((y - b.tanh()).abs() < 1e-6));
     }
 }

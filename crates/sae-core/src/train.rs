@@ -4,10 +4,11 @@
 use std::time::Instant;
 
 use crate::adam::{Adam, AdamState};
+use crate::engine::Engine;
 use crate::gradients::{LossParts, Workspace};
 use crate::matmul::Threads;
 use crate::metrics::{evaluate, EvalSet, Quality};
-use crate::{CoreError, SparseAutoencoder, SparsityConfig, TrainConfig};
+use crate::{CoreError, Params, SparseAutoencoder, SparsityConfig, TrainConfig};
 
 /// One point of a training curve.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -33,7 +34,7 @@ pub struct CurvePoint {
     pub seconds: f64,
 }
 
-/// A model with its optimiser state and step buffers.
+/// The fast engine: a model with its optimiser state and step buffers.
 #[derive(Debug, Clone)]
 pub struct Trainer {
     /// The model being trained.
@@ -41,7 +42,7 @@ pub struct Trainer {
     /// The sparsity penalty.
     pub sparsity: SparsityConfig,
     adam: Adam,
-    states: [AdamState; 4],
+    states: Params<AdamState>,
     workspace: Workspace,
     threads: Threads,
 }
@@ -49,7 +50,7 @@ pub struct Trainer {
 impl Trainer {
     /// Prepares to train `model` with batches of `config.batch_size`.
     pub fn new(model: SparseAutoencoder, config: &TrainConfig, sparsity: SparsityConfig) -> Self {
-        let states = [model.enc_w.len(), model.enc_b.len(), model.dec_w.len(), model.dec_b.len()].map(AdamState::new);
+        let states = Params::shapes(model.config).sizes().map(AdamState::new);
         Self {
             workspace: Workspace::new(model.config, config.batch_size),
             adam: Adam::new(config.lr, config.weight_decay),
@@ -63,21 +64,17 @@ impl Trainer {
     /// One Adam step on a batch; returns the batch's loss before the step.
     pub fn step(&mut self, input: &[f32], target: &[f32]) -> LossParts {
         let loss = self.workspace.loss_and_gradients(&self.model, input, target, &self.sparsity, self.threads);
-        let (m, g, [s0, s1, s2, s3]) = (&mut self.model, &self.workspace.grads, &mut self.states);
         self.adam.begin_step();
-        self.adam.update(&mut m.enc_w, &g.enc_w, s0);
-        self.adam.update(&mut m.enc_b, &g.enc_b, s1);
-        self.adam.update(&mut m.dec_w, &g.dec_w, s2);
-        self.adam.update(&mut m.dec_b, &g.dec_b, s3);
+        let tensors = self.model.params.as_mut().zip(self.workspace.grads.as_ref()).zip(self.states.as_mut());
+        for ((param, grad), state) in tensors.into_array() {
+            self.adam.update(param, grad, state);
+        }
         loss
     }
 }
 
-/// Trains `model` for `config.epochs` epochs of `batches_per_epoch` steps.
-///
-/// `fill(epoch, batch, input, target)` writes a batch (epochs count from
-/// 0); `validation` is scored after every epoch and `on_epoch` told the
-/// result.
+/// Trains `model` with the fast engine for `config.epochs` epochs of
+/// `batches_per_epoch` steps (see [`train_with`]).
 ///
 /// # Errors
 /// [`CoreError::Diverged`] as soon as a batch loss is NaN or infinite.
@@ -86,12 +83,35 @@ pub fn train(
     config: &TrainConfig,
     sparsity: SparsityConfig,
     batches_per_epoch: usize,
+    fill: impl FnMut(usize, usize, &mut [f32], &mut [f32]),
+    validation: EvalSet<'_>,
+    on_epoch: impl FnMut(&CurvePoint),
+) -> Result<(SparseAutoencoder, Vec<CurvePoint>), CoreError> {
+    let mut trainer = Trainer::new(model, config, sparsity);
+    let curve = train_with(&mut trainer, config, &sparsity, batches_per_epoch, fill, validation, on_epoch)?;
+    Ok((trainer.model, curve))
+}
+
+/// Trains with `engine` for `config.epochs` epochs of `batches_per_epoch`
+/// steps; the trained model is then `engine.model()`.
+///
+/// `fill(epoch, batch, input, target)` writes a batch (epochs count from
+/// 0); `validation` is scored after every epoch, on the host, and
+/// `on_epoch` told the result.
+///
+/// # Errors
+/// [`CoreError::Diverged`] as soon as a batch loss is NaN or infinite;
+/// any error of the engine.
+pub fn train_with(
+    engine: &mut dyn Engine,
+    config: &TrainConfig,
+    sparsity: &SparsityConfig,
+    batches_per_epoch: usize,
     mut fill: impl FnMut(usize, usize, &mut [f32], &mut [f32]),
     validation: EvalSet<'_>,
     mut on_epoch: impl FnMut(&CurvePoint),
-) -> Result<(SparseAutoencoder, Vec<CurvePoint>), CoreError> {
-    let d = model.config.input;
-    let mut trainer = Trainer::new(model, config, sparsity);
+) -> Result<Vec<CurvePoint>, CoreError> {
+    let d = validation.rows * validation.cols;
     let mut input = vec![0.0f32; config.batch_size * d];
     let mut target = vec![0.0f32; config.batch_size * d];
     let mut curve = Vec::with_capacity(config.epochs);
@@ -100,7 +120,7 @@ pub fn train(
         let (mut loss, mut mse, mut penalty) = (0.0, 0.0, 0.0);
         for batch in 0..batches_per_epoch {
             fill(epoch, batch, &mut input, &mut target);
-            let parts = trainer.step(&input, &target);
+            let parts = engine.step(&input, &target)?;
             if !parts.total.is_finite() {
                 return Err(CoreError::Diverged { epoch: epoch + 1, batch, loss: parts.total });
             }
@@ -109,7 +129,7 @@ pub fn train(
             penalty += parts.penalty;
         }
         let seconds = start.elapsed().as_secs_f64();
-        let val = evaluate(&trainer.model, validation, &sparsity, Quality::Skip);
+        let val = evaluate(&*engine.model()?, validation, sparsity, Quality::Skip);
         let nb = batches_per_epoch.max(1) as f64;
         let point = CurvePoint {
             epoch: epoch + 1,
@@ -124,5 +144,5 @@ pub fn train(
         on_epoch(&point);
         curve.push(point);
     }
-    Ok((trainer.model, curve))
+    Ok(curve)
 }

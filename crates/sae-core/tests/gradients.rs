@@ -3,7 +3,7 @@
 //! every parameter of a small model and every sparsity mechanism (KL with
 //! both reductions, L1, TopK away from ties, none).
 
-use sae_core::{KlReduction, ModelConfig, SparseAutoencoder, SparsityConfig, Threads, Workspace};
+use sae_core::{KlReduction, ModelConfig, SparseAutoencoder, SparsityConfig, Threads, Workspace, TENSOR_NAMES};
 
 /// The loss of the design card, written plainly in float64:
 /// mse(tanh(W₂ c + b₂), t) + the mechanism's penalty, where
@@ -71,13 +71,13 @@ fn check(sparsity: SparsityConfig) {
     let loss = ws.loss_and_gradients(&model, &x, &t, &sparsity, Threads(1));
 
     let to64 = |v: &[f32]| v.iter().map(|&a| a as f64).collect::<Vec<f64>>();
-    let params = [to64(&model.enc_w), to64(&model.enc_b), to64(&model.dec_w), to64(&model.dec_b)];
+    let params = model.params.as_ref().map(|p| to64(p)).into_array();
     let (x64, t64) = (to64(&x), to64(&t));
     let reference = loss_f64(&params, &x64, &t64, d, h, &sparsity);
     assert!((loss.total - reference).abs() < 1e-5 * reference, "loss {} vs float64 {reference}", loss.total);
 
-    let grads = [&ws.grads.enc_w, &ws.grads.enc_b, &ws.grads.dec_w, &ws.grads.dec_b];
-    let names = ["encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"];
+    let grads = ws.grads.as_ref().into_array();
+    let names = TENSOR_NAMES.into_array();
     let step = 1e-5;
     let mut checked = 0;
     for (tensor, (grad, name)) in grads.iter().zip(names).enumerate() {

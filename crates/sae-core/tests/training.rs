@@ -51,7 +51,7 @@ fn validation_error_falls_and_is_reproducible() {
     let strip = |c: &[CurvePoint]| c.iter().map(|p| (p.train_loss, p.val_mse, p.val_kl)).collect::<Vec<_>>();
     assert_eq!(strip(&curve_again), strip(&curve));
     let (other, _) = run(4, 1).unwrap();
-    assert_ne!(other.enc_w, model.enc_w);
+    assert_ne!(other.params.enc_w, model.params.enc_w);
 }
 
 #[test]

@@ -37,6 +37,9 @@ pub enum SweepError {
     /// The dataset could not be found nor downloaded.
     #[error("{0}")]
     DataUnavailable(String),
+    /// A checkpoint could not be written or read, or a device not opened.
+    #[error(transparent)]
+    Core(#[from] sae_core::CoreError),
     /// The data could not be loaded.
     #[error(transparent)]
     Data(#[from] sae_data::DataError),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use sae_core::{DeviceSpec, EngineKind};
 use sae_data::DatasetName;
 
 use crate::sparsity::{SparsityKind, SparsitySection};
@@ -84,6 +85,15 @@ pub struct TrainingSection {
     pub seed: u64,
     /// Threads for one run's matrix products.
     pub threads: Count,
+    /// `"fast"` (the default) or `"candle"`: which engine trains on the
+    /// CPU. Left out of the serialised run when default, so run ids made
+    /// before the setting existed stay the same.
+    #[serde(skip_serializing_if = "EngineKind::is_fast")]
+    pub engine: EngineKind,
+    /// `"cpu"` (the default), `"cuda"` or `"cuda:N"`; a CUDA device runs
+    /// the candle engine. Left out when default, as `engine`.
+    #[serde(skip_serializing_if = "DeviceSpec::is_cpu")]
+    pub device: DeviceSpec,
 }
 
 impl Default for TrainingSection {
@@ -95,6 +105,8 @@ impl Default for TrainingSection {
             weight_decay: WeightDecay(0.0),
             seed: 0,
             threads: Count(1),
+            engine: EngineKind::Fast,
+            device: DeviceSpec::Cpu,
         }
     }
 }

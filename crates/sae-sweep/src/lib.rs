@@ -3,6 +3,7 @@
 //! the result store and tidy tables.
 
 mod data;
+mod engines;
 mod error;
 mod experiment;
 mod grid;

@@ -4,7 +4,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use sae_core::{evaluate, train, CurvePoint, EvalSet, Quality, SparseAutoencoder};
+use sae_core::{build_engine, evaluate, train_with, CurvePoint, EvalSet, Quality, SparseAutoencoder};
 use sae_data::TrainBatches;
 
 use crate::{probe_accuracy, RunData, RunRecord, RunSpec, Status};
@@ -39,11 +39,15 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
             cols: s.validation.cols,
         };
         let fill = |e: usize, b: usize, x: &mut [f32], t: &mut [f32]| batches.fill(e, b, x, t);
-        let trained = train(model, &train_cfg, sparsity, per_epoch, fill, validation, |p| {
-            curve.push(*p);
-            on_epoch(p);
+        let t = &cfg.training;
+        let trained = build_engine(t.engine, t.device, model, &train_cfg, sparsity).and_then(|mut engine| {
+            train_with(engine.as_mut(), &train_cfg, &sparsity, per_epoch, fill, validation, |p| {
+                curve.push(*p);
+                on_epoch(p);
+            })?;
+            Ok(engine.model()?.into_owned())
         });
-        let (model, _) = trained.map_err(|e| e.to_string())?;
+        let model = trained.map_err(|e| e.to_string())?;
         let test =
             EvalSet { input: &data.test_input.pixels, clean: &s.test.pixels, rows: s.test.rows, cols: s.test.cols };
         let metrics = evaluate(&model, test, &sparsity, Quality::Score);

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::engines::prepare_engines;
 use crate::progress::{Progress, ProgressMode};
 use crate::run::execute;
 use crate::store::{write_atomic, RunOutput};
@@ -71,6 +72,7 @@ pub fn run_sweep(
             _ => todo.push(*spec),
         }
     }
+    prepare_engines(&todo)?;
     write_atomic(&dir.root().join(EXPERIMENT_COPY), file.experiment.to_toml().as_bytes())?;
     let skipped = mine.len() - todo.len();
     let (mut done, mut failed, mut samples) = (0, 0, 0.0);

@@ -2,7 +2,6 @@
 //! in a temporary folder and renamed into place whole, so a run's folder
 //! is either complete or absent, whatever interrupts the sweep.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -104,11 +103,7 @@ impl ResultsDir {
         put(CONFIG_FILE, spec.config.to_toml().as_bytes())?;
         put(CURVE_FILE, &curve_csv(out.curve))?;
         if let Some(model) = out.model {
-            let path = tmp.path().join(CHECKPOINT_FILE);
-            let tensors =
-                model.to_tensors().map_err(|e| SweepError::Corrupt { path: path.clone(), message: e.to_string() })?;
-            candle_core::safetensors::save(&tensors, &path)
-                .map_err(|e| SweepError::Corrupt { path: path.clone(), message: e.to_string() })?;
+            model.save(&tmp.path().join(CHECKPOINT_FILE))?;
         }
         put(METRICS_FILE, &serde_json::to_vec_pretty(out.record).expect("records serialise"))?;
         let target = self.run_dir(&spec.id);
@@ -122,16 +117,16 @@ impl ResultsDir {
         Ok(())
     }
 
-    /// Loads run `id`'s checkpoint.
+    /// Loads the checkpoint of run `spec`, as its configuration shapes the
+    /// model (a TopK model selects in its forward pass; the file holds the
+    /// tensors only).
     ///
     /// # Errors
-    /// [`SweepError::Corrupt`] naming the file when it is missing or invalid.
-    pub fn load_model(&self, id: &str) -> Result<SparseAutoencoder, SweepError> {
-        let path = self.run_dir(id).join(CHECKPOINT_FILE);
-        let corrupt = |message: String| SweepError::Corrupt { path: path.clone(), message };
-        let tensors: HashMap<String, candle_core::Tensor> =
-            candle_core::safetensors::load(&path, &candle_core::Device::Cpu).map_err(|e| corrupt(e.to_string()))?;
-        SparseAutoencoder::from_tensors(&tensors).map_err(|e| corrupt(e.to_string()))
+    /// [`SweepError::Core`] naming the file when it is missing or invalid.
+    pub fn load_model(&self, spec: &RunSpec) -> Result<SparseAutoencoder, SweepError> {
+        let mut model = SparseAutoencoder::load(&self.run_dir(&spec.id).join(CHECKPOINT_FILE))?;
+        model.config.top_k = spec.config.sparsity_config().top_k();
+        Ok(model)
     }
 
     /// Reads run `id`'s curve.

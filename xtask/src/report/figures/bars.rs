@@ -103,7 +103,8 @@ pub fn scores_per_corruption(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String>
         title: "Test scores per corruption: baselines and models".into(),
         categories,
         x_label: "corruption of the test images".into(),
-        panels: METRICS.iter().map(|m| (m.heading(), m.def().digits)).collect(),
+        // Values on bars: at most three decimals, fewer than the tables'.
+        panels: METRICS.iter().map(|m| (m.heading(), m.def().digits.min(3))).collect(),
         series,
     };
     let caption = "Per corruption, the corrupted input itself, its PCA projection and each configuration, \

@@ -59,7 +59,7 @@ pub fn same_digits(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_di
             images.push((label, x.to_vec()));
             last_corruption = Some(&row.corruption);
         }
-        let model = dir.load_model(&row.run_id)?;
+        let model = dir.load_model(spec)?;
         // A sweep over corruptions alone names its rows by the input above.
         let label = config_label(&inp.axes, row);
         let label = if label == row.corruption { "reconstruction".into() } else { label };

@@ -79,7 +79,7 @@ pub fn run_pictures(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_d
 /// The pictures of one run and their markdown.
 fn run_picture(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_dir: &Path, row: &RunRow) -> Result<String> {
     let spec = inp.grid.iter().find(|s| s.id == row.run_id).context("a pictured run is in the grid")?;
-    let model = dir.load_model(&row.run_id)?;
+    let model = dir.load_model(spec)?;
     let run = data.for_run(&spec.config)?;
     let (test, input) = (&run.splits.test, &run.test_input);
     let n = DIGITS.min(test.n);

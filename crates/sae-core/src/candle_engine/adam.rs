@@ -1,0 +1,57 @@
+//! Adam on candle tensors, computed as PyTorch's `torch.optim.Adam` (and
+//! the fast engine) computes it: L2 weight decay added to the gradient.
+//! candle-nn's `AdamW` decays the weights instead (`θ ← θ(1 − lr·λ)`),
+//! which differs as soon as the decay is not zero.
+
+use candle_core::backprop::GradStore;
+use candle_core::{Tensor, Var};
+
+use crate::{CoreError, Params};
+
+const BETA1: f32 = 0.9;
+const BETA2: f32 = 0.999;
+const EPS: f32 = 1e-8;
+
+/// Adam's hyperparameters, step count and moment estimates.
+pub struct TorchAdam {
+    lr: f64,
+    weight_decay: f64,
+    step: i32,
+    moments: Params<(Tensor, Tensor)>,
+}
+
+impl TorchAdam {
+    /// Zero moments for `vars`.
+    ///
+    /// # Errors
+    /// A candle error while allocating.
+    pub fn new(vars: &Params<Var>, lr: f64, weight_decay: f64) -> Result<Self, CoreError> {
+        let moments = vars.as_ref().try_map(|v| Ok::<_, CoreError>((v.zeros_like()?, v.zeros_like()?)))?;
+        Ok(Self { lr, weight_decay, step: 0, moments })
+    }
+
+    /// One step of every variable from its gradient in `grads`:
+    /// `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
+    /// `θ ← θ − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)`, with the constants
+    /// rounded to `f32` and the operations in the fast engine's order, so the
+    /// two agree to the last bit on equal gradients.
+    ///
+    /// # Errors
+    /// A variable without a gradient, or a candle error.
+    pub fn step(&mut self, vars: &Params<Var>, grads: &GradStore) -> Result<(), CoreError> {
+        self.step += 1;
+        let step_size = (self.lr / (1.0 - f64::from(BETA1).powi(self.step))) as f32;
+        let inv_sqrt_bc2 = (1.0 / (1.0 - f64::from(BETA2).powi(self.step)).sqrt()) as f32;
+        let (decay, f) = (self.weight_decay as f32, f64::from);
+        for (var, (m, v)) in vars.as_ref().zip(self.moments.as_mut()).into_array() {
+            let theta = var.as_tensor();
+            let g = grads.get(theta).ok_or_else(|| candle_core::Error::Msg("a parameter has no gradient".into()))?;
+            let g = if decay == 0.0 { g.clone() } else { (g + (theta * f(decay))?)? };
+            *m = ((&*m * f(BETA1))? + (&g * f(1.0 - BETA1))?)?;
+            *v = ((&*v * f(BETA2))? + ((&g * f(1.0 - BETA2))? * &g)?)?;
+            let denom = ((v.sqrt()? * f(inv_sqrt_bc2))? + f(EPS))?;
+            var.set(&(theta - ((&*m * f(step_size))? / denom)?)?)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,58 @@
+//! The loss from candle ops, for autograd: the reconstruction MSE plus each
+//! mechanism's penalty (KL, L1; TopK and none add none), each a small
+//! function of the code and the reconstruction.
+
+use candle_core::Tensor;
+
+use crate::{KlReduction, SparsityConfig};
+
+/// The parts of a batch's loss, as scalar tensors on the model's device.
+pub struct CandleLoss {
+    /// `mse + strength · penalty`, the value differentiated.
+    pub total: Tensor,
+    /// Per-pixel mean squared error against the clean target.
+    pub mse: Tensor,
+    /// The unweighted penalty term (absent for TopK and none).
+    pub penalty: Option<Tensor>,
+}
+
+/// The mean over batch and pixels of `(recon − target)²`.
+pub fn mse(recon: &Tensor, target: &Tensor) -> candle_core::Result<Tensor> {
+    (recon - target)?.sqr()?.mean_all()
+}
+
+/// The mean (or sum) over units of `KL(ρ‖ρ̂_j)`, `ρ̂_j` the batch mean of
+/// unit j, written `ρ ln ρ + (1−ρ) ln(1−ρ) − ρ ln ρ̂ − (1−ρ) ln(1−ρ̂)` so
+/// that autograd differentiates two logarithms.
+pub fn kl(code: &Tensor, rho: f64, reduction: KlReduction) -> candle_core::Result<Tensor> {
+    let rho_hat = code.mean(0)?;
+    let neg_entropy = rho * rho.ln() + (1.0 - rho) * (1.0 - rho).ln();
+    let cross = ((rho_hat.log()? * rho)? + (rho_hat.affine(-1.0, 1.0)?.log()? * (1.0 - rho))?)?;
+    let per_unit = cross.affine(-1.0, neg_entropy)?;
+    match reduction {
+        KlReduction::Mean => per_unit.mean_all(),
+        KlReduction::Sum => per_unit.sum_all(),
+    }
+}
+
+/// The loss of a batch whose code is `code` (`[B, H]`) and reconstruction
+/// `recon` (`[B, D]`), against clean `target` (`[B, D]`).
+pub fn loss(
+    code: &Tensor,
+    recon: &Tensor,
+    target: &Tensor,
+    sparsity: &SparsityConfig,
+) -> candle_core::Result<CandleLoss> {
+    let mse = mse(recon, target)?;
+    let penalty = match *sparsity {
+        SparsityConfig::Kl { rho, reduction, .. } => Some(kl(code, rho, reduction)?),
+        // The mean over images of each code's L1 norm (the code is ≥ 0).
+        SparsityConfig::L1 { .. } => Some(code.sum(1)?.mean_all()?),
+        SparsityConfig::Topk { .. } | SparsityConfig::None => None,
+    };
+    let total = match &penalty {
+        Some(p) => (&mse + (p * sparsity.strength())?)?,
+        None => mse.clone(),
+    };
+    Ok(CandleLoss { total, mse, penalty })
+}

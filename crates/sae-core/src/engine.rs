@@ -1,0 +1,85 @@
+//! The training-step interface both engines implement, and the choice
+//! between them: the hand-written fast engine (the CPU default) and the
+//! candle engine (any device; on the CPU, for comparison).
+
+use std::borrow::Cow;
+
+use crate::candle_engine::CandleTrainer;
+use crate::{CoreError, DeviceSpec, LossParts, SparseAutoencoder, SparsityConfig, TrainConfig, Trainer};
+
+/// A model with its optimiser, stepped one batch at a time. The training
+/// loop ([`crate::train_with`]) needs nothing else.
+pub trait Engine {
+    /// One Adam step on a batch (`input`, `target`: `[batch, D]`); returns
+    /// the batch's loss before the step.
+    ///
+    /// # Errors
+    /// Whatever the engine's tensor library reports (the fast engine never
+    /// fails).
+    fn step(&mut self, input: &[f32], target: &[f32]) -> Result<LossParts, CoreError>;
+
+    /// The parameters as they are now, in host memory.
+    ///
+    /// # Errors
+    /// A failed copy from the device.
+    fn model(&self) -> Result<Cow<'_, SparseAutoencoder>, CoreError>;
+}
+
+impl Engine for Trainer {
+    fn step(&mut self, input: &[f32], target: &[f32]) -> Result<LossParts, CoreError> {
+        Ok(Trainer::step(self, input, target))
+    }
+
+    fn model(&self) -> Result<Cow<'_, SparseAutoencoder>, CoreError> {
+        Ok(Cow::Borrowed(&self.model))
+    }
+}
+
+/// Which implementation trains a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineKind {
+    /// The hand-written CPU engine: explicit backward pass, direct `gemm`
+    /// calls, reused buffers (the default, and the fastest on a CPU).
+    #[default]
+    Fast,
+    /// candle-nn layers, candle's autograd and a tensor-op Adam: runs on
+    /// any device candle supports.
+    Candle,
+}
+
+impl EngineKind {
+    /// Whether this is the default engine (left out when serialised).
+    pub fn is_fast(&self) -> bool {
+        *self == Self::Fast
+    }
+
+    /// The engine that actually runs on `device`: a CUDA device always
+    /// runs the candle engine; the CPU runs the one asked for.
+    pub fn on(self, device: DeviceSpec) -> Self {
+        if device.is_cpu() {
+            self
+        } else {
+            Self::Candle
+        }
+    }
+}
+
+/// Prepares `model` for training by the engine `kind` asks for on `device`
+/// (see [`EngineKind::on`]).
+///
+/// # Errors
+/// A device that cannot be opened ([`DeviceSpec::open`]), or a candle
+/// error while moving the model there.
+pub fn build_engine(
+    kind: EngineKind,
+    device: DeviceSpec,
+    model: SparseAutoencoder,
+    config: &TrainConfig,
+    sparsity: SparsityConfig,
+) -> Result<Box<dyn Engine>, CoreError> {
+    Ok(match kind.on(device) {
+        EngineKind::Fast => Box::new(Trainer::new(model, config, sparsity)),
+        EngineKind::Candle => Box::new(CandleTrainer::new(&model, config, sparsity, &device.open()?)?),
+    })
+}

@@ -1,0 +1,100 @@
+//! The `engine` and `device` settings: their defaults leave existing run
+//! ids unchanged, bad values are errors with the line, CUDA from a build
+//! without it stops the sweep before any run, and a candle sweep trains.
+
+use std::path::{Path, PathBuf};
+
+use sae_core::{DeviceSpec, EngineKind};
+use sae_sweep::{run_sweep, Experiment, ExperimentFile, ProgressMode, SweepOptions};
+
+fn parse(text: &str) -> Result<Experiment, String> {
+    Experiment::from_toml(text, Path::new("experiments/bad.toml")).map_err(|e| e.to_string())
+}
+
+#[test]
+fn default_settings_keep_existing_run_ids() {
+    // The id pinned in tests/experiment.rs, from before these settings
+    // existed: spelling the defaults out must not change it.
+    let sweep = "[sweep]\nrho = [0.05, 0.1]\n";
+    for training in ["", "[training]\nengine = \"fast\"\n", "[training]\ndevice = \"cpu\"\nengine = \"fast\"\n"] {
+        let grid = parse(&format!("{training}{sweep}")).unwrap().expand();
+        assert_eq!(grid[0].id, "rho0.05-84410203", "with {training:?}");
+        let toml = grid[0].config.to_toml();
+        assert!(!toml.contains("engine") && !toml.contains("device"), "{toml}");
+    }
+    let candle = parse(&format!("[training]\nengine = \"candle\"\n{sweep}")).unwrap();
+    assert_eq!(candle.training.engine, EngineKind::Candle);
+    let run = &candle.expand()[0];
+    assert_ne!(run.id, "rho0.05-84410203", "another engine is another run");
+    assert_eq!(parse(&run.config.to_toml()).unwrap(), run.config, "the setting survives the run's config.toml");
+    let gpu = parse("[training]\ndevice = \"cuda\"\n").unwrap();
+    assert_eq!(gpu.training.device, DeviceSpec::Cuda(0));
+    assert!(gpu.to_toml().contains("device = \"cuda:0\""));
+}
+
+#[test]
+fn bad_values_name_the_line_and_what_was_expected() {
+    let cases = [
+        ("[training]\nengine = \"torch\"\n", "unknown variant `torch`, expected `fast` or `candle`", "line 2"),
+        ("\n[training]\ndevice = \"gpu\"\n", "expected \"cpu\", \"cuda\" or \"cuda:N\", found \"gpu\"", "line 3"),
+        ("[training]\ndevice = \"cuda:x\"\n", "expected \"cpu\", \"cuda\" or \"cuda:N\"", "line 2"),
+        ("[training]\ndevice = 0\n", "invalid type: integer `0`", "line 2"),
+    ];
+    for (text, expected, line) in cases {
+        let msg = parse(text).expect_err("rejected");
+        assert!(msg.starts_with("experiments/bad.toml: "), "{msg}");
+        assert!(msg.contains(expected) && msg.contains(line), "for {text:?}: {msg}");
+    }
+}
+
+const BASE: &str = r#"
+description = "engines"
+[data]
+train = 200
+validation = 50
+test = 40
+[model]
+hidden = 8
+[training]
+epochs = 2
+batch_size = 20
+lr = 0.01
+"#;
+
+fn sweep(training: &str, data: &Path, results: &Path) -> Result<sae_sweep::SweepSummary, sae_sweep::SweepError> {
+    let path = PathBuf::from("engines.toml");
+    let experiment = Experiment::from_toml(&format!("{BASE}{training}"), &path).unwrap();
+    let file = ExperimentFile { name: "engines".into(), path, experiment };
+    let options = SweepOptions { results_root: results.into(), jobs: 1, shard: None, progress: ProgressMode::Quiet };
+    run_sweep(&file, &options, || Ok(data.into()))
+}
+
+#[test]
+#[cfg(not(feature = "cuda"))]
+fn cuda_without_the_feature_stops_the_sweep_before_any_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    // Were the check made later, loading this missing dataset would fail first.
+    let err = sweep("device = \"cuda:1\"\n", &tmp.path().join("no-data"), &results);
+    let msg = err.unwrap_err().to_string();
+    assert!(msg.contains("device = \"cuda:1\"") && msg.contains("--features cuda"), "{msg}");
+    assert!(!results.exists(), "nothing written");
+}
+
+#[test]
+fn a_candle_sweep_trains_and_scores_like_the_fast_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    sae_data::write_synthetic_dataset(&data, 260, 40, 1).unwrap();
+    let results = tmp.path().join("results");
+    let fast = sweep("", &data, &results.join("fast")).unwrap();
+    let candle = sweep("engine = \"candle\"\n", &data, &results.join("candle")).unwrap();
+    assert_eq!((fast.done, candle.done, candle.failed), (1, 1, 0));
+    let mse = |dir: &str| {
+        let mut r = csv::Reader::from_path(results.join(dir).join("engines/runs.csv")).unwrap();
+        let col = r.headers().unwrap().iter().position(|h| h == "mse").unwrap();
+        r.records().next().unwrap().unwrap()[col].parse::<f64>().unwrap()
+    };
+    let (f, c) = (mse("fast"), mse("candle"));
+    assert!((f - c).abs() <= 1e-4 * f, "test mse: fast {f}, candle {c}");
+}
