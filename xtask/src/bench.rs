@@ -60,7 +60,7 @@ fn training_images(args: &BenchArgs) -> IdxImages {
         }
     };
     let sizes = SplitSizes { train: 50_000, validation: 10_000, test: 10 };
-    Splits::new(&raw, sizes, 0).expect("60,000 training images").train
+    Splits::new(&raw, sizes, 0, None).expect("60,000 training images").train
 }
 
 /// Runs the measurements and prints one line (or JSON object) each.
@@ -72,13 +72,13 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         other => anyhow::bail!("unknown task {other:?}: expected clean, denoise or half"),
     };
     let images = training_images(args);
-    let sparsity = SparsityConfig { rho: 0.05, beta: 1.0, reduction: Default::default() };
+    let sparsity = SparsityConfig::reference();
     for rep in 0..args.repeats {
         for &hidden in &args.hidden {
             for &threads in &args.threads {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
                 let config = TrainConfig { batch_size: args.batch, threads, ..TrainConfig::reference() };
-                let model = SparseAutoencoder::new(ModelConfig { input: images.dim(), hidden }, 0);
+                let model = SparseAutoencoder::new(ModelConfig::new(images.dim(), hidden), 0);
                 let mut trainer = Trainer::new(model, &config, sparsity);
                 let mut batches = TrainBatches::new(&images, corruption, 0, args.batch);
                 let per_epoch = batches.per_epoch();

@@ -12,9 +12,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use sae_core::{
-    CandleTrainer, Engine, KlReduction, ModelConfig, SparseAutoencoder, SparsityConfig, TrainConfig, Trainer,
-};
+use sae_core::{CandleTrainer, Engine, ModelConfig, SparseAutoencoder, SparsityConfig, TrainConfig, Trainer};
 
 const D: usize = 784;
 const BATCH: usize = 50;
@@ -27,12 +25,12 @@ fn images(n: usize) -> Vec<f32> {
 fn engines(c: &mut Criterion) {
     sae_core::limit_candle_cpu_threads(1).expect("candle not yet used");
     let x = images(BATCH);
-    let sparsity = SparsityConfig { rho: 0.05, beta: 1.0, reduction: KlReduction::Mean };
+    let sparsity = SparsityConfig::reference();
     let config = TrainConfig::reference();
     let mut g = c.benchmark_group("engine_step_batch50");
     g.throughput(Throughput::Elements(BATCH as u64));
     for hidden in [64, 256] {
-        let model = SparseAutoencoder::new(ModelConfig { input: D, hidden }, 0);
+        let model = SparseAutoencoder::new(ModelConfig::new(D, hidden), 0);
         let mut fast = Trainer::new(model.clone(), &config, sparsity);
         g.bench_with_input(BenchmarkId::new("fast", hidden), &hidden, |b, _| b.iter(|| black_box(fast.step(&x, &x))));
         let mut candle = CandleTrainer::new(&model, &config, sparsity, &Device::Cpu).expect("a CPU model");

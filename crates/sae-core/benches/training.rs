@@ -1,7 +1,8 @@
 //! Criterion benches of the hot paths: a training step at several widths
-//! and batch sizes, an evaluation pass, the KL term, reading and
-//! normalising the full MNIST (when `SAE_DATA_DIR` points at it) and one
-//! whole epoch. `cargo bench -p sae-core`; CI runs each once with
+//! and batch sizes, a width-256 step of each sparsity mechanism and TopK's
+//! selection alone, an evaluation pass, the KL term, the linear probe,
+//! reading and normalising the full MNIST (when `SAE_DATA_DIR` points at
+//! it) and one whole epoch. `cargo bench -p sae-core`; CI runs each once with
 //! `cargo test --benches`.
 
 // criterion_group! and criterion_main! generate undocumented functions.
@@ -27,7 +28,7 @@ fn images(n: usize) -> Vec<f32> {
 }
 
 fn sparsity() -> SparsityConfig {
-    SparsityConfig { rho: 0.05, beta: 1.0, reduction: KlReduction::Mean }
+    SparsityConfig::reference()
 }
 
 fn train_step(c: &mut Criterion) {
@@ -37,7 +38,7 @@ fn train_step(c: &mut Criterion) {
         g.throughput(Throughput::Elements(batch as u64));
         for hidden in [16, 64, 256, 1024] {
             let cfg = TrainConfig { batch_size: batch, ..TrainConfig::reference() };
-            let model = SparseAutoencoder::new(ModelConfig { input: D, hidden }, 0);
+            let model = SparseAutoencoder::new(ModelConfig::new(D, hidden), 0);
             let mut trainer = Trainer::new(model, &cfg, sparsity());
             g.bench_with_input(BenchmarkId::new(format!("batch{batch}"), hidden), &hidden, |b, _| {
                 b.iter(|| black_box(trainer.step(&x, &x)))
@@ -47,9 +48,64 @@ fn train_step(c: &mut Criterion) {
     g.finish();
 }
 
+/// A width-256, batch-50 step of each mechanism, and TopK's selection on
+/// its own (the cost it adds to a step).
+fn mechanisms(c: &mut Criterion) {
+    let (batch, hidden) = (50, 256);
+    let x = images(batch);
+    let cfg = TrainConfig::reference();
+    let mut g = c.benchmark_group("mechanism_step_h256_batch50");
+    g.throughput(Throughput::Elements(batch as u64));
+    let kinds = [
+        ("kl", SparsityConfig::reference()),
+        ("l1", SparsityConfig::L1 { weight: 1e-3 }),
+        ("topk25", SparsityConfig::Topk { k: 25 }),
+        ("none", SparsityConfig::None),
+    ];
+    for (name, sparsity) in kinds {
+        let config = ModelConfig { top_k: sparsity.top_k(), ..ModelConfig::new(D, hidden) };
+        let mut trainer = Trainer::new(SparseAutoencoder::new(config, 0), &cfg, sparsity);
+        g.bench_function(name, |b| b.iter(|| black_box(trainer.step(&x, &x))));
+    }
+    let model = SparseAutoencoder::new(ModelConfig::new(D, hidden), 0);
+    let code = model.encode(&x, batch);
+    let mut scratch = Vec::new();
+    g.bench_function("topk25_selection_only", |b| {
+        b.iter_batched_ref(
+            || code.clone(),
+            |c| sae_core::keep_top_k(black_box(c), hidden, 25, &mut scratch),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+/// Fitting the linear probe on the width-256 code of the reference's
+/// 50,000 MNIST training images (the cost it adds to every run; the code of
+/// an untrained model, whose random features a probe still separates well).
+fn probe(c: &mut Criterion) {
+    let Some(dir) = std::env::var_os("SAE_DATA_DIR").map(PathBuf::from) else {
+        eprintln!("probe skipped: set SAE_DATA_DIR to the full MNIST");
+        return;
+    };
+    let raw = sae_data::RawDataset::load(&dir).expect("MNIST under SAE_DATA_DIR");
+    let split = sae_data::Splits::new(&raw, sae_data::SplitSizes::default(), 0, None).expect("reference split");
+    let x: Vec<f32> = split.train.pixels.iter().map(|&b| sae_data::normalize_byte(b)).collect();
+    let model = SparseAutoencoder::new(ModelConfig::new(D, 256), 0);
+    let code = model.encode(&x, split.train.n);
+    let mut g = c.benchmark_group("probe");
+    g.sample_size(10);
+    g.bench_function("fit_50000_mnist_codes_h256", |b| {
+        b.iter(|| {
+            black_box(sae_core::LinearProbe::fit(&code, &split.train_labels, 256, sae_core::ProbeConfig::default()))
+        })
+    });
+    g.finish();
+}
+
 fn evaluation(c: &mut Criterion) {
     let x = images(2000);
-    let model = SparseAutoencoder::new(ModelConfig { input: D, hidden: 256 }, 0);
+    let model = SparseAutoencoder::new(ModelConfig::new(D, 256), 0);
     let set = EvalSet { input: &x, clean: &x, rows: 28, cols: 28 };
     let mut g = c.benchmark_group("evaluate_2000_images_h256");
     g.throughput(Throughput::Elements(2000));
@@ -76,7 +132,7 @@ fn load_mnist(c: &mut Criterion) {
     g.bench_function("read_and_split_normalised", |b| {
         b.iter(|| {
             let raw = sae_data::RawDataset::load(&dir).expect("MNIST under SAE_DATA_DIR");
-            black_box(sae_data::Splits::new(&raw, sae_data::SplitSizes::default(), 0).expect("reference split"))
+            black_box(sae_data::Splits::new(&raw, sae_data::SplitSizes::default(), 0, None).expect("reference split"))
         })
     });
     g.finish();
@@ -92,7 +148,7 @@ fn epoch(c: &mut Criterion) {
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function("10000_images_h256_batch50_with_validation", |b| {
         b.iter(|| {
-            let model = SparseAutoencoder::new(ModelConfig { input: D, hidden }, 0);
+            let model = SparseAutoencoder::new(ModelConfig::new(D, hidden), 0);
             let fill = |_: usize, i: usize, inp: &mut [f32], t: &mut [f32]| {
                 t.copy_from_slice(&x[i * 50 * D..(i + 1) * 50 * D]);
                 inp.copy_from_slice(t);
@@ -104,5 +160,5 @@ fn epoch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, train_step, evaluation, kl_term, load_mnist, epoch);
+criterion_group!(benches, train_step, mechanisms, evaluation, kl_term, probe, load_mnist, epoch);
 criterion_main!(benches);

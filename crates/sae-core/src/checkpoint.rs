@@ -31,7 +31,7 @@ impl SparseAutoencoder {
     pub fn from_tensors(tensors: &HashMap<String, Tensor>) -> Result<Self, CoreError> {
         let get = |name: &str| tensors.get(name).ok_or_else(|| CoreError::StateDict(format!("missing tensor {name}")));
         let (h, d) = get(TENSOR_NAMES.enc_w)?.dims2()?;
-        let config = ModelConfig { input: d, hidden: h };
+        let config = ModelConfig::new(d, h);
         let params = TENSOR_NAMES.zip(Params::shapes(config)).try_map(|(name, shape)| {
             let t = get(name)?;
             if t.dims() != shape.as_slice() {
@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_shape_errors() {
-        let m = SparseAutoencoder::new(ModelConfig { input: 12, hidden: 5 }, 4);
+        let m = SparseAutoencoder::new(ModelConfig::new(12, 5), 4);
         let mut t = m.to_tensors().unwrap();
         assert_eq!(t["decoder.weight"].dims(), &[12, 5]);
         assert_eq!(SparseAutoencoder::from_tensors(&t).unwrap(), m);
@@ -85,7 +85,7 @@ mod tests {
     fn a_saved_file_loads_back_and_a_bad_one_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.safetensors");
-        let m = SparseAutoencoder::new(ModelConfig { input: 7, hidden: 3 }, 2);
+        let m = SparseAutoencoder::new(ModelConfig::new(7, 3), 2);
         m.save(&path).unwrap();
         assert_eq!(SparseAutoencoder::load(&path).unwrap(), m);
         std::fs::write(&path, b"not a safetensors file").unwrap();

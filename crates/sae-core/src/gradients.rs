@@ -5,16 +5,21 @@
 //! reconstruction `y = tanh(h W₂ᵀ + b₂)`:
 //!
 //! ```text
-//! L      = Σ (y − t)² / (B·D) + w · Σ_j KL(ρ‖ρ̂_j),  ρ̂_j = Σ_b h_bj / B,  w = β/H (mean) or β (sum)
+//! L      = Σ (y − t)² / (B·D) + s · P(ρ̂),  ρ̂_j = Σ_b h_bj / B
 //! dz₂    = 2 (y − t) / (B·D) ⊙ (1 − y²)          dW₂ = dz₂ᵀ h    db₂ = Σ_b dz₂
-//! dh     = dz₂ W₂ + w · KL'(ρ̂_j) / B              (KL' = −ρ/ρ̂ + (1−ρ)/(1−ρ̂))
+//! dh     = dz₂ W₂ + s · ∂P/∂ρ̂_j / B
 //! dz₁    = dh ⊙ h (1 − h)                         dW₁ = dz₁ᵀ x    db₁ = Σ_b dz₁
 //! ```
+//!
+//! The penalty `s · P` is β times the mean (or sum) of KL(ρ‖ρ̂_j) for KL,
+//! the weight times `Σ_j ρ̂_j` for L1, and nothing otherwise. For TopK, `h`
+//! is the code after selection: a dropped unit's `h` is 0, so `h (1 − h)`
+//! stops its gradient and only the kept units learn.
 
 use crate::activation::{sigmoid, tanh};
-use crate::kl::{kl_bernoulli_grad, kl_sparsity, sparsity_weight};
 use crate::matmul::{matmul, MatRef, Threads};
 use crate::model::add_bias_apply;
+use crate::topk::keep_top_k;
 use crate::{ModelConfig, Params, SparseAutoencoder, SparsityConfig};
 
 /// Independent partial sums of the squared error: they let the compiler
@@ -60,14 +65,14 @@ fn output_gradient(z: &mut [f32], target: &[f32], bias: &[f32], d_bias: &mut [f3
     sse
 }
 
-/// Back through the sigmoid: `dz₁ = (dh + klg_j) · h (1 − h)` in place of
-/// `dh` (`[B, H]`), summed into `db₁`.
+/// Back through the sigmoid: `dz₁ = (dh + pg_j) · h (1 − h)` in place of
+/// `dh` (`[B, H]`), summed into `db₁`; `pg` is the penalty's gradient.
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
-fn sigmoid_backward(d_code: &mut [f32], code: &[f32], kl_grad: &[f32], d_bias: &mut [f32]) {
-    let h = kl_grad.len();
+fn sigmoid_backward(d_code: &mut [f32], code: &[f32], penalty_grad: &[f32], d_bias: &mut [f32]) {
+    let h = penalty_grad.len();
     d_bias.fill(0.0);
     for (dz_row, h_row) in d_code.chunks_exact_mut(h).zip(code.chunks_exact(h)) {
-        for (((dz, &hv), &kg), db) in dz_row.iter_mut().zip(h_row).zip(kl_grad).zip(d_bias.iter_mut()) {
+        for (((dz, &hv), &kg), db) in dz_row.iter_mut().zip(h_row).zip(penalty_grad).zip(d_bias.iter_mut()) {
             *dz = (*dz + kg) * hv * (1.0 - hv);
             *db += *dz;
         }
@@ -79,9 +84,9 @@ fn sigmoid_backward(d_code: &mut [f32], code: &[f32], kl_grad: &[f32], d_bias: &
 pub struct LossParts {
     /// Per-pixel mean squared error against the clean target.
     pub mse: f64,
-    /// The unweighted sparsity term (mean or sum over units of the true KL).
-    pub kl: f64,
-    /// `mse + β · kl`, the value minimised.
+    /// The unweighted penalty term ([`SparsityConfig::penalty`]).
+    pub penalty: f64,
+    /// `mse + strength · penalty`, the value minimised.
     pub total: f64,
 }
 
@@ -97,7 +102,8 @@ pub struct Workspace {
     recon: Vec<f32>,
     d_code: Vec<f32>,
     rho_hat: Vec<f32>,
-    kl_grad: Vec<f32>,
+    penalty_grad: Vec<f32>,
+    top_k_scratch: Vec<u64>,
     /// The gradients of the last [`Workspace::loss_and_gradients`] call.
     pub grads: Gradients,
 }
@@ -112,7 +118,8 @@ impl Workspace {
             recon: vec![0.0; batch * d],
             d_code: vec![0.0; batch * h],
             rho_hat: vec![0.0; h],
-            kl_grad: vec![0.0; h],
+            penalty_grad: vec![0.0; h],
+            top_k_scratch: Vec::with_capacity(h),
             grads: Params::shapes(config).sizes().map(|n| vec![0.0; n]),
         }
     }
@@ -135,9 +142,12 @@ impl Workspace {
         assert_eq!(target.len(), b * d, "target must be [batch, D]");
         let g = &mut self.grads;
 
-        // Forward, encoder: h = σ(x W₁ᵀ + b₁), and ρ̂.
+        // Forward, encoder: h = σ(x W₁ᵀ + b₁) (then TopK's selection), and ρ̂.
         matmul(&mut self.code, MatRef::new(input, b, d), MatRef::new(&model.params.enc_w, h, d).t(), false, threads);
         add_bias_apply(&mut self.code, &model.params.enc_b, sigmoid);
+        if let Some(k) = model.config.top_k {
+            keep_top_k(&mut self.code, h, k, &mut self.top_k_scratch);
+        }
         self.rho_hat.fill(0.0);
         for row in self.code.chunks_exact(h) {
             self.rho_hat.iter_mut().zip(row).for_each(|(r, v)| *r += v);
@@ -159,16 +169,13 @@ impl Workspace {
         matmul(&mut g.dec_w, d_z2.t(), MatRef::new(&self.code, b, h), false, threads);
         matmul(&mut self.d_code, d_z2, MatRef::new(&model.params.dec_w, d, h), false, threads);
 
-        // The sparsity gradient joins at the code; then through the sigmoid.
-        let w = sparsity_weight(sparsity, h);
-        for (kg, &r) in self.kl_grad.iter_mut().zip(&self.rho_hat) {
-            *kg = (w * kl_bernoulli_grad(sparsity.rho, r as f64) / b as f64) as f32;
-        }
-        sigmoid_backward(&mut self.d_code, &self.code, &self.kl_grad, &mut g.enc_b);
+        // The penalty's gradient joins at the code; then through the sigmoid.
+        sparsity.code_gradient(&self.rho_hat, b, &mut self.penalty_grad);
+        sigmoid_backward(&mut self.d_code, &self.code, &self.penalty_grad, &mut g.enc_b);
         matmul(&mut g.enc_w, MatRef::new(&self.d_code, b, h).t(), MatRef::new(input, b, d), false, threads);
 
         let mse = sse / (b * d) as f64;
-        let kl = kl_sparsity(sparsity.rho, &self.rho_hat, sparsity.reduction);
-        LossParts { mse, kl, total: mse + sparsity.beta * kl }
+        let penalty = sparsity.penalty(&self.rho_hat);
+        LossParts { mse, penalty, total: mse + sparsity.strength() * penalty }
     }
 }

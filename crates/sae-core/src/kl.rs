@@ -1,7 +1,7 @@
 //! The KL-divergence sparsity penalty between a target activation ρ and the
 //! observed mean activations ρ̂_j of the hidden units.
 
-use crate::{KlReduction, SparsityConfig};
+use crate::KlReduction;
 
 /// `KL(ρ‖ρ̂) = ρ log(ρ/ρ̂) + (1−ρ) log((1−ρ)/(1−ρ̂))`, the divergence of a
 /// Bernoulli(ρ̂) unit from the target Bernoulli(ρ). Zero when ρ̂ = ρ,
@@ -23,15 +23,6 @@ pub fn kl_sparsity(rho: f64, rho_hat: &[f32], reduction: KlReduction) -> f64 {
     match reduction {
         KlReduction::Mean => sum / rho_hat.len() as f64,
         KlReduction::Sum => sum,
-    }
-}
-
-/// The factor turning a unit's `d KL/d ρ̂_j` into its share of the
-/// weighted sparsity term's gradient: β, divided by H for the mean.
-pub fn sparsity_weight(sparsity: &SparsityConfig, hidden: usize) -> f64 {
-    match sparsity.reduction {
-        KlReduction::Mean => sparsity.beta / hidden as f64,
-        KlReduction::Sum => sparsity.beta,
     }
 }
 

@@ -1,7 +1,8 @@
 //! The sparse autoencoder of sae-lab: a sigmoid encoder and a tanh decoder
-//! trained on MSE plus a KL(ρ‖ρ̂) sparsity penalty with Adam, its
-//! evaluation metrics, and the pictures' raw material (thresholded
-//! reconstructions, decoder atoms).
+//! trained with Adam on MSE plus a sparsity mechanism (a KL(ρ‖ρ̂) or L1
+//! penalty, a TopK selection, or none), its evaluation metrics, the linear
+//! probe that scores its features, and the pictures' raw material
+//! (thresholded reconstructions, decoder atoms).
 //!
 //! Two engines train it behind one interface ([`Engine`]): the fast engine,
 //! an explicit, gradient-checked backward pass over reused buffers with
@@ -20,11 +21,15 @@ mod engine;
 mod error;
 mod gradients;
 mod kl;
+mod lbfgs;
 mod matmul;
 mod metrics;
 mod model;
 mod params;
+mod penalty;
+mod probe;
 mod ssim;
+mod topk;
 mod train;
 
 pub use adam::{Adam, AdamState};
@@ -36,8 +41,10 @@ pub use error::CoreError;
 pub use gradients::{Gradients, LossParts, Workspace};
 pub use kl::{kl_bernoulli, kl_bernoulli_grad, kl_sparsity};
 pub use matmul::Threads;
-pub use metrics::{evaluate, image_quality, to_unit, EvalSet, ImageQuality, Metrics, Quality};
+pub use metrics::{evaluate, image_quality, to_unit, variance_sum, EvalSet, ImageQuality, Metrics, Quality};
 pub use model::{Forward, SparseAutoencoder};
 pub use params::{Params, TENSOR_NAMES};
+pub use probe::{LinearProbe, ProbeConfig};
 pub use ssim::ssim;
+pub use topk::keep_top_k;
 pub use train::{train, train_with, CurvePoint, Trainer};

@@ -1,5 +1,6 @@
 //! Scoring a model on an evaluation set: every metric of the design card
-//! (mse, psnr_db, ssim, kl, rho_hat_mean, active_per_image, dead_fraction).
+//! that needs no labels (mse, fvu, psnr_db, ssim, kl, rho_hat_mean,
+//! active_per_image, l0, dead_fraction).
 
 use crate::kl::kl_sparsity;
 use crate::matmul::Threads;
@@ -36,17 +37,26 @@ impl EvalSet<'_> {
 pub struct Metrics {
     /// Per-pixel MSE against the clean images, normalised units.
     pub mse: f64,
+    /// Fraction of variance unexplained: `Σ (y − x)² / Σ (x − x̄)²`, x̄ the
+    /// set's mean clean image (absent from records before sae-lab 0.2).
+    #[serde(default)]
+    pub fvu: Option<f64>,
     /// Mean over images of the PSNR on the [0, 1] scale, in dB (scored on
     /// the test set only).
     pub psnr_db: Option<f64>,
     /// Mean SSIM on the [0, 1] scale (scored on the test set only).
     pub ssim: Option<f64>,
-    /// Mean (or sum, as trained) over units of KL(ρ‖ρ̂_j), ρ̂_j over the set.
-    pub kl: f64,
+    /// Mean (or sum, as trained) over units of KL(ρ‖ρ̂_j), ρ̂_j over the
+    /// set; for KL runs only.
+    pub kl: Option<f64>,
     /// Mean over units of ρ̂_j.
     pub rho_hat_mean: f64,
     /// Mean count per image of hidden units with activation > 0.5.
     pub active_per_image: f64,
+    /// Mean count per image of non-zero code entries (absent from records
+    /// before sae-lab 0.2).
+    #[serde(default)]
+    pub l0: Option<f64>,
     /// Fraction of hidden units never above 0.5 on the set.
     pub dead_fraction: f64,
 }
@@ -71,6 +81,8 @@ pub fn to_unit(v: f32) -> f32 {
 pub struct ImageQuality {
     /// Per-pixel MSE, normalised units.
     pub mse: f64,
+    /// Fraction of variance unexplained.
+    pub fvu: f64,
     /// Mean over images of the PSNR on the [0, 1] scale, in dB.
     pub psnr_db: f64,
     /// Mean SSIM on the [0, 1] scale.
@@ -79,6 +91,20 @@ pub struct ImageQuality {
 
 fn squared_error(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, y)| ((x - y) * (x - y)) as f64).sum()
+}
+
+/// `Σ (x − x̄)²` over a set of images (`[n, d]`), x̄ the mean image: the
+/// denominator of the fraction of variance unexplained.
+pub fn variance_sum(clean: &[f32], d: usize) -> f64 {
+    let n = (clean.len() / d) as f64;
+    let (mut sum, mut sq) = (vec![0.0f64; d], 0.0f64);
+    for row in clean.chunks_exact(d) {
+        for (s, &x) in sum.iter_mut().zip(row) {
+            *s += x as f64;
+            sq += (x as f64) * (x as f64);
+        }
+    }
+    sq - sum.iter().map(|s| s * s / n).sum::<f64>()
 }
 
 /// Scores reconstructions `recon` of `clean` (both `[n, rows·cols]`,
@@ -96,8 +122,10 @@ pub fn image_quality(recon: &[f32], clean: &[f32], rows: usize, cols: usize) -> 
         psnr += 10.0 * (1.0 / mse01.max(1e-12)).log10();
         ssim_sum += ssim(&a01, &b01, rows, cols);
     }
+    let sse = squared_error(recon, clean);
     ImageQuality {
-        mse: squared_error(recon, clean) / clean.len() as f64,
+        mse: sse / clean.len() as f64,
+        fvu: sse / variance_sum(clean, d),
         psnr_db: psnr / n as f64,
         ssim: ssim_sum / n as f64,
     }
@@ -113,7 +141,7 @@ pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &Sparsity
     let n = set.len();
     let mut code = vec![0.0f32; CHUNK * h];
     let mut recon = vec![0.0f32; CHUNK * d];
-    let (mut sse, mut active, mut psnr_sum, mut ssim_sum) = (0.0f64, 0usize, 0.0f64, 0.0f64);
+    let (mut sse, mut active, mut nonzero, mut psnr_sum, mut ssim_sum) = (0.0f64, 0usize, 0usize, 0.0f64, 0.0f64);
     let mut rho_sum = vec![0.0f64; h];
     let mut ever_active = vec![false; h];
     for start in (0..n).step_by(CHUNK) {
@@ -125,6 +153,7 @@ pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &Sparsity
         for row in code[..m * h].chunks_exact(h) {
             for ((j, &v), rs) in row.iter().enumerate().zip(&mut rho_sum) {
                 *rs += v as f64;
+                nonzero += usize::from(v != 0.0);
                 if v > 0.5 {
                     active += 1;
                     ever_active[j] = true;
@@ -142,11 +171,16 @@ pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &Sparsity
     let scored = |sum: f64| (quality == Quality::Score).then(|| sum / n as f64);
     Metrics {
         mse: sse / (n * d) as f64,
+        fvu: Some(sse / variance_sum(set.clean, d)),
         psnr_db: scored(psnr_sum),
         ssim: scored(ssim_sum),
-        kl: kl_sparsity(sparsity.rho, &rho_hat, sparsity.reduction),
+        kl: match *sparsity {
+            SparsityConfig::Kl { rho, reduction, .. } => Some(kl_sparsity(rho, &rho_hat, reduction)),
+            _ => None,
+        },
         rho_hat_mean: rho_sum.iter().sum::<f64>() / (n * h) as f64,
         active_per_image: active as f64 / n as f64,
+        l0: Some(nonzero as f64 / n as f64),
         dead_fraction: ever_active.iter().filter(|a| !**a).count() as f64 / h as f64,
     }
 }

@@ -8,6 +8,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::activation::{sigmoid, tanh};
 use crate::matmul::{matmul, MatRef, Threads};
+use crate::topk::keep_top_k;
 use crate::{ModelConfig, Params};
 
 /// The parameters of a sparse autoencoder, laid out as the reference's
@@ -70,11 +71,23 @@ impl SparseAutoencoder {
         self.params.as_ref().into_array().iter().map(|p| p.len()).sum()
     }
 
-    /// The hidden code of `n` inputs, written into `code` (`[n, H]`).
+    /// The hidden code of `n` inputs, written into `code` (`[n, H]`):
+    /// the sigmoid's activations, of which TopK keeps the k largest.
     pub(crate) fn encode_into(&self, input: &[f32], n: usize, code: &mut [f32], threads: Threads) {
         let (d, h) = (self.config.input, self.config.hidden);
         matmul(code, MatRef::new(input, n, d), MatRef::new(&self.params.enc_w, h, d).t(), false, threads);
         add_bias_apply(&mut code[..n * h], &self.params.enc_b, sigmoid);
+        if let Some(k) = self.config.top_k {
+            keep_top_k(&mut code[..n * h], h, k, &mut Vec::with_capacity(h));
+        }
+    }
+
+    /// The hidden code of `n` inputs (`[n, D]` → `[n, H]`), for a probe or
+    /// a picture.
+    pub fn encode(&self, input: &[f32], n: usize) -> Vec<f32> {
+        let mut code = vec![0.0; n * self.config.hidden];
+        self.encode_into(input, n, &mut code, Threads(1));
+        code
     }
 
     /// The reconstruction of `n` codes, written into `recon` (`[n, D]`).
@@ -89,9 +102,8 @@ impl SparseAutoencoder {
     /// # Shapes
     /// `input: [n, D]` → `code: [n, H]`, `recon: [n, D]`.
     pub fn forward(&self, input: &[f32], n: usize) -> Forward {
-        let mut code = vec![0.0; n * self.config.hidden];
+        let code = self.encode(input, n);
         let mut recon = vec![0.0; n * self.config.input];
-        self.encode_into(input, n, &mut code, Threads(1));
         self.decode_into(&code, n, &mut recon, Threads(1));
         Forward { code, recon }
     }
@@ -125,7 +137,7 @@ mod tests {
 
     #[test]
     fn init_follows_pytorch_bounds_and_seed() {
-        let cfg = ModelConfig { input: 784, hidden: 64 };
+        let cfg = ModelConfig::new(784, 64);
         let m = SparseAutoencoder::new(cfg, 1);
         let within = |v: &[f32], b: f32| v.iter().all(|x| x.abs() <= b);
         assert!(within(&m.params.enc_w, 1.0 / 28.0) && within(&m.params.enc_b, 1.0 / 28.0));
@@ -140,7 +152,7 @@ mod tests {
 
     #[test]
     fn forward_matches_the_definition() {
-        let cfg = ModelConfig { input: 6, hidden: 3 };
+        let cfg = ModelConfig::new(6, 3);
         let m = SparseAutoencoder::new(cfg, 0);
         let x: Vec<f32> = (0..12).map(|i| (i as f32 * 0.3).sin()).collect();
         let f = m.forward(&x, 2);
@@ -159,7 +171,7 @@ mod tests {
 
     #[test]
     fn atoms_decode_one_hot_codes_and_threshold_zeroes_weak_units() {
-        let cfg = ModelConfig { input: 5, hidden: 4 };
+        let cfg = ModelConfig::new(5, 4);
         let m = SparseAutoencoder::new(cfg, 3);
         let atoms = m.decoder_atoms();
         for j in 0..4 {

@@ -87,7 +87,7 @@ mod tests {
     fn order_names_and_shapes_agree() {
         let names = TENSOR_NAMES.into_array();
         assert_eq!(names, ["encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"]);
-        let shapes = Params::shapes(ModelConfig { input: 6, hidden: 2 });
+        let shapes = Params::shapes(ModelConfig::new(6, 2));
         assert_eq!(shapes.sizes(), Params { enc_w: 12, enc_b: 2, dec_w: 12, dec_b: 6 });
         let named = TENSOR_NAMES.zip(shapes).map(|(n, s)| format!("{n}{s:?}"));
         assert_eq!(named.dec_w, "decoder.weight[6, 2]");

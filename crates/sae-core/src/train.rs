@@ -15,16 +15,19 @@ use crate::{CoreError, Params, SparseAutoencoder, SparsityConfig, TrainConfig};
 pub struct CurvePoint {
     /// Epoch number, from 1.
     pub epoch: usize,
-    /// Mean training loss (`mse + β·kl`) over the epoch's batches.
+    /// Mean training loss (`mse + strength · penalty`) over the epoch's batches.
     pub train_loss: f64,
     /// Mean training MSE over the epoch's batches.
     pub train_mse: f64,
-    /// Mean training sparsity term (per-batch ρ̂) over the epoch.
-    pub train_kl: f64,
+    /// Mean unweighted penalty term (per-batch ρ̂) over the epoch; the KL
+    /// for KL runs (whose curves before sae-lab 0.2 called it `train_kl`).
+    #[serde(alias = "train_kl")]
+    pub train_penalty: f64,
     /// Validation MSE after the epoch.
     pub val_mse: f64,
-    /// Validation KL after the epoch (ρ̂ over the whole validation set).
-    pub val_kl: f64,
+    /// Validation KL after the epoch (ρ̂ over the whole validation set), for
+    /// KL runs.
+    pub val_kl: Option<f64>,
     /// Validation active units per image after the epoch.
     pub val_active_per_image: f64,
     /// Seconds spent training in this epoch (validation excluded).
@@ -114,7 +117,7 @@ pub fn train_with(
     let mut curve = Vec::with_capacity(config.epochs);
     for epoch in 0..config.epochs {
         let start = Instant::now();
-        let (mut loss, mut mse, mut kl) = (0.0, 0.0, 0.0);
+        let (mut loss, mut mse, mut penalty) = (0.0, 0.0, 0.0);
         for batch in 0..batches_per_epoch {
             fill(epoch, batch, &mut input, &mut target);
             let parts = engine.step(&input, &target)?;
@@ -123,7 +126,7 @@ pub fn train_with(
             }
             loss += parts.total;
             mse += parts.mse;
-            kl += parts.kl;
+            penalty += parts.penalty;
         }
         let seconds = start.elapsed().as_secs_f64();
         let val = evaluate(&*engine.model()?, validation, sparsity, Quality::Skip);
@@ -132,7 +135,7 @@ pub fn train_with(
             epoch: epoch + 1,
             train_loss: loss / nb,
             train_mse: mse / nb,
-            train_kl: kl / nb,
+            train_penalty: penalty / nb,
             val_mse: val.mse,
             val_kl: val.kl,
             val_active_per_image: val.active_per_image,

@@ -71,6 +71,20 @@ pub enum DataError {
         /// Images available.
         available: usize,
     },
+    /// Fewer images carry the selected labels than a set needs.
+    #[error("{set} needs {needed} images with labels {labels:?}, but the {file} file has only {available}")]
+    TooFewLabelled {
+        /// The set: `training and validation`, `test` or `probe`.
+        set: &'static str,
+        /// The file the images come from: `training` or `test`.
+        file: &'static str,
+        /// The labels kept.
+        labels: Vec<u8>,
+        /// Images needed.
+        needed: usize,
+        /// Images with those labels.
+        available: usize,
+    },
     /// No folder holds the dataset.
     #[error(
         "no {dataset} data found; looked in: {searched}\n\

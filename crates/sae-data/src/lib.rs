@@ -27,7 +27,7 @@ pub use error::DataError;
 pub use idx::{read_idx_images, read_idx_labels, IdxImages};
 pub use images::{normalize_byte, ImageSet};
 pub use rng::{batch_rng, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
-pub use split::{SplitSizes, Splits};
+pub use split::{LabelledHalves, SplitSizes, Splits};
 pub use synthetic::write_synthetic_dataset;
 
 /// The result type of this crate.

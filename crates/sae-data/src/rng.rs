@@ -15,6 +15,8 @@ pub const VALIDATION_NOISE_STREAM: u64 = 3;
 pub const TEST_NOISE_STREAM: u64 = 4;
 /// The train/validation split.
 pub const SPLIT_STREAM: u64 = 5;
+/// The stream that shuffles the probe's own images before halving them.
+pub const PROBE_STREAM: u64 = 7;
 /// The synthetic dataset.
 pub const SYNTHETIC_STREAM: u64 = 6;
 

@@ -18,7 +18,7 @@ fn full_mnist_loads_and_splits_as_the_reference() {
     };
     let raw = RawDataset::load(&dir).unwrap();
     assert_eq!((raw.train_images.n, raw.train_labels.len(), raw.test_images.n), (60_000, 60_000, 10_000));
-    let s = Splits::new(&raw, SplitSizes::default(), 0).unwrap();
+    let s = Splits::new(&raw, SplitSizes::default(), 0, None).unwrap();
     assert_eq!((s.train.n, s.validation.n, s.test.n), (50_000, 10_000, 10_000));
     // MNIST is mostly background: the test images' mean pixel is 0.1325, so 2·0.1325 − 1 = −0.735 normalised.
     let mean = s.test.pixels.iter().map(|&v| v as f64).sum::<f64>() / s.test.pixels.len() as f64;

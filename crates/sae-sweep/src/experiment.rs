@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use sae_core::{DeviceSpec, EngineKind, KlReduction};
+use sae_core::{DeviceSpec, EngineKind};
 use sae_data::DatasetName;
 
-use crate::values::{Beta, Count, LearningRate, NonEmpty, Rho, ValidCorruption, WeightDecay, Width};
+use crate::sparsity::{SparsityKind, SparsitySection};
+use crate::values::{
+    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, Rho, TopK, ValidCorruption, WeightDecay, Width,
+};
 use crate::SweepError;
 
 /// Which images, and how they are split.
@@ -27,6 +30,16 @@ pub struct DataSection {
     pub test: Count,
     /// Seeds the split and the fixed validation and test corruptions.
     pub split_seed: u64,
+    /// Only the images of these labels, in every set (default: all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<NonEmpty<Label>>,
+}
+
+impl DataSection {
+    /// The labels kept, as bytes, if the section selects any.
+    pub fn kept_labels(&self) -> Option<Vec<u8>> {
+        self.labels.as_ref().map(|l| l.0.iter().map(|x| x.0).collect())
+    }
 }
 
 impl Default for DataSection {
@@ -37,6 +50,7 @@ impl Default for DataSection {
             validation: Count(10_000),
             test: Count(10_000),
             split_seed: 0,
+            labels: None,
         }
     }
 }
@@ -52,24 +66,6 @@ pub struct ModelSection {
 impl Default for ModelSection {
     fn default() -> Self {
         Self { hidden: Width(256) }
-    }
-}
-
-/// The sparsity penalty.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SparsitySection {
-    /// Target activation ρ.
-    pub rho: Rho,
-    /// Penalty weight β.
-    pub beta: Beta,
-    /// `"mean"` (the reference) or `"sum"` over hidden units.
-    pub reduction: KlReduction,
-}
-
-impl Default for SparsitySection {
-    fn default() -> Self {
-        Self { rho: Rho(0.05), beta: Beta(1.0), reduction: KlReduction::Mean }
     }
 }
 
@@ -115,6 +111,49 @@ impl Default for TrainingSection {
     }
 }
 
+/// Which images the linear probe learns from and is scored on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeImages {
+    /// Fit on the clean training split, score on the clean test split.
+    #[default]
+    Splits,
+    /// The training file's images of the probe's labels, shuffled with
+    /// `split_seed` and halved: one half to fit, the other to score (UFLDL's
+    /// self-taught protocol, for labels the autoencoder never saw).
+    Halves,
+}
+
+/// The linear probe that scores the code's features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProbeSection {
+    /// Classes the probe learns (default: every label of its images).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<NonEmpty<Label>>,
+    /// Where its images come from.
+    pub images: ProbeImages,
+    /// L2 weight on the probe's weights.
+    pub l2: WeightDecay,
+}
+
+impl Default for ProbeSection {
+    fn default() -> Self {
+        Self { labels: None, images: ProbeImages::Splits, l2: WeightDecay(1e-4) }
+    }
+}
+
+impl ProbeSection {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The probe's labels, as bytes, if it selects any.
+    pub fn kept_labels(&self) -> Option<Vec<u8>> {
+        self.labels.as_ref().map(|l| l.0.iter().map(|x| x.0).collect())
+    }
+}
+
 /// Values to cross; each list replaces the base value of its key.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -131,6 +170,15 @@ pub struct SweepSection {
     /// Penalty weights.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub beta: Option<NonEmpty<Beta>>,
+    /// Whole sparsity mechanisms, each with its own keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sparsity: Option<NonEmpty<SparsitySection>>,
+    /// TopK's units kept per image (for the `topk` mechanisms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k: Option<NonEmpty<TopK>>,
+    /// L1 penalty weights (for the `l1` mechanisms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l1_weight: Option<NonEmpty<L1Weight>>,
     /// Learning rates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lr: Option<NonEmpty<LearningRate>>,
@@ -155,10 +203,13 @@ pub struct Experiment {
     pub corruption: ValidCorruption,
     /// Model shape.
     pub model: ModelSection,
-    /// Sparsity penalty.
+    /// Sparsity mechanism.
     pub sparsity: SparsitySection,
     /// Optimisation.
     pub training: TrainingSection,
+    /// The linear probe (written only when it differs from the default).
+    #[serde(skip_serializing_if = "ProbeSection::is_default")]
+    pub probe: ProbeSection,
     /// Values to cross.
     pub sweep: SweepSection,
 }
@@ -181,7 +232,53 @@ impl Experiment {
     /// [`SweepError::Parse`] naming the file, with toml's line, column
     /// and message (unknown key, wrong type, value out of range...).
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, SweepError> {
-        toml::from_str(text).map_err(|e| SweepError::Parse { path: path.into(), message: e.to_string() })
+        let experiment: Self =
+            toml::from_str(text).map_err(|e| SweepError::Parse { path: path.into(), message: e.to_string() })?;
+        experiment.check_keys_agree().map_err(|message| SweepError::Parse { path: path.into(), message })?;
+        Ok(experiment)
+    }
+
+    /// The checks that span sections: TopK's k against the widths, each
+    /// per-kind sweep axis against the mechanisms it applies to, the probe's
+    /// labels against the data's.
+    fn check_keys_agree(&self) -> Result<(), String> {
+        let s = &self.sweep;
+        let mechanisms = s.sparsity.as_ref().map_or_else(|| vec![self.sparsity], |l| l.0.clone());
+        let has = |kind| mechanisms.iter().any(|m| SparsityKind::of(&m.0) == kind);
+        for (swept, key, kind) in [
+            (s.rho.is_some(), "rho", SparsityKind::Kl),
+            (s.beta.is_some(), "beta", SparsityKind::Kl),
+            (s.k.is_some(), "k", SparsityKind::Topk),
+            (s.l1_weight.is_some(), "l1_weight", SparsityKind::L1),
+        ] {
+            if swept && !has(kind) {
+                return Err(format!(
+                    "[sweep] {key}: no run uses kind = \"{}\", the only mechanism {key} applies to",
+                    kind.as_str()
+                ));
+            }
+        }
+        let widths = s.hidden.as_ref().map_or_else(|| vec![self.model.hidden], |l| l.0.clone());
+        let narrowest = widths.iter().map(|w| w.0).min().expect("at least one width");
+        let ks = mechanisms.iter().filter_map(|m| m.0.top_k()).chain(s.k.iter().flat_map(|l| l.0.iter().map(|k| k.0)));
+        if has(SparsityKind::Topk) {
+            if let Some(k) = ks.filter(|&k| k > narrowest).max() {
+                return Err(format!(
+                    "k = {k} is more than the hidden width {narrowest}: TopK keeps at most every unit"
+                ));
+            }
+        }
+        if let (ProbeImages::Splits, Some(probe), Some(data)) =
+            (self.probe.images, self.probe.kept_labels(), self.data.kept_labels())
+        {
+            if let Some(l) = probe.iter().find(|l| !data.contains(l)) {
+                return Err(format!(
+                    "[probe] labels: {l} is not among [data] labels {data:?}, so the training split has no image of it \
+                     (images = \"halves\" takes the probe's images from the whole training file)"
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// This experiment as TOML text.

@@ -5,7 +5,8 @@ use sha2::{Digest, Sha256};
 
 use sae_core::{ModelConfig, SparsityConfig, TrainConfig};
 
-use crate::values::{Beta, Count, LearningRate, NonEmpty, Rho, ValidCorruption, Width};
+use crate::sparsity::SparsitySection;
+use crate::values::{Beta, L1Weight, NonEmpty, Rho, TopK};
 use crate::Experiment;
 
 /// One run of a sweep.
@@ -16,6 +17,9 @@ pub struct RunSpec {
     /// Readable and stable: the swept values, then a hash of the whole
     /// configuration, e.g. `rho0.05-beta1-3fa2c1d9`.
     pub id: String,
+    /// The swept values but the seed, shared by replicates: `rho0.05-beta1`
+    /// (`run` when nothing is swept).
+    pub label: String,
     /// The run's complete settings (its `sweep` section is empty).
     pub config: Experiment,
 }
@@ -26,14 +30,15 @@ fn axis<T: Clone>(list: &Option<NonEmpty<T>>, base: T) -> Vec<T> {
 }
 
 impl Experiment {
-    /// The model shape for images of `input` pixels.
+    /// The model shape for images of `input` pixels (TopK keeps its k in
+    /// the model, whose forward pass selects).
     pub fn model_config(&self, input: usize) -> ModelConfig {
-        ModelConfig { input, hidden: self.model.hidden.0 }
+        ModelConfig { input, hidden: self.model.hidden.0, top_k: self.sparsity.0.top_k() }
     }
 
-    /// The sparsity penalty.
+    /// The sparsity mechanism.
     pub fn sparsity_config(&self) -> SparsityConfig {
-        SparsityConfig { rho: self.sparsity.rho.0, beta: self.sparsity.beta.0, reduction: self.sparsity.reduction }
+        self.sparsity.0
     }
 
     /// The optimisation settings.
@@ -49,30 +54,64 @@ impl Experiment {
         }
     }
 
-    /// Every run of the grid, in a fixed order: corruption, width, ρ, β,
-    /// learning rate, epochs, then seed innermost (so replicates sit
-    /// together).
+    /// The mechanisms of the grid: each listed (or the base) mechanism,
+    /// crossed with the per-kind axes that apply to it (ρ and β for KL, k
+    /// for TopK, the weight for L1).
+    fn mechanisms(&self) -> Vec<SparsitySection> {
+        let s = &self.sweep;
+        let listed = axis(&s.sparsity, self.sparsity);
+        let mut out = Vec::new();
+        for m in listed {
+            match m.0 {
+                SparsityConfig::Kl { rho, beta, reduction } => {
+                    for r in axis(&s.rho, Rho(rho)) {
+                        for b in axis(&s.beta, Beta(beta)) {
+                            out.push(SparsitySection(SparsityConfig::Kl { rho: r.0, beta: b.0, reduction }));
+                        }
+                    }
+                }
+                SparsityConfig::L1 { weight } => out.extend(
+                    axis(&s.l1_weight, L1Weight(weight))
+                        .iter()
+                        .map(|w| SparsitySection(SparsityConfig::L1 { weight: w.0 })),
+                ),
+                SparsityConfig::Topk { k } => {
+                    out.extend(axis(&s.k, TopK(k)).iter().map(|k| SparsitySection(SparsityConfig::Topk { k: k.0 })))
+                }
+                SparsityConfig::None => out.push(m),
+            }
+        }
+        out
+    }
+
+    /// Every run of the grid, in a fixed order: corruption, width,
+    /// mechanism (with its ρ, β, k or weight), learning rate, epochs, then
+    /// seed innermost (so replicates sit together).
     pub fn expand(&self) -> Vec<RunSpec> {
         let s = &self.sweep;
         let corruptions = axis(&s.corruption, self.corruption);
         let widths = axis(&s.hidden, self.model.hidden);
-        let rhos = axis(&s.rho, self.sparsity.rho);
-        let betas = axis(&s.beta, self.sparsity.beta);
+        let mechanisms = self.mechanisms();
         let lrs = axis(&s.lr, self.training.lr);
         let epochs = axis(&s.epochs, self.training.epochs);
         let seeds = axis(&s.seeds, self.training.seed);
         let mut runs = Vec::new();
         for &c in &corruptions {
             for &h in &widths {
-                for &rho in &rhos {
-                    for &beta in &betas {
-                        for &lr in &lrs {
-                            for &e in &epochs {
-                                for &seed in &seeds {
-                                    let config = self.point(c, h, rho, beta, lr, e, seed);
-                                    let id = self.run_id(&config);
-                                    runs.push(RunSpec { index: runs.len(), id, config });
-                                }
+                for &m in &mechanisms {
+                    for &lr in &lrs {
+                        for &e in &epochs {
+                            for &seed in &seeds {
+                                let mut run = self.clone();
+                                run.sweep = Default::default();
+                                run.corruption = c;
+                                run.model.hidden = h;
+                                run.sparsity = m;
+                                run.training.lr = lr;
+                                run.training.epochs = e;
+                                run.training.seed = seed;
+                                let (label, id) = self.run_names(&run);
+                                runs.push(RunSpec { index: runs.len(), id, label, config: run });
                             }
                         }
                     }
@@ -82,33 +121,10 @@ impl Experiment {
         runs
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn point(
-        &self,
-        corruption: ValidCorruption,
-        hidden: Width,
-        rho: Rho,
-        beta: Beta,
-        lr: LearningRate,
-        epochs: Count,
-        seed: u64,
-    ) -> Experiment {
-        let mut run = self.clone();
-        run.sweep = Default::default();
-        run.corruption = corruption;
-        run.model.hidden = hidden;
-        run.sparsity.rho = rho;
-        run.sparsity.beta = beta;
-        run.training.lr = lr;
-        run.training.epochs = epochs;
-        run.training.seed = seed;
-        run
-    }
-
-    /// The id of `run`, a point of this experiment's grid: the values of
-    /// the swept keys, then eight hex digits of the SHA-256 of the run's
-    /// whole configuration, so changing any setting changes the id.
-    fn run_id(&self, run: &Experiment) -> String {
+    /// The label and id of `run`, a point of this experiment's grid: the
+    /// values of the swept keys, then eight hex digits of the SHA-256 of the
+    /// run's whole configuration, so changing any setting changes the id.
+    fn run_names(&self, run: &Experiment) -> (String, String) {
         let s = &self.sweep;
         let mut parts = Vec::new();
         if s.corruption.is_some() {
@@ -117,11 +133,19 @@ impl Experiment {
         if s.hidden.is_some() {
             parts.push(format!("h{}", run.model.hidden.0));
         }
-        if s.rho.is_some() {
-            parts.push(format!("rho{}", run.sparsity.rho.0));
-        }
-        if s.beta.is_some() {
-            parts.push(format!("beta{}", run.sparsity.beta.0));
+        match run.sparsity.0 {
+            _ if s.sparsity.is_some() => parts.push(run.sparsity.label()),
+            SparsityConfig::Kl { rho, beta, .. } => {
+                if s.rho.is_some() {
+                    parts.push(format!("rho{rho}"));
+                }
+                if s.beta.is_some() {
+                    parts.push(format!("beta{beta}"));
+                }
+            }
+            SparsityConfig::Topk { k } if s.k.is_some() => parts.push(format!("k{k}")),
+            SparsityConfig::L1 { weight } if s.l1_weight.is_some() => parts.push(format!("l1w{weight}")),
+            _ => {}
         }
         if s.lr.is_some() {
             parts.push(format!("lr{}", run.training.lr.0));
@@ -129,6 +153,7 @@ impl Experiment {
         if s.epochs.is_some() {
             parts.push(format!("e{}", run.training.epochs.0));
         }
+        let label = if parts.is_empty() { "run".to_string() } else { parts.join("-") };
         if s.seeds.is_some() {
             parts.push(format!("s{}", run.training.seed));
         }
@@ -138,6 +163,6 @@ impl Experiment {
         let json = serde_json::to_string(run).expect("an experiment always serialises");
         let hash: String = Sha256::digest(json.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect();
         parts.push(hash);
-        parts.join("-")
+        (label, parts.join("-"))
     }
 }

@@ -7,11 +7,14 @@ mod engines;
 mod error;
 mod experiment;
 mod grid;
+mod probe;
 mod progress;
 mod record;
 mod run;
 mod runner;
+mod schema;
 mod shard;
+mod sparsity;
 mod store;
 mod table;
 mod values;
@@ -19,16 +22,22 @@ mod values;
 pub use data::{RunData, SharedData};
 pub use error::SweepError;
 pub use experiment::{
-    DataSection, Experiment, ExperimentFile, ModelSection, SparsitySection, SweepSection, TrainingSection,
+    DataSection, Experiment, ExperimentFile, ModelSection, ProbeImages, ProbeSection, SweepSection, TrainingSection,
 };
 pub use grid::RunSpec;
+pub use probe::probe_accuracy;
 pub use progress::ProgressMode;
 pub use record::{RunRecord, Status};
 pub use run::{execute, RunResult};
 pub use runner::{merge, run_sweep, SweepOptions, SweepSummary, EXPERIMENT_COPY};
+pub use schema::{Direction, Metric, MetricDef};
 pub use shard::Shard;
+pub use sparsity::{SparsityKind, SparsitySection};
 pub use store::{write_atomic, ResultsDir, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
 pub use table::{
-    collect_rows, mean_std, rebuild_tables, summarise, ConfigSummary, RunRow, METRICS, RUNS_CSV, SUMMARY_CSV,
+    collect_rows, mean_std, rebuild_tables, summarise, summary_csv, BaselineKind, BaselineRow, ConfigSummary,
+    ExtraColumn, RunRow, PARAMETER_COLUMNS, RUNS_CSV, SUMMARY_CSV,
 };
-pub use values::{Beta, Count, LearningRate, NonEmpty, Rho, ValidCorruption, WeightDecay, Width};
+pub use values::{
+    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, Rho, TopK, ValidCorruption, WeightDecay, Width,
+};

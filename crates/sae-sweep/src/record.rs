@@ -36,6 +36,10 @@ pub struct RunRecord {
     pub reason: Option<String>,
     /// Scores on the test set (absent for a failed run).
     pub test: Option<Metrics>,
+    /// The linear probe's test accuracy on the run's code (absent for a
+    /// failed run, and from records before sae-lab 0.2).
+    #[serde(default)]
+    pub probe_accuracy: Option<f64>,
     /// Validation MSE after the last completed epoch.
     pub final_val_mse: Option<f64>,
     /// Epochs completed.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use sae_core::{build_engine, evaluate, train_with, CurvePoint, EvalSet, Quality, SparseAutoencoder};
 use sae_data::TrainBatches;
 
-use crate::{RunData, RunRecord, RunSpec, Status};
+use crate::{probe_accuracy, RunData, RunRecord, RunSpec, Status};
 
 /// A finished run: its record, its curve and, when it trained, its model.
 #[derive(Debug)]
@@ -47,24 +47,25 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
             })?;
             Ok(engine.model()?.into_owned())
         });
-        trained.map(|model| {
-            let test =
-                EvalSet { input: &data.test_input.pixels, clean: &s.test.pixels, rows: s.test.rows, cols: s.test.cols };
-            let metrics = evaluate(&model, test, &sparsity, Quality::Score);
-            (model, metrics, per_epoch * train_cfg.batch_size)
-        })
+        let model = trained.map_err(|e| e.to_string())?;
+        let test =
+            EvalSet { input: &data.test_input.pixels, clean: &s.test.pixels, rows: s.test.rows, cols: s.test.cols };
+        let metrics = evaluate(&model, test, &sparsity, Quality::Score);
+        let accuracy = probe_accuracy(data, cfg, model.config.hidden, |x, n| model.encode(x, n))
+            .map_err(|e| format!("probe: {e}"))?;
+        Ok((model, metrics, accuracy, per_epoch * train_cfg.batch_size))
     }));
     let train_seconds: f64 = curve.iter().map(|p| p.seconds).sum();
-    let (status, reason, model, test, samples_per_epoch) = match outcome {
-        Ok(Ok((model, metrics, n))) => (Status::Ok, None, Some(model), Some(metrics), n),
-        Ok(Err(e)) => (Status::Failed, Some(e.to_string()), None, None, 0),
+    let (status, reason, model, test, probe, samples_per_epoch) = match outcome {
+        Ok(Ok((model, metrics, accuracy, n))) => (Status::Ok, None, Some(model), Some(metrics), Some(accuracy), n),
+        Ok(Err(e)) => (Status::Failed, Some(e), None, None, None, 0),
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            (Status::Failed, Some(format!("panicked: {msg}")), None, None, 0)
+            (Status::Failed, Some(format!("panicked: {msg}")), None, None, None, 0)
         }
     };
     let samples = (samples_per_epoch * curve.len()) as f64;
@@ -73,6 +74,7 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
         status,
         reason,
         test,
+        probe_accuracy: probe,
         final_val_mse: curve.last().map(|p| p.val_mse),
         epochs_done: curve.len(),
         train_seconds,

@@ -117,12 +117,16 @@ impl ResultsDir {
         Ok(())
     }
 
-    /// Loads run `id`'s checkpoint.
+    /// Loads the checkpoint of run `spec`, as its configuration shapes the
+    /// model (a TopK model selects in its forward pass; the file holds the
+    /// tensors only).
     ///
     /// # Errors
     /// [`SweepError::Core`] naming the file when it is missing or invalid.
-    pub fn load_model(&self, id: &str) -> Result<SparseAutoencoder, SweepError> {
-        Ok(SparseAutoencoder::load(&self.run_dir(id).join(CHECKPOINT_FILE))?)
+    pub fn load_model(&self, spec: &RunSpec) -> Result<SparseAutoencoder, SweepError> {
+        let mut model = SparseAutoencoder::load(&self.run_dir(&spec.id).join(CHECKPOINT_FILE))?;
+        model.config.top_k = spec.config.sparsity_config().top_k();
+        Ok(model)
     }
 
     /// Reads run `id`'s curve.

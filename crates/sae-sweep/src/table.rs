@@ -2,10 +2,10 @@
 //! `runs.csv` (one row per completed run) and `summary.csv` (mean and
 //! standard deviation over seeds, per configuration).
 
-use serde::Serialize;
+use sae_core::{KlReduction, SparsityConfig};
 
 use crate::store::write_atomic;
-use crate::{ResultsDir, RunRecord, RunSpec, Status, SweepError};
+use crate::{Metric, ResultsDir, RunRecord, RunSpec, SparsityKind, Status, SweepError};
 
 /// The tidy-table file names.
 pub const RUNS_CSV: &str = "runs.csv";
@@ -13,13 +13,16 @@ pub const RUNS_CSV: &str = "runs.csv";
 pub const SUMMARY_CSV: &str = "summary.csv";
 
 /// One row of `runs.csv`: every parameter, every final metric, status and
-/// timing.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+/// timing. Column names are spelled out here, not derived from Rust names,
+/// so renaming a variant never changes a file.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunRow {
     /// Run id.
     pub run_id: String,
-    /// `ok` or `failed`.
-    pub status: String,
+    /// The configuration's label: the swept values but the seed.
+    pub label: String,
+    /// How the run ended.
+    pub status: Status,
     /// Why the run failed (empty when it did not).
     pub reason: String,
     /// Dataset name.
@@ -32,16 +35,24 @@ pub struct RunRow {
     pub test: usize,
     /// Split seed.
     pub split_seed: u64,
+    /// The labels the data keeps, space-separated (empty: all).
+    pub labels: String,
     /// Corruption label (`none`, `gaussian1`, `half-left`...).
     pub corruption: String,
     /// Hidden units.
     pub hidden: usize,
-    /// Target sparsity.
-    pub rho: f64,
-    /// Sparsity weight.
-    pub beta: f64,
-    /// `mean` or `sum`.
-    pub reduction: String,
+    /// The sparsity mechanism.
+    pub sparsity: SparsityKind,
+    /// Target sparsity (KL).
+    pub rho: Option<f64>,
+    /// Sparsity weight (KL).
+    pub beta: Option<f64>,
+    /// Mean or sum over units (KL).
+    pub reduction: Option<KlReduction>,
+    /// L1 penalty weight (L1).
+    pub l1_weight: Option<f64>,
+    /// Units kept per image (TopK).
+    pub k: Option<usize>,
     /// Epochs.
     pub epochs: usize,
     /// Batch size.
@@ -52,105 +63,142 @@ pub struct RunRow {
     pub weight_decay: f64,
     /// Training seed.
     pub seed: u64,
-    /// Test MSE (normalised units).
-    pub mse: Option<f64>,
-    /// Test PSNR, dB.
-    pub psnr_db: Option<f64>,
-    /// Test SSIM.
-    pub ssim: Option<f64>,
-    /// Test KL.
-    pub kl: Option<f64>,
-    /// Mean ρ̂ on the test set.
-    pub rho_hat_mean: Option<f64>,
-    /// Active units per test image.
-    pub active_per_image: Option<f64>,
-    /// Fraction of units never active on the test set.
-    pub dead_fraction: Option<f64>,
-    /// Validation MSE after the last epoch.
-    pub final_val_mse: Option<f64>,
-    /// Seconds the run took.
-    pub seconds: f64,
-    /// Training throughput.
-    pub samples_per_s: f64,
+    values: [Option<f64>; Metric::COUNT],
 }
 
-/// The metric columns summarised over replicates.
-pub const METRICS: [&str; 8] =
-    ["mse", "psnr_db", "ssim", "kl", "rho_hat_mean", "active_per_image", "dead_fraction", "seconds"];
+/// An optional value as a CSV field: empty when absent.
+fn field<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
 
 impl RunRow {
     /// The row of `spec` given its stored `record`.
     pub fn new(spec: &RunSpec, record: &RunRecord) -> Self {
         let c = &spec.config;
-        let t = record.test.as_ref();
+        let (mut rho, mut beta, mut reduction, mut l1_weight, mut k) = (None, None, None, None, None);
+        match c.sparsity.0 {
+            SparsityConfig::Kl { rho: r, beta: b, reduction: red } => {
+                (rho, beta, reduction) = (Some(r), Some(b), Some(red))
+            }
+            SparsityConfig::L1 { weight } => l1_weight = Some(weight),
+            SparsityConfig::Topk { k: kept } => k = Some(kept),
+            SparsityConfig::None => {}
+        }
+        let labels = c.data.kept_labels().map(|l| l.iter().map(u8::to_string).collect::<Vec<_>>().join(" "));
         Self {
             run_id: spec.id.clone(),
-            status: record.status.as_str().into(),
+            label: spec.label.clone(),
+            status: record.status,
             reason: record.reason.clone().unwrap_or_default(),
             dataset: c.data.dataset.to_string(),
             train: c.data.train.0,
             validation: c.data.validation.0,
             test: c.data.test.0,
             split_seed: c.data.split_seed,
+            labels: labels.unwrap_or_default(),
             corruption: c.corruption.0.label(),
             hidden: c.model.hidden.0,
-            rho: c.sparsity.rho.0,
-            beta: c.sparsity.beta.0,
-            reduction: format!("{:?}", c.sparsity.reduction).to_lowercase(),
+            sparsity: SparsityKind::of(&c.sparsity.0),
+            rho,
+            beta,
+            reduction,
+            l1_weight,
+            k,
             epochs: c.training.epochs.0,
             batch_size: c.training.batch_size.0,
             lr: c.training.lr.0,
             weight_decay: c.training.weight_decay.0,
             seed: c.training.seed,
-            mse: t.map(|m| m.mse),
-            psnr_db: t.and_then(|m| m.psnr_db),
-            ssim: t.and_then(|m| m.ssim),
-            kl: t.map(|m| m.kl),
-            rho_hat_mean: t.map(|m| m.rho_hat_mean),
-            active_per_image: t.map(|m| m.active_per_image),
-            dead_fraction: t.map(|m| m.dead_fraction),
-            final_val_mse: record.final_val_mse,
-            seconds: record.seconds,
-            samples_per_s: record.samples_per_s,
+            values: std::array::from_fn(|i| Metric::ALL[i].read(record)),
         }
     }
 
-    /// The value of metric column `name` (one of [`METRICS`]).
-    pub fn metric(&self, name: &str) -> Option<f64> {
-        match name {
-            "mse" => self.mse,
-            "psnr_db" => self.psnr_db,
-            "ssim" => self.ssim,
-            "kl" => self.kl,
-            "rho_hat_mean" => self.rho_hat_mean,
-            "active_per_image" => self.active_per_image,
-            "dead_fraction" => self.dead_fraction,
-            "seconds" => Some(self.seconds),
-            _ => None,
-        }
+    /// The value of `metric`, if the run has one.
+    pub fn metric(&self, metric: Metric) -> Option<f64> {
+        self.values[metric as usize]
+    }
+
+    /// This row's value of each of [`PARAMETER_COLUMNS`], in that order.
+    fn parameter_values(&self) -> [String; PARAMETER_COLUMNS.len()] {
+        [
+            self.dataset.clone(),
+            self.train.to_string(),
+            self.validation.to_string(),
+            self.test.to_string(),
+            self.split_seed.to_string(),
+            self.labels.clone(),
+            self.corruption.clone(),
+            self.hidden.to_string(),
+            self.sparsity.as_str().into(),
+            field(self.rho),
+            field(self.beta),
+            field(self.reduction.map(KlReduction::as_str)),
+            field(self.l1_weight),
+            field(self.k),
+            self.epochs.to_string(),
+            self.batch_size.to_string(),
+            self.lr.to_string(),
+            self.weight_decay.to_string(),
+            self.seed.to_string(),
+        ]
+    }
+
+    /// The parameter columns with this row's values.
+    pub fn parameters(&self) -> impl Iterator<Item = (&'static str, String)> {
+        PARAMETER_COLUMNS.into_iter().zip(self.parameter_values())
     }
 
     /// The configuration without its seed: rows that share it are
     /// replicates.
     pub fn config_key(&self) -> String {
-        format!(
-            "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
-            self.dataset,
-            self.train,
-            self.validation,
-            self.test,
-            self.split_seed,
-            self.corruption,
-            self.hidden,
-            self.rho,
-            self.beta,
-            self.reduction,
-            self.epochs,
-            self.batch_size,
-            self.lr,
-            self.weight_decay
-        )
+        self.parameters().filter(|(k, _)| *k != "seed").map(|(_, v)| v).collect::<Vec<_>>().join("|")
     }
+
+    /// The header of `runs.csv`.
+    fn header() -> Vec<String> {
+        ["run_id", "label", "status", "reason"]
+            .into_iter()
+            .chain(PARAMETER_COLUMNS)
+            .map(String::from)
+            .chain(metric_keys())
+            .collect()
+    }
+
+    /// This row as `runs.csv` fields.
+    fn record(&self) -> Vec<String> {
+        [self.run_id.clone(), self.label.clone(), self.status.as_str().into(), self.reason.clone()]
+            .into_iter()
+            .chain(self.parameter_values())
+            .chain(self.values.iter().map(|v| field(*v)))
+            .collect()
+    }
+}
+
+/// The parameter columns of `runs.csv`, in order.
+pub const PARAMETER_COLUMNS: [&str; 19] = [
+    "dataset",
+    "train",
+    "validation",
+    "test",
+    "split_seed",
+    "labels",
+    "corruption",
+    "hidden",
+    "sparsity",
+    "rho",
+    "beta",
+    "reduction",
+    "l1_weight",
+    "k",
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "seed",
+];
+
+fn metric_keys() -> impl Iterator<Item = String> {
+    Metric::ALL.iter().map(|m| m.def().key.to_string())
 }
 
 /// Mean and sample standard deviation (empty for one value).
@@ -188,19 +236,116 @@ fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -
 /// An unreadable run record, or a table that cannot be written.
 pub fn rebuild_tables(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>, SweepError> {
     let rows = collect_rows(dir, grid)?;
-    let runs = csv_bytes(|w| rows.iter().try_for_each(|r| w.serialize(r)));
-    let runs = if rows.is_empty() { header_only() } else { runs };
+    let runs = csv_bytes(|w| {
+        w.write_record(RunRow::header())?;
+        rows.iter().try_for_each(|r| w.write_record(r.record()))
+    });
     write_atomic(&dir.root().join(RUNS_CSV), &runs)?;
-    write_atomic(&dir.root().join(SUMMARY_CSV), &summary_csv(&rows))?;
+    let groups = summarise(&rows);
+    let labels: Vec<String> = groups.iter().map(|g| g.first.label.clone()).collect();
+    write_atomic(&dir.root().join(SUMMARY_CSV), &summary_csv(&groups, &labels, None, &[], &[]))?;
     Ok(rows)
 }
 
-/// The header of `runs.csv`, for an experiment with no completed run.
-fn header_only() -> Vec<u8> {
-    let mut bytes = csv_bytes(|w| w.serialize(RunRow::default()));
-    let header_end = bytes.iter().position(|&b| b == b'\n').expect("a header line") + 1;
-    bytes.truncate(header_end);
-    bytes
+/// The baselines a summary table carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaselineKind {
+    /// The corrupted input itself, scored as a reconstruction.
+    Input,
+    /// The projection onto the top-H principal components of the clean
+    /// training images: a reconstruction, and features for the probe.
+    Pca,
+    /// The clean pixels as the probe's features.
+    Pixels,
+}
+
+impl BaselineKind {
+    /// `input`, `pca` or `pixels`, as written in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Input => "input",
+            Self::Pca => "pca",
+            Self::Pixels => "pixels",
+        }
+    }
+
+    /// The kind written as `text`.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Input, Self::Pca, Self::Pixels].into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// A row of a summary table that is not a configuration of runs: a
+/// baseline scored on the same test images.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineRow {
+    /// Which baseline.
+    pub kind: BaselineKind,
+    /// What it is: `corrupted input`, `PCA (top 64: 86% of variance)`, `raw pixels`.
+    pub name: String,
+    /// The corruption label it was scored under.
+    pub corruption: String,
+    /// The width it matches (0 when it has none).
+    pub hidden: usize,
+    /// Its scores.
+    pub values: Vec<(Metric, f64)>,
+}
+
+impl BaselineRow {
+    /// Its value of `metric`, if it has one.
+    pub fn metric(&self, metric: Metric) -> Option<f64> {
+        self.values.iter().find(|(m, _)| *m == metric).map(|(_, v)| *v)
+    }
+}
+
+/// A summary table's columns beyond the parameters and metrics: a name and
+/// one value per configuration.
+pub type ExtraColumn = (&'static str, Vec<String>);
+
+/// A summary table as CSV, `summary.csv` and the report's table alike: per
+/// configuration its label, whether it is `best`, every parameter but the
+/// seed, the successful and failed replicates, the mean and standard
+/// deviation of every metric and any `extra` columns; then one row per
+/// baseline.
+pub fn summary_csv(
+    groups: &[ConfigSummary<'_>],
+    labels: &[String],
+    best: Option<usize>,
+    extra: &[ExtraColumn],
+    baselines: &[BaselineRow],
+) -> Vec<u8> {
+    let params: Vec<&str> = PARAMETER_COLUMNS.into_iter().filter(|c| *c != "seed").collect();
+    csv_bytes(|w| {
+        let mut header: Vec<String> =
+            ["kind", "label", "best"].into_iter().chain(params.iter().copied()).map(String::from).collect();
+        header.extend(["replicates".into(), "failed".into()]);
+        for m in Metric::ALL {
+            header.extend([format!("{}_mean", m.def().key), format!("{}_std", m.def().key)]);
+        }
+        header.extend(extra.iter().map(|c| c.0.to_string()));
+        w.write_record(&header)?;
+        for (i, (g, label)) in groups.iter().zip(labels).enumerate() {
+            let mut rec = vec!["model".into(), label.clone(), (Some(i) == best).to_string()];
+            rec.extend(g.first.parameters().filter(|(k, _)| *k != "seed").map(|(_, v)| v));
+            rec.extend([g.ok.len().to_string(), (g.total - g.ok.len()).to_string()]);
+            Metric::ALL.iter().for_each(|&m| rec.extend(g.stat_fields(m)));
+            rec.extend(extra.iter().map(|c| c.1[i].clone()));
+            w.write_record(&rec)?;
+        }
+        for b in baselines {
+            let mut rec = vec![format!("baseline:{}", b.kind.as_str()), b.name.clone(), "false".into()];
+            rec.extend(params.iter().map(|&c| match c {
+                "corruption" => b.corruption.clone(),
+                "hidden" if b.hidden > 0 => b.hidden.to_string(),
+                _ => String::new(),
+            }));
+            rec.extend([String::new(), String::new()]);
+            Metric::ALL.iter().for_each(|&m| rec.extend([field(b.metric(m)), String::new()]));
+            rec.extend(extra.iter().map(|_| String::new()));
+            w.write_record(&rec)?;
+        }
+        Ok(())
+    })
 }
 
 /// The runs of one configuration (all parameters but the seed).
@@ -217,13 +362,13 @@ pub struct ConfigSummary<'a> {
 impl ConfigSummary<'_> {
     /// Mean and standard deviation of `metric` over the successful
     /// replicates; `None` when none succeeded.
-    pub fn stat(&self, metric: &str) -> Option<(f64, Option<f64>)> {
+    pub fn stat(&self, metric: Metric) -> Option<(f64, Option<f64>)> {
         let values: Vec<f64> = self.ok.iter().filter_map(|r| r.metric(metric)).collect();
         (!values.is_empty()).then(|| mean_std(&values))
     }
 
     /// [`ConfigSummary::stat`] as two CSV fields, empty where undefined.
-    pub fn stat_fields(&self, metric: &str) -> [String; 2] {
+    pub fn stat_fields(&self, metric: Metric) -> [String; 2] {
         let (mean, std) = self.stat(metric).unzip();
         [mean.map(|m| m.to_string()).unwrap_or_default(), std.flatten().map(|s| s.to_string()).unwrap_or_default()]
     }
@@ -239,60 +384,9 @@ pub fn summarise(rows: &[RunRow]) -> Vec<ConfigSummary<'_>> {
             groups.len() - 1
         });
         groups[i].1.total += 1;
-        if row.status == Status::Ok.as_str() {
+        if row.status == Status::Ok {
             groups[i].1.ok.push(row);
         }
     }
     groups.into_iter().map(|g| g.1).collect()
-}
-
-/// `summary.csv`: per configuration, the number of successful replicates
-/// and the mean and standard deviation of every metric.
-fn summary_csv(rows: &[RunRow]) -> Vec<u8> {
-    let groups = summarise(rows);
-    csv_bytes(|w| {
-        let mut header: Vec<String> = [
-            "corruption",
-            "hidden",
-            "rho",
-            "beta",
-            "reduction",
-            "epochs",
-            "batch_size",
-            "lr",
-            "weight_decay",
-            "dataset",
-            "train",
-            "replicates",
-            "failed",
-        ]
-        .map(String::from)
-        .to_vec();
-        for m in METRICS {
-            header.push(format!("{m}_mean"));
-            header.push(format!("{m}_std"));
-        }
-        w.write_record(&header)?;
-        for g in &groups {
-            let first = g.first;
-            let mut rec = vec![
-                first.corruption.clone(),
-                first.hidden.to_string(),
-                first.rho.to_string(),
-                first.beta.to_string(),
-                first.reduction.clone(),
-                first.epochs.to_string(),
-                first.batch_size.to_string(),
-                first.lr.to_string(),
-                first.weight_decay.to_string(),
-                first.dataset.clone(),
-                first.train.to_string(),
-                g.ok.len().to_string(),
-                (g.total - g.ok.len()).to_string(),
-            ];
-            METRICS.iter().for_each(|m| rec.extend(g.stat_fields(m)));
-            w.write_record(&rec)?;
-        }
-        Ok(())
-    })
 }

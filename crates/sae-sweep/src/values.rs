@@ -56,6 +56,19 @@ validated!(
     WeightDecay(f64), |v| v.is_finite() && v >= 0.0, "a weight decay ≥ 0"
 );
 validated!(
+    /// An L1 penalty weight ≥ 0.
+    L1Weight(f64), |v| v.is_finite() && v >= 0.0, "an L1 weight ≥ 0"
+);
+validated!(
+    /// Units kept per image by TopK, at least one (and at most the width,
+    /// checked against the experiment's widths).
+    TopK(usize), |v| v > 0, "k ≥ 1"
+);
+validated!(
+    /// A class label of an MNIST-layout dataset, 0 to 9.
+    Label(u8), |v| v <= 9, "a label from 0 to 9"
+);
+validated!(
     /// A count of at least one (epochs, batch size, threads, images).
     Count(usize), |v| v > 0, "a count ≥ 1"
 );

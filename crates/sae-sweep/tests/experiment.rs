@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use sae_core::{KlReduction, SparsityConfig};
 use sae_sweep::{Experiment, ExperimentFile};
 
 fn parse(text: &str) -> Result<Experiment, String> {
@@ -19,7 +20,7 @@ fn an_empty_file_is_the_reference_protocol() {
     let e = parse("").unwrap();
     let (t, s) = (e.train_config(), e.sparsity_config());
     assert_eq!((t.epochs, t.batch_size, t.lr, t.weight_decay), (50, 50, 1e-4, 0.0));
-    assert_eq!((s.rho, s.beta), (0.05, 1.0));
+    assert_eq!(s, SparsityConfig::Kl { rho: 0.05, beta: 1.0, reduction: KlReduction::Mean });
     assert_eq!((e.data.train.0, e.data.validation.0, e.data.test.0), (50_000, 10_000, 10_000));
     assert_eq!(e.model.hidden.0, 256);
     assert_eq!(e.expand().len(), 1);
@@ -43,7 +44,7 @@ fn grid_crosses_every_axis_with_seeds_innermost() {
     assert_eq!(grid.iter().map(|r| r.index).collect::<Vec<_>>(), (0..48).collect::<Vec<_>>());
     assert_eq!(grid[0].config.training.seed, 0);
     assert_eq!(grid[1].config.training.seed, 1);
-    assert_eq!(grid[0].config.sparsity.rho, grid[1].config.sparsity.rho);
+    assert_eq!(grid[0].config.sparsity, grid[1].config.sparsity);
     assert!(grid[0].id.starts_with("gaussian0.5-h16-rho0.01-beta0.5-s0-"), "{}", grid[0].id);
     let mut ids: Vec<&str> = grid.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
@@ -92,6 +93,25 @@ fn errors_name_file_line_and_expectation() {
         ("colour = 1\n", "unknown field `colour`", "line 1"),
         ("[sweep]\nrho = [0.1, 1.0]\n", "expected ρ in (0, 1)", "line 2"),
         ("[training]\nlr = 0\n", "expected a learning rate > 0", "line 2"),
+        ("[sparsity]\nkind = \"topk\"\nk = 0\n", "expected k ≥ 1", "line 3"),
+        ("[sparsity]\nkind = \"l1\"\nweight = -0.1\n", "expected an L1 weight ≥ 0", "line 3"),
+        (
+            "[sparsity]\nkind = \"sparse\"\n",
+            "unknown variant `sparse`, expected one of `kl`, `l1`, `topk`, `none`",
+            "line 2",
+        ),
+        ("[sparsity]\nkind = \"topk\"\n", "kind = \"topk\" needs `k`", "line 1"),
+        (
+            "[sparsity]\nkind = \"topk\"\nk = 5\nrho = 0.1\n",
+            "`rho` belongs to kind = \"kl\", not kind = \"topk\"",
+            "line 1",
+        ),
+        ("[sparsity]\nweight = 0.1\n", "`weight` belongs to kind = \"l1\", not kind = \"kl\"", "line 1"),
+        ("[sweep]\nsparsity = [{ kind = \"topk\", k = -3 }]\n", "k", "line 2"),
+        ("[sweep]\nsparsity = [{ kind = \"none\" }, { kind = \"l1\" }]\n", "kind = \"l1\" needs `weight`", "line 2"),
+        ("[data]\nlabels = [3, 10]\n", "expected a label from 0 to 9", "line 2"),
+        ("[probe]\nlabels = []\n", "expected a non-empty list", "line 2"),
+        ("[probe]\nimages = \"thirds\"\n", "unknown variant `thirds`", "line 2"),
     ];
     for (text, expected, line) in cases {
         let msg = error(text);
@@ -121,4 +141,68 @@ fn the_shipped_experiments_parse() {
         }
     }
     assert!(n >= 3);
+}
+
+/// Checks that need more than one key name the keys and what was expected.
+#[test]
+fn keys_that_must_agree_are_checked_together() {
+    let cases = [
+        ("[model]\nhidden = 16\n[sparsity]\nkind = \"topk\"\nk = 20\n", "k = 20 is more than the hidden width 16"),
+        ("[sparsity]\nkind = \"topk\"\nk = 8\n[sweep]\nhidden = [64, 4]\n", "k = 8 is more than the hidden width 4"),
+        ("[sweep]\nk = [300]\nsparsity = [{ kind = \"topk\", k = 5 }]\n", "k = 300 is more than the hidden width 256"),
+        ("[sweep]\nk = [5, 10]\n", "[sweep] k: no run uses kind = \"topk\""),
+        ("[sparsity]\nkind = \"l1\"\nweight = 1e-3\n[sweep]\nrho = [0.1]\n", "[sweep] rho: no run uses kind = \"kl\""),
+        ("[sweep]\nl1_weight = [0.1]\n", "[sweep] l1_weight: no run uses kind = \"l1\""),
+        ("[data]\nlabels = [5, 6]\n[probe]\nlabels = [0, 5]\n", "[probe] labels: 0 is not among [data] labels [5, 6]"),
+    ];
+    for (text, expected) in cases {
+        let msg = error(text);
+        assert!(msg.starts_with("experiments/bad.toml: ") && msg.contains(expected), "for {text:?}: {msg}");
+    }
+    let halves = "[data]\nlabels = [5, 6]\n[probe]\nlabels = [0, 5]\nimages = \"halves\"\n";
+    assert!(parse(halves).is_ok(), "the halves take the probe's images from the whole training file");
+}
+
+#[test]
+fn mechanisms_cross_with_the_axes_that_apply_to_them() {
+    let e = parse(
+        r#"
+        [sweep]
+        sparsity = [{ kind = "kl", rho = 0.05, beta = 1 }, { kind = "topk", k = 25 }, { kind = "l1", weight = 1e-3 }, { kind = "none" }]
+        rho = [0.02, 0.1]
+        k = [10, 40]
+        seeds = [0, 1]
+        "#,
+    )
+    .unwrap();
+    let grid = e.expand();
+    let labels: Vec<&str> = grid.iter().step_by(2).map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["kl-rho0.02-beta1", "kl-rho0.1-beta1", "topk-k10", "topk-k40", "l1-w0.001", "none"]);
+    assert!(grid[0].id.starts_with("kl-rho0.02-beta1-s0-"), "{}", grid[0].id);
+    assert!(grid[7].id.starts_with("topk-k40-s1-"), "{}", grid[7].id);
+    assert_eq!(grid[6].config.sparsity_config(), SparsityConfig::Topk { k: 40 });
+    assert_eq!(grid[6].config.model_config(784).top_k, Some(40));
+    assert_eq!(grid[0].config.model_config(784).top_k, None);
+    // Each run's own file parses back to the same run.
+    for run in &grid {
+        let again = parse(&run.config.to_toml()).unwrap();
+        assert_eq!(again, run.config, "{}", run.config.to_toml());
+    }
+}
+
+#[test]
+fn run_ids_stay_stable_across_versions() {
+    // Ids pinned before sparsity mechanisms, labels and the probe existed:
+    // new settings at their defaults are not written into the hashed
+    // configuration, so existing results keep their ids and are not redone.
+    let rho = parse("[sweep]\nrho = [0.05, 0.1]\n").unwrap().expand();
+    assert_eq!((rho[0].id.as_str(), rho[1].id.as_str()), ("rho0.05-84410203", "rho0.1-775a72cf"));
+    let kl = "[sparsity]\nkind = \"kl\"\nrho = 0.05\n[probe]\nl2 = 1e-4\n[sweep]\nrho = [0.05, 0.1]\n";
+    assert_eq!(parse(kl).unwrap().expand()[0].id, "rho0.05-84410203", "explicit defaults change nothing");
+    let text = parse("[sweep]\nrho = [0.05]\n").unwrap().expand()[0].config.to_toml();
+    let sparsity = text.split("[sparsity]").nth(1).unwrap().split("\n[").next().unwrap();
+    assert_eq!(sparsity.trim(), "rho = 0.05\nbeta = 1.0\nreduction = \"mean\"", "{text}");
+    for new_key in ["labels", "[probe]", "l1_weight"] {
+        assert!(!text.contains(new_key), "{new_key} written at its default:\n{text}");
+    }
 }

@@ -168,3 +168,59 @@ fn shard_syntax_and_slurm_variables() {
     assert_eq!(s.unwrap(), Some(Shard { index: 2, count: 3 }));
     assert!(Shard::from_slurm(env(&[("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "3")])).is_err());
 }
+
+#[test]
+fn every_mechanism_trains_and_reports_the_shared_metrics() {
+    let f = fixture();
+    let file = experiment(
+        "mechanisms",
+        r#"sparsity = [{ kind = "kl" }, { kind = "l1", weight = 1e-3 }, { kind = "topk", k = 3 }, { kind = "none" }]"#,
+    );
+    let summary = sweep(&f, &file, &f.results, 2, None);
+    assert_eq!(summary.failed, 0);
+    let mut r = csv::Reader::from_path(f.results.join("mechanisms/runs.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let col = |name: &str| h.iter().position(|x| x == name).unwrap_or_else(|| panic!("no column {name}"));
+    let kinds: Vec<&str> = rows.iter().map(|r| &r[col("sparsity")]).collect();
+    assert_eq!(kinds, ["kl", "l1", "topk", "none"]);
+    let num = |row: &csv::StringRecord, c: &str| {
+        row[col(c)].parse::<f64>().unwrap_or_else(|_| panic!("{c}: {:?}", &row[col(c)]))
+    };
+    for row in &rows {
+        let accuracy = num(row, "probe_accuracy");
+        assert!((0.0..=1.0).contains(&accuracy), "{accuracy}");
+        assert!(num(row, "fvu") > 0.0 && num(row, "l0") <= 8.0);
+    }
+    // TopK keeps exactly k non-zero entries (a sigmoid is never exactly 0);
+    // the others keep every unit.
+    assert_eq!(num(&rows[2], "l0"), 3.0);
+    assert_eq!(num(&rows[3], "l0"), 8.0);
+    assert!(num(&rows[2], "active_per_image") <= 3.0);
+    // KL's parameters only where they apply; the KL metric only for KL.
+    assert_eq!((&rows[0][col("rho")], &rows[0][col("k")]), ("0.05", ""));
+    assert_eq!((&rows[2][col("rho")], &rows[2][col("k")], &rows[2][col("kl")]), ("", "3", ""));
+    assert_eq!(&rows[1][col("l1_weight")], "0.001");
+}
+
+#[test]
+fn the_results_schema_round_trips_through_runs_csv() {
+    let f = fixture();
+    let file = experiment("schema", "rho = [0.05, 0.2]\n");
+    sweep(&f, &file, &f.results, 1, None);
+    let dir = sae_sweep::ResultsDir::new(&f.results, "schema");
+    let rows = sae_sweep::collect_rows(&dir, &file.experiment.expand()).unwrap();
+    let mut r = csv::Reader::from_path(f.results.join("schema/runs.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    for (row, rec) in rows.iter().zip(r.records()) {
+        let rec = rec.unwrap();
+        for &m in sae_sweep::Metric::ALL {
+            let i = h.iter().position(|x| x == m.def().key).unwrap_or_else(|| panic!("no column {}", m.def().key));
+            let read = (!rec[i].is_empty()).then(|| rec[i].parse::<f64>().unwrap());
+            assert_eq!(read, row.metric(m), "{} of {}", m.def().key, row.run_id);
+        }
+        for (key, value) in row.parameters() {
+            assert_eq!(&rec[h.iter().position(|x| x == key).unwrap()], value, "{key}");
+        }
+    }
+}

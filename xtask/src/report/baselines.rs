@@ -53,15 +53,27 @@ impl Pca {
         self.variances.iter().take(k).sum::<f64>() / total
     }
 
+    /// The coordinates of `input` (`[n, D]`) on the top `k` components,
+    /// `Uₖᵀ (x − μ)`, `[n, k]`.
+    fn coordinates(&self, input: &[f32], k: usize) -> DMatrix<f64> {
+        let d = self.mean.len();
+        let n = input.len() / d;
+        let centred = DMatrix::<f64>::from_fn(n, d, |i, j| (input[i * d + j] - self.mean[j]) as f64);
+        centred * self.components.rows(0, k.min(d)).transpose()
+    }
+
+    /// [`Pca::coordinates`] as row-major `f32`: the probe's features.
+    pub fn project(&self, input: &[f32], k: usize) -> Vec<f32> {
+        let c = self.coordinates(input, k);
+        (0..c.nrows()).flat_map(|i| (0..c.ncols()).map(move |j| (i, j))).map(|(i, j)| c[(i, j)] as f32).collect()
+    }
+
     /// Projects `input` (`[n, D]`) onto the top `k` components and back:
     /// `μ + Uₖ Uₖᵀ (x − μ)`.
     pub fn reconstruct(&self, input: &[f32], k: usize) -> Vec<f32> {
         let d = self.mean.len();
-        let n = input.len() / d;
-        let k = k.min(d);
-        let centred = DMatrix::<f64>::from_fn(n, d, |i, j| (input[i * d + j] - self.mean[j]) as f64);
-        let u = self.components.rows(0, k);
-        let recon = (&centred * u.transpose()) * u;
+        let recon = self.coordinates(input, k) * self.components.rows(0, k.min(d));
+        let n = recon.nrows();
         (0..n * d).map(|idx| recon[(idx / d, idx % d)] as f32 + self.mean[idx % d]).collect()
     }
 }
@@ -113,5 +125,8 @@ mod tests {
         [3.0, 2.0, 1.0].iter().zip(&r2).for_each(|(a, b)| assert!((a - b).abs() < 1e-6, "{r2:?}"));
         let all = p.reconstruct(&[0.5, -0.25, 7.0], 3);
         [0.5, -0.25, 7.0].iter().zip(&all).for_each(|(a, b)| assert!((a - b).abs() < 1e-5));
+        // (3, 2, 1) − mean = (2, 1, 0): coordinates ±2 and ±1 on the x and y axes.
+        let c = p.project(&[3.0, 2.0, 1.0], 2);
+        assert!((c[0].abs() - 2.0).abs() < 1e-6 && (c[1].abs() - 1.0).abs() < 1e-6, "{c:?}");
     }
 }

@@ -1,5 +1,6 @@
-//! The loss from candle ops, for autograd: the reconstruction MSE plus the
-//! sparsity term, each a small function of the code and the reconstruction.
+//! The loss from candle ops, for autograd: the reconstruction MSE plus each
+//! mechanism's penalty (KL, L1; TopK and none add none), each a small
+//! function of the code and the reconstruction.
 
 use candle_core::Tensor;
 
@@ -7,12 +8,12 @@ use crate::{KlReduction, SparsityConfig};
 
 /// The parts of a batch's loss, as scalar tensors on the model's device.
 pub struct CandleLoss {
-    /// `mse + β · sparsity`, the value differentiated.
+    /// `mse + strength · penalty`, the value differentiated.
     pub total: Tensor,
     /// Per-pixel mean squared error against the clean target.
     pub mse: Tensor,
-    /// The unweighted sparsity term.
-    pub sparsity: Tensor,
+    /// The unweighted penalty term (absent for TopK and none).
+    pub penalty: Option<Tensor>,
 }
 
 /// The mean over batch and pixels of `(recon − target)²`.
@@ -43,7 +44,15 @@ pub fn loss(
     sparsity: &SparsityConfig,
 ) -> candle_core::Result<CandleLoss> {
     let mse = mse(recon, target)?;
-    let term = kl(code, sparsity.rho, sparsity.reduction)?;
-    let total = (&mse + (&term * sparsity.beta)?)?;
-    Ok(CandleLoss { total, mse, sparsity: term })
+    let penalty = match *sparsity {
+        SparsityConfig::Kl { rho, reduction, .. } => Some(kl(code, rho, reduction)?),
+        // The mean over images of each code's L1 norm (the code is ≥ 0).
+        SparsityConfig::L1 { .. } => Some(code.sum(1)?.mean_all()?),
+        SparsityConfig::Topk { .. } | SparsityConfig::None => None,
+    };
+    let total = match &penalty {
+        Some(p) => (&mse + (p * sparsity.strength())?)?,
+        None => mse.clone(),
+    };
+    Ok(CandleLoss { total, mse, penalty })
 }

@@ -57,8 +57,11 @@ impl Engine for CandleTrainer {
         let grads = loss.total.backward()?;
         self.adam.step(&self.vars, &grads)?;
         let mse = f64::from(loss.mse.to_scalar::<f32>()?);
-        let kl = f64::from(loss.sparsity.to_scalar::<f32>()?);
-        Ok(LossParts { mse, kl, total: mse + self.sparsity.beta * kl })
+        let penalty = match &loss.penalty {
+            Some(p) => f64::from(p.to_scalar::<f32>()?),
+            None => 0.0,
+        };
+        Ok(LossParts { mse, penalty, total: mse + self.sparsity.strength() * penalty })
     }
 
     fn model(&self) -> Result<Cow<'_, SparseAutoencoder>, CoreError> {

@@ -7,7 +7,8 @@ use candle_nn::{Linear, VarBuilder, VarMap};
 
 use crate::{CoreError, ModelConfig, Params, SparseAutoencoder, TENSOR_NAMES};
 
-/// `h = sigmoid(encoder(x))`, `y = tanh(decoder(h))` on a candle device.
+/// `h = sigmoid(encoder(x))` (of which TopK keeps the k largest per image),
+/// `y = tanh(decoder(h))`, on a candle device.
 pub struct CandleAutoencoder {
     config: ModelConfig,
     encoder: Linear,
@@ -39,11 +40,28 @@ impl CandleAutoencoder {
     /// # Shapes
     /// `input: [n, D]` → `(code: [n, H], recon: [n, D])`.
     pub fn forward(&self, input: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
-        let code = candle_nn::ops::sigmoid(&self.encoder.forward(input)?)?;
+        let mut code = candle_nn::ops::sigmoid(&self.encoder.forward(input)?)?;
+        if let Some(k) = self.config.top_k {
+            code = keep_top_k(&code, k)?;
+        }
         let recon = self.decoder.forward(&code)?.tanh()?;
         Ok((code, recon))
     }
+}
 
+/// TopK from candle ops: each row's k-th largest value (a descending sort)
+/// is its threshold, and a mask of the values at or above it, held constant,
+/// multiplies the code, so the gradient reaches the kept units only. Unlike
+/// the fast engine it keeps every tied value, which only matters at exact
+/// ties.
+fn keep_top_k(code: &Tensor, k: usize) -> candle_core::Result<Tensor> {
+    let (sorted, _) = code.sort_last_dim(false)?;
+    let threshold = sorted.narrow(1, k - 1, 1)?;
+    let mask = code.broadcast_ge(&threshold)?.to_dtype(code.dtype())?.detach();
+    code * mask
+}
+
+impl CandleAutoencoder {
     /// The trainable variables.
     pub fn vars(&self) -> Params<Var> {
         let data = self.varmap.data().lock().expect("no panic while holding the varmap");

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{anyhow, Context, Result};
 use plotters::prelude::*;
 
-use super::plots::register_font;
+use super::register_font;
 use sae_core::to_unit;
 
 const SCALE: u32 = 3;
@@ -55,7 +55,9 @@ fn save_png(
 /// A picture of `rows` of images, each row labelled: every row holds the
 /// same `n` test images (normalised units, `side × side`) seen differently.
 pub fn digit_rows(path: &Path, title: &str, rows: &[(&str, &[f32])], n: usize, side: usize) -> Result<()> {
-    let label_w = 190;
+    // About 10 pixels a character at this size, and room for the longest label.
+    let longest = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0) as u32;
+    let label_w = (20 + 10 * longest).max(190);
     let cell = side as u32 * SCALE + GAP;
     let size = (label_w + n as u32 * cell + GAP, 50 + rows.len() as u32 * cell + GAP);
     save_png(path, size, |root| {

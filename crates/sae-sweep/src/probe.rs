@@ -1,0 +1,79 @@
+//! Scoring what features are worth: the linear probe fitted on the
+//! features of clean images with their labels and scored on others, for a
+//! model's code and for the baselines' features alike.
+
+use sae_core::{LinearProbe, ProbeConfig};
+use sae_data::normalize_byte;
+
+use crate::{Experiment, RunData};
+
+/// Images encoded per forward pass.
+const CHUNK: usize = 1000;
+
+/// The features of `n` images of `d` pixels, image `i` written by
+/// `fill(i, row)` in normalised units; computed in chunks so no normalised
+/// copy of a large set is held.
+fn encode_images(
+    features: impl Fn(&[f32], usize) -> Vec<f32>,
+    n: usize,
+    d: usize,
+    fill: impl Fn(usize, &mut [f32]),
+) -> Vec<f32> {
+    let mut out = Vec::new();
+    let mut chunk = vec![0.0f32; CHUNK * d];
+    for start in (0..n).step_by(CHUNK) {
+        let m = CHUNK.min(n - start);
+        chunk[..m * d].chunks_exact_mut(d).enumerate().for_each(|(i, row)| fill(start + i, row));
+        out.extend(features(&chunk[..m * d], m));
+    }
+    out
+}
+
+/// The positions of `labels` that the probe uses.
+fn kept(labels: &[u8], keep: Option<&[u8]>) -> Vec<usize> {
+    (0..labels.len()).filter(|&i| keep.is_none_or(|k| k.contains(&labels[i]))).collect()
+}
+
+/// The probe's test accuracy on features of `dim` values per image, which
+/// `features(images, n)` computes from `n` clean images in normalised
+/// units: the code of a model, the pixels themselves, their projection on
+/// principal components. The images and labels are those the experiment's
+/// `[probe]` section selects.
+///
+/// # Errors
+/// A message when the probe has no image to fit or score on.
+pub fn probe_accuracy(
+    data: &RunData,
+    config: &Experiment,
+    dim: usize,
+    features: impl Fn(&[f32], usize) -> Vec<f32>,
+) -> Result<f64, String> {
+    let keep = config.probe.kept_labels();
+    let s = &data.splits;
+    let d = s.test.dim();
+    let ((fit_x, fit_y), (score_x, score_y)) = match &data.probe_halves {
+        Some(h) => {
+            let encode = |set: &sae_data::ImageSet| {
+                encode_images(&features, set.n, d, |i, row| row.copy_from_slice(set.image(i)))
+            };
+            ((encode(&h.fit.0), h.fit.1.clone()), (encode(&h.score.0), h.score.1.clone()))
+        }
+        None => {
+            let fit = kept(&s.train_labels, keep.as_deref());
+            let score = kept(&s.test_labels, keep.as_deref());
+            let fit_x = encode_images(&features, fit.len(), d, |i, row| {
+                row.iter_mut().zip(s.train.image(fit[i])).for_each(|(o, &b)| *o = normalize_byte(b))
+            });
+            let score_x =
+                encode_images(&features, score.len(), d, |i, row| row.copy_from_slice(s.test.image(score[i])));
+            let labels = |ix: &[usize], all: &[u8]| ix.iter().map(|&i| all[i]).collect::<Vec<u8>>();
+            ((fit_x, labels(&fit, &s.train_labels)), (score_x, labels(&score, &s.test_labels)))
+        }
+    };
+    if fit_y.is_empty() || score_y.is_empty() {
+        return Err(format!("the probe has no image with labels {keep:?} to fit or score on"));
+    }
+    let probe_config = ProbeConfig { l2: config.probe.l2.0, ..ProbeConfig::default() };
+    let probe = LinearProbe::fit(&fit_x, &fit_y, dim, probe_config);
+    Ok(probe.accuracy(&score_x, &score_y))
+}

@@ -1,0 +1,151 @@
+//! The baselines of an experiment's table, scored once and cached in
+//! `baselines.csv`: for every corruption and width in the results, the
+//! corrupted input and its top-H PCA projection as reconstructions, and the
+//! linear probe on the clean pixels and on their top-H PCA coordinates.
+//! The cache is keyed by everything the scores depend on (the data and
+//! probe sections), so a changed split or probe is scored afresh.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use sae_data::Corruption;
+use sae_sweep::{probe_accuracy, BaselineKind, BaselineRow, Metric, ResultsDir, RunData, SharedData};
+
+use super::baselines::{corrupted_input, pca, Pca};
+use super::Inputs;
+
+const BASELINES_CSV: &str = "baselines.csv";
+
+/// The metrics a baseline can have, the cache's columns.
+const SCORED: [Metric; 5] = [Metric::Mse, Metric::Fvu, Metric::PsnrDb, Metric::Ssim, Metric::ProbeAccuracy];
+
+/// What the baseline scores depend on, as the cache's key.
+fn cache_key(inp: &Inputs<'_>) -> String {
+    let e = &inp.experiment;
+    serde_json::to_string(&(&e.data, &e.probe)).expect("sections serialise")
+}
+
+fn read_cache(path: &Path, key: &str) -> Vec<BaselineRow> {
+    let Ok(mut reader) = csv::Reader::from_path(path) else { return Vec::new() };
+    let parse = |r: &csv::StringRecord| -> Option<BaselineRow> {
+        (r.get(0)? == key).then_some(())?;
+        let values = SCORED.iter().zip(5..).filter_map(|(&m, i)| Some((m, r.get(i)?.parse().ok()?))).collect();
+        Some(BaselineRow {
+            kind: BaselineKind::parse(r.get(1)?)?,
+            name: r.get(2)?.into(),
+            corruption: r.get(3)?.into(),
+            hidden: r.get(4)?.parse().ok()?,
+            values,
+        })
+    };
+    reader.records().filter_map(|r| r.ok()).filter_map(|r| parse(&r)).collect()
+}
+
+fn write_cache(path: &Path, key: &str, rows: &[BaselineRow]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["key", "kind", "baseline", "corruption", "hidden"];
+    header.extend(SCORED.iter().map(|m| m.def().key));
+    w.write_record(&header)?;
+    for b in rows {
+        let mut rec =
+            vec![key.to_string(), b.kind.as_str().into(), b.name.clone(), b.corruption.clone(), b.hidden.to_string()];
+        rec.extend(SCORED.iter().map(|&m| b.metric(m).map(|v| v.to_string()).unwrap_or_default()));
+        w.write_record(&rec)?;
+    }
+    sae_sweep::write_atomic(path, &w.into_inner()?)?;
+    Ok(())
+}
+
+/// Whether `rows` hold every baseline the `wanted` corruptions and widths need.
+fn covers(rows: &[BaselineRow], wanted: &BTreeSet<(String, usize)>) -> bool {
+    let has = |kind, c: &str, h: usize| rows.iter().any(|b| b.kind == kind && b.corruption == c && b.hidden == h);
+    rows.iter().any(|b| b.kind == BaselineKind::Pixels)
+        && wanted.iter().all(|(c, h)| {
+            has(BaselineKind::Pca, c, *h) && (c == &Corruption::None.label() || has(BaselineKind::Input, c, 0))
+        })
+}
+
+/// The baselines of the runs in `inp`, from the cache when it holds them.
+pub fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Result<Vec<BaselineRow>> {
+    let wanted: BTreeSet<(String, usize)> = inp.rows.iter().map(|r| (r.corruption.clone(), r.hidden)).collect();
+    let (path, key) = (dir.root().join(BASELINES_CSV), cache_key(inp));
+    let cached = read_cache(&path, &key);
+    if covers(&cached, &wanted) {
+        return Ok(cached);
+    }
+    eprintln!("report: scoring the baselines (PCA of the clean training images, linear probes)");
+    let mut rows = Vec::new();
+    let mut fitted: Option<Pca> = None;
+    let mut pca_probe: Vec<(usize, f64)> = Vec::new();
+    for corruption in wanted.iter().map(|w| &w.0).collect::<BTreeSet<_>>() {
+        let spec = inp
+            .grid
+            .iter()
+            .find(|s| s.config.corruption.0.label() == *corruption)
+            .context("a run of this corruption")?;
+        let run = data.for_run(&spec.config)?;
+        let (test, input) = (&run.splits.test, &run.test_input);
+        if *corruption != Corruption::None.label() {
+            let q = corrupted_input(input, test);
+            let values =
+                vec![(Metric::Mse, q.mse), (Metric::Fvu, q.fvu), (Metric::PsnrDb, q.psnr_db), (Metric::Ssim, q.ssim)];
+            rows.push(BaselineRow {
+                kind: BaselineKind::Input,
+                name: "corrupted input".into(),
+                corruption: corruption.clone(),
+                hidden: 0,
+                values,
+            });
+        }
+        if rows.iter().all(|b| b.kind != BaselineKind::Pixels) {
+            let d = test.dim();
+            let accuracy = probe_accuracy(&run, &spec.config, d, |x, _| x.to_vec()).map_err(anyhow::Error::msg)?;
+            let values = vec![(Metric::ProbeAccuracy, accuracy)];
+            rows.push(BaselineRow {
+                kind: BaselineKind::Pixels,
+                name: "raw pixels (probe)".into(),
+                corruption: String::new(),
+                hidden: 0,
+                values,
+            });
+        }
+        let p = fitted.get_or_insert_with(|| fit_pca(&run));
+        for (_, h) in wanted.iter().filter(|w| &w.0 == corruption) {
+            let q = pca(p, *h, input, test);
+            let accuracy = match pca_probe.iter().find(|(k, _)| k == h) {
+                Some(&(_, a)) => a,
+                None => {
+                    let a =
+                        probe_accuracy(&run, &spec.config, *h, |x, _| p.project(x, *h)).map_err(anyhow::Error::msg)?;
+                    pca_probe.push((*h, a));
+                    a
+                }
+            };
+            let values = vec![
+                (Metric::Mse, q.mse),
+                (Metric::Fvu, q.fvu),
+                (Metric::PsnrDb, q.psnr_db),
+                (Metric::Ssim, q.ssim),
+                (Metric::ProbeAccuracy, accuracy),
+            ];
+            let name = format!("PCA (top {h}: {:.0}% of variance)", 100.0 * p.explained(*h));
+            rows.push(BaselineRow {
+                kind: BaselineKind::Pca,
+                name,
+                corruption: corruption.clone(),
+                hidden: *h,
+                values,
+            });
+        }
+    }
+    write_cache(&path, &key, &rows)?;
+    Ok(rows)
+}
+
+/// The principal components of the clean training images of `run`.
+fn fit_pca(run: &RunData) -> Pca {
+    let train = &run.splits.train;
+    Pca::fit(train.n, train.dim(), |i, j| sae_data::normalize_byte(train.image(i)[j]) as f64)
+}
