@@ -53,7 +53,7 @@ fn gain(g: &ConfigSummary<'_>, baselines: &[BaselineRow], kind: BaselineKind, me
 }
 
 /// The columns some configuration has a value for.
-fn shown<'a, T>(items: &'a [T], has: impl Fn(&T) -> bool) -> Vec<&'a T> {
+fn shown<T>(items: &[T], has: impl Fn(&T) -> bool) -> Vec<&T> {
     items.iter().filter(|c| has(c)).collect()
 }
 
