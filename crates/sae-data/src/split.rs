@@ -49,10 +49,10 @@ impl Splits {
         let available = raw.train_images.n;
         let needed = sizes.train + sizes.validation;
         if needed > available {
-            return Err(DataError::SplitTooLarge { needed, available });
+            return Err(DataError::SplitTooLarge { file: "training", needed, available });
         }
         if sizes.test > raw.test_images.n {
-            return Err(DataError::SplitTooLarge { needed: sizes.test, available: raw.test_images.n });
+            return Err(DataError::SplitTooLarge { file: "test", needed: sizes.test, available: raw.test_images.n });
         }
         let mut perm: Vec<usize> = (0..available).collect();
         perm.shuffle(&mut batch_rng(seed, SPLIT_STREAM, 0, 0));
@@ -92,6 +92,9 @@ mod tests {
             assert!((0..a.train.n).all(|j| normalised(j) != a.validation.image(i)));
         }
         let too_big = SplitSizes { train: 35, validation: 10, test: 4 };
-        assert!(matches!(Splits::new(&raw, too_big, 0), Err(DataError::SplitTooLarge { needed: 45, available: 40 })));
+        let err = Splits::new(&raw, too_big, 0).unwrap_err();
+        assert!(matches!(err, DataError::SplitTooLarge { file: "training", needed: 45, available: 40 }), "{err:?}");
+        let err = Splits::new(&raw, SplitSizes { train: 25, validation: 10, test: 11 }, 0).unwrap_err();
+        assert_eq!(err.to_string(), "the split needs 11 images from the test file, which holds 10");
     }
 }
