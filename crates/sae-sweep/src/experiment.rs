@@ -168,9 +168,13 @@ impl Experiment {
     ///
     /// # Errors
     /// [`SweepError::Parse`] naming the file, with toml's line, column
-    /// and message (unknown key, wrong type, value out of range...).
+    /// and message (unknown key, wrong type, value out of range...), or the
+    /// keys of a check that spans several (see `validate.rs`).
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, SweepError> {
-        toml::from_str(text).map_err(|e| SweepError::Parse { path: path.into(), message: e.to_string() })
+        let experiment: Self =
+            toml::from_str(text).map_err(|e| SweepError::Parse { path: path.into(), message: e.to_string() })?;
+        experiment.check(path)?;
+        Ok(experiment)
     }
 
     /// This experiment as TOML text.

@@ -2,10 +2,12 @@
 //! ids, the parallel runner with resume, failure isolation and shards, and
 //! the result store and tidy tables.
 
+mod complete;
 mod data;
 mod error;
 mod experiment;
 mod grid;
+mod lock;
 mod progress;
 mod record;
 mod run;
@@ -13,15 +15,18 @@ mod runner;
 mod shard;
 mod store;
 mod table;
+mod validate;
 mod values;
 
+pub use complete::RunState;
 pub use data::{RunData, SharedData};
 pub use error::SweepError;
 pub use experiment::{
     DataSection, Experiment, ExperimentFile, ModelSection, SparsitySection, SweepSection, TrainingSection,
 };
 pub use grid::RunSpec;
-pub use progress::ProgressMode;
+pub use lock::RunLock;
+pub use progress::{note, ProgressMode};
 pub use record::{RunRecord, Status};
 pub use run::{execute, RunResult};
 pub use runner::{merge, run_sweep, SweepOptions, SweepSummary, EXPERIMENT_COPY};
@@ -30,4 +35,6 @@ pub use store::{write_atomic, ResultsDir, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FI
 pub use table::{
     collect_rows, mean_std, rebuild_tables, summarise, ConfigSummary, RunRow, METRICS, RUNS_CSV, SUMMARY_CSV,
 };
-pub use values::{Beta, Count, LearningRate, NonEmpty, Rho, ValidCorruption, WeightDecay, Width};
+pub use values::{
+    Beta, Count, LearningRate, NonEmpty, Rho, ValidCorruption, WeightDecay, Width, MAX_COUNT, MAX_RUNS, MAX_WIDTH,
+};
