@@ -40,11 +40,18 @@ pub fn experiments(results_root: &Path) -> Result<Vec<String>> {
     let mut names: Vec<String> = std::fs::read_dir(results_root)
         .with_context(|| format!("reading {}", results_root.display()))?
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().join(EXPERIMENT_COPY).is_file())
+        .filter(|e| e.path().join(EXPERIMENT_COPY).is_file() && has_runs(&e.path()))
         .filter_map(|e| e.file_name().to_str().map(String::from))
         .collect();
     names.sort();
     Ok(names)
+}
+
+/// Whether an experiment folder holds any run (a sweep that failed before
+/// training leaves only its `experiment.toml`, which is no report's business).
+fn has_runs(dir: &Path) -> bool {
+    let runs = std::fs::read_dir(dir.join("runs"));
+    runs.is_ok_and(|d| d.flatten().any(|e| !e.file_name().to_string_lossy().starts_with('.')))
 }
 
 /// Everything the report draws from.
@@ -173,13 +180,17 @@ fn header(name: &str, dir: &ResultsDir, inp: &Inputs<'_>) -> String {
 fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Result<Vec<BaselineRow>> {
     let wanted: BTreeSet<(String, usize)> = inp.rows.iter().map(|r| (r.corruption.clone(), r.hidden)).collect();
     let path = dir.root().join(BASELINES_CSV);
-    let cached: Vec<(String, String, usize, f64, f64, f64)> = csv::Reader::from_path(&path)
+    // Baselines depend on the data too: a cached row counts only for the same dataset, split sizes and seed.
+    let d = &inp.experiment.data;
+    let data_key = format!("{}/{}/{}/{}/{}", d.dataset, d.train.0, d.validation.0, d.test.0, d.split_seed);
+    let cached: Vec<(String, String, usize, f64, f64, f64, String)> = csv::Reader::from_path(&path)
         .ok()
         .map(|mut r| r.deserialize().filter_map(|x| x.ok()).collect())
         .unwrap_or_default();
+    let cached: Vec<_> = cached.into_iter().filter(|b| b.6 == data_key).collect();
     let covered =
         |c: &str, h: usize| cached.iter().any(|b| b.1 == c && b.2 == h) && cached.iter().any(|b| b.1 == c && b.2 == 0);
-    let rows: Vec<(String, String, usize, f64, f64, f64)> = if wanted.iter().all(|(c, h)| covered(c, *h)) {
+    let rows: Vec<(String, String, usize, f64, f64, f64, String)> = if wanted.iter().all(|(c, h)| covered(c, *h)) {
         cached
     } else {
         eprintln!("report: scoring the baselines (PCA of the clean training images)");
@@ -193,7 +204,7 @@ fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Result<Ve
                 .context("a run of this corruption")?;
             let run = data.for_run(&spec.config)?;
             let q = baselines::corrupted_input(&run.test_input, &run.splits.test);
-            out.push(("corrupted input".into(), corruption.clone(), 0, q.mse, q.psnr_db, q.ssim));
+            out.push(("corrupted input".into(), corruption.clone(), 0, q.mse, q.psnr_db, q.ssim, data_key.clone()));
             let train = &run.splits.train;
             let pca = pca.get_or_insert_with(|| {
                 baselines::Pca::fit(train.n, train.dim(), |i, j| sae_data::normalize_byte(train.image(i)[j]) as f64)
@@ -208,11 +219,12 @@ fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Result<Ve
                     q.mse,
                     q.psnr_db,
                     q.ssim,
+                    data_key.clone(),
                 ));
             }
         }
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["baseline", "corruption", "hidden", "mse", "psnr_db", "ssim"])?;
+        w.write_record(["baseline", "corruption", "hidden", "mse", "psnr_db", "ssim", "data"])?;
         out.iter().try_for_each(|r| w.serialize(r))?;
         sae_sweep::write_atomic(&path, &w.into_inner()?)?;
         out
@@ -222,7 +234,7 @@ fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Result<Ve
         // Without corruption the "corrupted input" is the clean image itself: no baseline.
         .filter(|b| !(b.2 == 0 && b.1 == Corruption::None.label()))
         .filter(|b| wanted.iter().any(|(c, h)| *c == b.1 && (b.2 == 0 || b.2 == *h)))
-        .map(|(name, corruption, hidden, mse, psnr_db, ssim)| BaselineRow {
+        .map(|(name, corruption, hidden, mse, psnr_db, ssim, _)| BaselineRow {
             name,
             corruption,
             hidden,
