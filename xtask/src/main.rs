@@ -1,6 +1,9 @@
 //! The sae-lab command line: `cargo xtask sweep FILE`, `cargo xtask report`,
 //! `cargo xtask merge FILE` and `cargo xtask fetch-data NAME`.
 
+#[macro_use]
+mod say;
+
 mod bench;
 mod data;
 mod provenance;
@@ -11,11 +14,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use sae_data::DatasetName;
-use sae_sweep::{run_sweep, ExperimentFile, ProgressMode, Shard, SweepError, SweepOptions};
+use sae_sweep::{run_sweep, ExperimentFile, ProgressMode, RunState, Shard, SweepError, SweepOptions};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Sparse-autoencoder sweeps on MNIST-format images")]
@@ -29,8 +32,9 @@ struct Cli {
 struct SweepArgs {
     /// The experiment file (e.g. experiments/rho.toml).
     file: PathBuf,
-    /// Runs trained at once (default: the machine's cores).
-    #[arg(long)]
+    /// Runs trained at once (default: the machine's cores; at most the cores
+    /// and the runs to train).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     jobs: Option<usize>,
     /// Run only shard i of n (e.g. 0/4); taken from SLURM_ARRAY_TASK_ID and
     /// SLURM_ARRAY_TASK_COUNT when those are set.
@@ -92,14 +96,54 @@ enum Command {
 /// Whether every run succeeded; errors abort instead.
 type Outcome = Result<bool>;
 
-/// Prints every run of the grid with its stored status.
-fn dry_run(file: &ExperimentFile, results: &Path) -> Outcome {
+/// Prints every run of the grid (or of the shard) with its stored state,
+/// and why a damaged one will be redone.
+fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outcome {
     let dir = sae_sweep::ResultsDir::new(results, &file.name);
-    for spec in file.experiment.expand() {
-        let status = dir.record(&spec.id)?.map_or("missing", |r| r.status.as_str());
-        println!("{:>4}  {:<8} {}", spec.index, status, spec.id);
+    for spec in file.experiment.expand().iter().filter(|r| shard.is_none_or(|s| s.contains(r))) {
+        match dir.state(spec) {
+            RunState::Damaged(why) => println!("{:>4}  {:<8} {}  ({why})", spec.index, "damaged", spec.id),
+            state => println!("{:>4}  {:<8} {}", spec.index, state.label(), spec.id),
+        }
     }
     Ok(true)
+}
+
+/// Refuses a `--results` that is not a folder, naming it as the user typed it.
+fn check_results(results: &Path) -> Result<()> {
+    if results.exists() && !results.is_dir() {
+        bail!(
+            "--results {}: not a folder (it is a file); expected the folder that holds experiment results",
+            results.display()
+        );
+    }
+    Ok(())
+}
+
+/// `--jobs`, or the cores, capped at the cores and at the runs, saying so
+/// when a value given is lowered.
+fn jobs(asked: Option<usize>, runs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Some(asked) = asked else { return cores.min(runs).max(1) };
+    let jobs = asked.min(cores).min(runs).max(1);
+    if jobs < asked {
+        eprintln!("sweep: --jobs {asked} is more than the {cores} cores or the {runs} runs; using {jobs}");
+    }
+    jobs
+}
+
+/// On Ctrl-C: says what is kept and how to resume, and exits with 130 (as a
+/// shell reports SIGINT). Every stored run is whole (runs are renamed into
+/// place), and what the interrupted runs left is removed when they rerun.
+fn on_interrupt(command: String) -> Result<()> {
+    ctrlc::set_handler(move || {
+        eprintln!(
+            "\ninterrupted: the runs stored so far are kept; the interrupted ones will be redone. \
+             To resume, run the same command again: {command}"
+        );
+        std::process::exit(130);
+    })
+    .context("installing the Ctrl-C handler")
 }
 
 /// Writes the reports of `names` (every experiment when empty).
@@ -117,24 +161,28 @@ fn reports(results: &Path, names: Vec<String>, data_dir: Option<&Path>) -> Outco
 }
 
 fn sweep(args: SweepArgs) -> Outcome {
+    check_results(&args.results)?;
     let file = ExperimentFile::load(&args.file)?;
-    if args.dry_run {
-        return dry_run(&file, &args.results);
-    }
     let shard = match args.shard {
         Some(s) => Some(s),
         None => Shard::from_slurm(|k| std::env::var(k).ok())?,
     };
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if args.dry_run {
+        return dry_run(&file, &args.results, shard);
+    }
+    let command = std::env::args().skip(1).fold("cargo xtask".to_string(), |s, a| s + " " + &a);
+    on_interrupt(command.clone())?;
+    let grid = file.experiment.expand().len();
+    let mine = shard.map_or(grid, |s| (grid + s.count - 1 - s.index) / s.count);
+    let jobs = jobs(args.jobs, mine);
     let progress = if std::io::stderr().is_terminal() { ProgressMode::Bars } else { ProgressMode::Lines };
     let results = &args.results;
     let out_dir = results.join(&file.name);
     let part = shard.map(|s| format!(", shard {}/{}", s.index, s.count)).unwrap_or_default();
-    let grid = file.experiment.expand().len();
     eprintln!("sweep: {} ({grid} runs{part}), {jobs} jobs, results in {}", file.name, out_dir.display());
     let dataset = file.experiment.data.dataset.clone();
     let provenance = provenance::Provenance {
-        command: std::env::args().skip(1).fold("cargo xtask".to_string(), |s, a| s + " " + &a),
+        command,
         experiment_file: file.path.display().to_string(),
         dataset: dataset.to_string(),
         git_revision: provenance::git_revision(),
@@ -166,18 +214,29 @@ fn sweep(args: SweepArgs) -> Outcome {
 fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Sweep(args) => sweep(args),
-        Command::Report { experiments, results, data_dir } => reports(&results, experiments, data_dir.as_deref()),
+        Command::Report { experiments, results, data_dir } => {
+            check_results(&results)?;
+            reports(&results, experiments, data_dir.as_deref())
+        }
         Command::Slurm(args) => slurm::slurm(&args).map(|()| true),
         Command::Bench(args) => bench::bench(&args).map(|()| true),
         Command::Merge { file, results } => {
+            check_results(&results)?;
             let file = ExperimentFile::load(&file)?;
             let rows = sae_sweep::merge(&file, &results)?;
+            let dir = sae_sweep::ResultsDir::new(&results, &file.name);
+            for spec in file.experiment.expand() {
+                if let RunState::Damaged(why) = dir.state(&spec) {
+                    eprintln!("merge: left out {} (a sweep will redo it): {why}", spec.id);
+                }
+            }
             eprintln!("merge: {rows} rows in {}", results.join(&file.name).join(sae_sweep::RUNS_CSV).display());
             Ok(true)
         }
         Command::FetchData { name, dest } => {
+            let dataset = DatasetName::new(name.clone())?;
             let dest = dest.unwrap_or_else(|| PathBuf::from("data").join(&name));
-            data::fetch(&DatasetName(name.clone()), &dest).with_context(|| format!("downloading {name}"))?;
+            data::fetch(&dataset, &dest).with_context(|| format!("downloading {name}"))?;
             Ok(true)
         }
     }

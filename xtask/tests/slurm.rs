@@ -65,7 +65,7 @@ fn installed(cmd: &str) -> bool {
 #[test]
 fn a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table() {
     if !["sbatch", "slurmctld", "slurmd", "munged"].iter().all(|c| installed(c)) {
-        skip(
+        sae_data::skip_test(
             "a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table",
             "Slurm is not installed (apt-get install slurm-wlm munge; .ci/run does)",
         );
@@ -120,11 +120,4 @@ fn a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table() {
     let (merged, alone) = (table(&root.join("shared/grid/runs.csv")), table(&root.join("single/grid/runs.csv")));
     assert_eq!(merged.len(), 7);
     assert_eq!(merged, alone);
-}
-
-/// Says on the terminal (past the test harness's capture of `eprintln!`)
-/// that `test` was skipped, and why.
-fn skip(test: &str, why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
 }

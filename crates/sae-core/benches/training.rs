@@ -124,7 +124,7 @@ fn kl_term(c: &mut Criterion) {
 
 fn load_mnist(c: &mut Criterion) {
     let Some(dir) = std::env::var_os("SAE_DATA_DIR").map(PathBuf::from) else {
-        eprintln!("load_mnist skipped: set SAE_DATA_DIR to the full MNIST");
+        sae_data::skip_test("load_mnist", "set SAE_DATA_DIR to the full MNIST");
         return;
     };
     let mut g = c.benchmark_group("mnist");

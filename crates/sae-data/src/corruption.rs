@@ -80,20 +80,31 @@ impl Corruption {
             Self::Gaussian { std } => Err(format!("gaussian std must be finite and ≥ 0, found {std}")),
             Self::SaltAndPepper { p } => prob("salt_and_pepper", p),
             Self::Masking { p } => prob("masking", p),
-            Self::Half { fill, .. } if fill.is_finite() => Ok(()),
-            Self::Half { fill, .. } => Err(format!("half fill must be finite, found {fill}")),
+            Self::Half { fill, .. } if (-1.0..=1.0).contains(&fill) => Ok(()),
+            Self::Half { fill, .. } => {
+                Err(format!("half fill must be in [-1, 1] (normalised units: -1 black, 1 white), found {fill}"))
+            }
         }
     }
 
     /// A short readable label, used in run ids and plots: `none`,
-    /// `gaussian1`, `sp0.2`, `mask0.5`, `half-left`.
+    /// `gaussian1`, `sp0.2`, `mask0.5`, `half-left`; a half filled with
+    /// anything but the default 0 says so (`half-left-fill-1`), so two
+    /// settings never share a label.
     pub fn label(&self) -> String {
         match self {
             Self::None => "none".into(),
             Self::Gaussian { std } => format!("gaussian{std}"),
             Self::SaltAndPepper { p } => format!("sp{p}"),
             Self::Masking { p } => format!("mask{p}"),
-            Self::Half { side, .. } => format!("half-{}", format!("{side:?}").to_lowercase()),
+            Self::Half { side, fill } => {
+                let side = format!("{side:?}").to_lowercase();
+                if *fill == 0.0 {
+                    format!("half-{side}")
+                } else {
+                    format!("half-{side}-fill{fill}")
+                }
+            }
         }
     }
 
@@ -221,5 +232,19 @@ mod tests {
         assert!(Corruption::Gaussian { std: -1.0 }.validate().unwrap_err().contains("std"));
         assert!(Corruption::Masking { p: 1.5 }.validate().unwrap_err().contains("masking p must be in [0, 1]"));
         assert!(Corruption::Half { side: HalfSide::Left, fill: 0.0 }.validate().is_ok());
+        assert!(Corruption::Half { side: HalfSide::Left, fill: -1.0 }.validate().is_ok());
+        for fill in [1.5, -1.01, f32::NAN] {
+            let err = Corruption::Half { side: HalfSide::Top, fill }.validate().unwrap_err();
+            assert!(err.contains("half fill must be in [-1, 1]"), "{err}");
+        }
+    }
+
+    #[test]
+    fn labels_tell_every_setting_apart() {
+        let half = |fill| Corruption::Half { side: HalfSide::Left, fill }.label();
+        assert_eq!(half(0.0), "half-left");
+        assert_eq!(half(-1.0), "half-left-fill-1");
+        assert_eq!(half(0.5), "half-left-fill0.5");
+        assert_ne!(half(0.5), half(0.25));
     }
 }

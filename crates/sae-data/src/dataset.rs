@@ -15,11 +15,32 @@ pub const SIDE: usize = 28;
 
 /// The name of a dataset, as written in experiment files (`"mnist"`,
 /// `"fashion-mnist"`, or any folder name holding the four IDX files).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct DatasetName(pub String);
 
+impl<'de> serde::Deserialize<'de> for DatasetName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Self::new(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
 impl DatasetName {
+    /// A dataset name, checked to be a plain folder name: a name such as
+    /// `../x` or `/etc` would otherwise be joined to the search folders as
+    /// a path.
+    ///
+    /// # Errors
+    /// [`DataError::BadDatasetName`].
+    pub fn new(name: impl Into<String>) -> Result<Self> {
+        let name = name.into();
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if name.is_empty() || name.starts_with('.') || !name.chars().all(plain) {
+            return Err(DataError::BadDatasetName(name));
+        }
+        Ok(Self(name))
+    }
+
     /// The name as a string.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -84,6 +105,9 @@ fn read_pair(dir: &Path, images: &'static str, labels: &'static str) -> Result<(
         });
     }
     let lab = read_idx_labels(&lp)?;
+    if let Some((index, &label)) = lab.iter().enumerate().find(|(_, &l)| l > 9) {
+        return Err(DataError::BadLabel { path: lp, index, label });
+    }
     if lab.len() != im.n {
         return Err(DataError::CountMismatch { images: ip, n_images: im.n, labels: lp, n_labels: lab.len() });
     }
@@ -150,6 +174,29 @@ pub(crate) mod tests {
         let err = RawDataset::load(dir.path()).unwrap_err();
         assert!(matches!(err, DataError::Dimensions { found_rows: 32, .. }), "{err:?}");
         assert!(err.to_string().contains("t10k-images-idx3-ubyte: images are 32×32, expected 28×28"));
+    }
+
+    #[test]
+    fn labels_above_nine_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        write_fixture(dir.path(), 3, 2);
+        let mut v = 0x801u32.to_be_bytes().to_vec();
+        v.extend(2u32.to_be_bytes());
+        v.extend([7u8, 12]);
+        std::fs::write(dir.path().join(IDX_FILES[3]), v).unwrap();
+        let err = RawDataset::load(dir.path()).unwrap_err();
+        assert!(matches!(err, DataError::BadLabel { index: 1, label: 12, .. }), "{err:?}");
+        assert!(err.to_string().contains("t10k-labels-idx1-ubyte: label 12 at position 1"), "{err}");
+    }
+
+    #[test]
+    fn dataset_names_are_plain_folder_names() {
+        for good in ["mnist", "fashion-mnist", "emnist_digits", "set.v2"] {
+            assert!(DatasetName::new(good).is_ok(), "{good}");
+        }
+        for bad in ["", "../x", "a/b", "/etc", ".hidden", "..", "a\\b", "x y"] {
+            assert!(matches!(DatasetName::new(bad), Err(DataError::BadDatasetName(_))), "{bad}");
+        }
     }
 
     #[test]

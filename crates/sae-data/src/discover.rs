@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::dataset::{first_missing, has_all_files};
-use crate::{DataError, DatasetName, Result, IDX_FILES};
+use crate::{DataError, DatasetName, Result};
 
 /// The environment variable that points at a dataset folder.
 pub const DATA_DIR_ENV: &str = "SAE_DATA_DIR";
@@ -67,24 +67,54 @@ fn under(dir: &Path, name: &str) -> Vec<PathBuf> {
     v
 }
 
+/// What `dir` lacks to hold a dataset, for messages.
+fn lacks(dir: &Path) -> String {
+    match first_missing(dir) {
+        _ if !dir.is_dir() => format!("{} does not exist", dir.display()),
+        Some(file) => format!("{} lacks {file}", dir.display()),
+        None => format!("{} holds the files", dir.display()),
+    }
+}
+
+/// The dataset in a folder the user named (`--data-dir` or `SAE_DATA_DIR`):
+/// in `dir/<name>` or `dir` itself, else an error saying what each lacks.
+fn named_folder(dir: &Path, name: &str, source_name: &'static str) -> Result<DataSource> {
+    let tried = under(dir, name);
+    if let Some(found) = tried.iter().find(|d| has_all_files(d)) {
+        return Ok(DataSource { dir: found.clone(), found_by: source_name });
+    }
+    let mut why: Vec<String> = tried.iter().map(|d| lacks(d)).collect();
+    if !tried.iter().any(|d| d == dir) {
+        why.push(format!(
+            "{} itself is named after another dataset, so its files are not taken for {name}",
+            dir.display()
+        ));
+    }
+    Err(DataError::NotInFolder { source_name, dir: dir.into(), dataset: name.into(), tried: why.join("; ") })
+}
+
 /// Finds the folder holding `name`'s four IDX files, trying `paths` in
 /// order: `--data-dir`, `SAE_DATA_DIR`, `./data/<name>`, then the system
-/// dataset folder.
+/// dataset folder. A folder the user named that does not exist is an
+/// error rather than a silent fall-back.
 ///
 /// # Errors
-/// [`DataError::MissingFile`] when `--data-dir` lacks a file;
+/// [`DataError::NotInFolder`] when `--data-dir` does not hold the dataset or
+/// `SAE_DATA_DIR` names no folder; [`DataError::EmptyDataDirVariable`];
 /// [`DataError::NotFound`], listing every folder searched, otherwise.
 pub fn find_dataset(name: &DatasetName, paths: &SearchPaths) -> Result<DataSource> {
     let name = name.as_str();
     if let Some(dir) = &paths.flag {
-        let found = under(dir, name).into_iter().find(|d| has_all_files(d));
-        return match found {
-            Some(dir) => Ok(DataSource { dir, found_by: "--data-dir" }),
-            None => Err(DataError::MissingFile { dir: dir.clone(), file: first_missing(dir).unwrap_or(IDX_FILES[0]) }),
-        };
+        return named_folder(dir, name, "--data-dir");
     }
     let mut candidates: Vec<(PathBuf, &'static str)> = Vec::new();
     if let Some(dir) = &paths.env {
+        if dir.as_os_str().is_empty() {
+            return Err(DataError::EmptyDataDirVariable);
+        }
+        if !dir.is_dir() {
+            return named_folder(dir, name, DATA_DIR_ENV);
+        }
         candidates.extend(under(dir, name).into_iter().map(|d| (d, DATA_DIR_ENV)));
     }
     candidates.push((paths.cwd.join("data").join(name), "./data"));
@@ -166,17 +196,49 @@ mod tests {
     #[test]
     fn nothing_found_lists_every_folder_and_the_fix() {
         let root = tempfile::tempdir().unwrap();
-        let nope = root.path().join("nope");
-        let err = find_dataset(&name("mnist"), &paths(root.path(), None, Some(&nope), root.path())).unwrap_err();
+        let env = root.path().join("empty");
+        std::fs::create_dir_all(&env).unwrap();
+        let err = find_dataset(&name("mnist"), &paths(root.path(), None, Some(&env), root.path())).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("nope") && msg.contains("data/mnist") && msg.contains("system/mnist"), "{msg}");
+        assert!(msg.contains("empty") && msg.contains("data/mnist") && msg.contains("system/mnist"), "{msg}");
         assert!(msg.contains("cargo xtask fetch-data mnist") && msg.contains("SAE_DATA_DIR"), "{msg}");
+    }
+
+    #[test]
+    fn a_missing_or_empty_env_folder_is_an_error_not_a_fall_back() {
+        let root = tempfile::tempdir().unwrap();
+        let cwd = root.path().join("cwd");
+        std::fs::create_dir_all(cwd.join("data/mnist")).unwrap();
+        write_fixture(&cwd.join("data/mnist"), 2, 1);
+        let nope = root.path().join("nope");
+        let err = find_dataset(&name("mnist"), &paths(root.path(), None, Some(&nope), &cwd)).unwrap_err();
+        assert!(matches!(err, DataError::NotInFolder { source_name: "SAE_DATA_DIR", .. }), "{err:?}");
+        assert!(err.to_string().contains("nope does not exist"), "{err}");
+        let err = find_dataset(&name("mnist"), &paths(root.path(), None, Some(Path::new("")), &cwd)).unwrap_err();
+        assert!(matches!(err, DataError::EmptyDataDirVariable), "{err:?}");
     }
 
     #[test]
     fn explicit_flag_without_files_names_the_missing_file() {
         let root = tempfile::tempdir().unwrap();
         let err = find_dataset(&name("mnist"), &paths(root.path(), Some(root.path()), None, root.path())).unwrap_err();
-        assert!(matches!(err, DataError::MissingFile { file: "train-images-idx3-ubyte", .. }), "{err:?}");
+        assert!(matches!(err, DataError::NotInFolder { source_name: "--data-dir", .. }), "{err:?}");
+        assert!(err.to_string().contains("lacks train-images-idx3-ubyte"), "{err}");
+    }
+
+    #[test]
+    fn a_flag_folder_of_another_dataset_is_not_said_to_lack_files_it_has() {
+        let root = tempfile::tempdir().unwrap();
+        let mnist = root.path().join("mnist");
+        std::fs::create_dir_all(&mnist).unwrap();
+        write_fixture(&mnist, 2, 1);
+        let err =
+            find_dataset(&name("fashion-mnist"), &paths(root.path(), Some(&mnist), None, root.path())).unwrap_err();
+        let msg = err.to_string();
+        assert!(!msg.contains("lacks train-images"), "{msg}");
+        assert!(
+            msg.contains("mnist/fashion-mnist does not exist") && msg.contains("named after another dataset"),
+            "{msg}"
+        );
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::idx::gunzip_idx;
 use crate::{DataError, DatasetName, Result, IDX_FILES};
 
 /// Where a dataset can be downloaded from, and what its files must hash to.
@@ -72,12 +73,11 @@ fn fetch(url: &str) -> std::result::Result<Vec<u8>, String> {
     Ok(body)
 }
 
-/// Checks that `gz` decompresses to content with the expected SHA-256.
-fn verify(what: &str, gz: &[u8], expected: &'static str) -> Result<()> {
-    let mut raw = Vec::new();
-    flate2::read::GzDecoder::new(gz)
-        .read_to_end(&mut raw)
-        .map_err(|e| DataError::Io { path: what.into(), source: e })?;
+/// Checks that `gz` decompresses to content with the expected SHA-256,
+/// decompressing no further than the IDX header inside announces (so a
+/// gzip bomb is stopped before it fills memory).
+fn verify(what: &str, file: &str, gz: &[u8], expected: &'static str) -> Result<()> {
+    let raw = gunzip_idx(Path::new(what), file, gz)?;
     let found = sha256_hex(&raw);
     if found != expected {
         return Err(DataError::Checksum { what: what.into(), expected, found });
@@ -99,7 +99,7 @@ pub fn download_dataset(mirror: &Mirror, dest: &Path, mut progress: impl FnMut(&
     for (file, expected) in IDX_FILES.into_iter().zip(mirror.raw_sha256) {
         let target = dest.join(format!("{file}.gz"));
         if let Ok(existing) = std::fs::read(&target) {
-            if verify(&target.display().to_string(), &existing, expected).is_ok() {
+            if verify(&target.display().to_string(), file, &existing, expected).is_ok() {
                 continue;
             }
         }
@@ -109,7 +109,7 @@ pub fn download_dataset(mirror: &Mirror, dest: &Path, mut progress: impl FnMut(&
             let url = format!("{base}{file}.gz");
             progress(&url);
             match fetch(&url) {
-                Ok(b) => match verify(&url, &b, expected) {
+                Ok(b) => match verify(&url, file, &b, expected) {
                     Ok(()) => {
                         body = Some(b);
                         break;
@@ -122,7 +122,7 @@ pub fn download_dataset(mirror: &Mirror, dest: &Path, mut progress: impl FnMut(&
         let Some(body) = body else {
             return Err(DataError::Download { file, reasons: reasons.join("; ") });
         };
-        let mut tmp = tempfile::NamedTempFile::new_in(dest).map_err(DataError::io(dest))?;
+        let mut tmp = crate::temp_file_in(dest).map_err(DataError::io(dest))?;
         std::io::Write::write_all(&mut tmp, &body).map_err(DataError::io(tmp.path()))?;
         tmp.persist(&target).map_err(|e| DataError::Io { path: target.clone(), source: e.error })?;
     }

@@ -15,6 +15,14 @@ pub enum DataError {
         #[source]
         source: std::io::Error,
     },
+    /// The file has no bytes at all.
+    #[error("{path}: empty file, expected an IDX {what} file")]
+    Empty {
+        /// The file concerned.
+        path: PathBuf,
+        /// "images" or "labels".
+        what: &'static str,
+    },
     /// The first four bytes are not the IDX magic number expected.
     #[error("{path}: not an IDX {what} file: magic number 0x{found:08x}, expected 0x{expected:08x}")]
     BadMagic {
@@ -27,7 +35,40 @@ pub enum DataError {
         /// The magic number found.
         found: u32,
     },
-    /// The body is shorter (or longer) than its header announces.
+    /// The body is longer than its header announces.
+    #[error(
+        "{path}: trailing data: the IDX header announces {expected} bytes, the file holds more (at least {found})"
+    )]
+    TrailingData {
+        /// The file concerned.
+        path: PathBuf,
+        /// Bytes announced by the header (plus the header itself).
+        expected: u64,
+        /// Bytes present (for a gzip file, as far as it was decompressed).
+        found: u64,
+    },
+    /// The header announces more data than sae-lab reads, or more than a
+    /// machine word can count.
+    #[error("{path}: the IDX header announces dimensions {dims:?}, more than the {limit} bytes sae-lab reads")]
+    TooLarge {
+        /// The file concerned.
+        path: PathBuf,
+        /// The dimensions announced.
+        dims: Vec<usize>,
+        /// The largest body accepted, in bytes.
+        limit: u64,
+    },
+    /// A label outside the ten classes of an MNIST-layout dataset.
+    #[error("{path}: label {label} at position {index}, expected a class from 0 to 9")]
+    BadLabel {
+        /// The label file.
+        path: PathBuf,
+        /// The label's position, from 0.
+        index: usize,
+        /// The value found.
+        label: u8,
+    },
+    /// The body is shorter than its header announces.
     #[error("{path}: truncated IDX file: header announces {expected} bytes of data, found {found}")]
     Truncated {
         /// The file concerned.
@@ -64,8 +105,10 @@ pub enum DataError {
         n_labels: usize,
     },
     /// A split asks for more images than the file holds.
-    #[error("split needs {needed} training images but only {available} exist")]
+    #[error("the split needs {needed} images from the {file} file, which holds {available}")]
     SplitTooLarge {
+        /// "training" (train + validation images) or "test".
+        file: &'static str,
         /// Images the split needs.
         needed: usize,
         /// Images available.
@@ -107,6 +150,25 @@ pub enum DataError {
         /// The canonical file name missing.
         file: &'static str,
     },
+    /// A folder named by `--data-dir` or `SAE_DATA_DIR` does not hold the
+    /// dataset, in itself nor in a subfolder named after it.
+    #[error("{source_name} {dir} holds no {dataset} dataset: {tried}")]
+    NotInFolder {
+        /// `--data-dir` or `SAE_DATA_DIR`.
+        source_name: &'static str,
+        /// The folder given.
+        dir: PathBuf,
+        /// The dataset's name.
+        dataset: String,
+        /// What each folder tried lacks, joined for display.
+        tried: String,
+    },
+    /// `SAE_DATA_DIR` is set to an empty value.
+    #[error("SAE_DATA_DIR is set but empty: unset it, or set it to the folder of the dataset's IDX files")]
+    EmptyDataDirVariable,
+    /// A dataset name that is not a plain folder name.
+    #[error("dataset {0:?}: expected a plain folder name (letters, digits, '-', '_', '.'; not starting with '.')")]
+    BadDatasetName(String),
     /// Downloaded content does not match its known checksum.
     #[error("{what}: SHA-256 of the decompressed content is {found}, expected {expected}")]
     Checksum {

@@ -44,53 +44,122 @@ impl IdxImages {
     }
 }
 
-/// Reads the whole file, decompressing it when it starts with the gzip magic.
-fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(DataError::io(path))?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(DataError::io(path))?;
-        Ok(out)
-    } else {
-        Ok(raw)
+/// The most data bytes an IDX file may announce (2 GiB, four times the
+/// largest MNIST-layout set in use, EMNIST's 547 MB): a larger header is
+/// refused before anything is allocated for it.
+pub const MAX_IDX_BODY: u64 = 2 << 30;
+
+/// The header of an IDX file whose magic number is `magic`: its length and
+/// the dimensions it announces, with their product checked.
+struct Header {
+    len: usize,
+    dims: Vec<usize>,
+    body_len: usize,
+}
+
+/// Reads the header at the start of `bytes`; `bytes` may hold only part of
+/// the file (a gzip stream is decoded header first).
+fn header(path: &Path, bytes: &[u8], magic: u32, what: &'static str) -> Result<Header> {
+    if bytes.is_empty() {
+        return Err(DataError::Empty { path: path.into(), what });
     }
+    let ndim = (magic & 0xff) as usize;
+    let len = 4 + 4 * ndim;
+    let word = |i: usize| u32::from_be_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4 bytes"));
+    if bytes.len() >= 4 && word(0) != magic {
+        return Err(DataError::BadMagic { path: path.into(), what, expected: magic, found: word(0) });
+    }
+    if bytes.len() < len {
+        return Err(DataError::Truncated { path: path.into(), expected: len as u64, found: bytes.len() as u64 });
+    }
+    let dims: Vec<usize> = (1..=ndim).map(|i| word(i) as usize).collect();
+    let body = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64)).filter(|&b| b <= MAX_IDX_BODY);
+    let Some(body_len) = body else {
+        return Err(DataError::TooLarge { path: path.into(), dims, limit: MAX_IDX_BODY });
+    };
+    Ok(Header { len, dims, body_len: body_len as usize })
+}
+
+/// Decompresses a gzip stream, never past one byte more than the IDX
+/// header inside it announces: a stream that inflates further (a gzip
+/// bomb, a wrong file) is stopped there, whatever it would grow to.
+fn gunzip_capped(path: &Path, gz: &[u8], magic: u32, what: &'static str) -> Result<Vec<u8>> {
+    let mut decoder = flate2::read::GzDecoder::new(gz);
+    let head_len = 4 + 4 * (magic & 0xff) as u64;
+    let mut out = Vec::new();
+    (&mut decoder).take(head_len).read_to_end(&mut out).map_err(DataError::io(path))?;
+    let h = header(path, &out, magic, what)?;
+    let announced = (h.len + h.body_len) as u64;
+    (&mut decoder).take(announced + 1 - out.len() as u64).read_to_end(&mut out).map_err(DataError::io(path))?;
+    if out.len() as u64 > announced {
+        return Err(DataError::TrailingData { path: path.into(), expected: announced, found: out.len() as u64 });
+    }
+    Ok(out)
 }
 
 /// Splits an IDX byte buffer into its dimensions and its body, checking the
 /// magic number and that the body has exactly the announced length.
 fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32, what: &'static str) -> Result<(Vec<usize>, &'a [u8])> {
-    let ndim = (magic & 0xff) as usize;
-    let header_len = 4 + 4 * ndim;
-    let word = |i: usize| u32::from_be_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4 bytes"));
-    if bytes.len() < 4 || word(0) != magic {
-        let found = if bytes.len() >= 4 { word(0) } else { 0 };
-        return Err(DataError::BadMagic { path: path.into(), what, expected: magic, found });
+    let h = header(path, bytes, magic, what)?;
+    let body = &bytes[h.len..];
+    let expected = (h.len + h.body_len) as u64;
+    if body.len() < h.body_len {
+        return Err(DataError::Truncated { path: path.into(), expected, found: bytes.len() as u64 });
     }
-    if bytes.len() < header_len {
-        return Err(DataError::Truncated { path: path.into(), expected: header_len as u64, found: bytes.len() as u64 });
+    if body.len() > h.body_len {
+        return Err(DataError::TrailingData { path: path.into(), expected, found: bytes.len() as u64 });
     }
-    let dims: Vec<usize> = (1..=ndim).map(|i| word(i) as usize).collect();
-    let body_len: usize = dims.iter().product();
-    let body = &bytes[header_len..];
-    if body.len() != body_len {
-        return Err(DataError::Truncated {
-            path: path.into(),
-            expected: (header_len + body_len) as u64,
-            found: bytes.len() as u64,
-        });
+    Ok((h.dims, body))
+}
+
+/// Decompresses the gzip stream of the canonical IDX file `file` (images
+/// or labels by its name), capped as [`read_idx_images`] caps it.
+pub(crate) fn gunzip_idx(path: &Path, file: &str, gz: &[u8]) -> Result<Vec<u8>> {
+    if file.contains("labels") {
+        gunzip_capped(path, gz, MAGIC_LABELS, "labels")
+    } else {
+        gunzip_capped(path, gz, MAGIC_IMAGES, "images")
     }
-    Ok((dims, body))
+}
+
+/// Reads IDX bytes already in memory (raw or gzip), as the files are read;
+/// `path` only labels errors.
+///
+/// # Errors
+/// As [`read_idx_images`].
+pub fn parse_idx_images(path: &Path, bytes: &[u8]) -> Result<IdxImages> {
+    let bytes = decoded(path, bytes, MAGIC_IMAGES, "images")?;
+    let (dims, body) = parse(path, &bytes, MAGIC_IMAGES, "images")?;
+    Ok(IdxImages { n: dims[0], rows: dims[1], cols: dims[2], pixels: body.to_vec() })
+}
+
+/// Reads IDX label bytes already in memory (raw or gzip).
+///
+/// # Errors
+/// As [`read_idx_labels`].
+pub fn parse_idx_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
+    let bytes = decoded(path, bytes, MAGIC_LABELS, "labels")?;
+    let (_, body) = parse(path, &bytes, MAGIC_LABELS, "labels")?;
+    Ok(body.to_vec())
+}
+
+/// `bytes` decompressed (capped) when gzip, else borrowed as they are.
+fn decoded<'a>(path: &Path, bytes: &'a [u8], magic: u32, what: &'static str) -> Result<std::borrow::Cow<'a, [u8]>> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        gunzip_capped(path, bytes, magic, what).map(std::borrow::Cow::Owned)
+    } else {
+        Ok(std::borrow::Cow::Borrowed(bytes))
+    }
 }
 
 /// Reads an IDX image file (`.gz` or raw).
 ///
 /// # Errors
-/// [`DataError::Io`], [`DataError::BadMagic`] or [`DataError::Truncated`],
-/// each naming `path`.
+/// [`DataError::Io`] (unreadable, or a damaged gzip stream),
+/// [`DataError::Empty`], [`DataError::BadMagic`], [`DataError::Truncated`],
+/// [`DataError::TrailingData`] or [`DataError::TooLarge`], each naming `path`.
 pub fn read_idx_images(path: &Path) -> Result<IdxImages> {
-    let bytes = read_bytes(path)?;
-    let (dims, body) = parse(path, &bytes, MAGIC_IMAGES, "images")?;
-    Ok(IdxImages { n: dims[0], rows: dims[1], cols: dims[2], pixels: body.to_vec() })
+    parse_idx_images(path, &std::fs::read(path).map_err(DataError::io(path))?)
 }
 
 /// Reads an IDX label file (`.gz` or raw).
@@ -98,9 +167,7 @@ pub fn read_idx_images(path: &Path) -> Result<IdxImages> {
 /// # Errors
 /// As [`read_idx_images`].
 pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>> {
-    let bytes = read_bytes(path)?;
-    let (_, body) = parse(path, &bytes, MAGIC_LABELS, "labels")?;
-    Ok(body.to_vec())
+    parse_idx_labels(path, &std::fs::read(path).map_err(DataError::io(path))?)
 }
 
 #[cfg(test)]
@@ -165,9 +232,43 @@ mod tests {
     fn truncated_header_and_empty_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "hdr", &MAGIC_IMAGES.to_be_bytes());
-        assert!(matches!(read_idx_images(&p), Err(DataError::Truncated { .. })));
+        assert!(matches!(read_idx_images(&p), Err(DataError::Truncated { expected: 16, found: 4, .. })));
         let p = write(dir.path(), "empty", &[]);
-        assert!(matches!(read_idx_labels(&p), Err(DataError::BadMagic { found: 0, .. })));
+        let err = read_idx_labels(&p).unwrap_err();
+        assert!(matches!(err, DataError::Empty { .. }), "{err:?}");
+        assert!(err.to_string().ends_with("empty: empty file, expected an IDX labels file"), "{err}");
+    }
+
+    #[test]
+    fn trailing_bytes_are_not_called_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "long", &idx(MAGIC_LABELS, &[3], &[1, 2, 3, 4, 5]));
+        let err = read_idx_labels(&p).unwrap_err();
+        assert!(matches!(err, DataError::TrailingData { expected: 11, found: 13, .. }), "{err:?}");
+        assert!(err.to_string().contains("trailing data"), "{err}");
+    }
+
+    #[test]
+    fn dimensions_whose_product_overflows_or_exceeds_the_limit_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for dims in [[u32::MAX, u32::MAX, u32::MAX], [60_000, 1000, 1000]] {
+            let p = write(dir.path(), "huge", &idx(MAGIC_IMAGES, &dims, &[0; 10]));
+            let err = read_idx_images(&p).unwrap_err();
+            assert!(matches!(err, DataError::TooLarge { .. }), "{dims:?}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_decompressed_no_further_than_its_header_announces() {
+        // A header announcing 2 labels, then 64 MiB of zeros: 64 KiB compressed.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&idx(MAGIC_LABELS, &[2], &[0, 1])).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        (0..64).for_each(|_| gz.write_all(&zeros).unwrap());
+        let bomb = gz.finish().unwrap();
+        let err = parse_idx_labels(Path::new("bomb.gz"), &bomb).unwrap_err();
+        // Decompression stopped one byte past the 10 announced bytes.
+        assert!(matches!(err, DataError::TrailingData { expected: 10, found: 11, .. }), "{err:?}");
     }
 
     #[test]

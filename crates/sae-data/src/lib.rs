@@ -15,8 +15,10 @@ mod idx;
 mod images;
 mod normal;
 mod rng;
+mod skip;
 mod split;
 mod synthetic;
+mod temp;
 
 pub use batches::{corrupt_set, TrainBatches};
 pub use corruption::{Corruption, HalfSide};
@@ -24,11 +26,13 @@ pub use dataset::{DatasetName, RawDataset, IDX_FILES, SIDE};
 pub use discover::{find_dataset, DataSource, SearchPaths, DATA_DIR_ENV, SYSTEM_DATASETS};
 pub use download::{download_dataset, Mirror};
 pub use error::DataError;
-pub use idx::{read_idx_images, read_idx_labels, IdxImages};
+pub use idx::{parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, IdxImages, MAX_IDX_BODY};
 pub use images::{normalize_byte, ImageSet};
 pub use rng::{batch_rng, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
+pub use skip::skip_test;
 pub use split::{LabelledHalves, SplitSizes, Splits};
 pub use synthetic::write_synthetic_dataset;
+pub use temp::temp_file_in;
 
 /// The result type of this crate.
 pub type Result<T, E = DataError> = std::result::Result<T, E>;

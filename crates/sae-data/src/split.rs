@@ -101,7 +101,7 @@ impl Splits {
         let needed = sizes.train + sizes.validation;
         let too_few = |set, file, needed, available| match keep {
             Some(k) => DataError::TooFewLabelled { set, file, labels: k.into(), needed, available },
-            None => DataError::SplitTooLarge { needed, available },
+            None => DataError::SplitTooLarge { file, needed, available },
         };
         if needed > perm.len() {
             return Err(too_few("training and validation", "training", needed, perm.len()));
@@ -148,10 +148,10 @@ mod tests {
             assert!((0..a.train.n).all(|j| normalised(j) != a.validation.image(i)));
         }
         let too_big = SplitSizes { train: 35, validation: 10, test: 4 };
-        assert!(matches!(
-            Splits::new(&raw, too_big, 0, None),
-            Err(DataError::SplitTooLarge { needed: 45, available: 40 })
-        ));
+        let err = Splits::new(&raw, too_big, 0, None).unwrap_err();
+        assert!(matches!(err, DataError::SplitTooLarge { file: "training", needed: 45, available: 40 }), "{err:?}");
+        let err = Splits::new(&raw, SplitSizes { train: 25, validation: 10, test: 11 }, 0, None).unwrap_err();
+        assert_eq!(err.to_string(), "the split needs 11 images from the test file, which holds 10");
     }
 
     #[test]

@@ -65,6 +65,14 @@ fn downloads_verifies_and_falls_through_dead_mirrors() {
         .filter(|e| !e.as_ref().unwrap().path().to_string_lossy().ends_with(".gz"))
         .collect();
     assert!(leftovers.is_empty(), "no temporary file left behind");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        std::fs::write(tmp.path().join("ordinary"), "x").unwrap();
+        let downloaded = dest.join("train-images-idx3-ubyte.gz");
+        assert_eq!(mode(&downloaded), mode(&tmp.path().join("ordinary")), "the umask decides, as for any file");
+    }
     // A second call finds every file present and verified, and fetches nothing.
     let mut again = Vec::new();
     download_dataset(&mirror, &dest, |u| again.push(u.to_string())).unwrap();
@@ -87,11 +95,30 @@ fn a_checksum_mismatch_writes_nothing() {
 }
 
 #[test]
+fn a_gzip_bomb_from_a_mirror_is_cut_off_at_the_size_its_header_announces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let sums = gz_fixture(&served);
+    // The training images replaced by a header announcing one 28×28 image, then 64 MiB of zeros.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    [0x803u32, 1, 28, 28].iter().for_each(|w| gz.write_all(&w.to_be_bytes()).unwrap());
+    let zeros = vec![0u8; 1 << 20];
+    (0..64).for_each(|_| gz.write_all(&zeros).unwrap());
+    std::fs::write(served.join("train-images-idx3-ubyte.gz"), gz.finish().unwrap()).unwrap();
+    let mirror = Mirror { urls: vec![serve(served)], raw_sha256: sums };
+    let dest = tmp.path().join("dest");
+    let err = download_dataset(&mirror, &dest, |_| {}).unwrap_err();
+    assert!(err.to_string().contains("trailing data: the IDX header announces 800 bytes"), "{err}");
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 0, "nothing written");
+}
+
+#[test]
 fn the_real_mnist_checksums_accept_the_shared_copy() {
     let Some(shared) =
         std::env::var_os("SAE_DATA_DIR").map(PathBuf::from).filter(|p| p.join("train-images-idx3-ubyte.gz").is_file())
     else {
-        skip(
+        sae_data::skip_test(
             "the_real_mnist_checksums_accept_the_shared_copy",
             "SAE_DATA_DIR does not point at the full MNIST (.gz files); this test needs it",
         );
@@ -109,11 +136,4 @@ fn the_real_mnist_checksums_accept_the_shared_copy() {
 fn unknown_datasets_have_no_mirror() {
     let err = Mirror::for_dataset(&DatasetName("kmnist".into())).unwrap_err().to_string();
     assert!(err.contains("kmnist cannot be downloaded"), "{err}");
-}
-
-/// Says on the terminal (past the test harness's capture of `eprintln!`)
-/// that `test` was skipped, and why.
-fn skip(test: &str, why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
 }

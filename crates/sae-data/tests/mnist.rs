@@ -13,7 +13,10 @@ fn mnist_dir() -> Option<PathBuf> {
 #[test]
 fn full_mnist_loads_and_splits_as_the_reference() {
     let Some(dir) = mnist_dir() else {
-        skip("full_mnist_loads_and_splits_as_the_reference", "set SAE_DATA_DIR to the full MNIST to run this test");
+        sae_data::skip_test(
+            "full_mnist_loads_and_splits_as_the_reference",
+            "set SAE_DATA_DIR to the full MNIST to run this test",
+        );
         return;
     };
     let raw = RawDataset::load(&dir).unwrap();
@@ -23,11 +26,4 @@ fn full_mnist_loads_and_splits_as_the_reference() {
     // MNIST is mostly background: the test images' mean pixel is 0.1325, so 2·0.1325 − 1 = −0.735 normalised.
     let mean = s.test.pixels.iter().map(|&v| v as f64).sum::<f64>() / s.test.pixels.len() as f64;
     assert!((mean + 0.7350).abs() < 0.01, "{mean}");
-}
-
-/// Says on the terminal (past the test harness's capture of `eprintln!`)
-/// that `test` was skipped, and why.
-fn skip(test: &str, why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
 }

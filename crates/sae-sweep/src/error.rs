@@ -26,6 +26,29 @@ pub enum SweepError {
     /// A `--shard` value is malformed.
     #[error("invalid shard {0:?}: expected i/n with 0 ≤ i < n, e.g. 0/4")]
     Shard(String),
+    /// The Slurm array variables do not make a shard.
+    #[error(
+        "SLURM_ARRAY_TASK_ID={id:?}, SLURM_ARRAY_TASK_MIN={min:?}, SLURM_ARRAY_TASK_COUNT={count:?}: expected whole \
+         numbers with MIN ≤ ID < MIN + COUNT"
+    )]
+    Slurm {
+        /// `SLURM_ARRAY_TASK_ID`.
+        id: String,
+        /// `SLURM_ARRAY_TASK_MIN` (0 when unset).
+        min: String,
+        /// `SLURM_ARRAY_TASK_COUNT`.
+        count: String,
+    },
+    /// `merge` of an experiment no sweep has stored a run of.
+    #[error(
+        "{path}: no run of {name} stored here; run `cargo xtask sweep` on it first (or give the --results it used)"
+    )]
+    NeverRun {
+        /// The experiment's name.
+        name: String,
+        /// Its results folder.
+        path: PathBuf,
+    },
     /// A stored result could not be read back.
     #[error("{path}: {message}")]
     Corrupt {

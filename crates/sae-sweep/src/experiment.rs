@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sae_core::{DeviceSpec, EngineKind};
 use sae_data::DatasetName;
 
-use crate::sparsity::{SparsityKind, SparsitySection};
+use crate::sparsity::SparsitySection;
 use crate::values::{
     Beta, Count, L1Weight, Label, LearningRate, NonEmpty, Rho, TopK, ValidCorruption, WeightDecay, Width,
 };
@@ -230,55 +230,13 @@ impl Experiment {
     ///
     /// # Errors
     /// [`SweepError::Parse`] naming the file, with toml's line, column
-    /// and message (unknown key, wrong type, value out of range...).
+    /// and message (unknown key, wrong type, value out of range...), or the
+    /// keys of a check that spans several (see `validate.rs`).
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, SweepError> {
         let experiment: Self =
             toml::from_str(text).map_err(|e| SweepError::Parse { path: path.into(), message: e.to_string() })?;
-        experiment.check_keys_agree().map_err(|message| SweepError::Parse { path: path.into(), message })?;
+        experiment.check(path)?;
         Ok(experiment)
-    }
-
-    /// The checks that span sections: TopK's k against the widths, each
-    /// per-kind sweep axis against the mechanisms it applies to, the probe's
-    /// labels against the data's.
-    fn check_keys_agree(&self) -> Result<(), String> {
-        let s = &self.sweep;
-        let mechanisms = s.sparsity.as_ref().map_or_else(|| vec![self.sparsity], |l| l.0.clone());
-        let has = |kind| mechanisms.iter().any(|m| SparsityKind::of(&m.0) == kind);
-        for (swept, key, kind) in [
-            (s.rho.is_some(), "rho", SparsityKind::Kl),
-            (s.beta.is_some(), "beta", SparsityKind::Kl),
-            (s.k.is_some(), "k", SparsityKind::Topk),
-            (s.l1_weight.is_some(), "l1_weight", SparsityKind::L1),
-        ] {
-            if swept && !has(kind) {
-                return Err(format!(
-                    "[sweep] {key}: no run uses kind = \"{}\", the only mechanism {key} applies to",
-                    kind.as_str()
-                ));
-            }
-        }
-        let widths = s.hidden.as_ref().map_or_else(|| vec![self.model.hidden], |l| l.0.clone());
-        let narrowest = widths.iter().map(|w| w.0).min().expect("at least one width");
-        let ks = mechanisms.iter().filter_map(|m| m.0.top_k()).chain(s.k.iter().flat_map(|l| l.0.iter().map(|k| k.0)));
-        if has(SparsityKind::Topk) {
-            if let Some(k) = ks.filter(|&k| k > narrowest).max() {
-                return Err(format!(
-                    "k = {k} is more than the hidden width {narrowest}: TopK keeps at most every unit"
-                ));
-            }
-        }
-        if let (ProbeImages::Splits, Some(probe), Some(data)) =
-            (self.probe.images, self.probe.kept_labels(), self.data.kept_labels())
-        {
-            if let Some(l) = probe.iter().find(|l| !data.contains(l)) {
-                return Err(format!(
-                    "[probe] labels: {l} is not among [data] labels {data:?}, so the training split has no image of it \
-                     (images = \"halves\" takes the probe's images from the whole training file)"
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// This experiment as TOML text.

@@ -57,7 +57,7 @@ impl Experiment {
     /// The mechanisms of the grid: each listed (or the base) mechanism,
     /// crossed with the per-kind axes that apply to it (ρ and β for KL, k
     /// for TopK, the weight for L1).
-    fn mechanisms(&self) -> Vec<SparsitySection> {
+    pub(crate) fn mechanisms(&self) -> Vec<SparsitySection> {
         let s = &self.sweep;
         let listed = axis(&s.sparsity, self.sparsity);
         let mut out = Vec::new();

@@ -9,6 +9,13 @@ use sae_core::CurvePoint;
 
 use crate::{RunRecord, RunSpec, Status};
 
+/// Writes `line` to stderr, ignoring failure: a closed or broken stderr
+/// (`cargo xtask sweep ... 2>&1 | head -1`) must never stop training.
+pub fn note(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProgressMode {
@@ -57,7 +64,7 @@ impl Progress {
     pub fn println(&self, line: &str) {
         match self.mode {
             ProgressMode::Bars => self.multi.println(line).unwrap_or(()),
-            ProgressMode::Lines => eprintln!("{line}"),
+            ProgressMode::Lines => note(line),
             ProgressMode::Quiet => {}
         }
     }
@@ -73,6 +80,12 @@ impl Progress {
         bar.set_prefix(format!("#{}", spec.index));
         bar.set_message(spec.id.clone());
         RunProgress { sweep: self, bar, id: spec.id.clone() }
+    }
+
+    /// Counts `spec` as finished without training it, saying why.
+    pub fn skip(&self, spec: &RunSpec, why: &str) {
+        self.overall.inc(1);
+        self.println(&format!("skipped {}: {why}", spec.id));
     }
 
     /// Clears the bars.

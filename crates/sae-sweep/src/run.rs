@@ -4,7 +4,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use sae_core::{build_engine, evaluate, train_with, CurvePoint, EvalSet, Quality, SparseAutoencoder};
+use sae_core::{
+    build_engine, evaluate, train_with, CurvePoint, EvalSet, ModelConfig, Params, Quality, SparseAutoencoder,
+};
 use sae_data::TrainBatches;
 
 use crate::{probe_accuracy, RunData, RunRecord, RunSpec, Status};
@@ -25,10 +27,11 @@ pub struct RunResult {
 pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePoint)) -> RunResult {
     let start = Instant::now();
     let mut curve = Vec::new();
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<_, String> {
         let cfg = &spec.config;
         let (train_cfg, sparsity) = (cfg.train_config(), cfg.sparsity_config());
         let s = &data.splits;
+        reserve_memory(cfg.model_config(s.train.dim()), train_cfg.batch_size)?;
         let model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), train_cfg.seed);
         let mut batches = TrainBatches::new(&s.train, cfg.corruption.0, train_cfg.seed, train_cfg.batch_size);
         let per_epoch = batches.per_epoch();
@@ -48,9 +51,18 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
             Ok(engine.model()?.into_owned())
         });
         let model = trained.map_err(|e| e.to_string())?;
+        // The loss is checked before each step; the last step's result only here.
+        if !finite(&model.params) {
+            return Err("diverged: the parameters are NaN or infinite after the last step".into());
+        }
         let test =
             EvalSet { input: &data.test_input.pixels, clean: &s.test.pixels, rows: s.test.rows, cols: s.test.cols };
         let metrics = evaluate(&model, test, &sparsity, Quality::Score);
+        let optional = [metrics.psnr_db, metrics.ssim, metrics.kl, metrics.fvu, metrics.l0].map(|q| q.unwrap_or(0.0));
+        let scores = [metrics.mse, metrics.rho_hat_mean, metrics.active_per_image, metrics.dead_fraction];
+        if !scores.iter().chain(&optional).all(|v| v.is_finite()) {
+            return Err(format!("a test metric is NaN or infinite: {metrics:?}"));
+        }
         let accuracy = probe_accuracy(data, cfg, model.config.hidden, |x, n| model.encode(x, n))
             .map_err(|e| format!("probe: {e}"))?;
         Ok((model, metrics, accuracy, per_epoch * train_cfg.batch_size))
@@ -58,7 +70,7 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
     let train_seconds: f64 = curve.iter().map(|p| p.seconds).sum();
     let (status, reason, model, test, probe, samples_per_epoch) = match outcome {
         Ok(Ok((model, metrics, accuracy, n))) => (Status::Ok, None, Some(model), Some(metrics), Some(accuracy), n),
-        Ok(Err(e)) => (Status::Failed, Some(e), None, None, None, 0),
+        Ok(Err(reason)) => (Status::Failed, Some(reason), None, None, None, 0),
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<String>()
@@ -82,4 +94,40 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
         samples_per_s: if train_seconds > 0.0 { samples / train_seconds } else { 0.0 },
     };
     RunResult { record, curve, model }
+}
+
+/// Whether every value of every tensor is finite.
+fn finite(params: &Params<Vec<f32>>) -> bool {
+    params.as_ref().into_array().iter().all(|t| t.iter().all(|v| v.is_finite()))
+}
+
+/// Asks the allocator, without aborting, for the memory a run of `model`
+/// with batches of `batch` images needs (parameters, gradients and Adam's
+/// two moments; the batch's activations and their gradients), so that a run
+/// the system cannot hold is recorded as failed instead of aborting the
+/// sweep when a buffer is allocated.
+fn reserve_memory(model: ModelConfig, batch: usize) -> Result<(), String> {
+    let (d, h) = (model.input, model.hidden);
+    let floats = (|| {
+        let params = d.checked_mul(h)?.checked_mul(2)?.checked_add(d + h)?;
+        let activations = batch.checked_mul(d.checked_add(h)?.checked_mul(3)?)?;
+        params.checked_mul(4)?.checked_add(activations)?.checked_mul(4)
+    })();
+    let refused = || format!("out of memory: a width-{h} model with batches of {batch} images does not fit");
+    let bytes = floats.ok_or_else(refused)?;
+    Vec::<u8>::new().try_reserve_exact(bytes).map_err(|_| refused())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_the_system_refuses_is_an_error_not_an_abort() {
+        assert!(reserve_memory(ModelConfig::new(784, 256), 50).is_ok());
+        let err = reserve_memory(ModelConfig::new(784, usize::MAX / 8), 50).unwrap_err();
+        assert!(err.starts_with("out of memory: a width-"), "{err}");
+        // Representable but far beyond any machine's address space (2^60 bytes).
+        assert!(reserve_memory(ModelConfig::new(784, 1 << 30), 1 << 26).is_err());
+    }
 }

@@ -12,7 +12,7 @@ use crate::progress::{Progress, ProgressMode};
 use crate::run::execute;
 use crate::store::{write_atomic, RunOutput};
 use crate::table::rebuild_tables;
-use crate::{ExperimentFile, ResultsDir, RunRecord, RunSpec, Shard, SharedData, Status, SweepError};
+use crate::{ExperimentFile, ResultsDir, RunSpec, RunState, Shard, SharedData, Status, SweepError};
 
 /// The copy of the experiment file kept in its results folder.
 pub const EXPERIMENT_COPY: &str = "experiment.toml";
@@ -65,16 +65,11 @@ pub fn run_sweep(
     let dir = ResultsDir::new(&options.results_root, &file.name);
     let grid = file.experiment.expand();
     let mine: Vec<&RunSpec> = grid.iter().filter(|r| options.shard.is_none_or(|s| s.contains(r))).collect();
-    let mut todo = Vec::new();
-    for spec in &mine {
-        match dir.record(&spec.id)? {
-            Some(RunRecord { status: Status::Ok, .. }) => {}
-            _ => todo.push(*spec),
-        }
-    }
-    prepare_engines(&todo)?;
+    let todo: Vec<(&RunSpec, RunState)> =
+        mine.iter().map(|spec| (*spec, dir.state(spec))).filter(|(_, state)| !state.is_done()).collect();
+    prepare_engines(&todo.iter().map(|(spec, _)| *spec).collect::<Vec<_>>())?;
     write_atomic(&dir.root().join(EXPERIMENT_COPY), file.experiment.to_toml().as_bytes())?;
-    let skipped = mine.len() - todo.len();
+    let mut skipped = mine.len() - todo.len();
     let (mut done, mut failed, mut samples) = (0, 0, 0.0);
     if !todo.is_empty() {
         let data = SharedData::load(&data_dir()?)?;
@@ -82,33 +77,36 @@ pub fn run_sweep(
         if skipped > 0 {
             progress.println(&format!("resuming: {skipped} of {} runs already complete", mine.len()));
         }
+        for (spec, state) in &todo {
+            if let RunState::Damaged(why) = state {
+                progress.println(&format!("redoing {}: incomplete: {why}", spec.id));
+            }
+        }
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(options.jobs.max(1))
+            .num_threads(options.jobs.clamp(1, todo.len()))
             .thread_name(|i| format!("sweep-{i}"))
             .build()
             .map_err(|e| SweepError::Io { path: dir.root().into(), source: std::io::Error::other(e) })?;
-        let results: Vec<Result<(Status, f64), SweepError>> = pool.install(|| {
-            todo.par_iter()
-                .with_max_len(1)
-                .map(|spec| {
-                    let bar = progress.start(spec);
-                    let run_data = data.for_run(&spec.config)?;
-                    let result = execute(spec, &run_data, |p| bar.epoch(p));
-                    let out = RunOutput { record: &result.record, curve: &result.curve, model: result.model.as_ref() };
-                    dir.write_run(spec, &out)?;
-                    bar.finish(spec, &result.record);
-                    let trained = result.record.samples_per_s * result.record.train_seconds;
-                    Ok((result.record.status, trained))
-                })
-                .collect()
-        });
+        let try_run =
+            |(spec, seen): &(&RunSpec, RunState), wait: bool| attempt(&dir, &data, &progress, spec, seen, wait);
+        // Runs another process holds are put off, then waited for: they are
+        // usually done by then, and are skipped.
+        let first: Vec<Result<Attempt, SweepError>> =
+            pool.install(|| todo.par_iter().with_max_len(1).map(|t| try_run(t, false)).collect());
+        let busy: Vec<_> =
+            todo.iter().zip(&first).filter(|(_, a)| matches!(a, Ok(Attempt::Busy))).map(|x| x.0).collect();
+        if !busy.is_empty() {
+            progress.println(&format!("waiting for {} runs that another sweep is training", busy.len()));
+        }
+        let second: Vec<Result<Attempt, SweepError>> =
+            pool.install(|| busy.par_iter().with_max_len(1).map(|t| try_run(*t, true)).collect());
         progress.finish();
-        for r in results {
-            let (status, n) = r?;
-            samples += n;
-            match status {
-                Status::Ok => done += 1,
-                Status::Failed => failed += 1,
+        for a in first.into_iter().chain(second) {
+            match a? {
+                Attempt::Trained(Status::Ok, n) => (done, samples) = (done + 1, samples + n),
+                Attempt::Trained(Status::Failed, _) => failed += 1,
+                Attempt::DoneElsewhere => skipped += 1,
+                Attempt::Busy => {}
             }
         }
     }
@@ -125,12 +123,56 @@ pub fn run_sweep(
     })
 }
 
+/// How one attempt at a run ended.
+enum Attempt {
+    /// Trained now, with its status and the training images processed.
+    Trained(Status, f64),
+    /// Another process stored it while this one waited for its lock.
+    DoneElsewhere,
+    /// Another process holds its lock (only when not waiting).
+    Busy,
+}
+
+/// Trains `spec` under its lock, unless another process holds the lock
+/// (and `wait` is false) or stored the run meanwhile (its state is no longer
+/// the `seen` one).
+fn attempt(
+    dir: &ResultsDir,
+    data: &SharedData,
+    progress: &Progress,
+    spec: &RunSpec,
+    seen: &RunState,
+    wait: bool,
+) -> Result<Attempt, SweepError> {
+    let Some(_lock) = dir.lock_run(&spec.id, wait)? else {
+        return Ok(Attempt::Busy);
+    };
+    let now = dir.state(spec);
+    if now.is_done() || (now != *seen && matches!(now, RunState::Stored(_))) {
+        progress.skip(spec, "stored meanwhile by another sweep");
+        return Ok(Attempt::DoneElsewhere);
+    }
+    dir.remove_leftovers(&spec.id);
+    let bar = progress.start(spec);
+    let run_data = data.for_run(&spec.config)?;
+    let result = execute(spec, &run_data, |p| bar.epoch(p));
+    let out = RunOutput { record: &result.record, curve: &result.curve, model: result.model.as_ref() };
+    dir.write_run(spec, &out)?;
+    bar.finish(spec, &result.record);
+    Ok(Attempt::Trained(result.record.status, result.record.samples_per_s * result.record.train_seconds))
+}
+
 /// Rebuilds an experiment's tables from whatever runs are complete (after
 /// shards ran separately, for example).
 ///
 /// # Errors
-/// An unreadable run record, or a table that cannot be written.
+/// [`SweepError::NeverRun`] when no run of the experiment was ever stored
+/// there (a wrong `--results`, a sweep not yet run), or a table that cannot
+/// be written.
 pub fn merge(file: &ExperimentFile, results_root: &Path) -> Result<usize, SweepError> {
     let dir = ResultsDir::new(results_root, &file.name);
+    if !dir.runs().is_dir() {
+        return Err(SweepError::NeverRun { name: file.name.clone(), path: dir.root().into() });
+    }
     Ok(rebuild_tables(&dir, &file.experiment.expand())?.len())
 }

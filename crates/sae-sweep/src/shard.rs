@@ -35,17 +35,17 @@ impl Shard {
     /// array job.
     ///
     /// # Errors
-    /// [`SweepError::Shard`] when the variables are inconsistent.
+    /// [`SweepError::Slurm`], naming the variables, when they are not
+    /// numbers or are inconsistent.
     pub fn from_slurm(var: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, SweepError> {
         let (Some(id), Some(count)) = (var("SLURM_ARRAY_TASK_ID"), var("SLURM_ARRAY_TASK_COUNT")) else {
             return Ok(None);
         };
         let min = var("SLURM_ARRAY_TASK_MIN").unwrap_or_else(|| "0".into());
         let parse = |v: &str| v.trim().parse::<usize>().ok();
-        let text = format!("{id}-{min}/{count}");
         match (parse(&id), parse(&min), parse(&count)) {
-            (Some(id), Some(min), Some(_)) if id >= min => format!("{}/{count}", id - min).parse().map(Some),
-            _ => Err(SweepError::Shard(text)),
+            (Some(i), Some(m), Some(n)) if i >= m && i - m < n => Ok(Some(Self { index: i - m, count: n })),
+            _ => Err(SweepError::Slurm { id, min, count }),
         }
     }
 

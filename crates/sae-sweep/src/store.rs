@@ -25,11 +25,12 @@ pub struct ResultsDir {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and
-/// a rename, so readers see the old content or the new, never a part.
+/// a rename, so readers see the old content or the new, never a part. The
+/// file gets the mode of an ordinary file (the umask is honoured).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(SweepError::io(dir))?;
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).map_err(SweepError::io(dir))?;
+    let mut tmp = sae_data::temp_file_in(dir).map_err(SweepError::io(dir))?;
     tmp.write_all(bytes).map_err(SweepError::io(tmp.path()))?;
     tmp.as_file().sync_all().map_err(SweepError::io(tmp.path()))?;
     tmp.persist(path).map_err(|e| SweepError::Io { path: path.into(), source: e.error })?;
@@ -103,7 +104,12 @@ impl ResultsDir {
         put(CONFIG_FILE, spec.config.to_toml().as_bytes())?;
         put(CURVE_FILE, &curve_csv(out.curve))?;
         if let Some(model) = out.model {
-            model.save(&tmp.path().join(CHECKPOINT_FILE))?;
+            let path = tmp.path().join(CHECKPOINT_FILE);
+            model.save(&path)?;
+            // safetensors writes through a private (0600) temporary file: give the
+            // checkpoint the mode its sibling got from the umask.
+            let mode = std::fs::metadata(tmp.path().join(CONFIG_FILE)).map_err(SweepError::io(tmp.path()))?;
+            std::fs::set_permissions(&path, mode.permissions()).map_err(SweepError::io(&path))?;
         }
         put(METRICS_FILE, &serde_json::to_vec_pretty(out.record).expect("records serialise"))?;
         let target = self.run_dir(&spec.id);

@@ -5,7 +5,7 @@
 use sae_core::{KlReduction, SparsityConfig};
 
 use crate::store::write_atomic;
-use crate::{Metric, ResultsDir, RunRecord, RunSpec, SparsityKind, Status, SweepError};
+use crate::{Metric, ResultsDir, RunRecord, RunSpec, RunState, SparsityKind, Status, SweepError};
 
 /// The tidy-table file names.
 pub const RUNS_CSV: &str = "runs.csv";
@@ -209,14 +209,15 @@ pub fn mean_std(values: &[f64]) -> (f64, Option<f64>) {
     (mean, std)
 }
 
-/// The rows of every completed run of `grid`, in grid order.
+/// The rows of every completed run of `grid`, in grid order; a damaged run
+/// folder (see [`ResultsDir::state`]) has no row.
 ///
 /// # Errors
-/// A run folder whose `metrics.json` cannot be read.
+/// None today; kept for the callers' sake.
 pub fn collect_rows(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>, SweepError> {
     let mut rows = Vec::new();
     for spec in grid {
-        if let Some(record) = dir.record(&spec.id)? {
+        if let RunState::Stored(record) = dir.state(spec) {
             rows.push(RunRow::new(spec, &record));
         }
     }

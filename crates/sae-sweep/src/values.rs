@@ -9,7 +9,7 @@ use sae_data::Corruption;
 /// Defines a newtype over a number that only deserializes when `check`
 /// holds, failing with "expected {what}, found {value}".
 macro_rules! validated {
-    ($(#[$doc:meta])* $name:ident($inner:ty), $check:expr, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident($inner:ty), $check:expr, $what:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
         #[serde(transparent)]
@@ -22,7 +22,7 @@ macro_rules! validated {
                 if check(value) {
                     Ok(Self(value))
                 } else {
-                    Err(format!(concat!("expected ", $what, ", found {}"), value))
+                    Err(format!("expected {}, found {}", $what, value))
                 }
             }
         }
@@ -44,8 +44,8 @@ validated!(
     Beta(f64), |v| v.is_finite() && v >= 0.0, "β ≥ 0"
 );
 validated!(
-    /// A hidden width of at least one unit.
-    Width(usize), |v| v > 0, "a width ≥ 1"
+    /// A hidden width from 1 to [`MAX_WIDTH`] units.
+    Width(usize), |v| v > 0 && v <= MAX_WIDTH, format!("a width from 1 to {MAX_WIDTH}")
 );
 validated!(
     /// A learning rate > 0.
@@ -62,16 +62,31 @@ validated!(
 validated!(
     /// Units kept per image by TopK, at least one (and at most the width,
     /// checked against the experiment's widths).
-    TopK(usize), |v| v > 0, "k ≥ 1"
+    TopK(usize), |v| v > 0 && v <= MAX_WIDTH, format!("k from 1 to {MAX_WIDTH}")
 );
 validated!(
     /// A class label of an MNIST-layout dataset, 0 to 9.
     Label(u8), |v| v <= 9, "a label from 0 to 9"
 );
 validated!(
-    /// A count of at least one (epochs, batch size, threads, images).
-    Count(usize), |v| v > 0, "a count ≥ 1"
+    /// A count from 1 to [`MAX_COUNT`] (epochs, batch size, threads, images).
+    Count(usize), |v| v > 0 && v <= MAX_COUNT, format!("a count from 1 to {MAX_COUNT}")
+
 );
+
+// Bounds: where values stop being meaningful, refused while parsing rather
+// than met as an allocation failure hours into a sweep.
+
+/// The widest hidden layer accepted: 16,384 units, 21 times the 784 pixels
+/// of an MNIST image; its parameters with Adam's state take 0.4 GB.
+pub const MAX_WIDTH: usize = 16_384;
+
+/// The largest count accepted (epochs, batch size, threads, images): a
+/// million, beyond any MNIST-layout set or sensible budget.
+pub const MAX_COUNT: usize = 1_000_000;
+
+/// The most runs one experiment's grid may hold.
+pub const MAX_RUNS: usize = 100_000;
 
 /// A corruption whose parameters are in range.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]

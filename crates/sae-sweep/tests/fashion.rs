@@ -13,7 +13,7 @@ fn fashion_mnist_from_the_debian_package_trains() {
     let name = DatasetName("fashion-mnist".into());
     let paths = SearchPaths { flag: None, env: None, cwd: tmp.path().into(), system: SYSTEM_DATASETS.into() };
     let Ok(source) = find_dataset(&name, &paths) else {
-        skip(
+        sae_data::skip_test(
             "fashion_mnist_from_the_debian_package_trains",
             "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)",
         );
@@ -37,11 +37,4 @@ fn fashion_mnist_from_the_debian_package_trains() {
     assert_eq!(curve.len(), 3);
     assert!(curve[2].val_mse < 0.95 * curve[0].val_mse, "validation error falls: {curve:?}");
     assert!(record.test.unwrap().mse.is_finite());
-}
-
-/// Says on the terminal (past the test harness's capture of `eprintln!`)
-/// that `test` was skipped, and why.
-fn skip(test: &str, why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
 }

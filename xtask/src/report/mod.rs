@@ -32,11 +32,18 @@ pub fn experiments(results_root: &Path) -> Result<Vec<String>> {
     let mut names: Vec<String> = std::fs::read_dir(results_root)
         .with_context(|| format!("reading {}", results_root.display()))?
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().join(EXPERIMENT_COPY).is_file())
+        .filter(|e| e.path().join(EXPERIMENT_COPY).is_file() && has_runs(&e.path()))
         .filter_map(|e| e.file_name().to_str().map(String::from))
         .collect();
     names.sort();
     Ok(names)
+}
+
+/// Whether an experiment folder holds any run (a sweep that failed before
+/// training leaves only its `experiment.toml`, which is no report's business).
+fn has_runs(dir: &Path) -> bool {
+    let runs = std::fs::read_dir(dir.join("runs"));
+    runs.is_ok_and(|d| d.flatten().any(|e| !e.file_name().to_string_lossy().starts_with('.')))
 }
 
 /// Everything the report draws from.

@@ -1,0 +1,133 @@
+//! Checks of an experiment that span several keys: a batch no larger than
+//! the training set, sweep lists without repeated values, a grid of at
+//! most [`MAX_RUNS`] runs, TopK's k against the widths, each per-kind sweep
+//! axis against the mechanisms it applies to, and the probe's labels
+//! against the data's.
+
+use std::path::Path;
+
+use crate::sparsity::SparsityKind;
+use crate::values::MAX_RUNS;
+use crate::{Experiment, ProbeImages, SweepError};
+
+impl Experiment {
+    /// Checks what no single key can: run after parsing, so every
+    /// experiment read from a file passes it.
+    ///
+    /// # Errors
+    /// [`SweepError::Parse`] naming `path`, the keys and what was expected.
+    pub(crate) fn check(&self, path: &Path) -> Result<(), SweepError> {
+        let fail = |message: String| Err(SweepError::Parse { path: path.into(), message });
+        let (batch, train) = (self.training.batch_size.0, self.data.train.0);
+        if batch > train {
+            return fail(format!(
+                "training.batch_size = {batch} is larger than data.train = {train}: not one full batch, so nothing \
+                 would train; expected a batch size ≤ {train}"
+            ));
+        }
+        // Every list of the sweep section, whatever its key, through its JSON form.
+        let lists = serde_json::to_value(&self.sweep).expect("a sweep section serialises");
+        let mut runs = 1usize;
+        for (key, values) in lists.as_object().into_iter().flatten() {
+            let values = values.as_array().map(Vec::as_slice).unwrap_or_default();
+            if let Some((_, dup)) = values.iter().enumerate().find(|(i, v)| values[..*i].contains(v)) {
+                return fail(format!(
+                    "sweep.{key} lists {dup} more than once: each value must appear once (it would train the same \
+                     run again and count it as a replicate); replicates are `seeds`, one per seed"
+                ));
+            }
+            runs = runs.saturating_mul(values.len());
+        }
+        if runs > MAX_RUNS {
+            return fail(format!("the sweep crosses to {runs} runs, more than the {MAX_RUNS} an experiment may hold"));
+        }
+        self.check_mechanisms().or_else(fail)
+    }
+
+    /// The mechanisms' checks, as a message.
+    fn check_mechanisms(&self) -> Result<(), String> {
+        let s = &self.sweep;
+        let listed = s.sparsity.as_ref().map_or_else(|| vec![self.sparsity], |l| l.0.clone());
+        let has = |kind| listed.iter().any(|m| SparsityKind::of(&m.0) == kind);
+        for (swept, key, kind) in [
+            (s.rho.is_some(), "rho", SparsityKind::Kl),
+            (s.beta.is_some(), "beta", SparsityKind::Kl),
+            (s.k.is_some(), "k", SparsityKind::Topk),
+            (s.l1_weight.is_some(), "l1_weight", SparsityKind::L1),
+        ] {
+            if swept && !has(kind) {
+                return Err(format!(
+                    "[sweep] {key}: no run uses kind = \"{}\", the only mechanism {key} applies to",
+                    kind.as_str()
+                ));
+            }
+        }
+        let widths = s.hidden.as_ref().map_or_else(|| vec![self.model.hidden], |l| l.0.clone());
+        let narrowest = widths.iter().map(|w| w.0).min().expect("at least one width");
+        let ks = listed.iter().filter_map(|m| m.0.top_k()).chain(s.k.iter().flat_map(|l| l.0.iter().map(|k| k.0)));
+        if has(SparsityKind::Topk) {
+            if let Some(k) = ks.filter(|&k| k > narrowest).max() {
+                return Err(format!(
+                    "k = {k} is more than the hidden width {narrowest}: TopK keeps at most every unit"
+                ));
+            }
+        }
+        if let (ProbeImages::Splits, Some(probe), Some(data)) =
+            (self.probe.images, self.probe.kept_labels(), self.data.kept_labels())
+        {
+            if let Some(l) = probe.iter().find(|l| !data.contains(l)) {
+                return Err(format!(
+                    "[probe] labels: {l} is not among [data] labels {data:?}, so the training split has no image of it \
+                     (images = \"halves\" takes the probe's images from the whole training file)"
+                ));
+            }
+        }
+        let mechanisms = self.mechanisms();
+        if let Some((_, dup)) = mechanisms.iter().enumerate().find(|(i, m)| mechanisms[..*i].contains(m)) {
+            return Err(format!(
+                "the sweep gives the mechanism {} more than once (a [sweep] axis overrides the value a listed \
+                 mechanism sets): each run must appear once",
+                dup.label()
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Experiment, String> {
+        Experiment::from_toml(text, Path::new("e.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_batch_larger_than_the_training_set_is_refused() {
+        let err = parse("[data]\ntrain = 100\n[training]\nbatch_size = 101\n").unwrap_err();
+        assert!(err.starts_with("e.toml: training.batch_size = 101 is larger than data.train = 100"), "{err}");
+        assert!(parse("[data]\ntrain = 100\n[training]\nbatch_size = 100\n").is_ok());
+    }
+
+    #[test]
+    fn repeated_sweep_values_are_refused_naming_the_key_and_value() {
+        for (text, key, value) in [
+            ("seeds = [1, 1, 1]", "sweep.seeds", "1"),
+            ("rho = [0.05, 0.1, 0.05]", "sweep.rho", "0.05"),
+            ("beta = [1, 1.0]", "sweep.beta", "1.0"),
+            ("corruption = [{ kind = \"none\" }, { kind = \"none\" }]", "sweep.corruption", "none"),
+        ] {
+            let err = parse(&format!("[sweep]\n{text}\n")).unwrap_err();
+            assert!(err.contains(&format!("{key} lists")) && err.contains(value), "{text}: {err}");
+            assert!(err.contains("more than once"), "{err}");
+        }
+        assert!(parse("[sweep]\nseeds = [1, 2]\nrho = [0.05, 0.1]\n").is_ok());
+    }
+
+    #[test]
+    fn a_grid_of_more_than_max_runs_is_refused() {
+        let list = |n: usize| (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+        let err = parse(&format!("[sweep]\nseeds = [{}]\nepochs = [{}]\n", list(1000), list(101))).unwrap_err();
+        assert!(err.contains("more than the 100000 an experiment may hold"), "{err}");
+    }
+}

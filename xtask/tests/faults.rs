@@ -1,0 +1,258 @@
+//! The command line against a hostile user: bad flags and values, a closed
+//! stderr, Ctrl-C, two sweeps at once on one results folder, stray and
+//! missing results. Each case of docs/RELIABILITY.md that needs the real
+//! binary is here.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{table, xtask};
+
+const SMALL: &str = r#"
+[data]
+train = 300
+validation = 60
+test = 40
+[model]
+hidden = 8
+[training]
+epochs = 1
+lr = 0.005
+[sweep]
+rho = [0.05, 0.1, 0.2, 0.3]
+"#;
+
+/// A folder with a synthetic MNIST in ./data/mnist and `small.toml`.
+fn setup() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    sae_data::write_synthetic_dataset(&tmp.path().join("data/mnist"), 400, 60, 6).unwrap();
+    std::fs::write(tmp.path().join("small.toml"), SMALL).unwrap();
+    tmp
+}
+
+fn run(c: &mut Command) -> (Option<i32>, String, String) {
+    let out: Output = c.output().expect("xtask runs");
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn jobs_zero_is_refused_and_too_many_jobs_are_capped_with_a_note() {
+    let tmp = setup();
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml", "--jobs", "0"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--jobs") && err.contains("0 is not in 1.."), "{err}");
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml", "--jobs", "100000", "--no-report"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("--jobs 100000 is more than the") && err.contains("using "), "{err}");
+}
+
+#[test]
+fn bad_values_are_refused_at_parse_time_with_line_and_column() {
+    let tmp = setup();
+    for (text, expected) in [
+        ("[model]\nhidden = 100000000\n", "expected a width from 1 to 16384"),
+        ("[training]\nepochs = 100000000\n", "expected a count from 1 to 1000000"),
+        ("[data]\ndataset = \"../x\"\n", "expected a plain folder name"),
+        ("[corruption]\nkind = \"half\"\nfill = 2\n", "half fill must be in [-1, 1]"),
+    ] {
+        std::fs::write(tmp.path().join("bad.toml"), text).unwrap();
+        let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "bad.toml"]));
+        assert_eq!(code, Some(2), "{text}: {err}");
+        assert!(err.contains("bad.toml") && err.contains("line ") && err.contains(expected), "{text}: {err}");
+    }
+    std::fs::write(tmp.path().join("bad.toml"), "[data]\ntrain = 100\n[training]\nbatch_size = 500\n").unwrap();
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "bad.toml"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("training.batch_size = 500 is larger than data.train = 100"), "{err}");
+}
+
+#[test]
+fn errors_name_what_the_user_typed() {
+    let tmp = setup();
+    std::fs::write(tmp.path().join("afile"), "x").unwrap();
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml", "--results", "afile"]));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--results afile: not a folder"), "{err}");
+    let (code, _, err) = run(xtask(tmp.path())
+        .args(["sweep", "small.toml"])
+        .env("SLURM_ARRAY_TASK_ID", "x")
+        .env("SLURM_ARRAY_TASK_COUNT", "3"));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("SLURM_ARRAY_TASK_ID=\"x\""), "{err}");
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml"]).env("SAE_DATA_DIR", ""));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("SAE_DATA_DIR is set but empty"), "{err}");
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml"]).env("SAE_DATA_DIR", "nowhere"));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("SAE_DATA_DIR nowhere holds no mnist dataset") && err.contains("does not exist"), "{err}");
+    let (code, _, err) = run(xtask(tmp.path()).args(["fetch-data", "../x"]));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("expected a plain folder name"), "{err}");
+    let (code, _, err) = run(xtask(tmp.path()).args(["merge", "small.toml"]));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no run of small stored here"), "{err}");
+    assert!(!tmp.path().join("results/small/runs.csv").exists());
+}
+
+#[test]
+fn the_dry_run_honours_the_shard() {
+    let tmp = setup();
+    let (code, out, err) = run(xtask(tmp.path()).args(["sweep", "small.toml", "--dry-run", "--shard", "1/2"]));
+    assert_eq!(code, Some(0), "{err}");
+    let indices: Vec<&str> = out.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(indices, ["1", "3"], "{out}");
+    assert!(out.lines().all(|l| l.contains("missing")), "{out}");
+}
+
+#[test]
+fn a_closed_stderr_does_not_stop_the_sweep() {
+    let tmp = setup();
+    let mut child = xtask(tmp.path())
+        .args(["sweep", "small.toml", "--jobs", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take()); // every later write to stderr meets a broken pipe
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(table(&tmp.path().join("results/small/runs.csv")).len(), 5);
+    assert!(tmp.path().join("results/small/report.md").is_file());
+}
+
+#[test]
+fn a_closed_stdout_ends_a_dry_run_quietly() {
+    let tmp = setup();
+    let mut child = xtask(tmp.path())
+        .args(["sweep", "small.toml", "--dry-run"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // as `| head -0` would
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn the_baseline_cache_is_keyed_by_the_data() {
+    let tmp = setup();
+    let noisy = SMALL.replace("[sweep]", "[corruption]\nkind = \"gaussian\"\nstd = 0.5\n[sweep]");
+    std::fs::write(tmp.path().join("small.toml"), &noisy).unwrap();
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml"]));
+    assert_eq!(code, Some(0), "{err}");
+    let baselines = tmp.path().join("results/small/baselines.csv");
+    // Each row's key: the experiment's data and probe sections, as JSON.
+    let keys = || -> Vec<String> {
+        let mut r = csv::Reader::from_path(&baselines).unwrap();
+        r.records().map(|row| row.unwrap()[0].to_string()).collect()
+    };
+    assert!(
+        keys().iter().all(|k| k.contains(r#""train":300,"validation":60,"test":40,"split_seed":0"#)),
+        "{:?}",
+        keys()
+    );
+    // The same experiment on another split: the cached baselines no longer apply.
+    std::fs::write(tmp.path().join("small.toml"), noisy.replace("test = 40", "test = 40\nsplit_seed = 1")).unwrap();
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("scoring the baselines"), "{err}");
+    assert!(keys().iter().all(|k| k.contains(r#""split_seed":1"#)), "{:?}", keys());
+}
+
+#[test]
+fn ctrl_c_says_how_to_resume_exits_130_and_the_rerun_completes() {
+    let tmp = setup();
+    // Two runs of a second or more each, so the interrupt comes mid-run.
+    let slow = SMALL.replace("epochs = 1", "epochs = 1000").replace("rho = [0.05, 0.1, 0.2, 0.3]", "rho = [0.05, 0.1]");
+    std::fs::write(tmp.path().join("slow.toml"), slow).unwrap();
+    let child = xtask(tmp.path())
+        .args(["sweep", "slow.toml", "--jobs", "1", "--no-report"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first run is under way (its lock is taken).
+    let locks = tmp.path().join("results/slow/.locks");
+    let start = Instant::now();
+    while !locks.is_dir() {
+        assert!(start.elapsed() < Duration::from_secs(60), "the sweep never started a run");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted") && err.contains("run the same command again"), "{err}");
+    assert!(err.contains("cargo xtask sweep slow.toml --jobs 1 --no-report"), "{err}");
+
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "slow.toml", "--jobs", "2", "--no-report"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(table(&tmp.path().join("results/slow/runs.csv")).len(), 3);
+    let leftovers: Vec<String> = std::fs::read_dir(tmp.path().join("results/slow/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp-") || n.starts_with(".old-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn two_sweeps_at_once_train_each_run_once() {
+    let tmp = setup();
+    let spawn = || {
+        xtask(tmp.path())
+            .args(["sweep", "small.toml", "--jobs", "1", "--no-report"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let logs = [a, b].map(|o| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    });
+    let trained: usize = logs.iter().map(|l| l.lines().filter(|x| x.starts_with("done ")).count()).sum();
+    assert_eq!(trained, 4, "each of the 4 runs trained by exactly one sweep:\n{}\n---\n{}", logs[0], logs[1]);
+    assert_eq!(table(&tmp.path().join("results/small/runs.csv")).len(), 5);
+}
+
+#[test]
+fn report_of_everything_passes_over_a_stray_experiment_folder() {
+    let tmp = setup();
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml"]));
+    assert_eq!(code, Some(0), "{err}");
+    // What a sweep that failed before training leaves: its experiment copy alone.
+    std::fs::create_dir_all(tmp.path().join("results/stray")).unwrap();
+    std::fs::copy(tmp.path().join("results/small/experiment.toml"), tmp.path().join("results/stray/experiment.toml"))
+        .unwrap();
+    let (code, _, err) = run(xtask(tmp.path()).args(["report"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("small/report.md") && !err.contains("stray"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn tables_checkpoints_and_data_get_the_mode_of_ordinary_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = setup();
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml", "--no-report"]));
+    assert_eq!(code, Some(0), "{err}");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let ordinary = tmp.path().join("ordinary");
+    std::fs::write(&ordinary, "x").unwrap();
+    let results = tmp.path().join("results/small");
+    let runs = std::fs::read_dir(results.join("runs")).unwrap().flatten();
+    let one = runs.map(|e| e.path()).find(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.')).unwrap();
+    for p in
+        [results.join("runs.csv"), results.join("summary.csv"), one.join("model.safetensors"), one.join("metrics.json")]
+    {
+        assert_eq!(mode(&p), mode(&ordinary), "{}", p.display());
+    }
+}
