@@ -99,7 +99,7 @@ pub fn run_sweep(
             progress.println(&format!("waiting for {} runs that another sweep is training", busy.len()));
         }
         let second: Vec<Result<Attempt, SweepError>> =
-            pool.install(|| busy.par_iter().with_max_len(1).map(|t| try_run(*t, true)).collect());
+            pool.install(|| busy.par_iter().with_max_len(1).map(|t| try_run(t, true)).collect());
         progress.finish();
         for a in first.into_iter().chain(second) {
             match a? {
