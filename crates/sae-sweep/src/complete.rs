@@ -13,13 +13,13 @@ pub enum RunState {
     /// A folder that does not read back whole; the reason names the file.
     Damaged(String),
     /// Stored whole: its record (status `ok` or `failed`).
-    Stored(RunRecord),
+    Stored(Box<RunRecord>),
 }
 
 impl RunState {
     /// Whether the run is done and need not train again.
     pub fn is_done(&self) -> bool {
-        matches!(self, Self::Stored(RunRecord { status: Status::Ok, .. }))
+        matches!(self, Self::Stored(r) if r.status == Status::Ok)
     }
 
     /// `ok`, `failed`, `missing` or `damaged`.
@@ -41,7 +41,7 @@ impl ResultsDir {
             return RunState::Missing;
         }
         match self.check(spec) {
-            Ok(record) => RunState::Stored(record),
+            Ok(record) => RunState::Stored(Box::new(record)),
             Err(why) => RunState::Damaged(why),
         }
     }
