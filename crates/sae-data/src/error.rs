@@ -6,14 +6,15 @@ use std::path::PathBuf;
 /// Everything that can go wrong while finding, fetching or reading data.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// A file could not be opened, read, decompressed or written.
-    #[error("{path}: {source}")]
+    /// A file could not be opened, read, decompressed or written. The
+    /// operating system's error is part of the message, not a separate
+    /// source, so a printed chain says it once.
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file concerned.
         path: PathBuf,
         /// What the operating system or decoder said.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file has no bytes at all.
     #[error("{path}: empty file, expected an IDX {what} file")]
@@ -201,6 +202,6 @@ impl DataError {
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
-        move |source| Self::Io { path, source }
+        move |error| Self::Io { path, error }
     }
 }

@@ -6,14 +6,15 @@ use std::path::PathBuf;
 /// recorded as failed and the sweep goes on).
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    /// A file could not be read or written. The operating system's error
+    /// is part of the message, not a separate source, so a printed chain
+    /// says it once.
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file concerned.
         path: PathBuf,
         /// The operating system's error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// An experiment file is invalid.
     #[error("{path}: {message}")]
@@ -72,6 +73,6 @@ impl SweepError {
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
-        move |source| Self::Io { path, source }
+        move |error| Self::Io { path, error }
     }
 }

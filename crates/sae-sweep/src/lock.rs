@@ -40,7 +40,7 @@ impl ResultsDir {
         match file.try_lock() {
             Ok(()) => Ok(Some(RunLock { _file: file })),
             Err(TryLockError::WouldBlock) => Ok(None),
-            Err(TryLockError::Error(e)) => Err(SweepError::Io { path, source: e }),
+            Err(TryLockError::Error(e)) => Err(SweepError::Io { path, error: e }),
         }
     }
 

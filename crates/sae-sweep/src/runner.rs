@@ -86,7 +86,7 @@ pub fn run_sweep(
             .num_threads(options.jobs.clamp(1, todo.len()))
             .thread_name(|i| format!("sweep-{i}"))
             .build()
-            .map_err(|e| SweepError::Io { path: dir.root().into(), source: std::io::Error::other(e) })?;
+            .map_err(|e| SweepError::Io { path: dir.root().into(), error: std::io::Error::other(e) })?;
         let try_run =
             |(spec, seen): &(&RunSpec, RunState), wait: bool| attempt(&dir, &data, &progress, spec, seen, wait);
         // Runs another process holds are put off, then waited for: they are

@@ -31,9 +31,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(SweepError::io(dir))?;
     let mut tmp = sae_data::temp_file_in(dir).map_err(SweepError::io(dir))?;
-    tmp.write_all(bytes).map_err(SweepError::io(tmp.path()))?;
-    tmp.as_file().sync_all().map_err(SweepError::io(tmp.path()))?;
-    tmp.persist(path).map_err(|e| SweepError::Io { path: path.into(), source: e.error })?;
+    // Errors name the file being written, not its temporary name (the file
+    // itself, not tempfile's wrapper, which appends the temporary path).
+    tmp.as_file_mut().write_all(bytes).map_err(SweepError::io(path))?;
+    tmp.as_file().sync_all().map_err(SweepError::io(path))?;
+    tmp.persist(path).map_err(|e| SweepError::Io { path: path.into(), error: e.error })?;
     Ok(())
 }
 
@@ -80,7 +82,7 @@ impl ResultsDir {
                 .map(Some)
                 .map_err(|e| SweepError::Corrupt { path, message: e.to_string() }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(SweepError::Io { path, source: e }),
+            Err(e) => Err(SweepError::Io { path, error: e }),
         }
     }
 
