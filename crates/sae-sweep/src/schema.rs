@@ -74,7 +74,7 @@ metrics! {
     PsnrDb: "psnr_db", "test PSNR", "dB", Higher, 2, |r| r.test.and_then(|m| m.psnr_db);
     Ssim: "ssim", "test SSIM", "", Higher, 4, |r| r.test.and_then(|m| m.ssim);
     ProbeAccuracy: "probe_accuracy", "linear-probe accuracy", "", Higher, 4, |r| r.probe_accuracy;
-    Kl: "kl", "KL(ρ‖ρ̂) as trained (mean or sum over units)", "", Neither, 4, |r| r.test.and_then(|m| m.kl);
+    Kl: "kl", "KL divergence from the target ρ (as trained: mean or sum over units)", "", Neither, 4, |r| r.test.and_then(|m| m.kl);
     RhoHatMean: "rho_hat_mean", "mean activation", "", Neither, 4, |r| r.test.map(|m| m.rho_hat_mean);
     ActivePerImage: "active_per_image", "active units per image (> 0.5)", "", Neither, 2, |r| r.test.map(|m| m.active_per_image);
     L0: "l0", "non-zero code entries per image (L0)", "", Neither, 2, |r| r.test.and_then(|m| m.l0);
