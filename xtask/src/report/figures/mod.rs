@@ -51,9 +51,9 @@ pub fn register_font() {
     });
 }
 
-/// A plotters error as an anyhow one.
-pub fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
-    anyhow!("drawing failed: {e:?}")
+/// A plotters error as an anyhow one (its message, not its Debug form).
+pub fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow!("drawing failed: {e}")
 }
 
 /// A chart that can be drawn on any plotters backend.

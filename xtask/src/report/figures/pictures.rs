@@ -31,7 +31,7 @@ fn blit<DB: DrawingBackend>(
     for (i, &v) in pixels.iter().enumerate() {
         let (px, py) = (x + (i % side) as i32 * scale as i32, y + (i / side) as i32 * scale as i32);
         area.draw(&Rectangle::new([(px, py), (px + scale as i32, py + scale as i32)], grey(v).filled()))
-            .map_err(|e| anyhow!("drawing failed: {e:?}"))?;
+            .map_err(|e| anyhow!("drawing failed: {e}"))?;
     }
     Ok(())
 }
@@ -43,11 +43,16 @@ fn save_png(
 ) -> Result<()> {
     register_font();
     let tmp = path.with_extension("tmp.png");
-    {
+    let drawn = (|| {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| anyhow!("drawing failed: {e:?}"))?;
+        root.fill(&WHITE).map_err(|e| anyhow!("drawing failed: {e}"))?;
         draw(&root)?;
-        root.present().map_err(|e| anyhow!("writing {}: {e:?}", path.display()))?;
+        root.present().map_err(|e| anyhow!("writing {}: {e}", path.display()))
+    })();
+    if let Err(e) = drawn {
+        // Nothing half-written is left behind (a full disk, say).
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
@@ -63,11 +68,11 @@ pub fn digit_rows(path: &Path, title: &str, rows: &[(&str, &[f32])], n: usize, s
     save_png(path, size, |root| {
         let font = ("sans-serif", 18).into_font();
         root.draw(&Text::new(title.to_string(), (10, 12), ("sans-serif", 20).into_font().style(FontStyle::Bold)))
-            .map_err(|e| anyhow!("drawing failed: {e:?}"))?;
+            .map_err(|e| anyhow!("drawing failed: {e}"))?;
         for (r, (label, images)) in rows.iter().enumerate() {
             let y = 50 + r as u32 * cell;
             root.draw(&Text::new(label.to_string(), (10, (y + cell / 2 - 9) as i32), font.clone()))
-                .map_err(|e| anyhow!("drawing failed: {e:?}"))?;
+                .map_err(|e| anyhow!("drawing failed: {e}"))?;
             for (k, image) in images.chunks_exact(side * side).take(n).enumerate() {
                 let unit: Vec<f32> = image.iter().map(|&v| to_unit(v)).collect();
                 blit(root, &unit, side, (label_w + k as u32 * cell) as i32, y as i32, SCALE)?;
@@ -89,7 +94,7 @@ pub fn atoms(path: &Path, title: &str, atoms: &[f32], side: usize) -> Result<()>
     let size = ((cols * cell + 2).max(520), 44 + rows * cell + 2);
     save_png(path, size, |root| {
         root.draw(&Text::new(title.to_string(), (8, 10), ("sans-serif", 18).into_font().style(FontStyle::Bold)))
-            .map_err(|e| anyhow!("drawing failed: {e:?}"))?;
+            .map_err(|e| anyhow!("drawing failed: {e}"))?;
         for (j, atom) in atoms.chunks_exact(d).enumerate() {
             let (lo, hi) = atom.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
             let span = (hi - lo).max(1e-6);
