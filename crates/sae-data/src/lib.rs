@@ -30,7 +30,7 @@ pub use idx::{parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labe
 pub use images::{normalize_byte, ImageSet};
 pub use rng::{batch_rng, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
 pub use skip::skip_test;
-pub use split::{LabelledHalves, SplitSizes, Splits};
+pub use split::{labelled, LabelledHalves, SplitSizes, Splits};
 pub use synthetic::write_synthetic_dataset;
 pub use temp::temp_file_in;
 

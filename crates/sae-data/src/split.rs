@@ -44,7 +44,7 @@ pub struct Splits {
 
 /// The positions of the images whose label is in `keep` (every position
 /// when `keep` is `None`).
-fn labelled(labels: &[u8], keep: Option<&[u8]>) -> Vec<usize> {
+pub fn labelled(labels: &[u8], keep: Option<&[u8]>) -> Vec<usize> {
     (0..labels.len()).filter(|&i| keep.is_none_or(|k| k.contains(&labels[i]))).collect()
 }
 

@@ -38,8 +38,13 @@ pub struct DataSection {
 impl DataSection {
     /// The labels kept, as bytes, if the section selects any.
     pub fn kept_labels(&self) -> Option<Vec<u8>> {
-        self.labels.as_ref().map(|l| l.0.iter().map(|x| x.0).collect())
+        label_bytes(&self.labels)
     }
+}
+
+/// A list of labels as bytes, if one is given.
+fn label_bytes(labels: &Option<NonEmpty<Label>>) -> Option<Vec<u8>> {
+    labels.as_ref().map(|l| l.0.iter().map(|x| x.0).collect())
 }
 
 impl Default for DataSection {
@@ -150,7 +155,7 @@ impl ProbeSection {
 
     /// The probe's labels, as bytes, if it selects any.
     pub fn kept_labels(&self) -> Option<Vec<u8>> {
-        self.labels.as_ref().map(|l| l.0.iter().map(|x| x.0).collect())
+        label_bytes(&self.labels)
     }
 }
 

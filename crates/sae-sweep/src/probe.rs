@@ -3,7 +3,7 @@
 //! model's code and for the baselines' features alike.
 
 use sae_core::{LinearProbe, ProbeConfig};
-use sae_data::normalize_byte;
+use sae_data::{labelled, normalize_byte};
 
 use crate::{Experiment, RunData};
 
@@ -27,11 +27,6 @@ fn encode_images(
         out.extend(features(&chunk[..m * d], m));
     }
     out
-}
-
-/// The positions of `labels` that the probe uses.
-fn kept(labels: &[u8], keep: Option<&[u8]>) -> Vec<usize> {
-    (0..labels.len()).filter(|&i| keep.is_none_or(|k| k.contains(&labels[i]))).collect()
 }
 
 /// The probe's test accuracy on features of `dim` values per image, which
@@ -59,8 +54,8 @@ pub fn probe_accuracy(
             ((encode(&h.fit.0), h.fit.1.clone()), (encode(&h.score.0), h.score.1.clone()))
         }
         None => {
-            let fit = kept(&s.train_labels, keep.as_deref());
-            let score = kept(&s.test_labels, keep.as_deref());
+            let fit = labelled(&s.train_labels, keep.as_deref());
+            let score = labelled(&s.test_labels, keep.as_deref());
             let fit_x = encode_images(&features, fit.len(), d, |i, row| {
                 row.iter_mut().zip(s.train.image(fit[i])).for_each(|(o, &b)| *o = normalize_byte(b))
             });
