@@ -93,7 +93,7 @@ impl Provenance {
     /// Saves it in `dir`, atomically.
     pub fn save(&self, dir: &Path) -> Result<()> {
         let bytes = serde_json::to_vec_pretty(self).expect("provenance serialises");
-        sae_sweep::write_atomic(&dir.join(PROVENANCE_FILE), &bytes).context("saving provenance")
+        sae_data::write_atomic(&dir.join(PROVENANCE_FILE), &bytes).context("saving provenance")
     }
 }
 

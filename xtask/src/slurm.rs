@@ -141,8 +141,8 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     let dir = absolute(&args.results)?.join(&file.name).join("slurm");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let (array_path, merge_path) = (dir.join("array.sbatch"), dir.join("merge.sbatch"));
-    sae_sweep::write_atomic(&array_path, array.as_bytes())?;
-    sae_sweep::write_atomic(&merge_path, merge.as_bytes())?;
+    sae_data::write_atomic(&array_path, array.as_bytes())?;
+    sae_data::write_atomic(&merge_path, merge.as_bytes())?;
     let runs = file.experiment.expand().len();
     eprintln!("slurm: {runs} runs in {} tasks: {}, then {}", args.array, array_path.display(), merge_path.display());
     if !args.submit {

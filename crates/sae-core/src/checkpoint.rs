@@ -42,17 +42,18 @@ impl SparseAutoencoder {
         Ok(Self { config, params })
     }
 
-    /// Writes the parameters to a safetensors file at `path`.
+    /// The parameters as the bytes of a safetensors file (the caller writes
+    /// them, atomically).
     ///
     /// # Errors
-    /// [`CoreError::Checkpoint`] naming the file.
-    pub fn save(&self, path: &Path) -> Result<(), CoreError> {
-        let failed = |e: candle_core::Error| CoreError::Checkpoint { path: path.into(), message: e.to_string() };
-        candle_core::safetensors::save(&self.to_tensors()?, path).map_err(failed)
+    /// Only if candle fails to allocate.
+    pub fn to_safetensors(&self) -> Result<Vec<u8>, CoreError> {
+        let tensors = self.to_tensors()?;
+        safetensors::serialize(&tensors, None).map_err(|e| CoreError::StateDict(e.to_string()))
     }
 
-    /// Reads a model from a safetensors file written by
-    /// [`SparseAutoencoder::save`] (or by PyTorch from the reference model).
+    /// Reads a model from a safetensors file holding
+    /// [`SparseAutoencoder::to_safetensors`] (or by PyTorch from the reference model).
     ///
     /// # Errors
     /// [`CoreError::Checkpoint`] naming the file when it is missing,
@@ -86,7 +87,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.safetensors");
         let m = SparseAutoencoder::new(ModelConfig::new(7, 3), 2);
-        m.save(&path).unwrap();
+        std::fs::write(&path, m.to_safetensors().unwrap()).unwrap();
         assert_eq!(SparseAutoencoder::load(&path).unwrap(), m);
         std::fs::write(&path, b"not a safetensors file").unwrap();
         let err = SparseAutoencoder::load(&path).unwrap_err().to_string();

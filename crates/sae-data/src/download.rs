@@ -122,9 +122,7 @@ pub fn download_dataset(mirror: &Mirror, dest: &Path, mut progress: impl FnMut(&
         let Some(body) = body else {
             return Err(DataError::Download { file, reasons: reasons.join("; ") });
         };
-        let mut tmp = crate::temp_file_in(dest).map_err(DataError::io(dest))?;
-        std::io::Write::write_all(&mut tmp, &body).map_err(DataError::io(tmp.path()))?;
-        tmp.persist(&target).map_err(|e| DataError::Io { path: target.clone(), error: e.error })?;
+        crate::write_atomic(&target, &body)?;
     }
     Ok(())
 }

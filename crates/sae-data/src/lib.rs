@@ -5,6 +5,7 @@
 //! This crate knows nothing about models: it hands out flat `f32` pixel
 //! buffers, row-major, one image after another.
 
+mod atomic_file;
 mod batches;
 mod corruption;
 mod dataset;
@@ -18,8 +19,8 @@ mod rng;
 mod skip;
 mod split;
 mod synthetic;
-mod temp;
 
+pub use atomic_file::write_atomic;
 pub use batches::{corrupt_set, TrainBatches};
 pub use corruption::{Corruption, HalfSide};
 pub use dataset::{DatasetName, RawDataset, IDX_FILES, SIDE};
@@ -32,7 +33,6 @@ pub use rng::{batch_rng, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
 pub use skip::skip_test;
 pub use split::{labelled, LabelledHalves, SplitSizes, Splits};
 pub use synthetic::write_synthetic_dataset;
-pub use temp::temp_file_in;
 
 /// The result type of this crate.
 pub type Result<T, E = DataError> = std::result::Result<T, E>;

@@ -38,7 +38,7 @@ pub use runner::{merge, run_sweep, SweepOptions, SweepSummary, EXPERIMENT_COPY};
 pub use schema::{Direction, Metric, MetricDef};
 pub use shard::Shard;
 pub use sparsity::{SparsityKind, SparsitySection};
-pub use store::{write_atomic, ResultsDir, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
+pub use store::{ResultsDir, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
 pub use table::{
     collect_rows, mean_std, rebuild_tables, summarise, summary_csv, BaselineKind, BaselineRow, ConfigSummary,
     ExtraColumn, RunRow, PARAMETER_COLUMNS, RUNS_CSV, SUMMARY_CSV,

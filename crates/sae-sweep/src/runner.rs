@@ -10,9 +10,10 @@ use rayon::prelude::*;
 use crate::engines::prepare_engines;
 use crate::progress::{Progress, ProgressMode};
 use crate::run::execute;
-use crate::store::{write_atomic, RunOutput};
+use crate::store::RunOutput;
 use crate::table::rebuild_tables;
 use crate::{ExperimentFile, ResultsDir, RunSpec, RunState, Shard, SharedData, Status, SweepError};
+use sae_data::write_atomic;
 
 /// The copy of the experiment file kept in its results folder.
 pub const EXPERIMENT_COPY: &str = "experiment.toml";

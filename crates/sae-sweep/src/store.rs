@@ -2,10 +2,10 @@
 //! in a temporary folder and renamed into place whole, so a run's folder
 //! is either complete or absent, whatever interrupts the sweep.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sae_core::{CurvePoint, SparseAutoencoder};
+use sae_data::write_atomic;
 
 use crate::{RunRecord, RunSpec, SweepError};
 
@@ -22,21 +22,6 @@ pub const CHECKPOINT_FILE: &str = "model.safetensors";
 #[derive(Debug, Clone)]
 pub struct ResultsDir {
     root: PathBuf,
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and
-/// a rename, so readers see the old content or the new, never a part. The
-/// file gets the mode of an ordinary file (the umask is honoured).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(SweepError::io(dir))?;
-    let mut tmp = sae_data::temp_file_in(dir).map_err(SweepError::io(dir))?;
-    // Errors name the file being written, not its temporary name (the file
-    // itself, not tempfile's wrapper, which appends the temporary path).
-    tmp.as_file_mut().write_all(bytes).map_err(SweepError::io(path))?;
-    tmp.as_file().sync_all().map_err(SweepError::io(path))?;
-    tmp.persist(path).map_err(|e| SweepError::Io { path: path.into(), error: e.error })?;
-    Ok(())
 }
 
 /// Everything a finished run hands to the store.
@@ -99,19 +84,11 @@ impl ResultsDir {
             .prefix(&format!(".tmp-{}-", spec.id))
             .tempdir_in(&runs)
             .map_err(SweepError::io(&runs))?;
-        let put = |name: &str, bytes: &[u8]| {
-            let p = tmp.path().join(name);
-            std::fs::write(&p, bytes).map_err(SweepError::io(p))
-        };
+        let put = |name: &str, bytes: &[u8]| write_atomic(&tmp.path().join(name), bytes);
         put(CONFIG_FILE, spec.config.to_toml().as_bytes())?;
         put(CURVE_FILE, &curve_csv(out.curve))?;
         if let Some(model) = out.model {
-            let path = tmp.path().join(CHECKPOINT_FILE);
-            model.save(&path)?;
-            // safetensors writes through a private (0600) temporary file: give the
-            // checkpoint the mode its sibling got from the umask.
-            let mode = std::fs::metadata(tmp.path().join(CONFIG_FILE)).map_err(SweepError::io(tmp.path()))?;
-            std::fs::set_permissions(&path, mode.permissions()).map_err(SweepError::io(&path))?;
+            put(CHECKPOINT_FILE, &model.to_safetensors()?)?;
         }
         put(METRICS_FILE, &serde_json::to_vec_pretty(out.record).expect("records serialise"))?;
         let target = self.run_dir(&spec.id);

@@ -4,8 +4,8 @@
 
 use sae_core::{KlReduction, SparsityConfig};
 
-use crate::store::write_atomic;
 use crate::{Metric, ResultsDir, RunRecord, RunSpec, RunState, SparsityKind, Status, SweepError};
+use sae_data::write_atomic;
 
 /// The tidy-table file names.
 pub const RUNS_CSV: &str = "runs.csv";

@@ -54,7 +54,7 @@ fn write_cache(path: &Path, key: &str, rows: &[BaselineRow]) -> Result<()> {
         rec.extend(SCORED.iter().map(|&m| b.metric(m).map(|v| v.to_string()).unwrap_or_default()));
         w.write_record(&rec)?;
     }
-    sae_sweep::write_atomic(path, &w.into_inner()?)?;
+    sae_data::write_atomic(path, &w.into_inner()?)?;
     Ok(())
 }
 

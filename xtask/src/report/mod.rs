@@ -94,13 +94,13 @@ pub fn report(
     ));
     md.push_str(&table::markdown(&inputs.axes, &inputs.groups, &inputs.baselines));
     let csv = table::csv(&inputs.axes, &inputs.groups, &inputs.baselines);
-    sae_sweep::write_atomic(&dir.root().join(TABLE_CSV), &csv)?;
+    sae_data::write_atomic(&dir.root().join(TABLE_CSV), &csv)?;
     md.push_str(&comparison_figures(&inputs, &fig_dir)?);
     md.push_str(&curves::validation_curves(&dir, &inputs, &fig_dir)?);
     md.push_str(&lineup::same_digits(&dir, &inputs, &data, &fig_dir)?);
     md.push_str(&runs::run_pictures(&dir, &inputs, &data, &fig_dir)?);
     let path = dir.root().join(REPORT_FILE);
-    sae_sweep::write_atomic(&path, md.as_bytes())?;
+    sae_data::write_atomic(&path, md.as_bytes())?;
     Ok(path)
 }
 
