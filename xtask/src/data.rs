@@ -21,7 +21,7 @@ pub fn resolve(name: &DatasetName, flag: Option<&Path>) -> Result<PathBuf> {
             eprintln!("data: no {name} data found; downloading {name} into {} (checksums verified)", dest.display());
             match fetch(name, &dest) {
                 Ok(()) => Ok(dest),
-                Err(e) => Err(anyhow::anyhow!("{e:#}\n{not_found}")),
+                Err(e) => Err(anyhow::anyhow!("{e:#}\n{not_found}\n{}", crate::advice::data_not_found(name))),
             }
         }
         Err(e) => Err(e.into()),

@@ -4,6 +4,7 @@
 #[macro_use]
 mod say;
 
+mod advice;
 mod bench;
 mod data;
 mod provenance;
@@ -248,6 +249,9 @@ fn main() -> ExitCode {
         Ok(false) => ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {e:#}");
+            if let Some(fix) = advice::fix(&e) {
+                eprintln!("{fix}");
+            }
             ExitCode::from(2)
         }
     }

@@ -26,9 +26,7 @@ pub enum CoreError {
     },
     /// A CUDA device was asked of a build without the `cuda` feature.
     #[error(
-        "[training] device = \"{device}\" needs sae-lab built with CUDA support: \
-         build with `--features cuda` (e.g. `cargo run --release -p xtask --features cuda -- sweep FILE`), \
-         or set device = \"cpu\""
+"[training] device = \"{device}\": this build of sae-lab has no CUDA support (the `cuda` feature is off)"
     )]
     CudaNotBuilt {
         /// The device setting, e.g. `cuda:0`.

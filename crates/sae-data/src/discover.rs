@@ -123,12 +123,7 @@ pub fn find_dataset(name: &DatasetName, paths: &SearchPaths) -> Result<DataSourc
         return Ok(DataSource { dir: dir.clone(), found_by });
     }
     let searched = candidates.iter().map(|(d, _)| d.display().to_string()).collect::<Vec<_>>().join(", ");
-    let hint = if name == "fashion-mnist" {
-        "; on Debian, `apt-get install dataset-fashion-mnist` installs it in /usr/share/datasets/fashion-mnist"
-    } else {
-        ""
-    };
-    Err(DataError::NotFound { dataset: name.into(), searched, hint })
+    Err(DataError::NotFound { dataset: name.into(), searched })
 }
 
 #[cfg(test)]
@@ -194,14 +189,13 @@ mod tests {
     }
 
     #[test]
-    fn nothing_found_lists_every_folder_and_the_fix() {
+    fn nothing_found_lists_every_folder() {
         let root = tempfile::tempdir().unwrap();
         let env = root.path().join("empty");
         std::fs::create_dir_all(&env).unwrap();
         let err = find_dataset(&name("mnist"), &paths(root.path(), None, Some(&env), root.path())).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("empty") && msg.contains("data/mnist") && msg.contains("system/mnist"), "{msg}");
-        assert!(msg.contains("cargo xtask fetch-data mnist") && msg.contains("SAE_DATA_DIR"), "{msg}");
     }
 
     #[test]

@@ -51,10 +51,7 @@ impl Mirror {
             }
             "fashion-mnist" => (&["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"], FASHION_SHA256),
             other => {
-                return Err(DataError::NoMirror {
-                    dataset: other.into(),
-                    hint: "; put its four IDX files in ./data/<name> or point --data-dir at them",
-                })
+                return Err(DataError::NoMirror { dataset: other.into() })
             }
         };
         Ok(Self { urls: urls.iter().map(|u| u.to_string()).collect(), raw_sha256 })

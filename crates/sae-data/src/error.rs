@@ -130,18 +130,12 @@ pub enum DataError {
         available: usize,
     },
     /// No folder holds the dataset.
-    #[error(
-        "no {dataset} data found; looked in: {searched}\n\
-         fix: run `cargo xtask fetch-data {dataset}` to download it into ./data/{dataset}, \
-         or point at existing IDX files with `--data-dir DIR` or `SAE_DATA_DIR=DIR`{hint}"
-    )]
+    #[error("no {dataset} data found; looked in: {searched}")]
     NotFound {
         /// The dataset's name.
         dataset: String,
         /// Every folder searched, joined for display.
         searched: String,
-        /// Extra advice for this dataset, empty or starting with a separator.
-        hint: &'static str,
     },
     /// A folder named explicitly lacks one of the dataset's files.
     #[error("{dir}: missing {file} (or {file}.gz)")]
@@ -189,12 +183,10 @@ pub enum DataError {
         reasons: String,
     },
     /// The dataset has no download source.
-    #[error("{dataset} cannot be downloaded by sae-lab{hint}")]
+    #[error("{dataset} has no download mirror known to sae-lab")]
     NoMirror {
         /// The dataset's name.
         dataset: String,
-        /// Where to get it instead.
-        hint: &'static str,
     },
 }
 

@@ -42,7 +42,7 @@ pub enum SweepError {
     },
     /// `merge` of an experiment no sweep has stored a run of.
     #[error(
-        "{path}: no run of {name} stored here; run `cargo xtask sweep` on it first (or give the --results it used)"
+"{path}: no run of {name} is stored here"
     )]
     NeverRun {
         /// The experiment's name.

@@ -77,7 +77,7 @@ fn cuda_without_the_feature_stops_the_sweep_before_any_run() {
     // Were the check made later, loading this missing dataset would fail first.
     let err = sweep("device = \"cuda:1\"\n", &tmp.path().join("no-data"), &results);
     let msg = err.unwrap_err().to_string();
-    assert!(msg.contains("device = \"cuda:1\"") && msg.contains("--features cuda"), "{msg}");
+    assert!(msg.contains("device = \"cuda:1\"") && msg.contains("`cuda` feature"), "{msg}");
     assert!(!results.exists(), "nothing written");
 }
 

@@ -1,0 +1,47 @@
+//! How to fix an error: the libraries say what went wrong; the command line,
+//! which knows its own commands and flags, adds the way out.
+
+use sae_core::CoreError;
+use sae_data::{DataError, DatasetName};
+use sae_sweep::SweepError;
+
+/// The fix for a dataset that is nowhere to be found.
+pub fn data_not_found(name: &DatasetName) -> String {
+    let apt = if name.as_str() == "fashion-mnist" {
+        "; on Debian, `apt-get install dataset-fashion-mnist` installs it in /usr/share/datasets/fashion-mnist"
+    } else {
+        ""
+    };
+    format!(
+        "fix: run `cargo xtask fetch-data {name}` to download it into ./data/{name}, or point at existing IDX files \
+         with `--data-dir DIR` or `SAE_DATA_DIR=DIR`{apt}"
+    )
+}
+
+/// The fix for `error`, when the command line knows one.
+pub fn fix(error: &anyhow::Error) -> Option<String> {
+    error.chain().find_map(|cause| {
+        let core = cause.downcast_ref::<CoreError>().or(match cause.downcast_ref::<SweepError>() {
+            Some(SweepError::Core(e)) => Some(e),
+            _ => None,
+        });
+        let data = cause.downcast_ref::<DataError>().or(match cause.downcast_ref::<SweepError>() {
+            Some(SweepError::Data(e)) => Some(e),
+            _ => None,
+        });
+        match (cause.downcast_ref::<SweepError>(), core, data) {
+            (Some(SweepError::NeverRun { .. }), _, _) => {
+                Some("fix: run `cargo xtask sweep FILE` first, or give the --results folder it used".into())
+            }
+            (_, Some(CoreError::CudaNotBuilt { .. }), _) => Some(
+                "fix: build with the cuda feature (`cargo run --release -p xtask --features cuda -- sweep FILE`, \
+                 which needs the CUDA toolkit), or set device = \"cpu\""
+                    .into(),
+            ),
+            (_, _, Some(DataError::NoMirror { .. })) => {
+                Some("fix: put its four IDX files in ./data/<name>, or point --data-dir at them".into())
+            }
+            _ => None,
+        }
+    })
+}
