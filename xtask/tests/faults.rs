@@ -93,7 +93,10 @@ fn errors_name_what_the_user_typed() {
     assert!(err.contains("expected a plain folder name"), "{err}");
     let (code, _, err) = run(xtask(tmp.path()).args(["merge", "small.toml"]));
     assert_eq!(code, Some(2));
-    assert!(err.contains("no run of small is stored here") && err.contains("fix: run `cargo xtask sweep FILE` first"), "{err}");
+    assert!(
+        err.contains("no run of small is stored here") && err.contains("fix: run `cargo xtask sweep FILE` first"),
+        "{err}"
+    );
     assert!(!tmp.path().join("results/small/runs.csv").exists());
 }
 

@@ -99,9 +99,6 @@ pub struct TrainConfig {
     pub lr: f64,
     /// L2 weight decay added to the gradient, as PyTorch's `Adam` does.
     pub weight_decay: f64,
-    /// Seeds the initial weights; the caller also seeds its batch order and
-    /// noise from it.
-    pub seed: u64,
     /// Threads for the matrix products of one run.
     pub threads: usize,
 }
@@ -109,6 +106,6 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// The reference protocol: 50 epochs, batch 50, Adam lr 1e-4, no decay.
     pub fn reference() -> Self {
-        Self { epochs: 50, batch_size: 50, lr: 1e-4, weight_decay: 0.0, seed: 0, threads: 1 }
+        Self { epochs: 50, batch_size: 50, lr: 1e-4, weight_decay: 0.0, threads: 1 }
     }
 }

@@ -25,9 +25,7 @@ pub enum CoreError {
         message: String,
     },
     /// A CUDA device was asked of a build without the `cuda` feature.
-    #[error(
-"[training] device = \"{device}\": this build of sae-lab has no CUDA support (the `cuda` feature is off)"
-    )]
+    #[error("[training] device = \"{device}\": this build of sae-lab has no CUDA support (the `cuda` feature is off)")]
     CudaNotBuilt {
         /// The device setting, e.g. `cuda:0`.
         device: String,

@@ -88,7 +88,7 @@ fn batches() -> Vec<(Vec<f32>, Vec<f32>)> {
 }
 
 fn config(threads: usize) -> TrainConfig {
-    TrainConfig { epochs: 1, batch_size: BATCH, lr: 1e-3, weight_decay: 0.0, seed: 5, threads }
+    TrainConfig { epochs: 1, batch_size: BATCH, lr: 1e-3, weight_decay: 0.0, threads }
 }
 
 fn initial(sparsity: SparsityConfig) -> SparseAutoencoder {

@@ -21,6 +21,18 @@ pub enum HalfSide {
     Bottom,
 }
 
+impl HalfSide {
+    /// The side's name in files and labels, as the experiment file spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Left => "left",
+            Self::Right => "right",
+            Self::Top => "top",
+            Self::Bottom => "bottom",
+        }
+    }
+}
+
 fn default_half_fill() -> f32 {
     0.0
 }
@@ -98,7 +110,7 @@ impl Corruption {
             Self::SaltAndPepper { p } => format!("sp{p}"),
             Self::Masking { p } => format!("mask{p}"),
             Self::Half { side, fill } => {
-                let side = format!("{side:?}").to_lowercase();
+                let side = side.as_str();
                 if *fill == 0.0 {
                     format!("half-{side}")
                 } else {
@@ -163,6 +175,16 @@ impl Corruption {
 mod tests {
     use super::*;
     use crate::batch_rng;
+
+    #[test]
+    fn a_side_is_spelt_in_labels_as_in_experiment_files() {
+        use serde::de::{value::Error, Deserialize, IntoDeserializer};
+        for side in [HalfSide::Left, HalfSide::Right, HalfSide::Top, HalfSide::Bottom] {
+            let parsed = HalfSide::deserialize(IntoDeserializer::<Error>::into_deserializer(side.as_str()));
+            assert_eq!(parsed, Ok(side));
+        }
+        assert_eq!(Corruption::Half { side: HalfSide::Top, fill: 0.0 }.label(), "half-top");
+    }
 
     fn apply(c: Corruption, clean: &[f32]) -> Vec<f32> {
         let mut out = vec![0.0; clean.len()];

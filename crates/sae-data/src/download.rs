@@ -50,9 +50,7 @@ impl Mirror {
                 (&["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"], MNIST_SHA256)
             }
             "fashion-mnist" => (&["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"], FASHION_SHA256),
-            other => {
-                return Err(DataError::NoMirror { dataset: other.into() })
-            }
+            other => return Err(DataError::NoMirror { dataset: other.into() }),
         };
         Ok(Self { urls: urls.iter().map(|u| u.to_string()).collect(), raw_sha256 })
     }

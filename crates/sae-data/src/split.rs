@@ -8,7 +8,7 @@ use crate::{DataError, IdxImages, ImageSet, RawDataset, Result};
 /// How many images each set takes. The reference uses 50,000 training and
 /// 10,000 validation images out of MNIST's 60,000, and all 10,000 test
 /// images; smaller numbers make quick experiments and tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SplitSizes {
     /// Training images.

@@ -32,9 +32,32 @@ pub struct RunData {
 #[derive(Debug)]
 pub struct SharedData {
     raw: RawDataset,
-    splits: Mutex<HashMap<String, Arc<Splits>>>,
-    halves: Mutex<HashMap<String, Arc<LabelledHalves>>>,
-    prepared: Mutex<HashMap<String, Weak<RunData>>>,
+    splits: Mutex<HashMap<SplitKey, Arc<Splits>>>,
+    halves: Mutex<HashMap<HalvesKey, Arc<LabelledHalves>>>,
+    prepared: Mutex<HashMap<RunDataKey, Weak<RunData>>>,
+}
+
+/// What a split depends on: its sizes, its seed and the labels it keeps.
+type SplitKey = (SplitSizes, u64, Option<Vec<u8>>);
+/// What the probe's halves depend on: their labels and the split seed.
+type HalvesKey = (Vec<u8>, u64);
+/// What a run's data depends on: its split, its probe's images and labels,
+/// and its corruption (by label, which differs for any two settings).
+type RunDataKey = (SplitKey, ProbeImages, Option<Vec<u8>>, String);
+
+/// The value under `key`, built by `build` the first time it is asked for.
+fn cached<K: std::hash::Hash + Eq, V>(
+    cache: &Mutex<HashMap<K, Arc<V>>>,
+    key: K,
+    build: impl FnOnce() -> Result<V, sae_data::DataError>,
+) -> Result<Arc<V>, SweepError> {
+    let mut cache = cache.lock().expect("no panic while holding the lock");
+    if let Some(v) = cache.get(&key) {
+        return Ok(v.clone());
+    }
+    let v = Arc::new(build()?);
+    cache.insert(key, v.clone());
+    Ok(v)
 }
 
 impl SharedData {
@@ -57,45 +80,25 @@ impl SharedData {
     /// A split larger than the dataset (or than its images of the kept
     /// labels).
     pub fn for_run(&self, config: &Experiment) -> Result<Arc<RunData>, SweepError> {
-        let d = &config.data;
-        let kept = d.kept_labels();
-        let split_key = format!("{}/{}/{}/{}/{kept:?}", d.train.0, d.validation.0, d.test.0, d.split_seed);
-        let p = &config.probe;
-        let probe_key = format!("{:?}/{:?}", p.images, p.kept_labels());
-        let key = format!("{split_key}/{probe_key}/{:?}", config.corruption.0);
+        let (d, p, c) = (&config.data, &config.probe, config.corruption.0);
+        let sizes = SplitSizes { train: d.train.0, validation: d.validation.0, test: d.test.0 };
+        let split_key = (sizes, d.split_seed, d.kept_labels());
+        let key = (split_key.clone(), p.images, p.kept_labels(), c.label());
         let mut prepared = self.prepared.lock().expect("no panic while holding the lock");
         if let Some(p) = prepared.get(&key).and_then(Weak::upgrade) {
             return Ok(p);
         }
-        let splits = {
-            let mut cache = self.splits.lock().expect("no panic while holding the lock");
-            match cache.get(&split_key) {
-                Some(s) => s.clone(),
-                None => {
-                    let sizes = SplitSizes { train: d.train.0, validation: d.validation.0, test: d.test.0 };
-                    let s = Arc::new(Splits::new(&self.raw, sizes, d.split_seed, kept.as_deref())?);
-                    cache.insert(split_key, s.clone());
-                    s
-                }
+        let splits = cached(&self.splits, split_key, || {
+            Splits::new(&self.raw, sizes, d.split_seed, d.kept_labels().as_deref())
+        })?;
+        let probe_halves = match p.images {
+            ProbeImages::Splits => None,
+            ProbeImages::Halves => {
+                let labels = p.kept_labels().unwrap_or_else(|| (0..=9).collect());
+                let build = || LabelledHalves::new(&self.raw, &labels, d.split_seed);
+                Some(cached(&self.halves, (labels.clone(), d.split_seed), build)?)
             }
         };
-        let probe_halves = match (p.images, p.kept_labels()) {
-            (ProbeImages::Splits, _) => None,
-            (ProbeImages::Halves, labels) => {
-                let labels = labels.unwrap_or_else(|| (0..=9).collect());
-                let mut cache = self.halves.lock().expect("no panic while holding the lock");
-                let key = format!("{labels:?}/{}", d.split_seed);
-                Some(match cache.get(&key) {
-                    Some(h) => h.clone(),
-                    None => {
-                        let h = Arc::new(LabelledHalves::new(&self.raw, &labels, d.split_seed)?);
-                        cache.insert(key, h.clone());
-                        h
-                    }
-                })
-            }
-        };
-        let c = config.corruption.0;
         let run = Arc::new(RunData {
             probe_halves,
             val_input: corrupt_set(&splits.validation, c, d.split_seed, VALIDATION_NOISE_STREAM),

@@ -41,9 +41,7 @@ pub enum SweepError {
         count: String,
     },
     /// `merge` of an experiment no sweep has stored a run of.
-    #[error(
-"{path}: no run of {name} is stored here"
-    )]
+    #[error("{path}: no run of {name} is stored here")]
     NeverRun {
         /// The experiment's name.
         name: String,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use sae_core::{DeviceSpec, EngineKind};
+use sae_core::{DeviceSpec, EngineKind, ModelConfig, SparsityConfig, TrainConfig};
 use sae_data::DatasetName;
 
 use crate::sparsity::SparsitySection;
@@ -117,7 +117,7 @@ impl Default for TrainingSection {
 }
 
 /// Which images the linear probe learns from and is scored on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeImages {
     /// Fit on the clean training split, score on the clean test split.
@@ -247,6 +247,29 @@ impl Experiment {
     /// This experiment as TOML text.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("an experiment always serialises")
+    }
+
+    /// The model shape for images of `input` pixels (TopK keeps its k in
+    /// the model, whose forward pass selects).
+    pub fn model_config(&self, input: usize) -> ModelConfig {
+        ModelConfig { input, hidden: self.model.hidden.0, top_k: self.sparsity.0.top_k() }
+    }
+
+    /// The sparsity mechanism.
+    pub fn sparsity_config(&self) -> SparsityConfig {
+        self.sparsity.0
+    }
+
+    /// The optimisation settings.
+    pub fn train_config(&self) -> TrainConfig {
+        let t = &self.training;
+        TrainConfig {
+            epochs: t.epochs.0,
+            batch_size: t.batch_size.0,
+            lr: t.lr.0,
+            weight_decay: t.weight_decay.0,
+            threads: t.threads.0,
+        }
     }
 }
 

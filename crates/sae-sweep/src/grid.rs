@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use sae_core::{ModelConfig, SparsityConfig, TrainConfig};
+use sae_core::SparsityConfig;
 
 use crate::sparsity::SparsitySection;
 use crate::values::{Beta, L1Weight, NonEmpty, Rho, TopK};
@@ -30,30 +30,6 @@ fn axis<T: Clone>(list: &Option<NonEmpty<T>>, base: T) -> Vec<T> {
 }
 
 impl Experiment {
-    /// The model shape for images of `input` pixels (TopK keeps its k in
-    /// the model, whose forward pass selects).
-    pub fn model_config(&self, input: usize) -> ModelConfig {
-        ModelConfig { input, hidden: self.model.hidden.0, top_k: self.sparsity.0.top_k() }
-    }
-
-    /// The sparsity mechanism.
-    pub fn sparsity_config(&self) -> SparsityConfig {
-        self.sparsity.0
-    }
-
-    /// The optimisation settings.
-    pub fn train_config(&self) -> TrainConfig {
-        let t = &self.training;
-        TrainConfig {
-            epochs: t.epochs.0,
-            batch_size: t.batch_size.0,
-            lr: t.lr.0,
-            weight_decay: t.weight_decay.0,
-            seed: t.seed,
-            threads: t.threads.0,
-        }
-    }
-
     /// The mechanisms of the grid: each listed (or the base) mechanism,
     /// crossed with the per-kind axes that apply to it (ρ and β for KL, k
     /// for TopK, the weight for L1).

@@ -32,8 +32,9 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
         let (train_cfg, sparsity) = (cfg.train_config(), cfg.sparsity_config());
         let s = &data.splits;
         reserve_memory(cfg.model_config(s.train.dim()), train_cfg.batch_size)?;
-        let model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), train_cfg.seed);
-        let mut batches = TrainBatches::new(&s.train, cfg.corruption.0, train_cfg.seed, train_cfg.batch_size);
+        let seed = cfg.training.seed;
+        let model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), seed);
+        let mut batches = TrainBatches::new(&s.train, cfg.corruption.0, seed, train_cfg.batch_size);
         let per_epoch = batches.per_epoch();
         let validation = EvalSet {
             input: &data.val_input.pixels,
