@@ -45,3 +45,27 @@ pub fn fix(error: &anyhow::Error) -> Option<String> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_the_command_line_can_fix_gets_its_fix() {
+        let never = SweepError::NeverRun { name: "x".into(), path: "results/x".into() };
+        let cuda = SweepError::Core(CoreError::CudaNotBuilt { device: "cuda:0".into() });
+        let mirror = anyhow::Error::new(DataError::NoMirror { dataset: "digits".into() }).context("downloading digits");
+        assert!(fix(&never.into()).unwrap().contains("cargo xtask sweep FILE"));
+        assert!(fix(&cuda.into()).unwrap().contains("--features cuda"));
+        assert!(fix(&mirror).unwrap().contains("--data-dir"));
+        assert_eq!(fix(&anyhow::anyhow!("disk full")), None);
+    }
+
+    #[test]
+    fn fashion_mnist_is_pointed_at_its_debian_package() {
+        let fashion = data_not_found(&DatasetName::new("fashion-mnist".into()).unwrap());
+        assert!(fashion.contains("apt-get install dataset-fashion-mnist"), "{fashion}");
+        let mnist = data_not_found(&DatasetName::new("mnist".into()).unwrap());
+        assert!(mnist.contains("cargo xtask fetch-data mnist") && !mnist.contains("apt-get"), "{mnist}");
+    }
+}

@@ -33,34 +33,43 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// The curvature pairs kept: a step `s`, the gradient's change `y` over it,
+/// and `1 / s·y`.
+type Pairs = VecDeque<(Vec<f64>, Vec<f64>, f64)>;
+
+/// Writes `d = −H g` by the two-loop recursion, where `H` is the inverse
+/// Hessian estimated from `pairs`.
+fn search_direction(pairs: &Pairs, g: &[f64], d: &mut [f64]) {
+    d.iter_mut().zip(g).for_each(|(d, g)| *d = -g);
+    let mut alphas = Vec::with_capacity(pairs.len());
+    for (s, y, rho) in pairs.iter().rev() {
+        let a = rho * dot(s, d);
+        d.iter_mut().zip(y).for_each(|(d, y)| *d -= a * y);
+        alphas.push(a);
+    }
+    if let Some((s, y, _)) = pairs.back() {
+        let gamma = dot(s, y) / dot(y, y);
+        d.iter_mut().for_each(|d| *d *= gamma);
+    }
+    for ((s, y, rho), a) in pairs.iter().zip(alphas.iter().rev()) {
+        let b = rho * dot(y, d);
+        d.iter_mut().zip(s).for_each(|(d, s)| *d += (a - b) * s);
+    }
+}
+
 /// Minimises `f` from `x`; `f(x, grad)` returns the value and writes the
 /// gradient.
 pub fn minimise(mut x: Vec<f64>, options: LbfgsOptions, mut f: impl FnMut(&[f64], &mut [f64]) -> f64) -> Minimum {
     let n = x.len();
     let mut g = vec![0.0; n];
     let mut value = f(&x, &mut g);
-    let mut pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(options.memory);
+    let mut pairs: Pairs = VecDeque::with_capacity(options.memory);
     let (mut x_new, mut g_new, mut d) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     for iteration in 0..options.max_iterations {
         if g.iter().all(|v| v.abs() < options.gradient_tolerance) {
             return Minimum { x, value, iterations: iteration, converged: true };
         }
-        // The two-loop recursion: d = −H g.
-        d.iter_mut().zip(&g).for_each(|(d, g)| *d = -g);
-        let mut alphas = Vec::with_capacity(pairs.len());
-        for (s, y, rho) in pairs.iter().rev() {
-            let a = rho * dot(s, &d);
-            d.iter_mut().zip(y).for_each(|(d, y)| *d -= a * y);
-            alphas.push(a);
-        }
-        if let Some((s, y, _)) = pairs.back() {
-            let gamma = dot(s, y) / dot(y, y);
-            d.iter_mut().for_each(|d| *d *= gamma);
-        }
-        for ((s, y, rho), a) in pairs.iter().zip(alphas.iter().rev()) {
-            let b = rho * dot(y, &d);
-            d.iter_mut().zip(s).for_each(|(d, s)| *d += (a - b) * s);
-        }
+        search_direction(&pairs, &g, &mut d);
         let mut slope = dot(&g, &d);
         if slope >= 0.0 {
             pairs.clear();

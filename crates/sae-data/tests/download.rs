@@ -135,5 +135,5 @@ fn the_real_mnist_checksums_accept_the_shared_copy() {
 #[test]
 fn unknown_datasets_have_no_mirror() {
     let err = Mirror::for_dataset(&DatasetName("kmnist".into())).unwrap_err().to_string();
-    assert!(err.contains("kmnist cannot be downloaded"), "{err}");
+    assert!(err.contains("kmnist has no download mirror"), "{err}");
 }

@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use sae_core::{
-    build_engine, evaluate, train_with, CurvePoint, EvalSet, ModelConfig, Params, Quality, SparseAutoencoder,
+    build_engine, evaluate, train_with, CurvePoint, EvalSet, Metrics, ModelConfig, Params, Quality, SparseAutoencoder,
 };
 use sae_data::TrainBatches;
 
@@ -22,79 +22,106 @@ pub struct RunResult {
     pub model: Option<SparseAutoencoder>,
 }
 
+/// A run that trained and passed its checks.
+struct Scored {
+    model: SparseAutoencoder,
+    metrics: Metrics,
+    accuracy: f64,
+    samples_per_epoch: usize,
+}
+
 /// Trains and scores `spec` on `data`, telling `on_epoch` each epoch's
 /// point. Never panics: failures become a record with status `failed`.
 pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePoint)) -> RunResult {
     let start = Instant::now();
     let mut curve = Vec::new();
-    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<_, String> {
-        let cfg = &spec.config;
-        let (train_cfg, sparsity) = (cfg.train_config(), cfg.sparsity_config());
-        let s = &data.splits;
-        reserve_memory(cfg.model_config(s.train.dim()), train_cfg.batch_size)?;
-        let seed = cfg.training.seed;
-        let model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), seed);
-        let mut batches = TrainBatches::new(&s.train, cfg.corruption.0, seed, train_cfg.batch_size);
-        let per_epoch = batches.per_epoch();
-        let validation = EvalSet {
-            input: &data.val_input.pixels,
-            clean: &s.validation.pixels,
-            rows: s.validation.rows,
-            cols: s.validation.cols,
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let on_epoch = |p: &CurvePoint| {
+            curve.push(*p);
+            on_epoch(p);
         };
-        let fill = |e: usize, b: usize, x: &mut [f32], t: &mut [f32]| batches.fill(e, b, x, t);
-        let t = &cfg.training;
-        let trained = build_engine(t.engine, t.device, model, &train_cfg, sparsity).and_then(|mut engine| {
-            train_with(engine.as_mut(), &train_cfg, &sparsity, per_epoch, fill, validation, |p| {
-                curve.push(*p);
-                on_epoch(p);
-            })?;
-            Ok(engine.model()?.into_owned())
-        });
-        let model = trained.map_err(|e| e.to_string())?;
-        // The loss is checked before each step; the last step's result only here.
-        if !finite(&model.params) {
-            return Err("diverged: the parameters are NaN or infinite after the last step".into());
-        }
-        let test =
-            EvalSet { input: &data.test_input.pixels, clean: &s.test.pixels, rows: s.test.rows, cols: s.test.cols };
-        let metrics = evaluate(&model, test, &sparsity, Quality::Score);
-        let optional = [metrics.psnr_db, metrics.ssim, metrics.kl, metrics.fvu, metrics.l0].map(|q| q.unwrap_or(0.0));
-        let scores = [metrics.mse, metrics.rho_hat_mean, metrics.active_per_image, metrics.dead_fraction];
-        if !scores.iter().chain(&optional).all(|v| v.is_finite()) {
-            return Err(format!("a test metric is NaN or infinite: {metrics:?}"));
-        }
-        let accuracy = probe_accuracy(data, cfg, model.config.hidden, |x, n| model.encode(x, n))
-            .map_err(|e| format!("probe: {e}"))?;
-        Ok((model, metrics, accuracy, per_epoch * train_cfg.batch_size))
-    }));
+        let (model, samples_per_epoch) = train_run(spec, data, on_epoch)?;
+        score(spec, data, model, samples_per_epoch)
+    }))
+    .unwrap_or_else(|panic| Err(format!("panicked: {}", panic_message(panic.as_ref()))));
     let train_seconds: f64 = curve.iter().map(|p| p.seconds).sum();
-    let (status, reason, model, test, probe, samples_per_epoch) = match outcome {
-        Ok(Ok((model, metrics, accuracy, n))) => (Status::Ok, None, Some(model), Some(metrics), Some(accuracy), n),
-        Ok(Err(reason)) => (Status::Failed, Some(reason), None, None, None, 0),
-        Err(panic) => {
-            let msg = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown panic".into());
-            (Status::Failed, Some(format!("panicked: {msg}")), None, None, None, 0)
-        }
-    };
-    let samples = (samples_per_epoch * curve.len()) as f64;
-    let record = RunRecord {
+    let samples = (outcome.as_ref().map_or(0, |s| s.samples_per_epoch) * curve.len()) as f64;
+    let mut record = RunRecord {
         run_id: spec.id.clone(),
-        status,
-        reason,
-        test,
-        probe_accuracy: probe,
+        status: Status::Ok,
+        reason: None,
+        test: None,
+        probe_accuracy: None,
         final_val_mse: curve.last().map(|p| p.val_mse),
         epochs_done: curve.len(),
         train_seconds,
         seconds: start.elapsed().as_secs_f64(),
         samples_per_s: if train_seconds > 0.0 { samples / train_seconds } else { 0.0 },
     };
+    let model = match outcome {
+        Ok(scored) => {
+            (record.test, record.probe_accuracy) = (Some(scored.metrics), Some(scored.accuracy));
+            Some(scored.model)
+        }
+        Err(reason) => {
+            (record.status, record.reason) = (Status::Failed, Some(reason));
+            None
+        }
+    };
     RunResult { record, curve, model }
+}
+
+/// Trains `spec`'s model on its training split, returning it and the
+/// images it saw per epoch.
+fn train_run(
+    spec: &RunSpec,
+    data: &RunData,
+    on_epoch: impl FnMut(&CurvePoint),
+) -> Result<(SparseAutoencoder, usize), String> {
+    let cfg = &spec.config;
+    let (train_cfg, sparsity, t) = (cfg.train_config(), cfg.sparsity_config(), &cfg.training);
+    let s = &data.splits;
+    reserve_memory(cfg.model_config(s.train.dim()), train_cfg.batch_size)?;
+    let model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), t.seed);
+    let mut batches = TrainBatches::new(&s.train, cfg.corruption.0, t.seed, train_cfg.batch_size);
+    let per_epoch = batches.per_epoch();
+    let (val, val_input) = (&s.validation, &data.val_input);
+    let validation = EvalSet { input: &val_input.pixels, clean: &val.pixels, rows: val.rows, cols: val.cols };
+    let fill = |e: usize, b: usize, x: &mut [f32], t: &mut [f32]| batches.fill(e, b, x, t);
+    let trained = build_engine(t.engine, t.device, model, &train_cfg, sparsity).and_then(|mut engine| {
+        train_with(engine.as_mut(), &train_cfg, &sparsity, per_epoch, fill, validation, on_epoch)?;
+        Ok(engine.model()?.into_owned())
+    });
+    let model = trained.map_err(|e| e.to_string())?;
+    // The loss is checked before each step; the last step's result only here.
+    if !finite(&model.params) {
+        return Err("diverged: the parameters are NaN or infinite after the last step".into());
+    }
+    Ok((model, per_epoch * train_cfg.batch_size))
+}
+
+/// Scores a trained model on the test split and with the linear probe.
+fn score(spec: &RunSpec, data: &RunData, model: SparseAutoencoder, samples_per_epoch: usize) -> Result<Scored, String> {
+    let (test, input) = (&data.splits.test, &data.test_input);
+    let set = EvalSet { input: &input.pixels, clean: &test.pixels, rows: test.rows, cols: test.cols };
+    let metrics = evaluate(&model, set, &spec.config.sparsity_config(), Quality::Score);
+    let optional = [metrics.psnr_db, metrics.ssim, metrics.kl, metrics.fvu, metrics.l0].map(|q| q.unwrap_or(0.0));
+    let scores = [metrics.mse, metrics.rho_hat_mean, metrics.active_per_image, metrics.dead_fraction];
+    if !scores.iter().chain(&optional).all(|v| v.is_finite()) {
+        return Err(format!("a test metric is NaN or infinite: {metrics:?}"));
+    }
+    let accuracy = probe_accuracy(data, &spec.config, model.config.hidden, |x, n| model.encode(x, n))
+        .map_err(|e| format!("probe: {e}"))?;
+    Ok(Scored { model, metrics, accuracy, samples_per_epoch })
+}
+
+/// The message a panic was raised with.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// Whether every value of every tensor is finite.

@@ -70,58 +70,83 @@ pub fn run_sweep(
         mine.iter().map(|spec| (*spec, dir.state(spec))).filter(|(_, state)| !state.is_done()).collect();
     prepare_engines(&todo.iter().map(|(spec, _)| *spec).collect::<Vec<_>>())?;
     write_atomic(&dir.root().join(EXPERIMENT_COPY), file.experiment.to_toml().as_bytes())?;
-    let mut skipped = mine.len() - todo.len();
-    let (mut done, mut failed, mut samples) = (0, 0, 0.0);
-    if !todo.is_empty() {
+    let trained = if todo.is_empty() {
+        Trained::default()
+    } else {
         let data = SharedData::load(&data_dir()?)?;
         let progress = Progress::new(options.progress, todo.len());
-        if skipped > 0 {
-            progress.println(&format!("resuming: {skipped} of {} runs already complete", mine.len()));
+        if todo.len() < mine.len() {
+            progress.println(&format!("resuming: {} of {} runs already complete", mine.len() - todo.len(), mine.len()));
         }
-        for (spec, state) in &todo {
-            if let RunState::Damaged(why) = state {
-                progress.println(&format!("redoing {}: incomplete: {why}", spec.id));
-            }
-        }
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(options.jobs.clamp(1, todo.len()))
-            .thread_name(|i| format!("sweep-{i}"))
-            .build()
-            .map_err(|e| SweepError::Io { path: dir.root().into(), error: std::io::Error::other(e) })?;
-        let try_run =
-            |(spec, seen): &(&RunSpec, RunState), wait: bool| attempt(&dir, &data, &progress, spec, seen, wait);
-        // Runs another process holds are put off, then waited for: they are
-        // usually done by then, and are skipped.
-        let first: Vec<Result<Attempt, SweepError>> =
-            pool.install(|| todo.par_iter().with_max_len(1).map(|t| try_run(t, false)).collect());
-        let busy: Vec<_> =
-            todo.iter().zip(&first).filter(|(_, a)| matches!(a, Ok(Attempt::Busy))).map(|x| x.0).collect();
-        if !busy.is_empty() {
-            progress.println(&format!("waiting for {} runs that another sweep is training", busy.len()));
-        }
-        let second: Vec<Result<Attempt, SweepError>> =
-            pool.install(|| busy.par_iter().with_max_len(1).map(|t| try_run(t, true)).collect());
-        progress.finish();
-        for a in first.into_iter().chain(second) {
-            match a? {
-                Attempt::Trained(Status::Ok, n) => (done, samples) = (done + 1, samples + n),
-                Attempt::Trained(Status::Failed, _) => failed += 1,
-                Attempt::DoneElsewhere => skipped += 1,
-                Attempt::Busy => {}
-            }
-        }
-    }
+        train_missing(&dir, &todo, options.jobs, &data, &progress)?
+    };
     let rows = rebuild_tables(&dir, &grid)?.len();
     let wall_seconds = start.elapsed().as_secs_f64();
     Ok(SweepSummary {
         total: mine.len(),
-        done,
-        failed,
-        skipped,
+        done: trained.done,
+        failed: trained.failed,
+        skipped: mine.len() - todo.len() + trained.done_elsewhere,
         wall_seconds,
-        samples_per_s: samples / wall_seconds,
+        samples_per_s: trained.samples / wall_seconds,
         rows,
     })
+}
+
+/// What the runs trained by this sweep came to.
+#[derive(Default)]
+struct Trained {
+    done: usize,
+    failed: usize,
+    /// Runs another sweep finished while this one waited for them.
+    done_elsewhere: usize,
+    /// Training images processed.
+    samples: f64,
+}
+
+/// Trains the runs of `todo` on a pool of `jobs` threads, storing each as
+/// it ends.
+fn train_missing(
+    dir: &ResultsDir,
+    todo: &[(&RunSpec, RunState)],
+    jobs: usize,
+    data: &SharedData,
+    progress: &Progress,
+) -> Result<Trained, SweepError> {
+    for (spec, state) in todo {
+        if let RunState::Damaged(why) = state {
+            progress.println(&format!("redoing {}: incomplete: {why}", spec.id));
+        }
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.clamp(1, todo.len()))
+        .thread_name(|i| format!("sweep-{i}"))
+        .build()
+        .map_err(|e| SweepError::Io { path: dir.root().into(), error: std::io::Error::other(e) })?;
+    let try_run = |(spec, seen): &(&RunSpec, RunState), wait: bool| attempt(dir, data, progress, spec, seen, wait);
+    // Runs another process holds are put off, then waited for: they are
+    // usually done by then, and are skipped.
+    let first: Vec<Result<Attempt, SweepError>> =
+        pool.install(|| todo.par_iter().with_max_len(1).map(|t| try_run(t, false)).collect());
+    let busy: Vec<_> = todo.iter().zip(&first).filter(|(_, a)| matches!(a, Ok(Attempt::Busy))).map(|x| x.0).collect();
+    if !busy.is_empty() {
+        progress.println(&format!("waiting for {} runs that another sweep is training", busy.len()));
+    }
+    let second: Vec<Result<Attempt, SweepError>> =
+        pool.install(|| busy.par_iter().with_max_len(1).map(|t| try_run(t, true)).collect());
+    progress.finish();
+    let mut trained = Trained::default();
+    for a in first.into_iter().chain(second) {
+        match a? {
+            Attempt::Trained(Status::Ok, n) => {
+                (trained.done, trained.samples) = (trained.done + 1, trained.samples + n)
+            }
+            Attempt::Trained(Status::Failed, _) => trained.failed += 1,
+            Attempt::DoneElsewhere => trained.done_elsewhere += 1,
+            Attempt::Busy => {}
+        }
+    }
+    Ok(trained)
 }
 
 /// How one attempt at a run ended.

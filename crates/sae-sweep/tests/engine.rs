@@ -2,10 +2,13 @@
 //! ids unchanged, bad values are errors with the line, CUDA from a build
 //! without it stops the sweep before any run, and a candle sweep trains.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::{fixture, Table};
 use sae_core::{DeviceSpec, EngineKind};
-use sae_sweep::{run_sweep, Experiment, ExperimentFile, ProgressMode, SweepOptions};
+use sae_sweep::Experiment;
 
 fn parse(text: &str) -> Result<Experiment, String> {
     Experiment::from_toml(text, Path::new("experiments/bad.toml")).map_err(|e| e.to_string())
@@ -47,26 +50,8 @@ fn bad_values_name_the_line_and_what_was_expected() {
     }
 }
 
-const BASE: &str = r#"
-description = "engines"
-[data]
-train = 200
-validation = 50
-test = 40
-[model]
-hidden = 8
-[training]
-epochs = 2
-batch_size = 20
-lr = 0.01
-"#;
-
 fn sweep(training: &str, data: &Path, results: &Path) -> Result<sae_sweep::SweepSummary, sae_sweep::SweepError> {
-    let path = PathBuf::from("engines.toml");
-    let experiment = Experiment::from_toml(&format!("{BASE}{training}"), &path).unwrap();
-    let file = ExperimentFile { name: "engines".into(), path, experiment };
-    let options = SweepOptions { results_root: results.into(), jobs: 1, shard: None, progress: ProgressMode::Quiet };
-    run_sweep(&file, &options, || Ok(data.into()))
+    common::sweep(&common::experiment("engines", training), data, results, 1, None)
 }
 
 #[test]
@@ -83,18 +68,11 @@ fn cuda_without_the_feature_stops_the_sweep_before_any_run() {
 
 #[test]
 fn a_candle_sweep_trains_and_scores_like_the_fast_one() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    sae_data::write_synthetic_dataset(&data, 260, 40, 1).unwrap();
-    let results = tmp.path().join("results");
-    let fast = sweep("", &data, &results.join("fast")).unwrap();
-    let candle = sweep("engine = \"candle\"\n", &data, &results.join("candle")).unwrap();
+    let f = fixture();
+    let fast = sweep("", &f.data, &f.results.join("fast")).unwrap();
+    let candle = sweep("engine = \"candle\"\n", &f.data, &f.results.join("candle")).unwrap();
     assert_eq!((fast.done, candle.done, candle.failed), (1, 1, 0));
-    let mse = |dir: &str| {
-        let mut r = csv::Reader::from_path(results.join(dir).join("engines/runs.csv")).unwrap();
-        let col = r.headers().unwrap().iter().position(|h| h == "mse").unwrap();
-        r.records().next().unwrap().unwrap()[col].parse::<f64>().unwrap()
-    };
+    let mse = |dir: &str| Table::read(&f.results.join(dir).join("engines/runs.csv")).number(0, "mse");
     let (f, c) = (mse("fast"), mse("candle"));
     assert!((f - c).abs() <= 1e-4 * f, "test mse: fast {f}, candle {c}");
 }

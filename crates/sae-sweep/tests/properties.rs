@@ -163,70 +163,55 @@ proptest! {
     }
 }
 
+/// Section headers of an experiment file, a wrong one and none.
+const SECTIONS: &[&str] =
+    &["[data]", "[model]", "[sparsity]", "[training]", "[probe]", "[sweep]", "[corruption]", "[bogus]", ""];
+
+/// Keys of every section, and one that no section has, separated by spaces.
+const KEYS: &str = "train validation test split_seed dataset labels hidden rho beta reduction k weight l1_weight \
+    sparsity epochs batch_size lr weight_decay seed seeds threads engine device images l2 kind std p side fill \
+    corruption description x";
+
+/// Values in and out of every key's range, and of the wrong types.
+const SCALARS: &[&str] = &[
+    "0",
+    "1",
+    "2",
+    "50",
+    "-1",
+    "0.05",
+    "0.5",
+    "1.5",
+    "1e9",
+    "100000000",
+    "18446744073709551615",
+    "nan",
+    "inf",
+    "-0.0",
+    "\"mnist\"",
+    "\"../x\"",
+    "\"\"",
+    "\"sum\"",
+    "\"half\"",
+    "\"left\"",
+    "\"topk\"",
+    "\"l1\"",
+    "\"candle\"",
+    "\"cuda\"",
+    "\"halves\"",
+    "true",
+    "{ kind = \"half\", fill = 2 }",
+    "{ kind = \"gaussian\", std = 0.5 }",
+    "{ kind = \"topk\", k = 3 }",
+    "{ kind = \"l1\", weight = 1e-3 }",
+];
+
 /// Lines of an experiment file: real sections and keys with values in and
 /// out of range, repeated, of the wrong type, or plain junk.
 fn experiment_text() -> impl Strategy<Value = String> {
-    let section = prop::sample::select(vec![
-        "[data]",
-        "[model]",
-        "[sparsity]",
-        "[training]",
-        "[sweep]",
-        "[corruption]",
-        "[bogus]",
-        "",
-    ]);
-    let key = prop::sample::select(vec![
-        "train",
-        "validation",
-        "test",
-        "split_seed",
-        "dataset",
-        "hidden",
-        "rho",
-        "beta",
-        "reduction",
-        "epochs",
-        "batch_size",
-        "lr",
-        "weight_decay",
-        "seed",
-        "seeds",
-        "threads",
-        "kind",
-        "std",
-        "p",
-        "side",
-        "fill",
-        "corruption",
-        "description",
-        "x",
-    ]);
-    let scalar = prop::sample::select(vec![
-        "0",
-        "1",
-        "2",
-        "50",
-        "-1",
-        "0.05",
-        "0.5",
-        "1.5",
-        "1e9",
-        "100000000",
-        "18446744073709551615",
-        "nan",
-        "inf",
-        "-0.0",
-        "\"mnist\"",
-        "\"../x\"",
-        "\"\"",
-        "\"sum\"",
-        "\"half\"",
-        "\"left\"",
-        "true",
-        "{ kind = \"half\", fill = 2 }",
-        "{ kind = \"gaussian\", std = 0.5 }",
-    ]);
+    let (section, key) =
+        (prop::sample::select(SECTIONS), prop::sample::select(KEYS.split_whitespace().collect::<Vec<_>>()));
+    let scalar = prop::sample::select(SCALARS);
     let value = prop_oneof![
         scalar.clone().prop_map(String::from),
         prop::collection::vec(scalar, 0..6).prop_map(|v| format!("[{}]", v.join(", "))),

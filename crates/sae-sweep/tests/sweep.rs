@@ -1,64 +1,30 @@
 //! The sweep runner on a small synthetic dataset: `--jobs` invariance,
 //! shards, failure isolation, resume and replicate summaries.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use sae_sweep::{run_sweep, Experiment, ExperimentFile, ProgressMode, Shard, SweepOptions, SweepSummary};
+use std::path::Path;
 
-const BASE: &str = r#"
-description = "test"
-[data]
-train = 200
-validation = 50
-test = 40
-[model]
-hidden = 8
-[training]
-epochs = 2
-batch_size = 20
-lr = 0.01
-[corruption]
-kind = "gaussian"
-std = 0.5
-"#;
+use common::{fixture, Fixture, Table, TIMING};
+use sae_sweep::{ExperimentFile, Shard, SweepSummary};
 
-struct Fixture {
-    _tmp: tempfile::TempDir,
-    data: PathBuf,
-    results: PathBuf,
-}
-
-fn fixture() -> Fixture {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    sae_data::write_synthetic_dataset(&data, 260, 40, 1).unwrap();
-    let results = tmp.path().join("results");
-    Fixture { _tmp: tmp, data, results }
-}
-
+/// Experiment `name` of noisy inputs, sweeping `sweep`.
 fn experiment(name: &str, sweep: &str) -> ExperimentFile {
-    let text = format!("{BASE}\n[sweep]\n{sweep}");
-    let path = PathBuf::from(format!("{name}.toml"));
-    ExperimentFile { name: name.into(), experiment: Experiment::from_toml(&text, &path).unwrap(), path }
+    common::experiment(name, &format!("[corruption]\nkind = \"gaussian\"\nstd = 0.5\n[sweep]\n{sweep}"))
 }
 
 fn sweep(f: &Fixture, file: &ExperimentFile, results: &Path, jobs: usize, shard: Option<Shard>) -> SweepSummary {
-    let options = SweepOptions { results_root: results.into(), jobs, shard, progress: ProgressMode::Quiet };
-    run_sweep(file, &options, || Ok(f.data.clone())).unwrap()
+    common::sweep(file, &f.data, results, jobs, shard).unwrap()
+}
+
+/// The experiment's runs.csv.
+fn runs(results: &Path, name: &str) -> Table {
+    Table::read(&results.join(name).join("runs.csv"))
 }
 
 /// runs.csv without the timing columns, which differ from run to run.
 fn table(results: &Path, name: &str) -> Vec<Vec<String>> {
-    let mut r = csv::Reader::from_path(results.join(name).join("runs.csv")).unwrap();
-    let headers = r.headers().unwrap().clone();
-    let keep: Vec<usize> =
-        (0..headers.len()).filter(|&i| !matches!(&headers[i], "seconds" | "samples_per_s")).collect();
-    let mut rows = vec![keep.iter().map(|&i| headers[i].to_string()).collect()];
-    for rec in r.records() {
-        let rec = rec.unwrap();
-        rows.push(keep.iter().map(|&i| rec[i].to_string()).collect());
-    }
-    rows
+    runs(results, name).without(&TIMING)
 }
 
 #[test]
@@ -104,12 +70,11 @@ fn a_diverging_run_fails_alone_and_is_retried_on_resume() {
     let file = experiment("diverge", "lr = [0.01, 1e9]\n");
     let s = sweep(&f, &file, &f.results, 2, None);
     assert_eq!((s.done, s.failed, s.rows), (1, 1, 2));
-    let t = table(&f.results, "diverge");
-    let col = |name: &str| t[0].iter().position(|h| h == name).unwrap();
-    assert_eq!(t[1][col("status")], "ok");
-    assert_eq!(t[2][col("status")], "failed");
-    assert!(t[2][col("reason")].contains("diverged"), "{}", t[2][col("reason")]);
-    assert_eq!(t[2][col("mse")], "");
+    let t = runs(&f.results, "diverge");
+    assert_eq!(t.text(0, "status"), "ok");
+    assert_eq!(t.text(1, "status"), "failed");
+    assert!(t.text(1, "reason").contains("diverged"), "{}", t.text(1, "reason"));
+    assert_eq!(t.text(1, "mse"), "");
     let again = sweep(&f, &file, &f.results, 2, None);
     assert_eq!((again.skipped, again.failed, again.rows), (1, 1, 2), "only the failed run is redone");
 }
@@ -135,19 +100,15 @@ fn replicates_are_summarised_per_configuration() {
     let f = fixture();
     let file = experiment("reps", "rho = [0.05, 0.2]\nseeds = [0, 1, 2]\n");
     sweep(&f, &file, &f.results, 2, None);
-    let mut r = csv::Reader::from_path(f.results.join("reps/summary.csv")).unwrap();
-    let h = r.headers().unwrap().clone();
-    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
-    assert_eq!(rows.len(), 2);
-    let col = |name: &str| h.iter().position(|x| x == name).unwrap();
-    let runs = table(&f.results, "reps");
-    let mse = runs[0].iter().position(|x| x == "mse").unwrap();
-    let first: Vec<f64> = runs[1..4].iter().map(|r| r[mse].parse().unwrap()).collect();
+    let summary = Table::read(&f.results.join("reps/summary.csv"));
+    assert_eq!(summary.rows.len(), 2);
+    let runs = runs(&f.results, "reps");
+    let first: Vec<f64> = (0..3).map(|i| runs.number(i, "mse")).collect();
     let mean = first.iter().sum::<f64>() / 3.0;
     let std = (first.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
-    assert_eq!(&rows[0][col("replicates")], "3");
-    assert!((rows[0][col("mse_mean")].parse::<f64>().unwrap() - mean).abs() < 1e-12);
-    assert!((rows[0][col("mse_std")].parse::<f64>().unwrap() - std).abs() < 1e-12);
+    assert_eq!(summary.text(0, "replicates"), "3");
+    assert!((summary.number(0, "mse_mean") - mean).abs() < 1e-12);
+    assert!((summary.number(0, "mse_std") - std).abs() < 1e-12);
     assert!(std > 0.0, "seeds differ");
 }
 
@@ -178,29 +139,23 @@ fn every_mechanism_trains_and_reports_the_shared_metrics() {
     );
     let summary = sweep(&f, &file, &f.results, 2, None);
     assert_eq!(summary.failed, 0);
-    let mut r = csv::Reader::from_path(f.results.join("mechanisms/runs.csv")).unwrap();
-    let h = r.headers().unwrap().clone();
-    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
-    let col = |name: &str| h.iter().position(|x| x == name).unwrap_or_else(|| panic!("no column {name}"));
-    let kinds: Vec<&str> = rows.iter().map(|r| &r[col("sparsity")]).collect();
+    let t = runs(&f.results, "mechanisms");
+    let kinds: Vec<&str> = (0..4).map(|i| t.text(i, "sparsity")).collect();
     assert_eq!(kinds, ["kl", "l1", "topk", "none"]);
-    let num = |row: &csv::StringRecord, c: &str| {
-        row[col(c)].parse::<f64>().unwrap_or_else(|_| panic!("{c}: {:?}", &row[col(c)]))
-    };
-    for row in &rows {
-        let accuracy = num(row, "probe_accuracy");
+    for i in 0..4 {
+        let accuracy = t.number(i, "probe_accuracy");
         assert!((0.0..=1.0).contains(&accuracy), "{accuracy}");
-        assert!(num(row, "fvu") > 0.0 && num(row, "l0") <= 8.0);
+        assert!(t.number(i, "fvu") > 0.0 && t.number(i, "l0") <= 8.0);
     }
     // TopK keeps exactly k non-zero entries (a sigmoid is never exactly 0);
     // the others keep every unit.
-    assert_eq!(num(&rows[2], "l0"), 3.0);
-    assert_eq!(num(&rows[3], "l0"), 8.0);
-    assert!(num(&rows[2], "active_per_image") <= 3.0);
+    assert_eq!(t.number(2, "l0"), 3.0);
+    assert_eq!(t.number(3, "l0"), 8.0);
+    assert!(t.number(2, "active_per_image") <= 3.0);
     // KL's parameters only where they apply; the KL metric only for KL.
-    assert_eq!((&rows[0][col("rho")], &rows[0][col("k")]), ("0.05", ""));
-    assert_eq!((&rows[2][col("rho")], &rows[2][col("k")], &rows[2][col("kl")]), ("", "3", ""));
-    assert_eq!(&rows[1][col("l1_weight")], "0.001");
+    assert_eq!((t.text(0, "rho"), t.text(0, "k")), ("0.05", ""));
+    assert_eq!((t.text(2, "rho"), t.text(2, "k"), t.text(2, "kl")), ("", "3", ""));
+    assert_eq!(t.text(1, "l1_weight"), "0.001");
 }
 
 #[test]
@@ -210,17 +165,15 @@ fn the_results_schema_round_trips_through_runs_csv() {
     sweep(&f, &file, &f.results, 1, None);
     let dir = sae_sweep::ResultsDir::new(&f.results, "schema");
     let rows = sae_sweep::collect_rows(&dir, &file.experiment.expand()).unwrap();
-    let mut r = csv::Reader::from_path(f.results.join("schema/runs.csv")).unwrap();
-    let h = r.headers().unwrap().clone();
-    for (row, rec) in rows.iter().zip(r.records()) {
-        let rec = rec.unwrap();
+    let t = runs(&f.results, "schema");
+    assert_eq!(t.rows.len(), rows.len());
+    for (i, row) in rows.iter().enumerate() {
         for &m in sae_sweep::Metric::ALL {
-            let i = h.iter().position(|x| x == m.def().key).unwrap_or_else(|| panic!("no column {}", m.def().key));
-            let read = (!rec[i].is_empty()).then(|| rec[i].parse::<f64>().unwrap());
+            let read = (!t.text(i, m.def().key).is_empty()).then(|| t.number(i, m.def().key));
             assert_eq!(read, row.metric(m), "{} of {}", m.def().key, row.run_id);
         }
         for (key, value) in row.parameters() {
-            assert_eq!(&rec[h.iter().position(|x| x == key).unwrap()], value, "{key}");
+            assert_eq!(t.text(i, key), value, "{key}");
         }
     }
 }
