@@ -10,6 +10,23 @@
 //! layers with candle's autograd, which runs on any device candle opens
 //! (CUDA with the `cuda` feature) and checks the fast one. Checkpoints are
 //! safetensors files named as the reference's PyTorch `state_dict`.
+//!
+//! Where each part lives:
+//!
+//! - **The model**: [`SparseAutoencoder`] (`model.rs`, its nonlinearities
+//!   in `activation.rs`), its [`Params`] (`params.rs`), its settings
+//!   (`config.rs`) and checkpoints (`checkpoint.rs`).
+//! - **Sparsity**: the penalties (`penalty.rs`, KL in `kl.rs`) and TopK
+//!   selection (`topk.rs`).
+//! - **The fast engine**: the loss and its gradient (`gradients.rs`) over
+//!   `gemm` products (`matmul.rs`), and [`Adam`] (`adam.rs`).
+//! - **The candle engine**: `candle_engine/`, on a [`DeviceSpec`]
+//!   (`device.rs`).
+//! - **Training**: the [`Engine`] both implement (`engine.rs`) and the loop
+//!   over epochs ([`train`], `train.rs`).
+//! - **Scoring**: [`evaluate`] and its metrics (`metrics.rs`, SSIM in
+//!   `ssim.rs`), and the [`LinearProbe`] (`probe.rs`, fitted by L-BFGS in
+//!   `lbfgs.rs`).
 
 mod activation;
 mod adam;
@@ -32,19 +49,31 @@ mod ssim;
 mod topk;
 mod train;
 
-pub use adam::{Adam, AdamState};
-pub use candle_engine::CandleTrainer;
-pub use config::{KlReduction, ModelConfig, SparsityConfig, TrainConfig};
-pub use device::{limit_candle_cpu_threads, DeviceSpec};
-pub use engine::{build_engine, Engine, EngineKind};
 pub use error::CoreError;
-pub use gradients::{Gradients, LossParts, Workspace};
-pub use kl::{kl_bernoulli, kl_bernoulli_grad, kl_sparsity};
-pub use matmul::Threads;
-pub use metrics::{evaluate, image_quality, to_unit, variance_sum, EvalSet, ImageQuality, Metrics, Quality};
+
+// The model.
+pub use config::{KlReduction, ModelConfig, SparsityConfig, TrainConfig};
 pub use model::{Forward, SparseAutoencoder};
 pub use params::{Params, TENSOR_NAMES};
+
+// Sparsity.
+pub use kl::{kl_bernoulli, kl_bernoulli_grad, kl_sparsity};
+pub use topk::keep_top_k;
+
+// The fast engine.
+pub use adam::{Adam, AdamState};
+pub use gradients::{Gradients, LossParts, Workspace};
+pub use matmul::Threads;
+
+// The candle engine.
+pub use candle_engine::CandleTrainer;
+pub use device::{limit_candle_cpu_threads, DeviceSpec};
+
+// Training.
+pub use engine::{build_engine, Engine, EngineKind};
+pub use train::{train, train_with, CurvePoint, Trainer};
+
+// Scoring.
+pub use metrics::{evaluate, image_quality, to_unit, variance_sum, EvalSet, ImageQuality, Metrics, Quality};
 pub use probe::{LinearProbe, ProbeConfig};
 pub use ssim::ssim;
-pub use topk::keep_top_k;
-pub use train::{train, train_with, CurvePoint, Trainer};

@@ -4,6 +4,21 @@
 //!
 //! This crate knows nothing about models: it hands out flat `f32` pixel
 //! buffers, row-major, one image after another.
+//!
+//! Where each part lives:
+//!
+//! - **Finding the files**: [`find_dataset`] (`discover.rs`), the
+//!   [`DatasetName`] and layout (`dataset.rs`), [`download_dataset`]
+//!   (`download.rs`).
+//! - **Reading them**: IDX parsing (`idx.rs`) into normalised
+//!   [`ImageSet`]s (`images.rs`), and the seeded [`Splits`] (`split.rs`).
+//! - **Corrupting inputs**: [`Corruption`] (`corruption.rs`, Gaussian
+//!   samples in `normal.rs`), drawn from named random streams (`rng.rs`),
+//!   batch by batch ([`TrainBatches`], `batches.rs`).
+//! - **Writing files**: [`write_atomic`] (`atomic_file.rs`), which every
+//!   crate of the workspace writes through.
+//! - **For tests**: a [`write_synthetic_dataset`] (`synthetic.rs`) and
+//!   [`skip_test`] (`skip.rs`).
 
 mod atomic_file;
 mod batches;
@@ -20,18 +35,28 @@ mod skip;
 mod split;
 mod synthetic;
 
-pub use atomic_file::write_atomic;
-pub use batches::{corrupt_set, TrainBatches};
-pub use corruption::{Corruption, HalfSide};
+pub use error::DataError;
+
+// Finding the files.
 pub use dataset::{DatasetName, RawDataset, IDX_FILES, SIDE};
 pub use discover::{find_dataset, DataSource, SearchPaths, DATA_DIR_ENV, SYSTEM_DATASETS};
 pub use download::{download_dataset, Mirror};
-pub use error::DataError;
+
+// Reading them.
 pub use idx::{parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, IdxImages, MAX_IDX_BODY};
 pub use images::{normalize_byte, ImageSet};
-pub use rng::{batch_rng, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
-pub use skip::skip_test;
 pub use split::{labelled, LabelledHalves, SplitSizes, Splits};
+
+// Corrupting inputs.
+pub use batches::{corrupt_set, TrainBatches};
+pub use corruption::{Corruption, HalfSide};
+pub use rng::{batch_rng, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
+
+// Writing files.
+pub use atomic_file::write_atomic;
+
+// For tests.
+pub use skip::skip_test;
 pub use synthetic::write_synthetic_dataset;
 
 /// The result type of this crate.

@@ -1,6 +1,23 @@
 //! Sweeps for sae-lab: experiment files, grid expansion with stable run
 //! ids, the parallel runner with resume, failure isolation and shards, and
 //! the result store and tidy tables.
+//!
+//! How a sweep flows, and where each step lives:
+//!
+//! 1. **The experiment file** ([`ExperimentFile`], `experiment.rs`): its
+//!    sections, each value checked as it is read (`values.rs`,
+//!    `sparsity.rs`) and the checks that span keys (`validate.rs`).
+//! 2. **The grid** ([`Experiment::expand`], `grid.rs`): one [`RunSpec`] per
+//!    point, with a stable id.
+//! 3. **The runner** ([`run_sweep`], `runner.rs`): the runs not yet stored
+//!    ([`RunState`], `complete.rs`), locked one by one (`lock.rs`), trained
+//!    in parallel on shared data (`data.rs`) by [`execute`] (`run.rs`),
+//!    which scores them with the probe (`probe.rs`); a [`Shard`] takes part
+//!    of the grid (`shard.rs`); progress is shown by `progress.rs`.
+//! 4. **The store** ([`ResultsDir`], `store.rs`): one folder per run, its
+//!    [`RunRecord`] (`record.rs`).
+//! 5. **The tables** (`table.rs`): `runs.csv` and `summary.csv`, with the
+//!    metrics defined once in the results schema ([`Metric`], `schema.rs`).
 
 mod complete;
 mod data;
@@ -22,28 +39,38 @@ mod table;
 mod validate;
 mod values;
 
-pub use complete::RunState;
-pub use data::{RunData, SharedData};
 pub use error::SweepError;
+
+// 1. The experiment file.
 pub use experiment::{
     DataSection, Experiment, ExperimentFile, ModelSection, ProbeImages, ProbeSection, SweepSection, TrainingSection,
 };
-pub use grid::RunSpec;
-pub use lock::RunLock;
-pub use probe::probe_accuracy;
-pub use progress::{note, ProgressMode};
-pub use record::{RunRecord, Status};
-pub use run::{execute, RunResult};
-pub use runner::{merge, run_sweep, SweepOptions, SweepSummary, EXPERIMENT_COPY};
-pub use schema::{Direction, Metric, MetricDef};
-pub use shard::Shard;
 pub use sparsity::{SparsityKind, SparsitySection};
-pub use store::{ResultsDir, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
-pub use table::{
-    collect_rows, mean_std, rebuild_tables, summarise, summary_csv, BaselineKind, BaselineRow, ConfigSummary,
-    ExtraColumn, RunRow, PARAMETER_COLUMNS, RUNS_CSV, SUMMARY_CSV,
-};
 pub use values::{
     Beta, Count, L1Weight, Label, LearningRate, NonEmpty, Rho, TopK, ValidCorruption, WeightDecay, Width, MAX_COUNT,
     MAX_RUNS, MAX_WIDTH,
+};
+
+// 2. The grid.
+pub use grid::RunSpec;
+
+// 3. The runner.
+pub use complete::RunState;
+pub use data::{RunData, SharedData};
+pub use lock::RunLock;
+pub use probe::probe_accuracy;
+pub use progress::{note, ProgressMode};
+pub use run::{execute, RunResult};
+pub use runner::{merge, run_sweep, SweepOptions, SweepSummary, EXPERIMENT_COPY};
+pub use shard::Shard;
+
+// 4. The store.
+pub use record::{RunRecord, Status};
+pub use store::{ResultsDir, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
+
+// 5. The tables.
+pub use schema::{Direction, Metric, MetricDef};
+pub use table::{
+    collect_rows, mean_std, rebuild_tables, summarise, summary_csv, BaselineKind, BaselineRow, ConfigSummary,
+    ExtraColumn, RunRow, PARAMETER_COLUMNS, RUNS_CSV, SUMMARY_CSV,
 };
