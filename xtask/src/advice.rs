@@ -63,9 +63,9 @@ mod tests {
 
     #[test]
     fn fashion_mnist_is_pointed_at_its_debian_package() {
-        let fashion = data_not_found(&DatasetName::new("fashion-mnist".into()).unwrap());
+        let fashion = data_not_found(&DatasetName::new("fashion-mnist").unwrap());
         assert!(fashion.contains("apt-get install dataset-fashion-mnist"), "{fashion}");
-        let mnist = data_not_found(&DatasetName::new("mnist".into()).unwrap());
+        let mnist = data_not_found(&DatasetName::new("mnist").unwrap());
         assert!(mnist.contains("cargo xtask fetch-data mnist") && !mnist.contains("apt-get"), "{mnist}");
     }
 }

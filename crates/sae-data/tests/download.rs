@@ -42,7 +42,7 @@ fn gz_fixture(dir: &Path) -> [&'static str; 4] {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(&bytes).unwrap();
         std::fs::write(dir.join(format!("{f}.gz")), gz.finish().unwrap()).unwrap();
-        let hex: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(Sha256::digest(&bytes));
         &*Box::leak(hex.into_boxed_str())
     })
 }

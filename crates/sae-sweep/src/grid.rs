@@ -137,7 +137,7 @@ impl Experiment {
             parts.push("run".into());
         }
         let json = serde_json::to_string(run).expect("an experiment always serialises");
-        let hash: String = Sha256::digest(json.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect();
+        let hash = hex::encode(&Sha256::digest(json.as_bytes())[..4]);
         parts.push(hash);
         (label, parts.join("-"))
     }
