@@ -6,13 +6,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{fixture, Table};
+use common::{assert_rejected, fixture, parse, Table};
 use sae_core::{DeviceSpec, EngineKind};
-use sae_sweep::Experiment;
-
-fn parse(text: &str) -> Result<Experiment, String> {
-    Experiment::from_toml(text, Path::new("experiments/bad.toml")).map_err(|e| e.to_string())
-}
 
 #[test]
 fn default_settings_keep_existing_run_ids() {
@@ -38,16 +33,12 @@ fn default_settings_keep_existing_run_ids() {
 #[test]
 fn bad_values_name_the_line_and_what_was_expected() {
     let cases = [
-        ("[training]\nengine = \"torch\"\n", "unknown variant `torch`, expected `fast` or `candle`", "line 2"),
-        ("\n[training]\ndevice = \"gpu\"\n", "expected \"cpu\", \"cuda\" or \"cuda:N\", found \"gpu\"", "line 3"),
-        ("[training]\ndevice = \"cuda:x\"\n", "expected \"cpu\", \"cuda\" or \"cuda:N\"", "line 2"),
-        ("[training]\ndevice = 0\n", "invalid type: integer `0`", "line 2"),
+        ("[training]\nengine = \"torch\"\n", ["unknown variant `torch`, expected `fast` or `candle`", "line 2"]),
+        ("\n[training]\ndevice = \"gpu\"\n", ["expected \"cpu\", \"cuda\" or \"cuda:N\", found \"gpu\"", "line 3"]),
+        ("[training]\ndevice = \"cuda:x\"\n", ["expected \"cpu\", \"cuda\" or \"cuda:N\"", "line 2"]),
+        ("[training]\ndevice = 0\n", ["invalid type: integer `0`", "line 2"]),
     ];
-    for (text, expected, line) in cases {
-        let msg = parse(text).expect_err("rejected");
-        assert!(msg.starts_with("experiments/bad.toml: "), "{msg}");
-        assert!(msg.contains(expected) && msg.contains(line), "for {text:?}: {msg}");
-    }
+    assert_rejected(&cases);
 }
 
 fn sweep(training: &str, data: &Path, results: &Path) -> Result<sae_sweep::SweepSummary, sae_sweep::SweepError> {

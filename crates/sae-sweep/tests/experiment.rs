@@ -2,18 +2,13 @@
 //! every kind of bad input that names the file, the line and what was
 //! expected.
 
+mod common;
+
 use std::path::Path;
 
+use common::{assert_rejected, parse};
 use sae_core::{KlReduction, SparsityConfig};
-use sae_sweep::{Experiment, ExperimentFile};
-
-fn parse(text: &str) -> Result<Experiment, String> {
-    Experiment::from_toml(text, Path::new("experiments/bad.toml")).map_err(|e| e.to_string())
-}
-
-fn error(text: &str) -> String {
-    parse(text).expect_err("this experiment must be rejected")
-}
+use sae_sweep::ExperimentFile;
 
 #[test]
 fn an_empty_file_is_the_reference_protocol() {
@@ -79,50 +74,43 @@ fn a_run_config_is_itself_a_valid_experiment() {
 #[test]
 fn errors_name_file_line_and_expectation() {
     let cases = [
-        ("[sparsity]\nrho = 1.5\n", "expected ρ in (0, 1)", "line 2"),
-        ("[sparsity]\nrho = 0\n", "expected ρ in (0, 1)", "line 2"),
-        ("[sparsity]\nbeta = -1\n", "expected β ≥ 0", "line 2"),
-        ("[model]\nhidden = 0\n", "expected a width from 1 to 16384", "line 2"),
-        ("[model]\nhidden = 100000000\n", "expected a width from 1 to 16384, found 100000000", "line 2"),
-        ("[training]\nepochs = 100000000\n", "expected a count from 1 to 1000000", "line 2"),
-        ("[data]\ndataset = \"../x\"\n", "expected a plain folder name", "line 2"),
-        ("[corruption]\nkind = \"half\"\nfill = 1.5\n", "half fill must be in [-1, 1]", "line 1"),
-        ("\n[sweep]\nrho = []\n", "expected a non-empty list", "line 3"),
-        ("[sweep]\nhidden = [16, 0]\n", "expected a width from 1 to 16384", "line 2"),
-        ("[corruption]\nkind = \"blur\"\n", "unknown variant `blur`, expected one of `none`, `gaussian`", "line 2"),
-        ("[corruption]\nkind = \"gaussian\"\nstd = -0.5\n", "gaussian std must be finite and ≥ 0", "line 1"),
-        ("[training]\nepochs = \"ten\"\n", "invalid type: string \"ten\"", "line 2"),
-        ("[training]\nepoch = 10\n", "unknown field `epoch`", "line 2"),
-        ("[sweep]\nwidth = [16]\n", "unknown field `width`", "line 2"),
-        ("colour = 1\n", "unknown field `colour`", "line 1"),
-        ("[sweep]\nrho = [0.1, 1.0]\n", "expected ρ in (0, 1)", "line 2"),
-        ("[training]\nlr = 0\n", "expected a learning rate > 0", "line 2"),
-        ("[sparsity]\nkind = \"topk\"\nk = 0\n", "expected k from 1 to 16384", "line 3"),
-        ("[sparsity]\nkind = \"l1\"\nweight = -0.1\n", "expected an L1 weight ≥ 0", "line 3"),
+        ("[sparsity]\nrho = 1.5\n", ["expected ρ in (0, 1)", "line 2"]),
+        ("[sparsity]\nrho = 0\n", ["expected ρ in (0, 1)", "line 2"]),
+        ("[sparsity]\nbeta = -1\n", ["expected β ≥ 0", "line 2"]),
+        ("[model]\nhidden = 0\n", ["expected a width from 1 to 16384", "line 2"]),
+        ("[model]\nhidden = 100000000\n", ["expected a width from 1 to 16384, found 100000000", "line 2"]),
+        ("[training]\nepochs = 100000000\n", ["expected a count from 1 to 1000000", "line 2"]),
+        ("[data]\ndataset = \"../x\"\n", ["expected a plain folder name", "line 2"]),
+        ("[corruption]\nkind = \"half\"\nfill = 1.5\n", ["half fill must be in [-1, 1]", "line 1"]),
+        ("\n[sweep]\nrho = []\n", ["expected a non-empty list", "line 3"]),
+        ("[sweep]\nhidden = [16, 0]\n", ["expected a width from 1 to 16384", "line 2"]),
+        ("[corruption]\nkind = \"blur\"\n", ["unknown variant `blur`, expected one of `none`, `gaussian`", "line 2"]),
+        ("[corruption]\nkind = \"gaussian\"\nstd = -0.5\n", ["gaussian std must be finite and ≥ 0", "line 1"]),
+        ("[training]\nepochs = \"ten\"\n", ["invalid type: string \"ten\"", "line 2"]),
+        ("[training]\nepoch = 10\n", ["unknown field `epoch`", "line 2"]),
+        ("[sweep]\nwidth = [16]\n", ["unknown field `width`", "line 2"]),
+        ("colour = 1\n", ["unknown field `colour`", "line 1"]),
+        ("[sweep]\nrho = [0.1, 1.0]\n", ["expected ρ in (0, 1)", "line 2"]),
+        ("[training]\nlr = 0\n", ["expected a learning rate > 0", "line 2"]),
+        ("[sparsity]\nkind = \"topk\"\nk = 0\n", ["expected k from 1 to 16384", "line 3"]),
+        ("[sparsity]\nkind = \"l1\"\nweight = -0.1\n", ["expected an L1 weight ≥ 0", "line 3"]),
         (
             "[sparsity]\nkind = \"sparse\"\n",
-            "unknown variant `sparse`, expected one of `kl`, `l1`, `topk`, `none`",
-            "line 2",
+            ["unknown variant `sparse`, expected one of `kl`, `l1`, `topk`, `none`", "line 2"],
         ),
-        ("[sparsity]\nkind = \"topk\"\n", "kind = \"topk\" needs `k`", "line 1"),
+        ("[sparsity]\nkind = \"topk\"\n", ["kind = \"topk\" needs `k`", "line 1"]),
         (
             "[sparsity]\nkind = \"topk\"\nk = 5\nrho = 0.1\n",
-            "`rho` belongs to kind = \"kl\", not kind = \"topk\"",
-            "line 1",
+            ["`rho` belongs to kind = \"kl\", not kind = \"topk\"", "line 1"],
         ),
-        ("[sparsity]\nweight = 0.1\n", "`weight` belongs to kind = \"l1\", not kind = \"kl\"", "line 1"),
-        ("[sweep]\nsparsity = [{ kind = \"topk\", k = -3 }]\n", "k", "line 2"),
-        ("[sweep]\nsparsity = [{ kind = \"none\" }, { kind = \"l1\" }]\n", "kind = \"l1\" needs `weight`", "line 2"),
-        ("[data]\nlabels = [3, 10]\n", "expected a label from 0 to 9", "line 2"),
-        ("[probe]\nlabels = []\n", "expected a non-empty list", "line 2"),
-        ("[probe]\nimages = \"thirds\"\n", "unknown variant `thirds`", "line 2"),
+        ("[sparsity]\nweight = 0.1\n", ["`weight` belongs to kind = \"l1\", not kind = \"kl\"", "line 1"]),
+        ("[sweep]\nsparsity = [{ kind = \"topk\", k = -3 }]\n", ["k", "line 2"]),
+        ("[sweep]\nsparsity = [{ kind = \"none\" }, { kind = \"l1\" }]\n", ["kind = \"l1\" needs `weight`", "line 2"]),
+        ("[data]\nlabels = [3, 10]\n", ["expected a label from 0 to 9", "line 2"]),
+        ("[probe]\nlabels = []\n", ["expected a non-empty list", "line 2"]),
+        ("[probe]\nimages = \"thirds\"\n", ["unknown variant `thirds`", "line 2"]),
     ];
-    for (text, expected, line) in cases {
-        let msg = error(text);
-        assert!(msg.starts_with("experiments/bad.toml: "), "{msg}");
-        assert!(msg.contains(expected), "for {text:?}: {msg}");
-        assert!(msg.contains(line), "for {text:?}: {msg}");
-    }
+    assert_rejected(&cases);
 }
 
 #[test]
@@ -151,18 +139,24 @@ fn the_shipped_experiments_parse() {
 #[test]
 fn keys_that_must_agree_are_checked_together() {
     let cases = [
-        ("[model]\nhidden = 16\n[sparsity]\nkind = \"topk\"\nk = 20\n", "k = 20 is more than the hidden width 16"),
-        ("[sparsity]\nkind = \"topk\"\nk = 8\n[sweep]\nhidden = [64, 4]\n", "k = 8 is more than the hidden width 4"),
-        ("[sweep]\nk = [300]\nsparsity = [{ kind = \"topk\", k = 5 }]\n", "k = 300 is more than the hidden width 256"),
-        ("[sweep]\nk = [5, 10]\n", "[sweep] k: no run uses kind = \"topk\""),
-        ("[sparsity]\nkind = \"l1\"\nweight = 1e-3\n[sweep]\nrho = [0.1]\n", "[sweep] rho: no run uses kind = \"kl\""),
-        ("[sweep]\nl1_weight = [0.1]\n", "[sweep] l1_weight: no run uses kind = \"l1\""),
-        ("[data]\nlabels = [5, 6]\n[probe]\nlabels = [0, 5]\n", "[probe] labels: 0 is not among [data] labels [5, 6]"),
+        ("[model]\nhidden = 16\n[sparsity]\nkind = \"topk\"\nk = 20\n", ["k = 20 is more than the hidden width 16"]),
+        ("[sparsity]\nkind = \"topk\"\nk = 8\n[sweep]\nhidden = [64, 4]\n", ["k = 8 is more than the hidden width 4"]),
+        (
+            "[sweep]\nk = [300]\nsparsity = [{ kind = \"topk\", k = 5 }]\n",
+            ["k = 300 is more than the hidden width 256"],
+        ),
+        ("[sweep]\nk = [5, 10]\n", ["[sweep] k: no run uses kind = \"topk\""]),
+        (
+            "[sparsity]\nkind = \"l1\"\nweight = 1e-3\n[sweep]\nrho = [0.1]\n",
+            ["[sweep] rho: no run uses kind = \"kl\""],
+        ),
+        ("[sweep]\nl1_weight = [0.1]\n", ["[sweep] l1_weight: no run uses kind = \"l1\""]),
+        (
+            "[data]\nlabels = [5, 6]\n[probe]\nlabels = [0, 5]\n",
+            ["[probe] labels: 0 is not among [data] labels [5, 6]"],
+        ),
     ];
-    for (text, expected) in cases {
-        let msg = error(text);
-        assert!(msg.starts_with("experiments/bad.toml: ") && msg.contains(expected), "for {text:?}: {msg}");
-    }
+    assert_rejected(&cases);
     let halves = "[data]\nlabels = [5, 6]\n[probe]\nlabels = [0, 5]\nimages = \"halves\"\n";
     assert!(parse(halves).is_ok(), "the halves take the probe's images from the whole training file");
 }

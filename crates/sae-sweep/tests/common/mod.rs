@@ -23,6 +23,22 @@ batch_size = 20
 lr = 0.01
 "#;
 
+/// `text` parsed as the experiment file `experiments/bad.toml`, its error
+/// as the message a user reads.
+pub fn parse(text: &str) -> Result<Experiment, String> {
+    Experiment::from_toml(text, Path::new("experiments/bad.toml")).map_err(|e| e.to_string())
+}
+
+/// Checks that each `(text, expected)` is rejected with a message that
+/// names the file and contains every one of `expected`.
+pub fn assert_rejected<const N: usize>(cases: &[(&str, [&str; N])]) {
+    for (text, expected) in cases {
+        let msg = parse(text).expect_err("this experiment must be rejected");
+        assert!(msg.starts_with("experiments/bad.toml: "), "{msg}");
+        assert!(expected.iter().all(|e| msg.contains(e)), "for {text:?}: {msg}");
+    }
+}
+
 /// A scratch folder with a synthetic dataset in `data` and an empty
 /// `results`.
 pub struct Fixture {
