@@ -53,12 +53,12 @@ fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).with_context(|| format!("resolving {}", p.display()))
 }
 
-/// Quotes `s` for bash.
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+/// `s` as one bash word, quoted where it needs to be.
+fn quote(s: &str) -> Result<String> {
+    Ok(shlex::try_quote(s).with_context(|| format!("quoting {s:?} for bash"))?.into_owned())
 }
 
-fn quote_path(p: &Path) -> String {
+fn quote_path(p: &Path) -> Result<String> {
     quote(&p.display().to_string())
 }
 
@@ -82,8 +82,8 @@ fn header(args: &SlurmArgs, name: &str, log: &Path) -> String {
 pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path) -> Result<(String, String)> {
     let results = absolute(args.results.folder()?)?;
     let logs = results.join(&file.name).join("slurm");
-    let exp = quote_path(&absolute(&file.path)?);
-    let data = args.data.get().map(|d| Ok::<_, anyhow::Error>(format!(" --data-dir {}", quote_path(&absolute(d)?))));
+    let exp = quote_path(&absolute(&file.path)?)?;
+    let data = args.data.get().map(|d| Ok::<_, anyhow::Error>(format!(" --data-dir {}", quote_path(&absolute(d)?)?)));
     let data = data.transpose()?.unwrap_or_default();
     let limit = args.max_running.map(|m| format!("%{m}")).unwrap_or_default();
     let mut array = header(args, &format!("sae-{}", file.name), &logs.join("task-%A_%a.out"));
@@ -96,9 +96,9 @@ pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path
          exec {} sweep {exp} --results {} --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\"{data}\n",
         args.array - 1,
         args.cpus_per_task,
-        quote_path(cwd),
-        quote_path(xtask),
-        quote_path(&results),
+        quote_path(cwd)?,
+        quote_path(xtask)?,
+        quote_path(&results)?,
     );
     let mut merge = header(args, &format!("sae-{}-merge", file.name), &logs.join("merge-%j.out"));
     let _ = write!(
@@ -108,10 +108,10 @@ pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path
          set -euo pipefail\ncd {}\n\
          {x} merge {exp} --results {r}\n\
          exec {x} report {} --results {r}{data}\n",
-        quote_path(cwd),
-        quote(&file.name),
-        x = quote_path(xtask),
-        r = quote_path(&results),
+        quote_path(cwd)?,
+        quote(&file.name)?,
+        x = quote_path(xtask)?,
+        r = quote_path(&results)?,
     );
     Ok((array, merge))
 }
@@ -189,14 +189,23 @@ mod tests {
             "#SBATCH --account=lab",
             "#SBATCH --mem=2G",
             "#SBATCH --time=00:30:00",
-            "'/bin/xtask' sweep '/exp/rho.toml' --results '/shared/results'",
-            "--data-dir '/data/mnist'",
+            "/bin/xtask sweep /exp/rho.toml --results /shared/results",
+            "--data-dir /data/mnist",
             "/shared/results/rho/slurm/task-%A_%a.out",
         ] {
             assert!(array.contains(want), "{want} missing from\n{array}");
         }
-        assert!(merge.contains("'/bin/xtask' merge '/exp/rho.toml'") && merge.contains("report 'rho'"), "{merge}");
+        assert!(merge.contains("/bin/xtask merge /exp/rho.toml") && merge.contains("report rho"), "{merge}");
         assert!(!merge.contains("--array"));
-        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_awkward_path_reads_back_whole_in_bash() {
+        for path in ["/work/it's a \"lab\"", "/work/$HOME`x`;*", "/work/plain"] {
+            let out =
+                Command::new("bash").arg("-c").arg(format!("printf %s {}", quote(path).unwrap())).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), path);
+        }
     }
 }
