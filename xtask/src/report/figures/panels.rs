@@ -14,7 +14,7 @@ use super::{
     Frame, COLORS, FONT,
 };
 use crate::report::axes::{config_label, Axis};
-use crate::report::table::baseline_of;
+use crate::report::table::{baseline_of, heading};
 use crate::report::{Inputs, PANEL_METRICS};
 use sae_sweep::ConfigSummary;
 use sae_sweep::{BaselineKind as Baseline, Metric};
@@ -97,7 +97,7 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Axis, fig_dir: &Path) -> Result<Stri
     };
     let panels = PANEL_METRICS
         .iter()
-        .map(|&m| Panel { title: m.heading(), series: series(m), references: references(inp, &lines, x, m) })
+        .map(|&m| Panel { title: heading(m, inp.rows), series: series(m), references: references(inp, &lines, x, m) })
         .filter(|p| p.series.iter().any(|s| !s.points.is_empty()))
         .collect();
     let fig = Panels {
