@@ -3,13 +3,15 @@
 //! in memory, batch 50, warm-up steps, then timed steps), so the two can be
 //! compared side by side.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
+use clap::ValueEnum;
 
 use sae_core::{ModelConfig, SparseAutoencoder, SparsityConfig, TrainConfig, Trainer};
 use sae_data::{Corruption, IdxImages, RawDataset, SplitSizes, Splits, TrainBatches};
+
+use crate::DataDirArg;
 
 /// What to measure.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,22 +31,48 @@ pub struct BenchArgs {
     /// Images per step.
     #[arg(long, default_value_t = 50)]
     pub batch: usize,
-    /// clean, denoise (Gaussian std 1) or half.
-    #[arg(long, default_value = "clean")]
-    pub task: String,
+    /// What the model learns to reconstruct.
+    #[arg(long, value_enum, default_value_t = Task::Clean)]
+    pub task: Task,
     /// Repetitions of every measurement.
     #[arg(long, default_value_t = 1)]
     pub repeats: usize,
     /// One JSON object per line, as seed_torch.py --json prints.
     #[arg(long)]
     pub json: bool,
-    /// Folder of the MNIST files (else the usual search; synthetic images if none).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+/// The reference notebook's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Task {
+    /// Clean images in, clean images out.
+    Clean,
+    /// Gaussian noise of std 1 added to the input.
+    Denoise,
+    /// The left half of the input set to mid grey.
+    Half,
+}
+
+impl Task {
+    /// The corruption of the task's inputs.
+    fn corruption(self) -> Corruption {
+        match self {
+            Self::Clean => Corruption::None,
+            Self::Denoise => Corruption::Gaussian { std: 1.0 },
+            Self::Half => Corruption::Half { side: sae_data::HalfSide::Left, fill: 0.0 },
+        }
+    }
+
+    /// Its name on the command line (`clean`, `denoise`, `half`).
+    fn name(self) -> String {
+        self.to_possible_value().expect("no task is skipped").get_name().to_string()
+    }
 }
 
 fn training_images(args: &BenchArgs) -> IdxImages {
-    let found = sae_data::SearchPaths::from_environment(args.data_dir.as_deref())
+    let found = sae_data::SearchPaths::from_environment(args.data.get())
         .ok()
         .and_then(|p| sae_data::find_dataset(&sae_data::DatasetName("mnist".into()), &p).ok())
         .and_then(|s| RawDataset::load(&s.dir).ok());
@@ -65,12 +93,7 @@ fn training_images(args: &BenchArgs) -> IdxImages {
 
 /// Runs the measurements and prints one line (or JSON object) each.
 pub fn bench(args: &BenchArgs) -> Result<()> {
-    let corruption = match args.task.as_str() {
-        "clean" => Corruption::None,
-        "denoise" => Corruption::Gaussian { std: 1.0 },
-        "half" => Corruption::Half { side: sae_data::HalfSide::Left, fill: 0.0 },
-        other => anyhow::bail!("unknown task {other:?}: expected clean, denoise or half"),
-    };
+    let corruption = args.task.corruption();
     let images = training_images(args);
     let sparsity = SparsityConfig::reference();
     for rep in 0..args.repeats {
@@ -98,7 +121,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
                 if args.json {
                     println!(
                         "{}",
-                        serde_json::json!({"framework": "sae-lab", "device": "cpu", "task": args.task, "hidden": hidden,
+                        serde_json::json!({"framework": "sae-lab", "device": "cpu", "task": args.task.name(), "hidden": hidden,
                             "threads": threads, "rep": rep, "steps": args.steps, "seconds": seconds,
                             "samples_per_s": sps, "us_per_step": seconds / args.steps as f64 * 1e6})
                     );

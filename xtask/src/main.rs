@@ -41,19 +41,53 @@ struct SweepArgs {
     /// SLURM_ARRAY_TASK_COUNT when those are set.
     #[arg(long)]
     shard: Option<Shard>,
-    /// Folder of the dataset's IDX files (else SAE_DATA_DIR, ./data/<name>,
-    /// /usr/share/datasets/<name>, else download).
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// Where experiment folders go.
-    #[arg(long, default_value = "results")]
-    results: PathBuf,
+    #[command(flatten)]
+    data: DataDirArg,
+    #[command(flatten)]
+    results: ResultsArg,
     /// List the runs (id and whether complete) without training.
     #[arg(long)]
     dry_run: bool,
     /// Do not write the report at the end (shards never write it).
     #[arg(long)]
     no_report: bool,
+}
+
+/// `--results`, as every command that reads or writes results takes it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ResultsArg {
+    /// Where experiment folders go, one per experiment file.
+    #[arg(long, default_value = "results")]
+    results: PathBuf,
+}
+
+impl ResultsArg {
+    /// The folder; one that is a file is refused, named as the user typed it.
+    pub fn folder(&self) -> Result<&Path> {
+        if self.results.exists() && !self.results.is_dir() {
+            bail!(
+                "--results {}: not a folder (it is a file); expected the folder that holds experiment results",
+                self.results.display()
+            );
+        }
+        Ok(&self.results)
+    }
+}
+
+/// `--data-dir`, as every command that reads a dataset takes it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DataDirArg {
+    /// Folder of the dataset's IDX files (else SAE_DATA_DIR, ./data/<name>,
+    /// /usr/share/datasets/<name>, else download; bench: synthetic images).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+impl DataDirArg {
+    /// The folder given, if any.
+    pub fn get(&self) -> Option<&Path> {
+        self.data_dir.as_deref()
+    }
 }
 
 #[derive(Subcommand)]
@@ -64,30 +98,29 @@ enum Command {
     Report {
         /// Experiment names (folders under --results); default: every one.
         experiments: Vec<String>,
-        /// Where experiment folders are.
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        /// Folder of the dataset's IDX files (as for sweep).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        results: ResultsArg,
+        #[command(flatten)]
+        data: DataDirArg,
     },
     /// Rebuild an experiment's runs.csv and summary.csv from its run folders.
     Merge {
         /// The experiment file.
         file: PathBuf,
-        /// Where experiment folders go.
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
+        #[command(flatten)]
+        results: ResultsArg,
     },
-    /// Write (and with --submit, submit) a Slurm job array for a sweep, plus a merge job.
+    /// Write (and with --submit, submit) a Slurm job array for a sweep, plus a merge job; its
+    /// files and folders must be on a filesystem every node sees.
     Slurm(slurm::SlurmArgs),
-    /// Training throughput (samples/s), measured as seed_torch.py bench measures it.
+    /// Training throughput (samples/s), measured as seed_torch.py bench measures it (on synthetic
+    /// images when MNIST is not found).
     Bench(bench::BenchArgs),
     /// Download a dataset (mnist or fashion-mnist), verifying checksums.
     FetchData {
         /// The dataset.
-        #[arg(default_value = "mnist")]
-        name: String,
+        #[arg(default_value = "mnist", value_parser = |s: &str| DatasetName::new(s))]
+        name: DatasetName,
         /// Destination folder (default: ./data/<name>).
         #[arg(long)]
         dest: Option<PathBuf>,
@@ -108,17 +141,6 @@ fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outco
         }
     }
     Ok(true)
-}
-
-/// Refuses a `--results` that is not a folder, naming it as the user typed it.
-fn check_results(results: &Path) -> Result<()> {
-    if results.exists() && !results.is_dir() {
-        bail!(
-            "--results {}: not a folder (it is a file); expected the folder that holds experiment results",
-            results.display()
-        );
-    }
-    Ok(())
 }
 
 /// `--jobs`, or the cores, capped at the cores and at the runs, saying so
@@ -162,14 +184,14 @@ fn reports(results: &Path, names: Vec<String>, data_dir: Option<&Path>) -> Outco
 }
 
 fn sweep(args: SweepArgs) -> Outcome {
-    check_results(&args.results)?;
+    let results = args.results.folder()?;
     let file = ExperimentFile::load(&args.file)?;
     let shard = match args.shard {
         Some(s) => Some(s),
         None => Shard::from_slurm(|k| std::env::var(k).ok())?,
     };
     if args.dry_run {
-        return dry_run(&file, &args.results, shard);
+        return dry_run(&file, results, shard);
     }
     let command = std::env::args().skip(1).fold("cargo xtask".to_string(), |s, a| s + " " + &a);
     on_interrupt(command.clone())?;
@@ -177,7 +199,6 @@ fn sweep(args: SweepArgs) -> Outcome {
     let mine = shard.map_or(grid, |s| (grid + s.count - 1 - s.index) / s.count);
     let jobs = jobs(args.jobs, mine);
     let progress = if std::io::stderr().is_terminal() { ProgressMode::Bars } else { ProgressMode::Lines };
-    let results = &args.results;
     let out_dir = results.join(&file.name);
     let part = shard.map(|s| format!(", shard {}/{}", s.index, s.count)).unwrap_or_default();
     eprintln!("sweep: {} ({grid} runs{part}), {jobs} jobs, results in {}", file.name, out_dir.display());
@@ -190,9 +211,9 @@ fn sweep(args: SweepArgs) -> Outcome {
         machine: provenance::machine(),
         date_utc: provenance::now_utc(),
     };
-    let options = SweepOptions { results_root: results.clone(), jobs, shard, progress };
+    let options = SweepOptions { results_root: results.to_path_buf(), jobs, shard, progress };
     let summary = run_sweep(&file, &options, || {
-        data::resolve(&dataset, args.data_dir.as_deref()).map_err(|e| SweepError::DataUnavailable(format!("{e:#}")))
+        data::resolve(&dataset, args.data.get()).map_err(|e| SweepError::DataUnavailable(format!("{e:#}")))
     })?;
     eprintln!(
         "sweep: {} runs: {} done, {} failed, {} already complete; {:.1} s wall, {:.0} samples/s; {} rows in {}",
@@ -207,7 +228,7 @@ fn sweep(args: SweepArgs) -> Outcome {
     );
     provenance.save(&out_dir)?;
     if shard.is_none() && !args.no_report {
-        reports(results, vec![file.name.clone()], args.data_dir.as_deref())?;
+        reports(results, vec![file.name.clone()], args.data.get())?;
     }
     Ok(summary.failed == 0)
 }
@@ -215,17 +236,14 @@ fn sweep(args: SweepArgs) -> Outcome {
 fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Sweep(args) => sweep(args),
-        Command::Report { experiments, results, data_dir } => {
-            check_results(&results)?;
-            reports(&results, experiments, data_dir.as_deref())
-        }
+        Command::Report { experiments, results, data } => reports(results.folder()?, experiments, data.get()),
         Command::Slurm(args) => slurm::slurm(&args).map(|()| true),
         Command::Bench(args) => bench::bench(&args).map(|()| true),
         Command::Merge { file, results } => {
-            check_results(&results)?;
+            let results = results.folder()?;
             let file = ExperimentFile::load(&file)?;
-            let rows = sae_sweep::merge(&file, &results)?;
-            let dir = sae_sweep::ResultsDir::new(&results, &file.name);
+            let rows = sae_sweep::merge(&file, results)?;
+            let dir = sae_sweep::ResultsDir::new(results, &file.name);
             for spec in file.experiment.expand() {
                 if let RunState::Damaged(why) = dir.state(&spec) {
                     eprintln!("merge: left out {} (a sweep will redo it): {why}", spec.id);
@@ -235,9 +253,8 @@ fn run(cli: Cli) -> Outcome {
             Ok(true)
         }
         Command::FetchData { name, dest } => {
-            let dataset = DatasetName::new(name.clone())?;
-            let dest = dest.unwrap_or_else(|| PathBuf::from("data").join(&name));
-            data::fetch(&dataset, &dest).with_context(|| format!("downloading {name}"))?;
+            let dest = dest.unwrap_or_else(|| PathBuf::from("data").join(name.as_str()));
+            data::fetch(&name, &dest).with_context(|| format!("downloading {name}"))?;
             Ok(true)
         }
     }
@@ -254,5 +271,15 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,7 @@ pub struct Provenance {
     pub git_revision: String,
     /// Host, CPU model and core count.
     pub machine: String,
-    /// When the sweep ran (UTC).
+    /// When the sweep ran: UTC, RFC 3339 to the second.
     pub date_utc: String,
 }
 
@@ -63,25 +63,14 @@ pub fn machine() -> String {
     format!("{host}: {cpu}, {cores} cores, {}", std::env::consts::OS)
 }
 
-/// The current UTC time as `YYYY-MM-DD HH:MM:SS UTC`.
+/// The current time in UTC, as RFC 3339 to the second (`2001-09-09T01:46:40Z`).
 pub fn now_utc() -> String {
-    utc(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64)
+    utc(SystemTime::now())
 }
 
-/// `secs` after the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`.
-fn utc(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+/// `time` in UTC, as RFC 3339 to the second.
+fn utc(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
 }
 
 impl Provenance {
@@ -100,11 +89,13 @@ impl Provenance {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn utc_dates_match_known_instants() {
-        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(utc(1_000_000_000), "2001-09-09 01:46:40 UTC");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        let at = |secs| utc(UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(1_000_000_000), "2001-09-09T01:46:40Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
     }
 }

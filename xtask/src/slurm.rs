@@ -12,13 +12,15 @@ use anyhow::{bail, Context, Result};
 
 use sae_sweep::ExperimentFile;
 
+use crate::{DataDirArg, ResultsArg};
+
 /// Options of the slurm command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SlurmArgs {
     /// The experiment file (on a filesystem every node sees).
     pub file: PathBuf,
     /// Array tasks: the grid is split into this many shards.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub array: usize,
     /// At most this many tasks at once (`--array=0-N%M`).
     #[arg(long)]
@@ -38,12 +40,10 @@ pub struct SlurmArgs {
     /// Extra sbatch options, one per flag (e.g. --sbatch "--account=lab").
     #[arg(long = "sbatch", allow_hyphen_values = true)]
     pub extra: Vec<String>,
-    /// Where experiment folders go (shared by every task).
-    #[arg(long, default_value = "results")]
-    pub results: PathBuf,
-    /// Folder of the dataset's IDX files, as every node sees it.
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub results: ResultsArg,
+    #[command(flatten)]
+    pub data: DataDirArg,
     /// Submit the scripts with sbatch (otherwise only write them).
     #[arg(long)]
     pub submit: bool,
@@ -53,12 +53,12 @@ fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).with_context(|| format!("resolving {}", p.display()))
 }
 
-/// Quotes `s` for bash.
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+/// `s` as one bash word, quoted where it needs to be.
+fn quote(s: &str) -> Result<String> {
+    Ok(shlex::try_quote(s).with_context(|| format!("quoting {s:?} for bash"))?.into_owned())
 }
 
-fn quote_path(p: &Path) -> String {
+fn quote_path(p: &Path) -> Result<String> {
     quote(&p.display().to_string())
 }
 
@@ -80,15 +80,11 @@ fn header(args: &SlurmArgs, name: &str, log: &Path) -> String {
 
 /// The two scripts: the array and the merge.
 pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path) -> Result<(String, String)> {
-    if args.array == 0 {
-        bail!("--array must be at least 1");
-    }
-    let results = absolute(&args.results)?;
+    let results = absolute(args.results.folder()?)?;
     let logs = results.join(&file.name).join("slurm");
-    let exp = quote_path(&absolute(&file.path)?);
-    let data =
-        args.data_dir.as_ref().map(|d| absolute(d).map(|d| format!(" --data-dir {}", quote_path(&d)))).transpose()?;
-    let data = data.unwrap_or_default();
+    let exp = quote_path(&absolute(&file.path)?)?;
+    let data = args.data.get().map(|d| Ok::<_, anyhow::Error>(format!(" --data-dir {}", quote_path(&absolute(d)?)?)));
+    let data = data.transpose()?.unwrap_or_default();
     let limit = args.max_running.map(|m| format!("%{m}")).unwrap_or_default();
     let mut array = header(args, &format!("sae-{}", file.name), &logs.join("task-%A_%a.out"));
     let _ = write!(
@@ -100,9 +96,9 @@ pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path
          exec {} sweep {exp} --results {} --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\"{data}\n",
         args.array - 1,
         args.cpus_per_task,
-        quote_path(cwd),
-        quote_path(xtask),
-        quote_path(&results),
+        quote_path(cwd)?,
+        quote_path(xtask)?,
+        quote_path(&results)?,
     );
     let mut merge = header(args, &format!("sae-{}-merge", file.name), &logs.join("merge-%j.out"));
     let _ = write!(
@@ -112,10 +108,10 @@ pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path
          set -euo pipefail\ncd {}\n\
          {x} merge {exp} --results {r}\n\
          exec {x} report {} --results {r}{data}\n",
-        quote_path(cwd),
-        quote(&file.name),
-        x = quote_path(xtask),
-        r = quote_path(&results),
+        quote_path(cwd)?,
+        quote(&file.name)?,
+        x = quote_path(xtask)?,
+        r = quote_path(&results)?,
     );
     Ok((array, merge))
 }
@@ -138,7 +134,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     let xtask = std::env::current_exe().context("locating the xtask binary")?;
     let cwd = std::env::current_dir().context("reading the current folder")?;
     let (array, merge) = scripts(args, &file, &xtask, &cwd)?;
-    let dir = absolute(&args.results)?.join(&file.name).join("slurm");
+    let dir = absolute(args.results.folder()?)?.join(&file.name).join("slurm");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let (array_path, merge_path) = (dir.join("array.sbatch"), dir.join("merge.sbatch"));
     sae_data::write_atomic(&array_path, array.as_bytes())?;
@@ -181,8 +177,8 @@ mod tests {
             cpus_per_task: 2,
             mem: Some("2G".into()),
             extra: vec!["--account=lab".into()],
-            results: "/shared/results".into(),
-            data_dir: Some("/data/mnist".into()),
+            results: ResultsArg { results: "/shared/results".into() },
+            data: DataDirArg { data_dir: Some("/data/mnist".into()) },
             submit: false,
         };
         let (array, merge) = scripts(&args, &file, Path::new("/bin/xtask"), Path::new("/work")).unwrap();
@@ -193,14 +189,23 @@ mod tests {
             "#SBATCH --account=lab",
             "#SBATCH --mem=2G",
             "#SBATCH --time=00:30:00",
-            "'/bin/xtask' sweep '/exp/rho.toml' --results '/shared/results'",
-            "--data-dir '/data/mnist'",
+            "/bin/xtask sweep /exp/rho.toml --results /shared/results",
+            "--data-dir /data/mnist",
             "/shared/results/rho/slurm/task-%A_%a.out",
         ] {
             assert!(array.contains(want), "{want} missing from\n{array}");
         }
-        assert!(merge.contains("'/bin/xtask' merge '/exp/rho.toml'") && merge.contains("report 'rho'"), "{merge}");
+        assert!(merge.contains("/bin/xtask merge /exp/rho.toml") && merge.contains("report rho"), "{merge}");
         assert!(!merge.contains("--array"));
-        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_awkward_path_reads_back_whole_in_bash() {
+        for path in ["/work/it's a \"lab\"", "/work/$HOME`x`;*", "/work/plain"] {
+            let out =
+                Command::new("bash").arg("-c").arg(format!("printf %s {}", quote(path).unwrap())).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), path);
+        }
     }
 }

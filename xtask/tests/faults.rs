@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{table, xtask};
+use common::{folder, records, table, xtask, Synthetic};
 
 const SMALL: &str = r#"
 [data]
@@ -27,10 +27,7 @@ rho = [0.05, 0.1, 0.2, 0.3]
 
 /// A folder with a synthetic MNIST in ./data/mnist and `small.toml`.
 fn setup() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    sae_data::write_synthetic_dataset(&tmp.path().join("data/mnist"), 400, 60, 6).unwrap();
-    std::fs::write(tmp.path().join("small.toml"), SMALL).unwrap();
-    tmp
+    folder("data/mnist", Synthetic { train: 400, test: 60, seed: 6 }, &[("small.toml", SMALL)])
 }
 
 fn run(c: &mut Command) -> (Option<i32>, String, String) {
@@ -122,7 +119,7 @@ fn a_closed_stderr_does_not_stop_the_sweep() {
     drop(child.stderr.take()); // every later write to stderr meets a broken pipe
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
-    assert_eq!(table(&tmp.path().join("results/small/runs.csv")).len(), 5);
+    assert_eq!(table(&tmp.path().join("results/small/runs.csv")).len(), 4);
     assert!(tmp.path().join("results/small/report.md").is_file());
 }
 
@@ -150,10 +147,7 @@ fn the_baseline_cache_is_keyed_by_the_data() {
     assert_eq!(code, Some(0), "{err}");
     let baselines = tmp.path().join("results/small/baselines.csv");
     // Each row's key: the experiment's data and probe sections, as JSON.
-    let keys = || -> Vec<String> {
-        let mut r = csv::Reader::from_path(&baselines).unwrap();
-        r.records().map(|row| row.unwrap()[0].to_string()).collect()
-    };
+    let keys = || -> Vec<String> { records(&baselines).into_iter().map(|row| row["key"].clone()).collect() };
     assert!(
         keys().iter().all(|k| k.contains(r#""train":300,"validation":60,"test":40,"split_seed":0"#)),
         "{:?}",
@@ -195,7 +189,7 @@ fn ctrl_c_says_how_to_resume_exits_130_and_the_rerun_completes() {
 
     let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "slow.toml", "--jobs", "2", "--no-report"]));
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(table(&tmp.path().join("results/slow/runs.csv")).len(), 3);
+    assert_eq!(table(&tmp.path().join("results/slow/runs.csv")).len(), 2);
     let leftovers: Vec<String> = std::fs::read_dir(tmp.path().join("results/slow/runs"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -223,7 +217,7 @@ fn two_sweeps_at_once_train_each_run_once() {
     });
     let trained: usize = logs.iter().map(|l| l.lines().filter(|x| x.starts_with("done ")).count()).sum();
     assert_eq!(trained, 4, "each of the 4 runs trained by exactly one sweep:\n{}\n---\n{}", logs[0], logs[1]);
-    assert_eq!(table(&tmp.path().join("results/small/runs.csv")).len(), 5);
+    assert_eq!(table(&tmp.path().join("results/small/runs.csv")).len(), 4);
 }
 
 #[test]

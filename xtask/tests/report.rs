@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::xtask;
+use common::{folder, records, xtask, Synthetic};
 
 const EXPERIMENT: &str = r#"
 description = "report test"
@@ -45,27 +45,51 @@ corruption = [{ kind = "gaussian", std = 0.5 }, { kind = "masking", p = 0.25 }]
 seeds = [0, 1]
 "#;
 
-/// The baselines a report scored: `(baseline, corruption, hidden, psnr_db,
-/// ssim)` from its `baselines.csv`.
-fn baselines(dir: &Path) -> Vec<(String, String, usize, f64, f64)> {
-    let mut r = csv::Reader::from_path(dir.join("baselines.csv")).unwrap();
-    let h = r.headers().unwrap().clone();
-    let col = |name: &str| h.iter().position(|x| x == name).unwrap_or_else(|| panic!("baselines.csv lacks {name}"));
-    let (name, corruption, hidden, psnr, ssim) =
-        (col("baseline"), col("corruption"), col("hidden"), col("psnr_db"), col("ssim"));
-    r.records()
-        .map(|b| b.unwrap())
-        .filter(|b| !b[psnr].is_empty())
-        .map(|b| {
-            (
-                b[name].into(),
-                b[corruption].into(),
-                b[hidden].parse().unwrap(),
-                b[psnr].parse().unwrap(),
-                b[ssim].parse().unwrap(),
-            )
+/// A folder with a synthetic MNIST in ./data and the experiment `file`.
+fn setup(file: &str, text: &str) -> tempfile::TempDir {
+    folder("data", Synthetic { train: 400, test: 60, seed: 4 }, &[(file, text)])
+}
+
+/// Runs xtask with `args` in `root`, which must succeed; returns its log.
+fn succeed(root: &Path, args: &[&str]) -> String {
+    let out = xtask(root).args(args).output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{log}");
+    log
+}
+
+/// A reconstruction baseline a report scored, from its `baselines.csv`.
+#[derive(Debug)]
+struct Scored {
+    baseline: String,
+    corruption: String,
+    hidden: usize,
+    psnr_db: f64,
+    ssim: f64,
+}
+
+/// The reconstruction baselines of the report in `dir` (the probe's have
+/// no PSNR).
+fn baselines(dir: &Path) -> Vec<Scored> {
+    records(&dir.join("baselines.csv"))
+        .into_iter()
+        .filter(|b| !b["psnr_db"].is_empty())
+        .map(|b| Scored {
+            baseline: b["baseline"].clone(),
+            corruption: b["corruption"].clone(),
+            hidden: b["hidden"].parse().unwrap(),
+            psnr_db: b["psnr_db"].parse().unwrap(),
+            ssim: b["ssim"].parse().unwrap(),
         })
         .collect()
+}
+
+/// The probe accuracy of the baseline of `kind` (`pixels`, `pca`) of the
+/// report in `dir`.
+fn probe_baseline(dir: &Path, kind: &str) -> f64 {
+    let rows = records(&dir.join("baselines.csv"));
+    let row = rows.iter().find(|b| b["kind"] == kind && !b["probe_accuracy"].is_empty());
+    row.unwrap_or_else(|| panic!("no {kind} probe in {rows:?}"))["probe_accuracy"].parse().unwrap()
 }
 
 /// A value as the figures label it: at most three decimals, trailing
@@ -92,17 +116,34 @@ fn colours(path: &Path) -> usize {
     seen.len()
 }
 
+/// The rows of the configurations in the report's summary table.
+fn configuration_rows(md: &str) -> Vec<&str> {
+    md.lines().filter(|l| l.starts_with("| ρ=")).collect()
+}
+
 #[test]
 fn a_sweep_report_has_its_tables_and_figures() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = setup("small.toml", EXPERIMENT);
     let root = tmp.path();
-    sae_data::write_synthetic_dataset(&root.join("data"), 400, 60, 4).unwrap();
-    std::fs::write(root.join("small.toml"), EXPERIMENT).unwrap();
-    let out = xtask(root).args(["sweep", "small.toml", "--data-dir", "data", "--jobs", "2"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-
+    succeed(root, &["sweep", "small.toml", "--data-dir", "data", "--jobs", "2"]);
     let dir = root.join("results/small");
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    has_its_sections(&md);
+    // Not a sweep over corruptions: no figure per corruption, not even an empty one.
+    assert!(!md.contains("scores_per_corruption") && !dir.join("figures/scores_per_corruption.png").exists());
+    has_a_row_per_configuration(&md, &dir);
+    rows_hold_their_baselines(&md, &dir);
+    panels_draw_the_baselines(&dir);
+    figures_have_content(&dir.join("figures"));
+
+    // A rerun reuses the baselines and retrains nothing.
+    let log = succeed(root, &["report", "small", "--data-dir", "data"]);
+    assert!(!log.contains("scoring the baselines"), "{log}");
+    partial_results_are_reported(root, &dir);
+}
+
+/// The report's provenance, tables and figures are all linked.
+fn has_its_sections(md: &str) {
     for want in [
         "# Experiment `small`",
         "**Question.** report test",
@@ -117,56 +158,72 @@ fn a_sweep_report_has_its_tables_and_figures() {
         "figures/tradeoff.png",
         "figures/validation_curves.png",
         "figures/same_digits.png",
+        // The runs reduce the KL over units by its default, the mean.
+        "| KL divergence from the target ρ (mean over units) |",
     ] {
         assert!(md.contains(want), "report lacks {want:?}:\n{md}");
     }
     assert!(!md.contains("Partial results"));
-    // Not a sweep over corruptions: no figure per corruption, not even an empty one.
-    assert!(!md.contains("scores_per_corruption") && !dir.join("figures/scores_per_corruption.png").exists());
-    // Each configuration's row holds its baselines' scores beside its gains.
-    let scored = baselines(&dir);
-    let input = scored.iter().find(|b| b.0 == "corrupted input" && b.1 == "gaussian0.5").expect("input baseline");
-    let pca = scored.iter().find(|b| b.0.starts_with("PCA") && b.2 == 8).expect("PCA baseline");
-    for l in md.lines().filter(|l| l.starts_with("| ρ=")) {
-        for want in [format!("({:.2}) |", input.3), format!("({:.2}) |", pca.3), format!("({:.4}) |", pca.4)] {
+}
+
+/// Four configurations, each with mean ± std over two seeds, in the page
+/// and in its CSV copy with the three baselines.
+fn has_a_row_per_configuration(md: &str, dir: &Path) {
+    let rows = configuration_rows(md);
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|l| l.contains(" ± ")));
+    let table = records(&dir.join("report_table.csv"));
+    assert_eq!(table.len(), 4 + 3, "4 configurations, 3 baselines: {table:?}");
+}
+
+/// Each configuration's row holds its baselines' scores beside its gains:
+/// the corrupted input and PCA, and the probe's raw pixels and PCA
+/// coordinates.
+fn rows_hold_their_baselines(md: &str, dir: &Path) {
+    let scored = baselines(dir);
+    let input = scored.iter().find(|b| b.baseline == "corrupted input" && b.corruption == "gaussian0.5");
+    let input = input.expect("input baseline");
+    let pca = scored.iter().find(|b| b.baseline.starts_with("PCA") && b.hidden == 8).expect("PCA baseline");
+    let (pixels, pca_probe) = (probe_baseline(dir, "pixels"), probe_baseline(dir, "pca"));
+    assert!((0.0..=1.0).contains(&pixels) && (0.0..=1.0).contains(&pca_probe));
+    for l in configuration_rows(md) {
+        for want in [
+            format!("({:.2}) |", input.psnr_db),
+            format!("({:.2}) |", pca.psnr_db),
+            format!("({:.4}) |", pca.ssim),
+            format!("({pixels:.4}) |"),
+            format!("({pca_probe:.4}) |"),
+        ] {
             assert!(l.contains(&want), "row lacks {want}: {l}");
         }
     }
-    // The metric panels draw both baselines, named and labelled with their values.
-    let texts = svg_texts(&dir.join("figures/metrics_vs_rho.svg"));
-    for want in
-        ["corrupted input".to_string(), "PCA, top 8 components".into(), label(input.3), label(pca.3), label(pca.4)]
-    {
+}
+
+/// The metric panels draw both baselines, named and labelled with their
+/// values, as dashed lines.
+fn panels_draw_the_baselines(dir: &Path) {
+    let scored = baselines(dir);
+    let input = scored.iter().find(|b| b.baseline == "corrupted input").expect("input baseline");
+    let pca = scored.iter().find(|b| b.baseline.starts_with("PCA")).expect("PCA baseline");
+    let svg = dir.join("figures/metrics_vs_rho.svg");
+    let texts = svg_texts(&svg);
+    for want in [
+        "corrupted input".to_string(),
+        "PCA, top 8 components".into(),
+        label(input.psnr_db),
+        label(pca.psnr_db),
+        label(pca.ssim),
+        "KL divergence from the target ρ (mean over units)".into(),
+    ] {
         assert!(texts.contains(&want), "metrics_vs_rho.svg lacks {want:?}: {texts:?}");
     }
-    let svg = std::fs::read_to_string(dir.join("figures/metrics_vs_rho.svg")).unwrap();
+    let svg = std::fs::read_to_string(svg).unwrap();
     assert!(svg.matches("stroke=\"#464646\"").count() > 20, "the baselines' dashed lines are drawn");
-    // Four configurations, each with mean ± std over two seeds.
-    assert_eq!(md.lines().filter(|l| l.starts_with("| ρ=")).count(), 4);
-    assert!(md.lines().filter(|l| l.starts_with("| ρ=")).all(|l| l.contains(" ± ")));
-    let table = std::fs::read_to_string(dir.join("report_table.csv")).unwrap();
-    assert_eq!(table.lines().count(), 1 + 4 + 3, "header, 4 configurations, 3 baselines:\n{table}");
-    // The probe's baselines, raw pixels and PCA coordinates, sit in each row too.
-    let mut r = csv::Reader::from_path(dir.join("baselines.csv")).unwrap();
-    let h = r.headers().unwrap().clone();
-    let (kind, acc) =
-        (h.iter().position(|x| x == "kind").unwrap(), h.iter().position(|x| x == "probe_accuracy").unwrap());
-    let probes: Vec<(String, f64)> = r
-        .records()
-        .map(|b| b.unwrap())
-        .filter(|b| !b[acc].is_empty())
-        .map(|b| (b[kind].into(), b[acc].parse().unwrap()))
-        .collect();
-    let pixels = probes.iter().find(|p| p.0 == "pixels").expect("a raw-pixel probe").1;
-    let pca_probe = probes.iter().find(|p| p.0 == "pca").expect("a PCA probe").1;
-    assert!((0.0..=1.0).contains(&pixels) && (0.0..=1.0).contains(&pca_probe));
-    for l in md.lines().filter(|l| l.starts_with("| ρ=")) {
-        for want in [format!("({pixels:.4}) |"), format!("({pca_probe:.4}) |")] {
-            assert!(l.contains(&want), "row lacks the probe baseline {want}: {l}");
-        }
-    }
+}
 
-    let figures = dir.join("figures");
+/// Every chart is a PNG with real content and an SVG with text; every
+/// picture a PNG with real content.
+fn figures_have_content(figures: &Path) {
     for stem in ["metrics_vs_rho", "metrics_vs_beta", "heatmap_psnr_rho_beta", "tradeoff", "validation_curves"] {
         let png = figures.join(format!("{stem}.png"));
         assert!(colours(&png) > 20, "{stem}.png has real content");
@@ -174,19 +231,16 @@ fn a_sweep_report_has_its_tables_and_figures() {
         assert!(svg.starts_with("<svg") && svg.contains("<text") && svg.len() > 2000, "{stem}.svg");
     }
     let names: Vec<String> =
-        std::fs::read_dir(&figures).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        std::fs::read_dir(figures).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(colours(&figures.join("same_digits.png")) > 20, "same_digits.png has real content");
     for prefix in ["digits_", "atoms_", "activation_"] {
         let png = names.iter().find(|n| n.starts_with(prefix) && n.ends_with(".png")).expect(prefix);
         assert!(colours(&figures.join(png)) > 20, "{png} has real content");
     }
+}
 
-    // A rerun reuses the baselines and retrains nothing.
-    let again = xtask(root).args(["report", "small", "--data-dir", "data"]).output().unwrap();
-    let log = String::from_utf8_lossy(&again.stderr);
-    assert!(again.status.success() && !log.contains("scoring the baselines"), "{log}");
-
-    // Partial results: one run gone, one failed.
+/// With one run gone and one failed, the report says so, with the reason.
+fn partial_results_are_reported(root: &Path, dir: &Path) {
     let runs = dir.join("runs");
     let mut ids: Vec<String> =
         std::fs::read_dir(&runs).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
@@ -200,8 +254,7 @@ fn a_sweep_report_has_its_tables_and_figures() {
         1,
     );
     std::fs::write(&metrics, failed).unwrap();
-    let partial = xtask(root).args(["report", "small", "--data-dir", "data"]).output().unwrap();
-    assert!(partial.status.success(), "{}", String::from_utf8_lossy(&partial.stderr));
+    succeed(root, &["report", "small", "--data-dir", "data"]);
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("**Partial results.** 6 of 8 runs completed; 1 missing, 1 failed."), "{md}");
     assert!(md.contains(&format!("failed: `{}`: diverged", ids[1])), "{md}");
@@ -210,12 +263,9 @@ fn a_sweep_report_has_its_tables_and_figures() {
 
 #[test]
 fn a_sweep_over_corruptions_compares_them_with_their_baselines() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = setup("corruptions.toml", CORRUPTIONS);
     let root = tmp.path();
-    sae_data::write_synthetic_dataset(&root.join("data"), 400, 60, 4).unwrap();
-    std::fs::write(root.join("corruptions.toml"), CORRUPTIONS).unwrap();
-    let out = xtask(root).args(["sweep", "corruptions.toml", "--data-dir", "data", "--jobs", "2"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    succeed(root, &["sweep", "corruptions.toml", "--data-dir", "data", "--jobs", "2"]);
     let dir = root.join("results/corruptions");
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("figures/scores_per_corruption.png") && md.contains("figures/same_digits.png"), "{md}");
@@ -228,8 +278,8 @@ fn a_sweep_over_corruptions_compares_them_with_their_baselines() {
     let scored = baselines(&dir);
     assert_eq!(scored.len(), 4, "input and PCA for each corruption: {scored:?}");
     for b in &scored {
-        for want in [format!("{:.2}", b.3), format!("{:.3}", b.4)] {
-            assert!(texts.contains(&want), "bars lack {} {} {want}: {texts:?}", b.0, b.1);
+        for want in [format!("{:.2}", b.psnr_db), format!("{:.3}", b.ssim)] {
+            assert!(texts.contains(&want), "bars lack {} {} {want}: {texts:?}", b.baseline, b.corruption);
         }
     }
     for want in ["corrupted input", "PCA, top 8 components", "autoencoder", "gaussian0.5", "mask0.25"] {
@@ -239,12 +289,10 @@ fn a_sweep_over_corruptions_compares_them_with_their_baselines() {
 
 #[test]
 fn a_sweep_whose_every_run_diverged_reports_without_its_figures() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    sae_data::write_synthetic_dataset(&root.join("data"), 400, 60, 4).unwrap();
     // A step size this large overflows the loss within a few batches.
     let diverging = EXPERIMENT.replace("lr = 0.005", "lr = 1e30").replace("rho = [0.05, 0.2]", "rho = [0.2, 0.3]");
-    std::fs::write(root.join("diverge.toml"), diverging).unwrap();
+    let tmp = setup("diverge.toml", &diverging);
+    let root = tmp.path();
     let sweep = xtask(root).args(["sweep", "diverge.toml", "--data-dir", "data"]).output().unwrap();
     let log = String::from_utf8_lossy(&sweep.stderr);
     assert_eq!(log.matches("diverged").count(), 8, "every run diverges: {log}");

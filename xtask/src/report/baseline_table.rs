@@ -11,7 +11,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use sae_data::Corruption;
-use sae_sweep::{probe_accuracy, BaselineKind, BaselineRow, Metric, ResultsDir, RunData, SharedData};
+use sae_sweep::{probe_accuracy, BaselineKind, BaselineRow, Metric, ResultsDir, RunData, RunSpec, SharedData};
 
 use super::baselines::{corrupted_input, pca, Pca};
 use super::Inputs;
@@ -76,9 +76,17 @@ pub fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Resul
         return Ok(cached);
     }
     eprintln!("report: scoring the baselines (PCA of the clean training images, linear probes)");
+    let rows = score(inp, data, &wanted)?;
+    write_cache(&path, &key, &rows)?;
+    Ok(rows)
+}
+
+/// Scores the baselines of the `wanted` corruptions and widths: per
+/// corruption, its input and its PCA projections; the pixel probe once.
+fn score(inp: &Inputs<'_>, data: &SharedData, wanted: &BTreeSet<(String, usize)>) -> Result<Vec<BaselineRow>> {
     let mut rows = Vec::new();
     let mut fitted: Option<Pca> = None;
-    let mut pca_probe: Vec<(usize, f64)> = Vec::new();
+    let mut pca_probes: Vec<(usize, f64)> = Vec::new();
     for corruption in wanted.iter().map(|w| &w.0).collect::<BTreeSet<_>>() {
         let spec = inp
             .grid
@@ -86,62 +94,71 @@ pub fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Resul
             .find(|s| s.config.corruption.0.label() == *corruption)
             .context("a run of this corruption")?;
         let run = data.for_run(&spec.config)?;
-        let (test, input) = (&run.splits.test, &run.test_input);
         if *corruption != Corruption::None.label() {
-            let q = corrupted_input(input, test);
-            let values =
-                vec![(Metric::Mse, q.mse), (Metric::Fvu, q.fvu), (Metric::PsnrDb, q.psnr_db), (Metric::Ssim, q.ssim)];
-            rows.push(BaselineRow {
-                kind: BaselineKind::Input,
-                name: "corrupted input".into(),
-                corruption: corruption.clone(),
-                hidden: 0,
-                values,
-            });
+            rows.push(input_row(corruption, &run));
         }
         if rows.iter().all(|b| b.kind != BaselineKind::Pixels) {
-            let d = test.dim();
-            let accuracy = probe_accuracy(&run, &spec.config, d, |x, _| x.to_vec()).map_err(anyhow::Error::msg)?;
-            let values = vec![(Metric::ProbeAccuracy, accuracy)];
-            rows.push(BaselineRow {
-                kind: BaselineKind::Pixels,
-                name: "raw pixels (probe)".into(),
-                corruption: String::new(),
-                hidden: 0,
-                values,
-            });
+            rows.push(pixels_row(spec, &run)?);
         }
         let p = fitted.get_or_insert_with(|| fit_pca(&run));
         for (_, h) in wanted.iter().filter(|w| &w.0 == corruption) {
-            let q = pca(p, *h, input, test);
-            let accuracy = match pca_probe.iter().find(|(k, _)| k == h) {
-                Some(&(_, a)) => a,
-                None => {
-                    let a =
-                        probe_accuracy(&run, &spec.config, *h, |x, _| p.project(x, *h)).map_err(anyhow::Error::msg)?;
-                    pca_probe.push((*h, a));
-                    a
-                }
-            };
-            let values = vec![
-                (Metric::Mse, q.mse),
-                (Metric::Fvu, q.fvu),
-                (Metric::PsnrDb, q.psnr_db),
-                (Metric::Ssim, q.ssim),
-                (Metric::ProbeAccuracy, accuracy),
-            ];
-            let name = format!("PCA (top {h}: {:.0}% of variance)", 100.0 * p.explained(*h));
-            rows.push(BaselineRow {
-                kind: BaselineKind::Pca,
-                name,
-                corruption: corruption.clone(),
-                hidden: *h,
-                values,
-            });
+            rows.push(pca_row(p, *h, spec, &run, &mut pca_probes)?);
         }
     }
-    write_cache(&path, &key, &rows)?;
     Ok(rows)
+}
+
+/// The corrupted test input itself, scored as a reconstruction.
+fn input_row(corruption: &str, run: &RunData) -> BaselineRow {
+    let q = corrupted_input(&run.test_input, &run.splits.test);
+    BaselineRow {
+        kind: BaselineKind::Input,
+        name: "corrupted input".into(),
+        corruption: corruption.into(),
+        hidden: 0,
+        values: vec![(Metric::Mse, q.mse), (Metric::Fvu, q.fvu), (Metric::PsnrDb, q.psnr_db), (Metric::Ssim, q.ssim)],
+    }
+}
+
+/// The linear probe on the raw pixels of the clean images.
+fn pixels_row(spec: &RunSpec, run: &RunData) -> Result<BaselineRow> {
+    let d = run.splits.test.dim();
+    let accuracy = probe_accuracy(run, &spec.config, d, |x, _| x.to_vec()).map_err(anyhow::Error::msg)?;
+    Ok(BaselineRow {
+        kind: BaselineKind::Pixels,
+        name: "raw pixels (probe)".into(),
+        corruption: String::new(),
+        hidden: 0,
+        values: vec![(Metric::ProbeAccuracy, accuracy)],
+    })
+}
+
+/// The projection of the corrupted test input onto the top `h` components
+/// of `p`, scored as a reconstruction, with the probe on those `h`
+/// coordinates (fitted once per width, kept in `probes`).
+fn pca_row(p: &Pca, h: usize, spec: &RunSpec, run: &RunData, probes: &mut Vec<(usize, f64)>) -> Result<BaselineRow> {
+    let q = pca(p, h, &run.test_input, &run.splits.test);
+    let accuracy = match probes.iter().find(|(k, _)| *k == h) {
+        Some(&(_, a)) => a,
+        None => {
+            let a = probe_accuracy(run, &spec.config, h, |x, _| p.project(x, h)).map_err(anyhow::Error::msg)?;
+            probes.push((h, a));
+            a
+        }
+    };
+    Ok(BaselineRow {
+        kind: BaselineKind::Pca,
+        name: format!("PCA (top {h}: {:.0}% of variance)", 100.0 * p.explained(h)),
+        corruption: spec.config.corruption.0.label(),
+        hidden: h,
+        values: vec![
+            (Metric::Mse, q.mse),
+            (Metric::Fvu, q.fvu),
+            (Metric::PsnrDb, q.psnr_db),
+            (Metric::Ssim, q.ssim),
+            (Metric::ProbeAccuracy, accuracy),
+        ],
+    })
 }
 
 /// The principal components of the clean training images of `run`.

@@ -104,38 +104,47 @@ pub fn report(
     Ok(path)
 }
 
+/// The report's title, question, how the results were produced, and a
+/// warning when some runs are missing or failed.
 fn header(name: &str, dir: &ResultsDir, inp: &Inputs<'_>) -> String {
-    let e = &inp.experiment;
     let mut md = format!("# Experiment `{name}`\n\n");
-    if let Some(d) = &e.description {
+    if let Some(d) = &inp.experiment.description {
         let _ = writeln!(md, "**Question.** {d}\n");
     }
     md.push_str("## How these results were produced\n\n");
-    match Provenance::load(dir.root()) {
-        Some(p) => {
-            let _ = writeln!(md, "- command: `{}`", p.command);
-            let _ = writeln!(
-                md,
-                "- experiment file: `{}` (as run: [{EXPERIMENT_COPY}]({EXPERIMENT_COPY}))",
-                p.experiment_file
-            );
-            let _ = writeln!(md, "- dataset: {}", p.dataset);
-            let _ = writeln!(md, "- code: git revision `{}`", p.git_revision);
-            let _ = writeln!(md, "- machine: {}", p.machine);
-            let _ = writeln!(md, "- date: {}", p.date_utc);
-        }
-        None => {
-            let _ = writeln!(
-                md,
-                "- experiment as run: [{EXPERIMENT_COPY}]({EXPERIMENT_COPY}) (no provenance record found)"
-            );
-        }
-    }
-    let t = &e.training;
+    md.push_str(&provenance(dir));
+    md.push_str(&protocol(&inp.experiment));
+    let swept: Vec<&str> = inp.axes.iter().map(|a| a.key()).collect();
     let _ = writeln!(
         md,
+        "- swept: {}",
+        if swept.is_empty() { "nothing (a single configuration)".into() } else { swept.join(", ") }
+    );
+    md.push_str(&partial_results(inp));
+    md
+}
+
+/// The command, files, code, machine and date the sweep saved, as a list.
+fn provenance(dir: &ResultsDir) -> String {
+    let Some(p) = Provenance::load(dir.root()) else {
+        return format!("- experiment as run: [{EXPERIMENT_COPY}]({EXPERIMENT_COPY}) (no provenance record found)\n");
+    };
+    let mut md = String::new();
+    let _ = writeln!(md, "- command: `{}`", p.command);
+    let _ = writeln!(md, "- experiment file: `{}` (as run: [{EXPERIMENT_COPY}]({EXPERIMENT_COPY}))", p.experiment_file);
+    let _ = writeln!(md, "- dataset: {}", p.dataset);
+    let _ = writeln!(md, "- code: git revision `{}`", p.git_revision);
+    let _ = writeln!(md, "- machine: {}", p.machine);
+    let _ = writeln!(md, "- date: {}", p.date_utc);
+    md
+}
+
+/// The data, training, model and probe of experiment `e`, as a list.
+fn protocol(e: &Experiment) -> String {
+    let t = &e.training;
+    let mut md = format!(
         "- protocol: {} train / {} validation / {} test images of {}, Adam lr {}, batch {}, {} epochs, \
-         sparsity `{}`, H = {}, corruption `{}` (swept values override these)",
+         sparsity `{}`, H = {}, corruption `{}` (swept values override these)\n",
         e.data.train.0,
         e.data.validation.0,
         e.data.test.0,
@@ -161,26 +170,26 @@ fn header(name: &str, dir: &ResultsDir, inp: &Inputs<'_>) -> String {
                 "fitted on half the training file's images of those labels, scored on the other half",
         }
     );
-    let swept: Vec<&str> = inp.axes.iter().map(|a| a.key()).collect();
-    let _ = writeln!(
-        md,
-        "- swept: {}",
-        if swept.is_empty() { "nothing (a single configuration)".into() } else { swept.join(", ") }
-    );
+    md
+}
+
+/// A quoted warning that names the missing and failed runs (each failure
+/// with its reason); nothing when every run of the grid completed.
+fn partial_results(inp: &Inputs<'_>) -> String {
     let failed: Vec<&RunRow> = inp.rows.iter().filter(|r| r.status == Status::Failed).collect();
     let missing = inp.grid.len() - inp.rows.len();
-    if missing > 0 || !failed.is_empty() {
-        let _ = writeln!(
-            md,
-            "\n> **Partial results.** {} of {} runs completed; {missing} missing, {} failed. \
-             Rerun the sweep command to complete them; the tables and figures below use what exists.",
-            inp.rows.len() - failed.len(),
-            inp.grid.len(),
-            failed.len()
-        );
-        for r in failed {
-            let _ = writeln!(md, ">\n> - failed: `{}`: {}", r.run_id, r.reason);
-        }
+    if missing == 0 && failed.is_empty() {
+        return String::new();
+    }
+    let mut md = format!(
+        "\n> **Partial results.** {} of {} runs completed; {missing} missing, {} failed. \
+         Rerun the sweep command to complete them; the tables and figures below use what exists.\n",
+        inp.rows.len() - failed.len(),
+        inp.grid.len(),
+        failed.len()
+    );
+    for r in failed {
+        let _ = writeln!(md, ">\n> - failed: `{}`: {}", r.run_id, r.reason);
     }
     md
 }

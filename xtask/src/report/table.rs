@@ -3,6 +3,7 @@
 //! baselines scored on the same test images and features; as markdown for
 //! the page and as CSV (which also lists the baselines themselves).
 
+use sae_core::KlReduction;
 use sae_sweep::{BaselineKind, BaselineRow, ConfigSummary, Metric, RunRow};
 
 use super::axes::{config_label, Axis};
@@ -20,6 +21,23 @@ const COLUMNS: [Metric; 10] = [
     Metric::DeadFraction,
     Metric::Seconds,
 ];
+
+/// The heading of `metric` for `rows`: [`Metric::heading`], except that
+/// the KL divergence says how it is reduced over the hidden units (as each
+/// run was trained, and so evaluated) when every run of `rows` reduces it
+/// the same way.
+pub fn heading<'a>(metric: Metric, rows: impl IntoIterator<Item = &'a RunRow>) -> String {
+    let mut reductions: Vec<KlReduction> = Vec::new();
+    for r in rows.into_iter().filter_map(|r| r.reduction) {
+        if !reductions.contains(&r) {
+            reductions.push(r);
+        }
+    }
+    match (metric, &reductions[..]) {
+        (Metric::Kl, [one]) => format!("KL divergence from the target ρ ({} over units)", one.as_str()),
+        _ => metric.heading(),
+    }
+}
 
 /// The baseline of `kind` for the corruption (and, for PCA, the width) of
 /// `row`.
@@ -81,7 +99,7 @@ pub fn markdown(axes: &[Axis], groups: &[ConfigSummary<'_>], baselines: &[Baseli
     let columns = shown(&COLUMNS, |&m| groups.iter().any(|g| g.stat(m).is_some()));
     let gains = shown(&GAINS, |c| groups.iter().any(|g| gain(g, baselines, c.2, c.3).is_some()));
     let mut out = String::from("| configuration | corruption | runs |");
-    columns.iter().for_each(|m| out.push_str(&format!(" {} |", m.heading())));
+    columns.iter().for_each(|&&m| out.push_str(&format!(" {} |", heading(m, groups.iter().map(|g| g.first)))));
     gains.iter().for_each(|c| out.push_str(&format!(" {} |", c.0)));
     out.push_str("\n|---|---|---|");
     (0..columns.len() + gains.len()).for_each(|_| out.push_str("---:|"));

@@ -13,7 +13,7 @@ use super::{cell_label, err, extent, frame, legend, mesh, publish, tick, value_r
 use crate::report::axes::{config_label, Axis};
 use crate::report::table::baseline_of;
 use crate::report::Inputs;
-use sae_sweep::{BaselineKind as Baseline, Metric};
+use sae_sweep::{BaselineKind as Baseline, ConfigSummary, Metric};
 
 /// The metrics drawn, with their panel titles and the decimals of their
 /// value labels.
@@ -52,51 +52,22 @@ pub struct GroupedBars {
 /// for each corruption of the sweep; returns its markdown.
 pub fn scores_per_corruption(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
     let others: Vec<Axis> = inp.axes.iter().copied().filter(|a| *a != Axis::Corruption).collect();
-    let ok: Vec<_> = inp.groups.iter().filter(|g| !g.ok.is_empty()).collect();
-    let mut categories: Vec<String> = Vec::new();
-    let mut configs: Vec<String> = Vec::new();
-    let mut widths: Vec<usize> = Vec::new();
-    for g in &ok {
-        let c = g.first.corruption.clone();
-        let k = if others.is_empty() { "autoencoder".into() } else { config_label(&others, g.first) };
-        [(&mut categories, c), (&mut configs, k)].into_iter().for_each(|(v, x)| {
-            if !v.contains(&x) {
-                v.push(x)
-            }
-        });
-        if !widths.contains(&g.first.hidden) {
-            widths.push(g.first.hidden);
-        }
-    }
-    let per_category = |f: &dyn Fn(&str, Metric) -> Bar| -> Vec<Vec<Bar>> {
-        METRICS.iter().map(|&m| categories.iter().map(|c| f(c, m)).collect()).collect()
-    };
-    let ok = &ok;
-    let baseline = |kind: Baseline, hidden: usize| {
-        move |c: &str, m: Metric| {
-            let g =
-                ok.iter().find(|g| g.first.corruption == c && (kind == Baseline::Input || g.first.hidden == hidden))?;
-            Some((baseline_of(&inp.baselines, kind, g.first)?.metric(m)?, None))
+    let ok: Vec<&ConfigSummary<'_>> = inp.groups.iter().filter(|g| !g.ok.is_empty()).collect();
+    let config = |g: &ConfigSummary<'_>| {
+        if others.is_empty() {
+            "autoencoder".to_string()
+        } else {
+            config_label(&others, g.first)
         }
     };
-    let mut series = vec![BarSeries {
-        name: "corrupted input".into(),
-        color: RGBColor(200, 200, 200),
-        values: per_category(&baseline(Baseline::Input, 0)),
-    }];
-    for (i, &h) in widths.iter().enumerate() {
-        let grey = 110 - (40 * i).min(80) as u8;
-        let values = per_category(&baseline(Baseline::Pca, h));
-        series.push(BarSeries { name: format!("PCA, top {h} components"), color: RGBColor(grey, grey, grey), values });
-    }
-    for (i, k) in configs.iter().enumerate() {
-        let values = per_category(&|c: &str, m: Metric| {
-            let g = ok
-                .iter()
-                .find(|g| g.first.corruption == c && (others.is_empty() || config_label(&others, g.first) == *k))?;
+    let categories = distinct(ok.iter().map(|g| g.first.corruption.clone()));
+    let mut series = baseline_series(inp, &ok, &categories);
+    for (i, k) in distinct(ok.iter().map(|g| config(g))).into_iter().enumerate() {
+        let values = per_category(&categories, |c, m| {
+            let g = ok.iter().find(|g| g.first.corruption == c && config(g) == k)?;
             g.stat(m).filter(|v| v.0.is_finite())
         });
-        series.push(BarSeries { name: k.clone(), color: COLORS[i % COLORS.len()], values });
+        series.push(BarSeries { name: k, color: COLORS[i % COLORS.len()], values });
     }
     series.retain(|s| s.values.iter().flatten().any(|v| v.is_some()));
     let fig = GroupedBars {
@@ -110,6 +81,46 @@ pub fn scores_per_corruption(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String>
     let caption = "Per corruption, the corrupted input itself, its PCA projection and each configuration, \
                    scored against the clean test images; error bars: ±1 std over seeds";
     publish(&fig, fig_dir, "scores_per_corruption", caption)
+}
+
+/// The bars of the corrupted input, and of PCA at each width of the runs
+/// `ok` (a darker grey for each further width).
+fn baseline_series(inp: &Inputs<'_>, ok: &[&ConfigSummary<'_>], categories: &[String]) -> Vec<BarSeries> {
+    let baseline = |kind: Baseline, hidden: usize| {
+        move |c: &str, m: Metric| -> Bar {
+            let g =
+                ok.iter().find(|g| g.first.corruption == c && (kind == Baseline::Input || g.first.hidden == hidden))?;
+            Some((baseline_of(&inp.baselines, kind, g.first)?.metric(m)?, None))
+        }
+    };
+    let mut series = vec![BarSeries {
+        name: "corrupted input".into(),
+        color: RGBColor(200, 200, 200),
+        values: per_category(categories, baseline(Baseline::Input, 0)),
+    }];
+    for (i, h) in distinct(ok.iter().map(|g| g.first.hidden)).into_iter().enumerate() {
+        let grey = 110 - (40 * i).min(80) as u8;
+        let values = per_category(categories, baseline(Baseline::Pca, h));
+        series.push(BarSeries { name: format!("PCA, top {h} components"), color: RGBColor(grey, grey, grey), values });
+    }
+    series
+}
+
+/// `bar(category, metric)` for every metric drawn and every category:
+/// `values[panel][category]`.
+fn per_category(categories: &[String], bar: impl Fn(&str, Metric) -> Bar) -> Vec<Vec<Bar>> {
+    METRICS.iter().map(|&m| categories.iter().map(|c| bar(c, m)).collect()).collect()
+}
+
+/// The distinct `items`, in the order they first come.
+fn distinct<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for x in items {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
 }
 
 impl Figure for GroupedBars {

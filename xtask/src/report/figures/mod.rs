@@ -18,6 +18,8 @@ use std::path::Path;
 use std::sync::Once;
 
 use anyhow::{anyhow, bail, Context, Result};
+use image::codecs::png::PngEncoder;
+use image::{ColorType, ImageEncoder, RgbImage};
 use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -85,32 +87,60 @@ pub fn publish(fig: &impl Figure, dir: &Path, stem: &str, caption: &str) -> Resu
     Ok(figure_md(stem, caption))
 }
 
-/// Writes `dir/stem.png` and `dir/stem.svg`, each through a temporary file
-/// renamed into place; on failure the temporary files are removed.
+/// Draws `fig` in memory as PNG and SVG, then writes `dir/stem.png` and
+/// `dir/stem.svg` with [`sae_data::write_atomic`]: a figure that cannot be
+/// written leaves no temporary file and its error names the final path.
 pub fn save(fig: &impl Figure, dir: &Path, stem: &str) -> Result<()> {
-    register_font();
     let (png, svg) = (dir.join(format!("{stem}.png")), dir.join(format!("{stem}.svg")));
-    let (png_tmp, svg_tmp) = (dir.join(format!(".{stem}.tmp.png")), dir.join(format!(".{stem}.tmp.svg")));
     let drawn = (|| {
-        {
-            let root = BitMapBackend::new(&png_tmp, fig.size()).into_drawing_area();
-            root.fill(&WHITE).map_err(err)?;
-            fig.draw(&root)?;
-            root.present().map_err(err)?;
-        }
-        let root = SVGBackend::new(&svg_tmp, fig.size()).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        fig.draw(&root)?;
-        root.present().map_err(err)
+        let bitmap = render_bitmap(fig.size(), |root| fig.draw(root))?;
+        Ok::<_, anyhow::Error>((encode_png(&bitmap)?, render_svg(fig.size(), |root| fig.draw(root))?))
     })();
-    if let Err(e) = drawn {
-        let _ = std::fs::remove_file(&png_tmp);
-        let _ = std::fs::remove_file(&svg_tmp);
-        return Err(e.context(format!("drawing {}", png.display())));
-    }
-    std::fs::rename(&png_tmp, &png).with_context(|| format!("writing {}", png.display()))?;
-    std::fs::rename(&svg_tmp, &svg).with_context(|| format!("writing {}", svg.display()))?;
+    let (png_bytes, svg_text) = drawn.with_context(|| format!("drawing {}", png.display()))?;
+    sae_data::write_atomic(&png, &png_bytes)?;
+    sae_data::write_atomic(&svg, svg_text.as_bytes())?;
     Ok(())
+}
+
+/// A picture `size` pixels large, filled white, then drawn on by `draw`.
+pub fn render_bitmap(
+    (width, height): (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
+) -> Result<RgbImage> {
+    register_font();
+    let mut pixels = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    Ok(RgbImage::from_raw(width, height, pixels).expect("three bytes a pixel"))
+}
+
+/// `image` as the bytes of a PNG file.
+pub fn encode_png(image: &RgbImage) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    PngEncoder::new(&mut bytes)
+        .write_image(image.as_raw(), image.width(), image.height(), ColorType::Rgb8)
+        .context("encoding a PNG")?;
+    Ok(bytes)
+}
+
+/// The SVG text of a `size` picture filled white, then drawn on by `draw`.
+fn render_svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>,
+) -> Result<String> {
+    register_font();
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    Ok(text)
 }
 
 /// The markdown that shows figure `stem` with its caption.
@@ -336,6 +366,19 @@ mod tests {
         assert!(padded(0.0, f64::NAN).is_err());
         let r = padded(1.0, 2.0).unwrap();
         assert!((r.start - 0.92).abs() < 1e-12 && (r.end - 2.08).abs() < 1e-12, "{r:?}");
+    }
+
+    #[test]
+    fn a_figure_that_cannot_be_written_names_its_path_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("h.png");
+        // A folder in the way: the finished file cannot be renamed onto it.
+        std::fs::create_dir(&png).unwrap();
+        let fig = histogram::ActivationHistogram { title: "t".into(), values: vec![0.1, 0.2], rho: Some(0.05) };
+        let e = format!("{:#}", save(&fig, dir.path(), "h").unwrap_err());
+        assert!(e.contains(&png.display().to_string()), "{e}");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["h.png"], "no temporary file is left");
     }
 
     #[test]

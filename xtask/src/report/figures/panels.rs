@@ -14,7 +14,7 @@ use super::{
     Frame, COLORS, FONT,
 };
 use crate::report::axes::{config_label, Axis};
-use crate::report::table::baseline_of;
+use crate::report::table::{baseline_of, heading};
 use crate::report::{Inputs, PANEL_METRICS};
 use sae_sweep::ConfigSummary;
 use sae_sweep::{BaselineKind as Baseline, Metric};
@@ -97,7 +97,7 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Axis, fig_dir: &Path) -> Result<Stri
     };
     let panels = PANEL_METRICS
         .iter()
-        .map(|&m| Panel { title: m.heading(), series: series(m), references: references(inp, &lines, x, m) })
+        .map(|&m| Panel { title: heading(m, inp.rows), series: series(m), references: references(inp, &lines, x, m) })
         .filter(|p| p.series.iter().any(|s| !s.points.is_empty()))
         .collect();
     let fig = Panels {
@@ -232,39 +232,62 @@ impl Panels {
             .disable_x_mesh()
             .draw()
             .map_err(err)?;
-        // Label the swept values themselves, each under its own tick.
-        let mut marks: Vec<(f64, f64)> = pts().map(|p| (tx(p.0), p.0)).collect();
-        marks.sort_by(|a, b| a.0.total_cmp(&b.0));
-        marks.dedup();
-        let base = area.get_base_pixel();
-        let font = TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-        for (at, value) in marks {
-            let (x, y) = chart.backend_coord(&(at, yr.start));
-            let (x, y) = (x - base.0, y - base.1);
-            area.draw(&PathElement::new(vec![(x, y), (x, y + 4)], BLACK.stroke_width(1))).map_err(err)?;
-            area.draw(&Text::new(tick(value, false), (x, y + 7), font.clone())).map_err(err)?;
-        }
+        label_values(area, &chart, pts().map(|p| (tx(p.0), p.0)).collect(), yr.start)?;
         let with_legend = with_legend && (panel.series.len() > 1 || !panel.references.is_empty());
         draw_references(&mut chart, &panel.references, with_legend, &tx)?;
-        for (k, s) in panel.series.iter().enumerate() {
-            let color = COLORS[k % COLORS.len()];
-            let line = s.points.iter().map(|p| (tx(p.0), p.1));
-            let drawn = chart.draw_series(LineSeries::new(line, color.stroke_width(2))).map_err(err)?;
-            if with_legend {
-                drawn.label(&s.name).legend(line_key(color));
-            }
-            chart.draw_series(s.points.iter().map(|p| Circle::new((tx(p.0), p.1), 4, color.filled()))).map_err(err)?;
-            chart
-                .draw_series(s.points.iter().filter_map(|p| {
-                    p.2.map(|sd| ErrorBar::new_vertical(tx(p.0), p.1 - sd, p.1, p.1 + sd, color.stroke_width(1), 8))
-                }))
-                .map_err(err)?;
-        }
+        draw_lines(&mut chart, &panel.series, with_legend, &tx)?;
         if with_legend {
             legend(&mut chart, 13, corner)?;
         }
         Ok(())
     }
+}
+
+/// Labels the swept values themselves under the x axis of `chart` (at
+/// `y0`), each under a tick of its own: `marks` holds each value's position
+/// on the axis and the value.
+fn label_values<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &Chart<'_, DB>,
+    mut marks: Vec<(f64, f64)>,
+    y0: f64,
+) -> Result<()> {
+    marks.sort_by(|a, b| a.0.total_cmp(&b.0));
+    marks.dedup();
+    let base = area.get_base_pixel();
+    let font = TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    for (at, value) in marks {
+        let (x, y) = chart.backend_coord(&(at, y0));
+        let (x, y) = (x - base.0, y - base.1);
+        area.draw(&PathElement::new(vec![(x, y), (x, y + 4)], BLACK.stroke_width(1))).map_err(err)?;
+        area.draw(&Text::new(tick(value, false), (x, y + 7), font.clone())).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Draws each of `series` as a line of its colour with a dot and an error
+/// bar at each point, named in the legend when `with_legend`.
+fn draw_lines<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    series: &[Series],
+    with_legend: bool,
+    tx: &impl Fn(f64) -> f64,
+) -> Result<()> {
+    for (k, s) in series.iter().enumerate() {
+        let color = COLORS[k % COLORS.len()];
+        let line = s.points.iter().map(|p| (tx(p.0), p.1));
+        let drawn = chart.draw_series(LineSeries::new(line, color.stroke_width(2))).map_err(err)?;
+        if with_legend {
+            drawn.label(&s.name).legend(line_key(color));
+        }
+        chart.draw_series(s.points.iter().map(|p| Circle::new((tx(p.0), p.1), 4, color.filled()))).map_err(err)?;
+        chart
+            .draw_series(s.points.iter().filter_map(|p| {
+                p.2.map(|sd| ErrorBar::new_vertical(tx(p.0), p.1 - sd, p.1, p.1 + sd, color.stroke_width(1), 8))
+            }))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// Draws `refs` dashed, each with its kind's marker and its value at its
