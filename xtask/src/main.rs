@@ -28,6 +28,11 @@ struct Cli {
     command: Command,
 }
 
+/// The parser of a count that must be at least 1 (`--jobs`, `--array`...).
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
 /// Options of the sweep command.
 #[derive(clap::Args)]
 struct SweepArgs {
@@ -35,7 +40,7 @@ struct SweepArgs {
     file: PathBuf,
     /// Runs trained at once (default: the machine's cores; at most the cores
     /// and the runs to train).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, value_parser = at_least_one())]
     jobs: Option<usize>,
     /// Run only shard i of n (e.g. 0/4); taken from SLURM_ARRAY_TASK_ID and
     /// SLURM_ARRAY_TASK_COUNT when those are set.
@@ -193,7 +198,11 @@ fn sweep(args: SweepArgs) -> Outcome {
     if args.dry_run {
         return dry_run(&file, results, shard);
     }
-    let command = std::env::args().skip(1).fold("cargo xtask".to_string(), |s, a| s + " " + &a);
+    // As a shell would read it back: quoted where a word needs it (a NUL
+    // cannot be quoted, and cannot reach a program's arguments anyway).
+    let words: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    let quoted = shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "));
+    let command = format!("cargo xtask {quoted}");
     on_interrupt(command.clone())?;
     let grid = file.experiment.expand().len();
     let mine = shard.map_or(grid, |s| (grid + s.count - 1 - s.index) / s.count);

@@ -20,10 +20,10 @@ pub struct SlurmArgs {
     /// The experiment file (on a filesystem every node sees).
     pub file: PathBuf,
     /// Array tasks: the grid is split into this many shards.
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, value_parser = crate::at_least_one())]
     pub array: usize,
     /// At most this many tasks at once (`--array=0-N%M`).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::at_least_one())]
     pub max_running: Option<usize>,
     /// Partition (queue) to submit to.
     #[arg(long)]
@@ -32,7 +32,7 @@ pub struct SlurmArgs {
     #[arg(long, default_value = "02:00:00")]
     pub time: String,
     /// CPUs per task; the task trains that many runs at once.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::at_least_one())]
     pub cpus_per_task: usize,
     /// Memory per task, in Slurm's format (e.g. 2G).
     #[arg(long)]

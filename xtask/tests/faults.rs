@@ -41,6 +41,13 @@ fn jobs_zero_is_refused_and_too_many_jobs_are_capped_with_a_note() {
     let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml", "--jobs", "0"]));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--jobs") && err.contains("0 is not in 1.."), "{err}");
+    for extra in [&[][..], &["--max-running", "0"], &["--cpus-per-task", "0"]] {
+        let array = if extra.is_empty() { "0" } else { "2" };
+        let (code, _, err) = run(xtask(tmp.path()).args(["slurm", "small.toml", "--array", array]).args(extra));
+        let flag = extra.first().unwrap_or(&"--array");
+        assert_eq!(code, Some(2), "{flag}: {err}");
+        assert!(err.contains(flag) && err.contains("0 is not in 1.."), "{err}");
+    }
     let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml", "--jobs", "100000", "--no-report"]));
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("--jobs 100000 is more than the") && err.contains("using "), "{err}");
