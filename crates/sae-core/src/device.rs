@@ -127,8 +127,8 @@ mod tests {
 
     #[test]
     #[cfg(not(feature = "cuda"))]
-    fn cuda_without_the_feature_names_the_setting_and_the_flag() {
+    fn cuda_without_the_feature_names_the_setting_and_the_feature() {
         let err = DeviceSpec::Cuda(1).open().unwrap_err().to_string();
-        assert!(err.contains("device = \"cuda:1\"") && err.contains("--features cuda"), "{err}");
+        assert!(err.contains("device = \"cuda:1\"") && err.contains("the `cuda` feature is off"), "{err}");
     }
 }
