@@ -28,6 +28,15 @@ struct Cli {
     command: Command,
 }
 
+/// This command as the user typed it, for messages that say how to run it
+/// again: `cargo xtask` and the arguments, each quoted as a shell reads it
+/// back (a NUL cannot be quoted, and cannot reach a program's arguments).
+fn invoked_command() -> String {
+    let words: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    let quoted = shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "));
+    format!("cargo xtask {quoted}")
+}
+
 /// The parser of a count that must be at least 1 (`--jobs`, `--array`...).
 fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::new().range(1..)
@@ -198,11 +207,7 @@ fn sweep(args: SweepArgs) -> Outcome {
     if args.dry_run {
         return dry_run(&file, results, shard);
     }
-    // As a shell would read it back: quoted where a word needs it (a NUL
-    // cannot be quoted, and cannot reach a program's arguments anyway).
-    let words: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
-    let quoted = shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "));
-    let command = format!("cargo xtask {quoted}");
+    let command = invoked_command();
     on_interrupt(command.clone())?;
     let grid = file.experiment.expand().len();
     let mine = shard.map_or(grid, |s| (grid + s.count - 1 - s.index) / s.count);

@@ -62,20 +62,41 @@ fn quote_path(p: &Path) -> Result<String> {
     quote(&p.display().to_string())
 }
 
+/// The `#SBATCH` line that sets `option` to `value`. sbatch reads these
+/// lines with a parser of its own (words split at blanks, `'` and `"`
+/// quote, `#` starts a comment), so a value with any of those is put in
+/// double quotes; a value that is empty, or holds a double quote or a line
+/// break, which no quoting carries through, is refused.
+fn sbatch_line(option: &str, value: &str) -> Result<String> {
+    if value.is_empty() || value.contains(['"', '\n', '\r']) {
+        bail!("{option} {value:?}: an #SBATCH value must be non-empty, without double quotes or line breaks");
+    }
+    if value.contains(|c: char| c.is_whitespace() || matches!(c, '\'' | '#' | '\\')) {
+        Ok(format!("#SBATCH {option}=\"{value}\"\n"))
+    } else {
+        Ok(format!("#SBATCH {option}={value}\n"))
+    }
+}
+
 /// The `#SBATCH` header shared by both scripts.
-fn header(args: &SlurmArgs, name: &str, log: &Path) -> String {
-    let mut h = format!("#!/bin/bash\n#SBATCH --job-name={name}\n#SBATCH --time={}\n", args.time);
+fn header(args: &SlurmArgs, name: &str, log: &Path) -> Result<String> {
+    let mut h = "#!/bin/bash\n".to_string();
+    h += &sbatch_line("--job-name", name)?;
+    h += &sbatch_line("--time", &args.time)?;
     if let Some(p) = &args.partition {
-        let _ = writeln!(h, "#SBATCH --partition={p}");
+        h += &sbatch_line("--partition", p)?;
     }
     if let Some(m) = &args.mem {
-        let _ = writeln!(h, "#SBATCH --mem={m}");
+        h += &sbatch_line("--mem", m)?;
     }
-    let _ = writeln!(h, "#SBATCH --output={}", log.display());
+    h += &sbatch_line("--output", &log.display().to_string())?;
     for line in &args.extra {
+        if line.trim().is_empty() || line.contains(['\n', '\r']) {
+            bail!("--sbatch {line:?}: expected one sbatch option, non-empty and on one line");
+        }
         let _ = writeln!(h, "#SBATCH {line}");
     }
-    h
+    Ok(h)
 }
 
 /// The two scripts: the array and the merge.
@@ -86,7 +107,7 @@ pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path
     let data = args.data.get().map(|d| Ok::<_, anyhow::Error>(format!(" --data-dir {}", quote_path(&absolute(d)?)?)));
     let data = data.transpose()?.unwrap_or_default();
     let limit = args.max_running.map(|m| format!("%{m}")).unwrap_or_default();
-    let mut array = header(args, &format!("sae-{}", file.name), &logs.join("task-%A_%a.out"));
+    let mut array = header(args, &format!("sae-{}", file.name), &logs.join("task-%A_%a.out"))?;
     let _ = write!(
         array,
         "#SBATCH --array=0-{}{limit}\n#SBATCH --cpus-per-task={}\n\n\
@@ -100,7 +121,7 @@ pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path
         quote_path(xtask)?,
         quote_path(&results)?,
     );
-    let mut merge = header(args, &format!("sae-{}-merge", file.name), &logs.join("merge-%j.out"));
+    let mut merge = header(args, &format!("sae-{}-merge", file.name), &logs.join("merge-%j.out"))?;
     let _ = write!(
         merge,
         "#SBATCH --cpus-per-task=1\n\n\
@@ -142,11 +163,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     let runs = file.experiment.expand().len();
     eprintln!("slurm: {runs} runs in {} tasks: {}, then {}", args.array, array_path.display(), merge_path.display());
     if !args.submit {
-        eprintln!(
-            "slurm: submit with: cargo xtask slurm {} --array {} --submit (or sbatch them yourself)",
-            args.file.display(),
-            args.array
-        );
+        eprintln!("slurm: submit with: {} --submit (or sbatch them yourself)", crate::invoked_command());
         return Ok(());
     }
     let array_id = sbatch(&[&array_path.display().to_string()])?;
@@ -206,6 +223,17 @@ mod tests {
             let out =
                 Command::new("bash").arg("-c").arg(format!("printf %s {}", quote(path).unwrap())).output().unwrap();
             assert_eq!(String::from_utf8_lossy(&out.stdout), path);
+        }
+    }
+
+    #[test]
+    fn values_sbatch_would_split_are_quoted_and_the_unquotable_refused() {
+        assert_eq!(sbatch_line("--time", "02:00:00").unwrap(), "#SBATCH --time=02:00:00\n");
+        let spaced = "/work/a b'c/#1/task-%A.out";
+        assert_eq!(sbatch_line("--output", spaced).unwrap(), format!("#SBATCH --output=\"{spaced}\"\n"));
+        for bad in ["", "x\n#SBATCH --wrap=evil", "say \"hi\"", "a\rb"] {
+            let err = sbatch_line("--time", bad).unwrap_err().to_string();
+            assert!(err.contains("non-empty, without double quotes or line breaks"), "{bad:?}: {err}");
         }
     }
 }

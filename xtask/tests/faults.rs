@@ -54,6 +54,40 @@ fn jobs_zero_is_refused_and_too_many_jobs_are_capped_with_a_note() {
 }
 
 #[test]
+fn slurm_values_an_sbatch_header_cannot_carry_are_refused_and_the_submit_hint_is_the_whole_command() {
+    let tmp = setup();
+    let script = tmp.path().join("results/small/slurm/array.sbatch");
+    for (flag, value) in [("--time", ""), ("--time", "1\n#SBATCH --wrap=evil"), ("--sbatch", "--account=x\ny")] {
+        let (code, _, err) = run(xtask(tmp.path()).args(["slurm", "small.toml", "--array", "2", flag, value]));
+        assert_eq!(code, Some(2), "{flag} {value:?}: {err}");
+        assert!(err.contains(flag), "{err}");
+        assert!(!script.exists(), "no script written for {flag} {value:?}");
+    }
+    let (code, _, err) = run(xtask(tmp.path()).args(["slurm", "small.toml", "--array", "2", "--time", "1:00:00"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("submit with: cargo xtask slurm small.toml --array 2 --time 1:00:00 --submit"), "{err}");
+}
+
+#[test]
+fn a_report_removes_what_an_interrupted_report_left_and_nothing_else() {
+    let tmp = setup();
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml", "--no-report"]));
+    assert_eq!(code, Some(0), "{err}");
+    let root = tmp.path().join("results/small");
+    std::fs::create_dir_all(root.join("figures")).unwrap();
+    // As a kill -9 leaves them: a figure and the report half-written, and a
+    // sweep's table being written at this moment (not the report's to remove).
+    for stale in ["figures/.tmp-digits.png-Ab12Cd", ".tmp-report.md-Xy34Zw", ".tmp-runs.csv-Qr56St"] {
+        std::fs::write(root.join(stale), b"partial").unwrap();
+    }
+    let (code, _, err) = run(xtask(tmp.path()).args(["report", "small"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(root.join("report.md").is_file());
+    assert!(!root.join("figures/.tmp-digits.png-Ab12Cd").exists() && !root.join(".tmp-report.md-Xy34Zw").exists());
+    assert!(root.join(".tmp-runs.csv-Qr56St").exists());
+}
+
+#[test]
 fn bad_values_are_refused_at_parse_time_with_line_and_column() {
     let tmp = setup();
     for (text, expected) in [

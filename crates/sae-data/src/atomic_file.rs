@@ -23,20 +23,57 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(DataError::io(dir))?;
+    // The target's name, cut so the temporary one fits the 255 bytes a name may have.
+    let name: String = path.file_name().map_or("".into(), |n| n.to_string_lossy()).chars().take(100).collect();
+    let prefix = format!("{TEMPORARY}{name}-");
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".tmp-");
+    builder.prefix(&prefix);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         // The mode passed to open(2), which the kernel masks with the umask.
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
+    let failed = |e: std::io::Error| DataError::Io { path: path.into(), error: os_error(e) };
     // The temporary file is removed when dropped, so an error below leaves nothing.
-    let mut tmp = builder.tempfile_in(dir).map_err(DataError::io(path))?;
-    tmp.as_file_mut().write_all(bytes).map_err(DataError::io(path))?;
-    tmp.as_file().sync_all().map_err(DataError::io(path))?;
-    tmp.persist(path).map_err(|e| DataError::Io { path: path.into(), error: e.error })?;
+    let mut tmp = builder.tempfile_in(dir).map_err(failed)?;
+    tmp.as_file_mut().write_all(bytes).map_err(failed)?;
+    tmp.as_file().sync_all().map_err(failed)?;
+    tmp.persist(path).map_err(|e| failed(e.error))?;
     Ok(())
+}
+
+/// How the temporary files of [`write_atomic`] begin: this, then the
+/// target's name, then a random part.
+const TEMPORARY: &str = ".tmp-";
+
+/// The operating system's error alone: tempfile appends ` at path "…"`,
+/// the temporary file's name, to the errors it returns (keeping the OS
+/// error only in that text), which would name a file the user never asked
+/// for instead of the one being written.
+pub fn os_error(error: std::io::Error) -> std::io::Error {
+    if error.raw_os_error().is_some() || error.get_ref().is_none() {
+        return error;
+    }
+    let text = error.to_string();
+    match text.rsplit_once(" at path \"") {
+        Some((os, _)) => std::io::Error::new(error.kind(), os.to_string()),
+        None => error,
+    }
+}
+
+/// Removes the temporary files that interrupted [`write_atomic`] calls (a
+/// `kill -9`, a power cut) left in `dir` for targets whose names start
+/// with `target_prefix` (`""`: every target). Call it only while no other
+/// process is writing such a target there.
+pub fn remove_interrupted_writes(dir: &Path, target_prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let prefix = format!("{TEMPORARY}{target_prefix}");
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) && entry.path().is_file() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -66,6 +103,37 @@ mod tests {
         assert!(!err.contains(".tmp-"), "{err}");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, ["taken"]);
+    }
+
+    #[test]
+    fn interrupted_writes_of_the_named_targets_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [".tmp-report.md-a1", ".tmp-runs.csv-b2", ".tmp-x.png-c3", "report.md"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        remove_interrupted_writes(dir.path(), "report");
+        let mut left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        left.sort();
+        assert_eq!(left, [".tmp-runs.csv-b2", ".tmp-x.png-c3", "report.md"]);
+        remove_interrupted_writes(dir.path(), "");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["report.md"]);
+    }
+
+    #[test]
+    fn tempfile_errors_lose_the_temporary_name() {
+        let missing = Path::new("/nonexistent-folder-of-sae-lab");
+        let err = tempfile::Builder::new().prefix(".tmp-x-").tempfile_in(missing).unwrap_err();
+        assert!(err.to_string().contains(".tmp-x-"), "tempfile names its file: {err}");
+        assert_eq!(os_error(err).to_string(), "No such file or directory (os error 2)");
+    }
+
+    #[test]
+    fn a_long_name_still_leaves_room_for_the_temporary_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{}.png", "x".repeat(250)));
+        write_atomic(&path, b"x").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x");
     }
 
     #[cfg(unix)]

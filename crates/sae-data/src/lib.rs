@@ -53,7 +53,7 @@ pub use corruption::{Corruption, HalfSide};
 pub use rng::{batch_rng, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
 
 // Writing files.
-pub use atomic_file::write_atomic;
+pub use atomic_file::{os_error, remove_interrupted_writes, write_atomic};
 
 // For tests.
 pub use skip::skip_test;

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 
 use crate::{ResultsDir, SweepError};
 
-/// A held lock on one run; released when dropped.
+/// The lock file of the report, beside the runs' (a run id always ends in
+/// its hash, so no run takes this name).
+const REPORT_LOCK: &str = "report";
+
+/// A held lock on one run, or on the report; released when dropped.
 #[derive(Debug)]
 pub struct RunLock {
     _file: File,
@@ -42,6 +46,16 @@ impl ResultsDir {
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(e)) => Err(SweepError::Io { path, error: e }),
         }
+    }
+
+    /// Takes the lock of the experiment's report, waiting while another
+    /// process writes it.
+    ///
+    /// # Errors
+    /// [`SweepError::Io`] naming the lock file when it cannot be opened or
+    /// locked.
+    pub fn lock_report(&self) -> Result<RunLock, SweepError> {
+        Ok(self.lock_run(REPORT_LOCK, true)?.expect("a waiting lock is always taken"))
     }
 
     /// Removes what an interrupted attempt at run `id` left in `runs/`

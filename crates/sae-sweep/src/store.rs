@@ -83,7 +83,7 @@ impl ResultsDir {
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".tmp-{}-", spec.id))
             .tempdir_in(&runs)
-            .map_err(SweepError::io(&runs))?;
+            .map_err(|e| SweepError::Io { path: runs.clone(), error: sae_data::os_error(e) })?;
         let put = |name: &str, bytes: &[u8]| write_atomic(&tmp.path().join(name), bytes);
         put(CONFIG_FILE, spec.config.to_toml().as_bytes())?;
         put(CURVE_FILE, &curve_csv(out.curve))?;

@@ -16,7 +16,7 @@ use sae_sweep::{probe_accuracy, BaselineKind, BaselineRow, Metric, ResultsDir, R
 use super::baselines::{corrupted_input, pca, Pca};
 use super::Inputs;
 
-const BASELINES_CSV: &str = "baselines.csv";
+pub const BASELINES_CSV: &str = "baselines.csv";
 
 /// The metrics a baseline can have, the cache's columns.
 const SCORED: [Metric; 5] = [Metric::Mse, Metric::Fvu, Metric::PsnrDb, Metric::Ssim, Metric::ProbeAccuracy];

@@ -22,6 +22,7 @@ use crate::provenance::Provenance;
 use axes::{swept, Axis};
 use baseline_table::baselines;
 use figures::{bars, curves, heatmap, lineup, panels, runs, tradeoff};
+use sae_data::remove_interrupted_writes;
 
 /// The report file and its table copy.
 pub const REPORT_FILE: &str = "report.md";
@@ -79,8 +80,14 @@ pub fn report(
     let mut inputs = Inputs { experiment, grid, axes, rows: &rows, groups, baselines: Vec::new() };
 
     let data = SharedData::load(&data_dir(&inputs.experiment.data.dataset)?)?;
-    inputs.baselines = baselines(&dir, &inputs, &data)?;
     let fig_dir = dir.root().join("figures");
+    // One report at a time; what an interrupted one left is removed.
+    let _lock = dir.lock_report()?;
+    remove_interrupted_writes(&fig_dir, "");
+    for file in [REPORT_FILE, TABLE_CSV, baseline_table::BASELINES_CSV] {
+        remove_interrupted_writes(dir.root(), file);
+    }
+    inputs.baselines = baselines(&dir, &inputs, &data)?;
     std::fs::create_dir_all(&fig_dir).with_context(|| format!("creating {}", fig_dir.display()))?;
 
     let mut md = header(name, &dir, &inputs);
