@@ -10,32 +10,36 @@ use clap::ValueEnum;
 
 use sae_core::{ModelConfig, SparseAutoencoder, SparsityConfig, TrainConfig, Trainer};
 use sae_data::{Corruption, IdxImages, RawDataset, SplitSizes, Splits, TrainBatches};
+use sae_sweep::MAX_WIDTH;
 
 use crate::DataDirArg;
+
+/// The training images of the reference split, which the steps go through.
+const TRAINING_IMAGES: usize = 50_000;
 
 /// What to measure.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
     /// Hidden widths.
-    #[arg(long, num_args = 1.., default_values_t = [16, 64, 256])]
+    #[arg(long, num_args = 1.., default_values_t = [16, 64, 256], value_parser = crate::count_to(MAX_WIDTH))]
     pub hidden: Vec<usize>,
-    /// Matrix-product threads per model.
-    #[arg(long, num_args = 1.., default_values_t = [1])]
+    /// Matrix-product threads per model (at most the cores).
+    #[arg(long, num_args = 1.., default_values_t = [1], value_parser = crate::count_to(crate::cores()))]
     pub threads: Vec<usize>,
     /// Timed steps.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = crate::at_least_one())]
     pub steps: usize,
     /// Untimed steps first.
     #[arg(long, default_value_t = 200)]
     pub warmup: usize,
-    /// Images per step.
-    #[arg(long, default_value_t = 50)]
+    /// Images per step (at most the 50,000 training images).
+    #[arg(long, default_value_t = 50, value_parser = crate::count_to(TRAINING_IMAGES))]
     pub batch: usize,
     /// What the model learns to reconstruct.
     #[arg(long, value_enum, default_value_t = Task::Clean)]
     pub task: Task,
     /// Repetitions of every measurement.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::at_least_one())]
     pub repeats: usize,
     /// One JSON object per line, as seed_torch.py --json prints.
     #[arg(long)]
@@ -87,7 +91,7 @@ fn training_images(args: &BenchArgs) -> IdxImages {
             raw
         }
     };
-    let sizes = SplitSizes { train: 50_000, validation: 10_000, test: 10 };
+    let sizes = SplitSizes { train: TRAINING_IMAGES, validation: 10_000, test: 10 };
     Splits::new(&raw, sizes, 0, None).expect("60,000 training images").train
 }
 

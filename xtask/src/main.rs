@@ -42,6 +42,16 @@ fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::new().range(1..)
 }
 
+/// The parser of a count from 1 to `max`.
+fn count_to(max: usize) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..=max as u64)
+}
+
+/// The cores this process may use.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Options of the sweep command.
 #[derive(clap::Args)]
 struct SweepArgs {
@@ -160,7 +170,7 @@ fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outco
 /// `--jobs`, or the cores, capped at the cores and at the runs, saying so
 /// when a value given is lowered.
 fn jobs(asked: Option<usize>, runs: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = cores();
     let Some(asked) = asked else { return cores.min(runs).max(1) };
     let jobs = asked.min(cores).min(runs).max(1);
     if jobs < asked {
@@ -190,6 +200,7 @@ fn reports(results: &Path, names: Vec<String>, data_dir: Option<&Path>) -> Outco
         anyhow::bail!("no experiment results under {}; run `cargo xtask sweep FILE` first", results.display());
     }
     for name in names {
+        let name = sae_sweep::experiment_name(&name).map_err(anyhow::Error::msg)?;
         let path = report::report(results, &name, |dataset| data::resolve(dataset, data_dir))
             .with_context(|| format!("writing the report of {name}"))?;
         eprintln!("report: {}", path.display());

@@ -88,6 +88,24 @@ fn a_report_removes_what_an_interrupted_report_left_and_nothing_else() {
 }
 
 #[test]
+fn bench_values_out_of_range_are_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (flag, value) in [
+        ("--hidden", "0"),
+        ("--hidden", "20000"),
+        ("--batch", "0"),
+        ("--batch", "70000"),
+        ("--threads", "100000"),
+        ("--steps", "0"),
+        ("--repeats", "0"),
+    ] {
+        let (code, _, err) = run(xtask(tmp.path()).args(["bench", flag, value]));
+        assert_eq!(code, Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(flag) && err.contains("is not in 1.."), "{err}");
+    }
+}
+
+#[test]
 fn bad_values_are_refused_at_parse_time_with_line_and_column() {
     let tmp = setup();
     for (text, expected) in [

@@ -281,12 +281,24 @@ impl ExperimentFile {
     pub fn load(path: &Path) -> Result<Self, SweepError> {
         let text = std::fs::read_to_string(path).map_err(SweepError::io(path))?;
         let experiment = Experiment::from_toml(&text, path)?;
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| SweepError::Parse { path: path.into(), message: "file has no usable name".into() })?
-            .to_string();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let name = experiment_name(stem).map_err(|message| SweepError::Parse { path: path.into(), message })?;
         Ok(Self { name, path: path.into(), experiment })
     }
+}
+
+/// `name` as the name of an experiment, which names its folder under the
+/// results folder: one plain folder name, so that nothing is written
+/// outside it.
+///
+/// # Errors
+/// What is wrong with it: empty, a path, or starting with `.`.
+pub fn experiment_name(name: &str) -> Result<String, String> {
+    if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
+        return Err(format!(
+            "the experiment name {name:?} (the file name without .toml) must be a plain folder name, \
+             not empty, without '/' or '\\', and not starting with '.'"
+        ));
+    }
+    Ok(name.to_string())
 }

@@ -43,7 +43,8 @@ pub use error::SweepError;
 
 // 1. The experiment file.
 pub use experiment::{
-    DataSection, Experiment, ExperimentFile, ModelSection, ProbeImages, ProbeSection, SweepSection, TrainingSection,
+    experiment_name, DataSection, Experiment, ExperimentFile, ModelSection, ProbeImages, ProbeSection, SweepSection,
+    TrainingSection,
 };
 pub use sparsity::{SparsityKind, SparsitySection};
 pub use values::{

@@ -204,3 +204,18 @@ fn run_ids_stay_stable_across_versions() {
         assert!(!text.contains(new_key), "{new_key} written at its default:\n{text}");
     }
 }
+
+#[test]
+fn an_experiment_name_that_is_not_a_plain_folder_name_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    for file in ["...toml", ".hidden.toml"] {
+        let path = tmp.path().join(file);
+        std::fs::write(&path, "").unwrap();
+        let err = ExperimentFile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("must be a plain folder name"), "{file}: {err}");
+    }
+    for bad in ["", "..", "../x", "a/b"] {
+        assert!(sae_sweep::experiment_name(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(sae_sweep::experiment_name("long exp").unwrap(), "long exp");
+}
