@@ -38,8 +38,8 @@ pub fn fix(error: &anyhow::Error) -> Option<String> {
                  which needs the CUDA toolkit), or set device = \"cpu\""
                     .into(),
             ),
-            (_, _, Some(DataError::NoMirror { .. })) => {
-                Some("fix: put its four IDX files in ./data/<name>, or point --data-dir at them".into())
+            (_, _, Some(DataError::NoMirror { dataset })) => {
+                Some(format!("fix: put its four IDX files in ./data/{dataset}, or point --data-dir at them"))
             }
             _ => None,
         }

@@ -226,7 +226,8 @@ fn sweep(args: SweepArgs) -> Outcome {
     let progress = if std::io::stderr().is_terminal() { ProgressMode::Bars } else { ProgressMode::Lines };
     let out_dir = results.join(&file.name);
     let part = shard.map(|s| format!(", shard {}/{}", s.index, s.count)).unwrap_or_default();
-    eprintln!("sweep: {} ({grid} runs{part}), {jobs} jobs, results in {}", file.name, out_dir.display());
+    let jobs_word = if jobs == 1 { "job" } else { "jobs" };
+    eprintln!("sweep: {} ({grid} runs{part}), {jobs} {jobs_word}, results in {}", file.name, out_dir.display());
     let dataset = file.experiment.data.dataset.clone();
     let provenance = provenance::Provenance {
         command,

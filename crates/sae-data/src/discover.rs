@@ -70,7 +70,8 @@ fn under(dir: &Path, name: &str) -> Vec<PathBuf> {
 /// What `dir` lacks to hold a dataset, for messages.
 fn lacks(dir: &Path) -> String {
     match first_missing(dir) {
-        _ if !dir.is_dir() => format!("{} does not exist", dir.display()),
+        _ if !dir.exists() => format!("{} does not exist", dir.display()),
+        _ if !dir.is_dir() => format!("{} is a file, not a folder", dir.display()),
         Some(file) => format!("{} lacks {file}", dir.display()),
         None => format!("{} holds the files", dir.display()),
     }

@@ -90,7 +90,7 @@ fn verify(what: &str, file: &str, gz: &[u8], expected: &'static str) -> Result<(
 /// serves a file; [`DataError::Checksum`] when content is wrong (then
 /// nothing is written for that file); [`DataError::Io`] on write errors.
 pub fn download_dataset(mirror: &Mirror, dest: &Path, mut progress: impl FnMut(&str)) -> Result<()> {
-    std::fs::create_dir_all(dest).map_err(DataError::io(dest))?;
+    // The folder is made by the first file written: a failed download leaves none.
     for (file, expected) in IDX_FILES.into_iter().zip(mirror.raw_sha256) {
         let target = dest.join(format!("{file}.gz"));
         if let Ok(existing) = std::fs::read(&target) {

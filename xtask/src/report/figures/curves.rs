@@ -66,7 +66,8 @@ impl Figure for Curves {
         let corner = legend_place(drawn, &x, &y, (0.3, (0.045 * entries as f64 + 0.05).min(0.9)));
         let mut chart = frame(root, Frame::Full, &self.title, x, y)?;
         mesh(&mut chart, "epoch", &self.y_label, 15)
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            // Epochs are whole: ticks between them go unlabelled.
+            .x_label_formatter(&|v| if v.fract().abs() < 1e-9 { format!("{v:.0}") } else { String::new() })
             .y_label_formatter(&|v| tick(*v, true))
             .draw()
             .map_err(err)?;
