@@ -101,6 +101,20 @@ pub struct TrainingSection {
     pub device: DeviceSpec,
 }
 
+impl TrainingSection {
+    /// The settings sae-core trains with (the seed, which seeds the sweep's
+    /// own draws, stays here).
+    pub fn train_config(&self) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs.0,
+            batch_size: self.batch_size.0,
+            lr: self.lr.0,
+            weight_decay: self.weight_decay.0,
+            threads: self.threads.0,
+        }
+    }
+}
+
 impl Default for TrainingSection {
     fn default() -> Self {
         Self {
@@ -258,18 +272,6 @@ impl Experiment {
     /// The sparsity mechanism.
     pub fn sparsity_config(&self) -> SparsityConfig {
         self.sparsity.0
-    }
-
-    /// The optimisation settings.
-    pub fn train_config(&self) -> TrainConfig {
-        let t = &self.training;
-        TrainConfig {
-            epochs: t.epochs.0,
-            batch_size: t.batch_size.0,
-            lr: t.lr.0,
-            weight_decay: t.weight_decay.0,
-            threads: t.threads.0,
-        }
     }
 }
 

@@ -79,7 +79,7 @@ fn train_run(
     on_epoch: impl FnMut(&CurvePoint),
 ) -> Result<(SparseAutoencoder, usize), String> {
     let cfg = &spec.config;
-    let (train_cfg, sparsity, t) = (cfg.train_config(), cfg.sparsity_config(), &cfg.training);
+    let (train_cfg, sparsity, t) = (cfg.training.train_config(), cfg.sparsity_config(), &cfg.training);
     let s = &data.splits;
     reserve_memory(cfg.model_config(s.train.dim()), train_cfg.batch_size)?;
     let model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), t.seed);

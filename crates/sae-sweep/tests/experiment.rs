@@ -13,7 +13,7 @@ use sae_sweep::ExperimentFile;
 #[test]
 fn an_empty_file_is_the_reference_protocol() {
     let e = parse("").unwrap();
-    let (t, s) = (e.train_config(), e.sparsity_config());
+    let (t, s) = (e.training.train_config(), e.sparsity_config());
     assert_eq!((t.epochs, t.batch_size, t.lr, t.weight_decay), (50, 50, 1e-4, 0.0));
     assert_eq!(s, SparsityConfig::Kl { rho: 0.05, beta: 1.0, reduction: KlReduction::Mean });
     assert_eq!((e.data.train.0, e.data.validation.0, e.data.test.0), (50_000, 10_000, 10_000));
