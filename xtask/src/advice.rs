@@ -21,28 +21,26 @@ pub fn data_not_found(name: &DatasetName) -> String {
 /// The fix for `error`, when the command line knows one.
 pub fn fix(error: &anyhow::Error) -> Option<String> {
     error.chain().find_map(|cause| {
-        let core = cause.downcast_ref::<CoreError>().or(match cause.downcast_ref::<SweepError>() {
-            Some(SweepError::Core(e)) => Some(e),
-            _ => None,
-        });
-        let data = cause.downcast_ref::<DataError>().or(match cause.downcast_ref::<SweepError>() {
-            Some(SweepError::Data(e)) => Some(e),
-            _ => None,
-        });
-        match (cause.downcast_ref::<SweepError>(), core, data) {
-            (Some(SweepError::NeverRun { .. }), _, _) => {
-                Some("fix: run `cargo xtask sweep FILE` first, or give the --results folder it used".into())
-            }
-            (_, Some(CoreError::CudaNotBuilt { .. }), _) => Some(
+        // sae-sweep's errors wrap the core's and the data's transparently.
+        let cause: &(dyn std::error::Error + 'static) = match cause.downcast_ref::<SweepError>() {
+            Some(SweepError::Core(e)) => e,
+            Some(SweepError::Data(e)) => e,
+            _ => cause,
+        };
+        if let Some(SweepError::NeverRun { .. }) = cause.downcast_ref() {
+            return Some("fix: run `cargo xtask sweep FILE` first, or give the --results folder it used".into());
+        }
+        if let Some(CoreError::CudaNotBuilt { .. }) = cause.downcast_ref() {
+            return Some(
                 "fix: build with the cuda feature (`cargo run --release -p xtask --features cuda -- sweep FILE`, \
                  which needs the CUDA toolkit), or set device = \"cpu\""
                     .into(),
-            ),
-            (_, _, Some(DataError::NoMirror { dataset })) => {
-                Some(format!("fix: put its four IDX files in ./data/{dataset}, or point --data-dir at them"))
-            }
-            _ => None,
+            );
         }
+        if let Some(DataError::NoMirror { dataset }) = cause.downcast_ref() {
+            return Some(format!("fix: put its four IDX files in ./data/{dataset}, or point --data-dir at them"));
+        }
+        None
     })
 }
 

@@ -39,7 +39,7 @@ fn invoked_command() -> String {
 
 /// The parser of a count that must be at least 1 (`--jobs`, `--array`...).
 fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
-    clap::builder::RangedU64ValueParser::new().range(1..)
+    count_to(usize::MAX)
 }
 
 /// The parser of a count from 1 to `max`.

@@ -82,19 +82,18 @@ impl SharedData {
     pub fn for_run(&self, config: &Experiment) -> Result<Arc<RunData>, SweepError> {
         let (d, p, c) = (&config.data, &config.probe, config.corruption.0);
         let sizes = SplitSizes { train: d.train.0, validation: d.validation.0, test: d.test.0 };
-        let split_key = (sizes, d.split_seed, d.kept_labels());
-        let key = (split_key.clone(), p.images, p.kept_labels(), c.label());
+        let (kept, probe_labels) = (d.kept_labels(), p.kept_labels());
+        let split_key = (sizes, d.split_seed, kept.clone());
+        let key = (split_key.clone(), p.images, probe_labels.clone(), c.label());
         let mut prepared = self.prepared.lock().expect("no panic while holding the lock");
         if let Some(p) = prepared.get(&key).and_then(Weak::upgrade) {
             return Ok(p);
         }
-        let splits = cached(&self.splits, split_key, || {
-            Splits::new(&self.raw, sizes, d.split_seed, d.kept_labels().as_deref())
-        })?;
+        let splits = cached(&self.splits, split_key, || Splits::new(&self.raw, sizes, d.split_seed, kept.as_deref()))?;
         let probe_halves = match p.images {
             ProbeImages::Splits => None,
             ProbeImages::Halves => {
-                let labels = p.kept_labels().unwrap_or_else(|| (0..=9).collect());
+                let labels = probe_labels.unwrap_or_else(|| (0..=9).collect());
                 let build = || LabelledHalves::new(&self.raw, &labels, d.split_seed);
                 Some(cached(&self.halves, (labels.clone(), d.split_seed), build)?)
             }
