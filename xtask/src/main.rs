@@ -268,14 +268,15 @@ fn run(cli: Cli) -> Outcome {
         Command::Merge { file, results } => {
             let results = results.folder()?;
             let file = ExperimentFile::load(&file)?;
-            let rows = sae_sweep::merge(&file, results)?;
-            let dir = sae_sweep::ResultsDir::new(results, &file.name);
-            for spec in file.experiment.expand() {
-                if let RunState::Damaged(why) = dir.state(&spec) {
-                    eprintln!("merge: left out {} (a sweep will redo it): {why}", spec.id);
-                }
+            let merged = sae_sweep::merge(&file, results)?;
+            for (id, why) in &merged.damaged {
+                eprintln!("merge: left out {id} (a sweep will redo it): {why}");
             }
-            eprintln!("merge: {rows} rows in {}", results.join(&file.name).join(sae_sweep::RUNS_CSV).display());
+            for id in &merged.missing {
+                eprintln!("merge: {id} is missing (never run, or its shard has not finished)");
+            }
+            let table = results.join(&file.name).join(sae_sweep::RUNS_CSV);
+            eprintln!("merge: {} rows in {}", merged.rows, table.display());
             Ok(true)
         }
         Command::FetchData { name, dest } => {

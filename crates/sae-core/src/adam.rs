@@ -27,6 +27,13 @@ impl AdamState {
     pub fn new(n: usize) -> Self {
         Self { m: vec![0.0; n], v: vec![0.0; n] }
     }
+
+    /// Whether both moments are finite everywhere: a squared gradient
+    /// beyond `f32::MAX` makes `v` infinite and every later update of
+    /// that value 0, so training stops without any NaN.
+    pub fn is_finite(&self) -> bool {
+        self.m.iter().chain(&self.v).all(|x| x.is_finite())
+    }
 }
 
 impl Adam {

@@ -23,6 +23,14 @@ pub trait Engine {
     /// # Errors
     /// A failed copy from the device.
     fn model(&self) -> Result<Cow<'_, SparseAutoencoder>, CoreError>;
+
+    /// Whether the optimiser's state is finite: when it is not, the updates
+    /// it gives are 0 or NaN and training has stopped, whatever the loss
+    /// says.
+    ///
+    /// # Errors
+    /// A failed reduction on the device.
+    fn optimiser_finite(&self) -> Result<bool, CoreError>;
 }
 
 impl Engine for Trainer {
@@ -32,6 +40,10 @@ impl Engine for Trainer {
 
     fn model(&self) -> Result<Cow<'_, SparseAutoencoder>, CoreError> {
         Ok(Cow::Borrowed(&self.model))
+    }
+
+    fn optimiser_finite(&self) -> Result<bool, CoreError> {
+        Ok(Trainer::optimiser_finite(self))
     }
 }
 

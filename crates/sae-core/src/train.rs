@@ -71,6 +71,11 @@ impl Trainer {
         }
         loss
     }
+
+    /// Whether Adam's moments are finite for every tensor.
+    pub fn optimiser_finite(&self) -> bool {
+        self.states.as_ref().into_array().iter().all(|s| s.is_finite())
+    }
 }
 
 /// Trains `model` with the fast engine for `config.epochs` epochs of

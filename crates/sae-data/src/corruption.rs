@@ -5,6 +5,7 @@
 use rand::Rng;
 
 use crate::normal::fill_standard_normal;
+use crate::short_number;
 
 /// Which half of the image [`Corruption::Half`] hides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -106,15 +107,15 @@ impl Corruption {
     pub fn label(&self) -> String {
         match self {
             Self::None => "none".into(),
-            Self::Gaussian { std } => format!("gaussian{std}"),
-            Self::SaltAndPepper { p } => format!("sp{p}"),
-            Self::Masking { p } => format!("mask{p}"),
+            Self::Gaussian { std } => format!("gaussian{}", short_number(*std)),
+            Self::SaltAndPepper { p } => format!("sp{}", short_number(*p)),
+            Self::Masking { p } => format!("mask{}", short_number(*p)),
             Self::Half { side, fill } => {
                 let side = side.as_str();
                 if *fill == 0.0 {
                     format!("half-{side}")
                 } else {
-                    format!("half-{side}-fill{fill}")
+                    format!("half-{side}-fill{}", short_number(*fill))
                 }
             }
         }

@@ -15,6 +15,8 @@
 //! - **Corrupting inputs**: [`Corruption`] (`corruption.rs`, Gaussian
 //!   samples in `normal.rs`), drawn from named random streams (`rng.rs`),
 //!   batch by batch ([`TrainBatches`], `batches.rs`).
+//! - **Names**: [`short_number`] (`short_number.rs`), numbers in ids and
+//!   labels.
 //! - **Writing files**: [`write_atomic`] (`atomic_file.rs`), which every
 //!   crate of the workspace writes through.
 //! - **For tests**: a [`write_synthetic_dataset`] (`synthetic.rs`) and
@@ -31,6 +33,7 @@ mod idx;
 mod images;
 mod normal;
 mod rng;
+mod short_number;
 mod skip;
 mod split;
 mod synthetic;
@@ -51,6 +54,9 @@ pub use split::{labelled, LabelledHalves, SplitSizes, Splits};
 pub use batches::{corrupt_set, TrainBatches};
 pub use corruption::{Corruption, HalfSide};
 pub use rng::{batch_rng, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
+
+// Names.
+pub use short_number::short_number;
 
 // Writing files.
 pub use atomic_file::{os_error, remove_interrupted_writes, write_atomic};

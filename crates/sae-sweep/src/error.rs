@@ -48,6 +48,18 @@ pub enum SweepError {
         /// Its results folder.
         path: PathBuf,
     },
+    /// `merge` of a grid none of whose runs is stored (the experiment file
+    /// changed since its sweep): the tables are left as they were.
+    #[error(
+        "{path}: none of the {runs} runs of this experiment's grid is stored here (did the file change since \
+         its sweep?); runs.csv and summary.csv are left as they were"
+    )]
+    NoneStored {
+        /// The runs folder.
+        path: PathBuf,
+        /// Runs in the grid.
+        runs: usize,
+    },
     /// A stored result could not be read back.
     #[error("{path}: {message}")]
     Corrupt {

@@ -12,7 +12,7 @@ use sae_data::DatasetName;
 
 use crate::sparsity::SparsitySection;
 use crate::values::{
-    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, Rho, TopK, ValidCorruption, WeightDecay, Width,
+    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, TopK, ValidCorruption, WeightDecay, Width,
 };
 use crate::SweepError;
 
@@ -153,12 +153,12 @@ pub struct ProbeSection {
     /// Where its images come from.
     pub images: ProbeImages,
     /// L2 weight on the probe's weights.
-    pub l2: WeightDecay,
+    pub l2: ProbeL2,
 }
 
 impl Default for ProbeSection {
     fn default() -> Self {
-        Self { labels: None, images: ProbeImages::Splits, l2: WeightDecay(1e-4) }
+        Self { labels: None, images: ProbeImages::Splits, l2: ProbeL2(1e-4) }
     }
 }
 

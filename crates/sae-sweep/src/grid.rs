@@ -4,6 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use sae_core::SparsityConfig;
+use sae_data::short_number;
 
 use crate::sparsity::SparsitySection;
 use crate::values::{Beta, L1Weight, NonEmpty, Rho, TopK};
@@ -22,6 +23,21 @@ pub struct RunSpec {
     pub label: String,
     /// The run's complete settings (its `sweep` section is empty).
     pub config: Experiment,
+}
+
+/// The longest readable part of an id or label, in bytes: with the hash,
+/// the `.tmp-`/`.old-` prefixes and suffixes of the store and the lock's
+/// `.lock`, every name stays far below the 255 bytes a file name may hold.
+pub const MAX_READABLE: usize = 160;
+
+/// `text` cut to [`MAX_READABLE`] bytes (at a character boundary); the
+/// id's hash still tells apart any two runs the cut makes look alike.
+fn shorten(mut text: String) -> String {
+    if text.len() > MAX_READABLE {
+        let end = (0..=MAX_READABLE).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+        text.truncate(end);
+    }
+    text
 }
 
 /// The values of one sweep axis: the list when given, else the base value.
@@ -113,18 +129,18 @@ impl Experiment {
             _ if s.sparsity.is_some() => parts.push(run.sparsity.label()),
             SparsityConfig::Kl { rho, beta, .. } => {
                 if s.rho.is_some() {
-                    parts.push(format!("rho{rho}"));
+                    parts.push(format!("rho{}", short_number(rho)));
                 }
                 if s.beta.is_some() {
-                    parts.push(format!("beta{beta}"));
+                    parts.push(format!("beta{}", short_number(beta)));
                 }
             }
             SparsityConfig::Topk { k } if s.k.is_some() => parts.push(format!("k{k}")),
-            SparsityConfig::L1 { weight } if s.l1_weight.is_some() => parts.push(format!("l1w{weight}")),
+            SparsityConfig::L1 { weight } if s.l1_weight.is_some() => parts.push(format!("l1w{}", short_number(weight))),
             _ => {}
         }
         if s.lr.is_some() {
-            parts.push(format!("lr{}", run.training.lr.0));
+            parts.push(format!("lr{}", short_number(run.training.lr.0)));
         }
         if s.epochs.is_some() {
             parts.push(format!("e{}", run.training.epochs.0));
@@ -138,7 +154,6 @@ impl Experiment {
         }
         let json = serde_json::to_string(run).expect("an experiment always serialises");
         let hash = hex::encode(&Sha256::digest(json.as_bytes())[..4]);
-        parts.push(hash);
-        (label, parts.join("-"))
+        (shorten(label), format!("{}-{hash}", shorten(parts.join("-"))))
     }
 }

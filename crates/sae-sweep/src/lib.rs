@@ -48,8 +48,8 @@ pub use experiment::{
 };
 pub use sparsity::{SparsityKind, SparsitySection};
 pub use values::{
-    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, Rho, TopK, ValidCorruption, WeightDecay, Width, MAX_COUNT,
-    MAX_RUNS, MAX_WIDTH,
+    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, TopK, ValidCorruption, WeightDecay, Width, MAX_COUNT,
+    MAX_PROBE_L2, MAX_RUNS, MAX_WIDTH,
 };
 
 // 2. The grid.
@@ -62,7 +62,7 @@ pub use lock::RunLock;
 pub use probe::probe_accuracy;
 pub use progress::{note, ProgressMode};
 pub use run::{execute, RunResult};
-pub use runner::{merge, run_sweep, SweepOptions, SweepSummary, EXPERIMENT_COPY};
+pub use runner::{merge, run_sweep, MergeSummary, SweepOptions, SweepSummary, EXPERIMENT_COPY};
 pub use shard::Shard;
 
 // 4. The store.

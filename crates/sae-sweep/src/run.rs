@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use sae_core::{
     build_engine, evaluate, train_with, CurvePoint, EvalSet, Metrics, ModelConfig, Params, Quality, SparseAutoencoder,
+    TENSOR_NAMES,
 };
-use sae_data::TrainBatches;
+use sae_data::{short_number, TrainBatches};
 
 use crate::{probe_accuracy, RunData, RunRecord, RunSpec, Status};
 
@@ -72,7 +73,8 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
 }
 
 /// Trains `spec`'s model on its training split, returning it and the
-/// images it saw per epoch.
+/// images it saw per epoch; a run that trained nothing or diverged (see
+/// [`check_trained`]) is an error.
 fn train_run(
     spec: &RunSpec,
     data: &RunData,
@@ -87,17 +89,71 @@ fn train_run(
     let per_epoch = batches.per_epoch();
     let (val, val_input) = (&s.validation, &data.val_input);
     let validation = EvalSet { input: &val_input.pixels, clean: &val.pixels, rows: val.rows, cols: val.cols };
+    let untrained = Untrained { val_mse: evaluate(&model, validation, &sparsity, Quality::Skip).mse, params: model.params.clone() };
     let fill = |e: usize, b: usize, x: &mut [f32], t: &mut [f32]| batches.fill(e, b, x, t);
     let trained = build_engine(t.engine, t.device, model, &train_cfg, sparsity).and_then(|mut engine| {
-        train_with(engine.as_mut(), &train_cfg, &sparsity, per_epoch, fill, validation, on_epoch)?;
-        Ok(engine.model()?.into_owned())
+        let curve = train_with(engine.as_mut(), &train_cfg, &sparsity, per_epoch, fill, validation, on_epoch)?;
+        Ok((engine.model()?.into_owned(), engine.optimiser_finite()?, curve))
     });
-    let model = trained.map_err(|e| e.to_string())?;
+    let (model, optimiser_finite, curve) = trained.map_err(|e| e.to_string())?;
+    if !optimiser_finite {
+        return Err("trained nothing: Adam's moments overflowed float32 (a gradient beyond about 1e19, from a \
+                    penalty weight or weight decay too large), so its updates became 0"
+            .into());
+    }
+    check_trained(&untrained, &model, curve.last().map(|p| p.val_mse))?;
+    Ok((model, per_epoch * train_cfg.batch_size))
+}
+
+/// The largest parameter magnitude of a model that has not diverged: with
+/// a weight of 1,000, one grey level of one pixel (2/255 in normalised
+/// units) moves a pre-activation by 7.8, from a sigmoid's 0.5 to 0.9996. No
+/// healthy run comes near it: Adam moves a value by about `lr` a step, so
+/// 50,000 steps at lr 1e-3 reach 50 at most.
+const MAX_PARAMETER: f32 = 1000.0;
+
+/// The model before its first step: its parameters and validation MSE.
+struct Untrained {
+    params: Params<Vec<f32>>,
+    val_mse: f64,
+}
+
+/// Checks that training did something and did not diverge: every parameter
+/// finite and within [`MAX_PARAMETER`], every tensor moved from its initial
+/// values, and the final
+/// validation MSE below the untrained model's (which even a model that
+/// learnt only its decoder bias, the mean image, beats).
+fn check_trained(untrained: &Untrained, model: &SparseAutoencoder, val_mse: Option<f64>) -> Result<(), String> {
     // The loss is checked before each step; the last step's result only here.
     if !finite(&model.params) {
         return Err("diverged: the parameters are NaN or infinite after the last step".into());
     }
-    Ok((model, per_epoch * train_cfg.batch_size))
+    let tensors = model.params.as_ref().into_array();
+    let largest = tensors.iter().flat_map(|t| t.iter()).fold(0.0f32, |m, v| m.max(v.abs()));
+    if largest > MAX_PARAMETER {
+        return Err(format!(
+            "diverged: a parameter reached {}, beyond the {MAX_PARAMETER} at which one grey level of one pixel \
+             saturates a unit (a learning rate too large?)",
+            short_number(largest)
+        ));
+    }
+    let pairs = untrained.params.as_ref().zip(model.params.as_ref()).into_array();
+    if let Some(i) = pairs.iter().position(|(before, after)| before == after) {
+        return Err(format!(
+            "trained nothing: {} never changed from its initial values (a learning rate or update too small for \
+             float32?)",
+            TENSOR_NAMES.into_array()[i]
+        ));
+    }
+    match val_mse {
+        Some(mse) if mse >= untrained.val_mse => Err(format!(
+            "diverged: the validation MSE ended at {}, not below the untrained model's {} (a learning rate too \
+             large?)",
+            short_number(mse),
+            short_number(untrained.val_mse)
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Scores a trained model on the test split and with the linear probe.
@@ -105,10 +161,20 @@ fn score(spec: &RunSpec, data: &RunData, model: SparseAutoencoder, samples_per_e
     let (test, input) = (&data.splits.test, &data.test_input);
     let set = EvalSet { input: &input.pixels, clean: &test.pixels, rows: test.rows, cols: test.cols };
     let metrics = evaluate(&model, set, &spec.config.sparsity_config(), Quality::Score);
-    let optional = [metrics.psnr_db, metrics.ssim, metrics.kl, metrics.fvu, metrics.l0].map(|q| q.unwrap_or(0.0));
-    let scores = [metrics.mse, metrics.rho_hat_mean, metrics.active_per_image, metrics.dead_fraction];
-    if !scores.iter().chain(&optional).all(|v| v.is_finite()) {
-        return Err(format!("a test metric is NaN or infinite: {metrics:?}"));
+    let scores = [
+        ("mse", Some(metrics.mse)),
+        ("rho_hat_mean", Some(metrics.rho_hat_mean)),
+        ("active_per_image", Some(metrics.active_per_image)),
+        ("dead_fraction", Some(metrics.dead_fraction)),
+        ("psnr_db", metrics.psnr_db),
+        ("ssim", metrics.ssim),
+        ("kl", metrics.kl),
+        ("fvu", metrics.fvu),
+        ("l0", metrics.l0),
+    ];
+    let bad: Vec<&str> = scores.iter().filter(|(_, v)| v.is_some_and(|v| !v.is_finite())).map(|(k, _)| *k).collect();
+    if !bad.is_empty() {
+        return Err(format!("the test metrics {} are NaN or infinite", bad.join(", ")));
     }
     let accuracy = probe_accuracy(data, &spec.config, model.config.hidden, |x, n| model.encode(x, n))
         .map_err(|e| format!("probe: {e}"))?;

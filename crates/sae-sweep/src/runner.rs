@@ -188,17 +188,44 @@ fn attempt(
     Ok(Attempt::Trained(result.record.status, result.record.samples_per_s * result.record.train_seconds))
 }
 
+/// What a merge found: the rows it wrote, and the runs of the grid it did
+/// not find whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeSummary {
+    /// Rows written to `runs.csv`.
+    pub rows: usize,
+    /// Ids of the grid's runs with no folder.
+    pub missing: Vec<String>,
+    /// Ids of the grid's runs whose folder does not read back whole, each
+    /// with the reason.
+    pub damaged: Vec<(String, String)>,
+}
+
 /// Rebuilds an experiment's tables from whatever runs are complete (after
 /// shards ran separately, for example).
 ///
 /// # Errors
 /// [`SweepError::NeverRun`] when no run of the experiment was ever stored
-/// there (a wrong `--results`, a sweep not yet run), or a table that cannot
-/// be written.
-pub fn merge(file: &ExperimentFile, results_root: &Path) -> Result<usize, SweepError> {
+/// there (a wrong `--results`, a sweep not yet run);
+/// [`SweepError::NoneStored`] when the folder holds runs but none of this
+/// grid's (the file changed since the sweep), leaving the tables as they
+/// were; or a table that cannot be written.
+pub fn merge(file: &ExperimentFile, results_root: &Path) -> Result<MergeSummary, SweepError> {
     let dir = ResultsDir::new(results_root, &file.name);
     if !dir.runs().is_dir() {
         return Err(SweepError::NeverRun { name: file.name.clone(), path: dir.root().into() });
     }
-    Ok(rebuild_tables(&dir, &file.experiment.expand())?.len())
+    let grid = file.experiment.expand();
+    let (mut missing, mut damaged, mut stored) = (Vec::new(), Vec::new(), 0);
+    for spec in &grid {
+        match dir.state(spec) {
+            RunState::Missing => missing.push(spec.id.clone()),
+            RunState::Damaged(why) => damaged.push((spec.id.clone(), why)),
+            RunState::Stored(_) => stored += 1,
+        }
+    }
+    if stored == 0 {
+        return Err(SweepError::NoneStored { path: dir.runs(), runs: grid.len() });
+    }
+    Ok(MergeSummary { rows: rebuild_tables(&dir, &grid)?.len(), missing, damaged })
 }

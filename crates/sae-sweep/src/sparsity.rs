@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use sae_core::{KlReduction, SparsityConfig};
+use sae_data::short_number;
 
 use crate::values::{Beta, L1Weight, Rho, TopK};
 
@@ -141,9 +142,9 @@ impl SparsitySection {
         match self.0 {
             SparsityConfig::Kl { rho, beta, reduction } => {
                 let kind = if reduction == KlReduction::Sum { "klsum" } else { "kl" };
-                format!("{kind}-rho{rho}-beta{beta}")
+                format!("{kind}-rho{}-beta{}", short_number(rho), short_number(beta))
             }
-            SparsityConfig::L1 { weight } => format!("l1-w{weight}"),
+            SparsityConfig::L1 { weight } => format!("l1-w{}", short_number(weight)),
             SparsityConfig::Topk { k } => format!("topk-k{k}"),
             SparsityConfig::None => "none".into(),
         }

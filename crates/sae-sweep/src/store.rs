@@ -92,10 +92,15 @@ impl ResultsDir {
         }
         put(METRICS_FILE, &serde_json::to_vec_pretty(out.record).expect("records serialise"))?;
         let target = self.run_dir(&spec.id);
-        if target.exists() {
-            let old = runs.join(format!(".old-{}-{}", spec.id, std::process::id()));
-            std::fs::rename(&target, &old).map_err(SweepError::io(&target))?;
-            std::fs::remove_dir_all(&old).map_err(SweepError::io(&old))?;
+        // A previous attempt's folder (or whatever replaced it) goes first.
+        match std::fs::symlink_metadata(&target) {
+            Ok(meta) if meta.is_dir() => {
+                let old = runs.join(format!(".old-{}-{}", spec.id, std::process::id()));
+                std::fs::rename(&target, &old).map_err(SweepError::io(&target))?;
+                std::fs::remove_dir_all(&old).map_err(SweepError::io(&target))?;
+            }
+            Ok(_) => std::fs::remove_file(&target).map_err(SweepError::io(&target))?,
+            Err(_) => {}
         }
         let tmp = tmp.keep();
         std::fs::rename(&tmp, &target).map_err(SweepError::io(&target))?;

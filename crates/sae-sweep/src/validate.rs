@@ -8,6 +8,9 @@ use std::path::Path;
 
 use crate::sparsity::SparsityKind;
 use crate::values::MAX_RUNS;
+
+/// The fewest validation or test images: the FVU needs their variance.
+const MIN_EVAL_IMAGES: usize = 2;
 use crate::{Experiment, ProbeImages, SweepError};
 
 impl Experiment {
@@ -25,6 +28,8 @@ impl Experiment {
                  would train; expected a batch size ≤ {train}"
             ));
         }
+        self.check_sizes().or_else(fail)?;
+        self.check_labels().or_else(fail)?;
         // Every list of the sweep section, whatever its key, through its JSON form.
         let lists = serde_json::to_value(&self.sweep).expect("a sweep section serialises");
         let mut runs = 1usize;
@@ -42,6 +47,43 @@ impl Experiment {
             return fail(format!("the sweep crosses to {runs} runs, more than the {MAX_RUNS} an experiment may hold"));
         }
         self.check_mechanisms().or_else(fail)
+    }
+
+    /// The smallest sets the metrics are defined on, as a message.
+    fn check_sizes(&self) -> Result<(), String> {
+        for (key, n) in [("validation", self.data.validation.0), ("test", self.data.test.0)] {
+            if n < MIN_EVAL_IMAGES {
+                return Err(format!(
+                    "data.{key} = {n}: expected at least {MIN_EVAL_IMAGES} images (the FVU divides by the variance \
+                     of the clean images, which one image does not have)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Label lists without repeats, and a probe of two classes or more.
+    fn check_labels(&self) -> Result<(), String> {
+        for (key, labels) in [("data.labels", self.data.kept_labels()), ("probe.labels", self.probe.kept_labels())] {
+            let labels = labels.unwrap_or_default();
+            if let Some((_, dup)) = labels.iter().enumerate().find(|(i, l)| labels[..*i].contains(l)) {
+                return Err(format!("{key} lists {dup} more than once: expected each label once"));
+            }
+        }
+        let probe_labels = match (self.probe.kept_labels(), self.probe.images) {
+            (Some(labels), _) => Some(("probe.labels", labels)),
+            (None, ProbeImages::Splits) => {
+                self.data.kept_labels().map(|l| ("data.labels (the probe's classes when probe.labels is not set)", l))
+            }
+            (None, ProbeImages::Halves) => None,
+        };
+        match probe_labels {
+            Some((key, labels)) if labels.len() < 2 => Err(format!(
+                "{key} = {labels:?}: the linear probe needs two classes or more (with one class every answer is \
+                 right)"
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The mechanisms' checks, as a message.

@@ -22,7 +22,7 @@ macro_rules! validated {
                 if check(value) {
                     Ok(Self(value))
                 } else {
-                    Err(format!("expected {}, found {}", $what, value))
+                    Err(format!("expected {}, found {}", $what, sae_data::short_number(value)))
                 }
             }
         }
@@ -35,13 +35,20 @@ macro_rules! validated {
     };
 }
 
+/// Whether `v` survives the conversion to the `f32` arithmetic of training:
+/// 0, or a normal `f32` (neither rounded to 0 or a subnormal nor beyond
+/// `f32::MAX`).
+fn f32_representable(v: f64) -> bool {
+    v == 0.0 || (v as f32).is_normal()
+}
+
 validated!(
     /// A target sparsity ρ, strictly between 0 and 1.
-    Rho(f64), |v| v > 0.0 && v < 1.0, "ρ in (0, 1) (exclusive)"
+    Rho(f64), |v| v > 0.0 && v < 1.0 && f32_representable(v), "ρ in (0, 1) (exclusive), at least 1.2e-38 (float32)"
 );
 validated!(
     /// A penalty weight β ≥ 0.
-    Beta(f64), |v| v.is_finite() && v >= 0.0, "β ≥ 0"
+    Beta(f64), |v| v >= 0.0 && f32_representable(v), "β = 0 or from 1.2e-38 to 3.4e38 (float32)"
 );
 validated!(
     /// A hidden width from 1 to [`MAX_WIDTH`] units.
@@ -49,15 +56,20 @@ validated!(
 );
 validated!(
     /// A learning rate > 0.
-    LearningRate(f64), |v| v.is_finite() && v > 0.0, "a learning rate > 0"
+    LearningRate(f64), |v| v > 0.0 && f32_representable(v), "a learning rate from 1.2e-38 to 3.4e38 (float32)"
 );
 validated!(
     /// A weight decay ≥ 0.
-    WeightDecay(f64), |v| v.is_finite() && v >= 0.0, "a weight decay ≥ 0"
+    WeightDecay(f64), |v| v >= 0.0 && f32_representable(v), "a weight decay of 0 or from 1.2e-38 to 3.4e38 (float32)"
+);
+validated!(
+    /// The linear probe's L2 weight, from 0 to [`MAX_PROBE_L2`]: beyond it
+    /// the penalty swamps the data and the probe scores below chance.
+    ProbeL2(f64), |v| (0.0..=MAX_PROBE_L2).contains(&v), format!("a probe L2 weight from 0 to {MAX_PROBE_L2}")
 );
 validated!(
     /// An L1 penalty weight ≥ 0.
-    L1Weight(f64), |v| v.is_finite() && v >= 0.0, "an L1 weight ≥ 0"
+    L1Weight(f64), |v| v >= 0.0 && f32_representable(v), "an L1 weight of 0 or from 1.2e-38 to 3.4e38 (float32)"
 );
 validated!(
     /// Units kept per image by TopK, at least one (and at most the width,
@@ -84,6 +96,11 @@ pub const MAX_WIDTH: usize = 16_384;
 /// The largest count accepted (epochs, batch size, threads, images): a
 /// million, beyond any MNIST-layout set or sensible budget.
 pub const MAX_COUNT: usize = 1_000_000;
+
+/// The largest L2 weight of the linear probe: 10, ten thousand times the
+/// default, where the weights of a standardised 784-pixel probe are already
+/// held near 0.
+pub const MAX_PROBE_L2: f64 = 10.0;
 
 /// The most runs one experiment's grid may hold.
 pub const MAX_RUNS: usize = 100_000;

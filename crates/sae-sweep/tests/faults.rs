@@ -46,8 +46,12 @@ fn damaged_run_files_make_the_run_incomplete_and_it_is_redone() {
     assert!(reasons[2].contains("metrics.json"), "{}", reasons[2]);
     assert!(reasons[3].contains("metrics.json"), "{}", reasons[3]);
 
-    // Merging leaves them out instead of aborting; the sweep redoes all four.
-    assert_eq!(merge(&file, results).unwrap(), 0);
+    // Merging finds none of the grid's runs whole: it says so and leaves
+    // the tables as they were; the sweep redoes all four.
+    let tables = std::fs::read(&runs_csv).unwrap();
+    let err = merge(&file, results).unwrap_err();
+    assert!(matches!(err, sae_sweep::SweepError::NoneStored { runs: 4, .. }), "{err}");
+    assert_eq!(std::fs::read(&runs_csv).unwrap(), tables);
     let again = sweep(data, results, &file);
     assert_eq!((again.done, again.skipped, again.rows), (4, 0, 4));
     assert_eq!(Table::read(&runs_csv).without(&TIMING), before);
@@ -64,8 +68,9 @@ fn replace_value(text: &str, key: &str, value: &str) -> String {
 fn parameters_that_become_nan_at_the_last_step_fail_the_run() {
     let f = fixture();
     // One batch per epoch and one epoch: the loss before the only step is
-    // finite, and an Adam step of 1e39 (infinite in f32) ruins the weights.
-    let file = experiment("last", "[sweep]\nlr = [0.01, 1e39]\n");
+    // finite, and an Adam step of 3e38/(1 − β₁) (infinite in f32) ruins the
+    // weights.
+    let file = experiment("last", "[sweep]\nlr = [0.01, 3e38]\n");
     let mut file = file;
     file.experiment.training.batch_size = sae_sweep::Count(200);
     file.experiment.training.epochs = sae_sweep::Count(1);

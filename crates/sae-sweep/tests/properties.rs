@@ -188,6 +188,18 @@ const SCALARS: &[&str] = &[
     "nan",
     "inf",
     "-0.0",
+    "-0",
+    "1e-250",
+    "1e-300",
+    "1e300",
+    "5e-324",
+    "2.2250738585072014e-308",
+    "1e-40",
+    "3.5e38",
+    "1.2345678901234567e-7",
+    "+inf",
+    "-inf",
+    "-nan",
     "\"mnist\"",
     "\"../x\"",
     "\"\"",
@@ -237,6 +249,11 @@ proptest! {
                 let runs = e.expand();
                 prop_assert!(!runs.is_empty() && runs.len() <= MAX_RUNS);
                 prop_assert!(e.training.batch_size.0 <= e.data.train.0);
+                // Ids name folders, lock files and temporary names: short
+                // for any accepted value (a file name holds 255 bytes).
+                for run in &runs {
+                    prop_assert!(run.id.len() <= 180, "{} bytes: {}", run.id.len(), run.id);
+                }
             }
             Err(err) => prop_assert!(err.to_string().starts_with("fuzz.toml: "), "{}", err),
         }

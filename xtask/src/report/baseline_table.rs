@@ -136,19 +136,28 @@ fn pixels_row(spec: &RunSpec, run: &RunData) -> Result<BaselineRow> {
 /// The projection of the corrupted test input onto the top `h` components
 /// of `p`, scored as a reconstruction, with the probe on those `h`
 /// coordinates (fitted once per width, kept in `probes`).
+/// A width above the pixel count keeps every component: the projection
+/// then has as many coordinates as there are pixels, not `h`.
 fn pca_row(p: &Pca, h: usize, spec: &RunSpec, run: &RunData, probes: &mut Vec<(usize, f64)>) -> Result<BaselineRow> {
     let q = pca(p, h, &run.test_input, &run.splits.test);
-    let accuracy = match probes.iter().find(|(k, _)| *k == h) {
+    let components = h.min(p.mean.len());
+    let accuracy = match probes.iter().find(|(k, _)| *k == components) {
         Some(&(_, a)) => a,
         None => {
-            let a = probe_accuracy(run, &spec.config, h, |x, _| p.project(x, h)).map_err(anyhow::Error::msg)?;
-            probes.push((h, a));
+            let a = probe_accuracy(run, &spec.config, components, |x, _| p.project(x, components))
+                .map_err(anyhow::Error::msg)?;
+            probes.push((components, a));
             a
         }
     };
+    let name = if components < h {
+        format!("PCA (all {components} components, fewer than H = {h})")
+    } else {
+        format!("PCA (top {h}: {:.0}% of variance)", 100.0 * p.explained(h))
+    };
     Ok(BaselineRow {
         kind: BaselineKind::Pca,
-        name: format!("PCA (top {h}: {:.0}% of variance)", 100.0 * p.explained(h)),
+        name,
         corruption: spec.config.corruption.0.label(),
         hidden: h,
         values: vec![

@@ -166,7 +166,11 @@ fn protocol(e: &Experiment) -> String {
     if let Some(labels) = e.data.kept_labels() {
         let _ = writeln!(md, "- images: only those labelled {labels:?}, in every set");
     }
-    let probe_labels = e.probe.kept_labels().map_or("every label".into(), |l| format!("labels {l:?}"));
+    let probe_labels = match (e.probe.kept_labels(), e.probe.images, e.data.kept_labels()) {
+        (Some(l), ..) => format!("labels {l:?}"),
+        (None, sae_sweep::ProbeImages::Splits, Some(l)) => format!("labels {l:?} (the data's)"),
+        (None, ..) => "labels 0 to 9".into(),
+    };
     let _ = writeln!(
         md,
         "- linear probe: softmax regression (L2 {}) on the code, {probe_labels}, {}",

@@ -30,6 +30,22 @@ impl TorchAdam {
         Ok(Self { lr, weight_decay, step: 0, moments })
     }
 
+    /// Whether every moment is finite (see `AdamState::is_finite`).
+    ///
+    /// # Errors
+    /// A candle error while reducing the moments.
+    pub fn is_finite(&self) -> Result<bool, CoreError> {
+        for (m, v) in self.moments.as_ref().into_array() {
+            for t in [m, v] {
+                let sum = t.abs()?.sum_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+                if !sum.is_finite() {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
     /// One step of every variable from its gradient in `grads`:
     /// `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`,
     /// `θ ← θ − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)`, with the constants

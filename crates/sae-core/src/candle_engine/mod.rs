@@ -67,4 +67,8 @@ impl Engine for CandleTrainer {
     fn model(&self) -> Result<Cow<'_, SparseAutoencoder>, CoreError> {
         Ok(Cow::Owned(self.model.to_model()?))
     }
+
+    fn optimiser_finite(&self) -> Result<bool, CoreError> {
+        self.adam.is_finite()
+    }
 }
