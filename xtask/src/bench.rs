@@ -75,30 +75,35 @@ impl Task {
     }
 }
 
-fn training_images(args: &BenchArgs) -> IdxImages {
+/// MNIST's training images; synthetic ones when no folder was named and
+/// none is found. A folder named by `--data-dir` or `SAE_DATA_DIR` that
+/// does not hold MNIST is an error, never a silent switch to synthetic data.
+fn training_images(args: &BenchArgs) -> Result<IdxImages> {
+    let named = args.data.get().is_some() || std::env::var_os(sae_data::DATA_DIR_ENV).is_some();
     let found = sae_data::SearchPaths::from_environment(args.data.get())
-        .ok()
-        .and_then(|p| sae_data::find_dataset(&sae_data::DatasetName("mnist".into()), &p).ok())
-        .and_then(|s| RawDataset::load(&s.dir).ok());
+        .map_err(anyhow::Error::from)
+        .and_then(|p| Ok(sae_data::find_dataset(&sae_data::DatasetName("mnist".into()), &p)?))
+        .and_then(|s| Ok(RawDataset::load(&s.dir)?));
     let raw = match found {
-        Some(raw) => raw,
-        None => {
+        Ok(raw) => raw,
+        Err(e) if named => return Err(e.context("bench: the MNIST folder named by --data-dir or SAE_DATA_DIR")),
+        Err(_) => {
             eprintln!("bench: MNIST not found; using 60,000 synthetic images");
             let dir = std::env::temp_dir().join(format!("sae-bench-{}", std::process::id()));
-            sae_data::write_synthetic_dataset(&dir, 60_000, 10, 0).expect("writing to the temp folder");
-            let raw = RawDataset::load(&dir).expect("the synthetic dataset just written");
+            sae_data::write_synthetic_dataset(&dir, 60_000, 10, 0)?;
+            let raw = RawDataset::load(&dir);
             let _ = std::fs::remove_dir_all(&dir);
-            raw
+            raw?
         }
     };
     let sizes = SplitSizes { train: TRAINING_IMAGES, validation: 10_000, test: 10 };
-    Splits::new(&raw, sizes, 0, None).expect("60,000 training images").train
+    Ok(Splits::new(&raw, sizes, 0, None)?.train)
 }
 
 /// Runs the measurements and prints one line (or JSON object) each.
 pub fn bench(args: &BenchArgs) -> Result<()> {
     let corruption = args.task.corruption();
-    let images = training_images(args);
+    let images = training_images(args)?;
     let sparsity = SparsityConfig::reference();
     for rep in 0..args.repeats {
         for &hidden in &args.hidden {

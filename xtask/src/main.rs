@@ -155,16 +155,25 @@ enum Command {
 type Outcome = Result<bool>;
 
 /// Prints every run of the grid (or of the shard) with its stored state,
-/// and why a damaged one will be redone.
+/// and why a damaged one will be redone. The listing is the command's
+/// output: a write error (a full disk) is an error, a closed pipe is not.
 fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outcome {
+    use std::io::Write as _;
     let dir = sae_sweep::ResultsDir::new(results, &file.name);
-    for spec in file.experiment.expand().iter().filter(|r| shard.is_none_or(|s| s.contains(r))) {
-        match dir.state(spec) {
-            RunState::Damaged(why) => println!("{:>4}  {:<8} {}  ({why})", spec.index, "damaged", spec.id),
-            state => println!("{:>4}  {:<8} {}", spec.index, state.label(), spec.id),
+    let mut out = std::io::stdout().lock();
+    let mut listing = || -> std::io::Result<()> {
+        for spec in file.experiment.expand().iter().filter(|r| shard.is_none_or(|s| s.contains(r))) {
+            match dir.state(spec) {
+                RunState::Damaged(why) => writeln!(out, "{:>4}  {:<8} {}  ({why})", spec.index, "damaged", spec.id)?,
+                state => writeln!(out, "{:>4}  {:<8} {}", spec.index, state.label(), spec.id)?,
+            }
         }
+        out.flush()
+    };
+    match listing() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing the listing to stdout"),
+        _ => Ok(true),
     }
-    Ok(true)
 }
 
 /// `--jobs`, or the cores, capped at the cores and at the runs, saying so
@@ -179,8 +188,9 @@ fn jobs(asked: Option<usize>, runs: usize) -> usize {
     jobs
 }
 
-/// On Ctrl-C: says what is kept and how to resume, and exits with 130 (as a
-/// shell reports SIGINT). Every stored run is whole (runs are renamed into
+/// On Ctrl-C, SIGTERM (Slurm's at a time limit, asked for early by the
+/// generated script) or SIGHUP: says what is kept and how to resume, and
+/// exits with 130 (as a shell reports SIGINT). Every stored run is whole (runs are renamed into
 /// place), and what the interrupted runs left is removed when they rerun.
 fn on_interrupt(command: String) -> Result<()> {
     ctrlc::set_handler(move || {
@@ -190,7 +200,7 @@ fn on_interrupt(command: String) -> Result<()> {
         );
         std::process::exit(130);
     })
-    .context("installing the Ctrl-C handler")
+    .context("installing the SIGINT/SIGTERM/SIGHUP handler")
 }
 
 /// Writes the reports of `names` (every experiment when empty).

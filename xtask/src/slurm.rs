@@ -110,7 +110,10 @@ pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path
     let mut array = header(args, &format!("sae-{}", file.name), &logs.join("task-%A_%a.out"))?;
     let _ = write!(
         array,
-        "#SBATCH --array=0-{}{limit}\n#SBATCH --cpus-per-task={}\n\n\
+        "#SBATCH --array=0-{}{limit}\n#SBATCH --cpus-per-task={}\n\
+         #SBATCH --signal=B:TERM@60\n\n\
+         # SIGTERM a minute before the time limit: the sweep (exec'd, so it is\n\
+         # the batch shell) stops cleanly, its stored runs kept for a resubmit.\n\
          # Each task runs shard SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT; it\n\
          # exits 1 when one of its runs failed (the run is recorded as failed).\n\
          set -euo pipefail\ncd {}\n\
@@ -202,6 +205,7 @@ mod tests {
         for want in [
             "#SBATCH --array=0-3%2",
             "#SBATCH --cpus-per-task=2",
+            "#SBATCH --signal=B:TERM@60",
             "#SBATCH --partition=gpu",
             "#SBATCH --account=lab",
             "#SBATCH --mem=2G",

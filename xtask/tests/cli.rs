@@ -98,3 +98,26 @@ fn missing_data_with_no_mirror_reachable_says_how_to_get_it() {
     );
     assert!(!tmp.path().join("data/mnist/train-images-idx3-ubyte.gz").exists(), "nothing half-written");
 }
+
+#[test]
+fn a_listing_that_cannot_be_written_is_an_error_and_a_closed_pipe_is_not() {
+    let tmp = folder("data", Synthetic { train: 10, test: 10, seed: 1 }, &[("e.toml", EXPERIMENT)]);
+    let full = std::fs::File::create("/dev/full").expect("/dev/full");
+    let out = run(xtask(tmp.path()).args(["sweep", "e.toml", "--dry-run"]).stdout(full));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("writing the listing to stdout"), "{err}");
+    // A reader that stops after one line closes the pipe: not an error.
+    let mut child = xtask(tmp.path()).args(["sweep", "e.toml", "--dry-run"]).stdout(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn bench_refuses_a_named_data_folder_without_mnist_instead_of_using_synthetic_images() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(xtask(tmp.path()).args(["bench", "--data-dir", "missing", "--steps", "1"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--data-dir missing holds no mnist dataset") && !err.contains("synthetic"), "{err}");
+}

@@ -221,7 +221,15 @@ fn the_baseline_cache_is_keyed_by_the_data() {
 }
 
 #[test]
-fn ctrl_c_says_how_to_resume_exits_130_and_the_rerun_completes() {
+fn sigint_sigterm_and_sighup_say_how_to_resume_exit_130_and_the_rerun_completes() {
+    for signal in ["INT", "TERM", "HUP"] {
+        interrupt_and_resume(signal);
+    }
+}
+
+/// Sends `signal` to a sweep mid-run, then checks the message, the status
+/// and that a rerun completes with nothing left behind.
+fn interrupt_and_resume(signal: &str) {
     let tmp = setup();
     // Two runs of a second or more each, so the interrupt comes mid-run.
     let slow = SMALL.replace("epochs = 1", "epochs = 1000").replace("rho = [0.05, 0.1, 0.2, 0.3]", "rho = [0.05, 0.1]");
@@ -239,10 +247,11 @@ fn ctrl_c_says_how_to_resume_exits_130_and_the_rerun_completes() {
         assert!(start.elapsed() < Duration::from_secs(60), "the sweep never started a run");
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let kill = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(out.status.code(), Some(130), "SIG{signal}: {err}");
     assert!(err.contains("interrupted") && err.contains("run the same command again"), "{err}");
     assert!(err.contains("cargo xtask sweep slow.toml --jobs 1 --no-report"), "{err}");
 
