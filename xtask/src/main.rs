@@ -19,7 +19,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use sae_data::DatasetName;
-use sae_sweep::{run_sweep, ExperimentFile, ProgressMode, RunState, Shard, SweepError, SweepOptions};
+use sae_sweep::{run_sweep, ExperimentFile, ProgressMode, RunSpec, RunState, Shard, SweepError, SweepOptions};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Sparse-autoencoder sweeps on MNIST-format images")]
@@ -163,9 +163,12 @@ fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outco
     let mut out = std::io::stdout().lock();
     let mut listing = || -> std::io::Result<()> {
         for spec in file.experiment.expand().iter().filter(|r| shard.is_none_or(|s| s.contains(r))) {
-            match dir.state(spec) {
+            let former = spec.former_id.as_ref().filter(|f| !dir.run_dir(&spec.id).exists() && dir.run_dir(f).is_dir());
+            let note = former.map(|f| format!("  (stored as {f}; a sweep renames it)")).unwrap_or_default();
+            let seen = former.map(|f| RunSpec { id: f.clone(), ..spec.clone() });
+            match dir.state(seen.as_ref().unwrap_or(spec)) {
                 RunState::Damaged(why) => writeln!(out, "{:>4}  {:<8} {}  ({why})", spec.index, "damaged", spec.id)?,
-                state => writeln!(out, "{:>4}  {:<8} {}", spec.index, state.label(), spec.id)?,
+                state => writeln!(out, "{:>4}  {:<8} {}{note}", spec.index, state.label(), spec.id)?,
             }
         }
         out.flush()

@@ -31,7 +31,9 @@ mod tests {
 
     #[test]
     fn everyday_values_keep_their_plain_spelling() {
-        for (v, text) in [(0.05, "0.05"), (1.0, "1"), (1e-4, "0.0001"), (3e-4, "0.0003"), (0.0306, "0.0306"), (1000.0, "1000")] {
+        for (v, text) in
+            [(0.05, "0.05"), (1.0, "1"), (1e-4, "0.0001"), (3e-4, "0.0003"), (0.0306, "0.0306"), (1000.0, "1000")]
+        {
             assert_eq!(short_number(v), text);
         }
     }

@@ -18,6 +18,11 @@ pub struct RunSpec {
     /// Readable and stable: the swept values, then a hash of the whole
     /// configuration, e.g. `rho0.05-beta1-3fa2c1d9`.
     pub id: String,
+    /// The id this run had before its id stopped depending on the
+    /// experiment's `description` (sae-lab's first round), when that differs:
+    /// a stored folder under it is adopted, not retrained
+    /// ([`crate::ResultsDir::adopt_former_ids`]).
+    pub former_id: Option<String>,
     /// The swept values but the seed, shared by replicates: `rho0.05-beta1`
     /// (`run` when nothing is swept).
     pub label: String,
@@ -38,6 +43,12 @@ fn shorten(mut text: String) -> String {
         text.truncate(end);
     }
     text
+}
+
+/// Eight hex digits of the SHA-256 of `run`'s JSON form.
+fn config_hash(run: &Experiment) -> String {
+    let json = serde_json::to_string(run).expect("an experiment always serialises");
+    hex::encode(&Sha256::digest(json.as_bytes())[..4])
 }
 
 /// The values of one sweep axis: the list when given, else the base value.
@@ -102,8 +113,8 @@ impl Experiment {
                                 run.training.lr = lr;
                                 run.training.epochs = e;
                                 run.training.seed = seed;
-                                let (label, id) = self.run_names(&run);
-                                runs.push(RunSpec { index: runs.len(), id, label, config: run });
+                                let (label, id, former_id) = self.run_names(&run);
+                                runs.push(RunSpec { index: runs.len(), id, former_id, label, config: run });
                             }
                         }
                     }
@@ -113,10 +124,12 @@ impl Experiment {
         runs
     }
 
-    /// The label and id of `run`, a point of this experiment's grid: the
-    /// values of the swept keys, then eight hex digits of the SHA-256 of the
-    /// run's whole configuration, so changing any setting changes the id.
-    fn run_names(&self, run: &Experiment) -> (String, String) {
+    /// The label, id and former id of `run`, a point of this experiment's
+    /// grid: the values of the swept keys, then eight hex digits of the
+    /// SHA-256 of the run's whole configuration but its description, so
+    /// changing any setting changes the id and rewording the question does
+    /// not. The former id hashed the description too.
+    fn run_names(&self, run: &Experiment) -> (String, String, Option<String>) {
         let s = &self.sweep;
         let mut parts = Vec::new();
         if s.corruption.is_some() {
@@ -136,7 +149,9 @@ impl Experiment {
                 }
             }
             SparsityConfig::Topk { k } if s.k.is_some() => parts.push(format!("k{k}")),
-            SparsityConfig::L1 { weight } if s.l1_weight.is_some() => parts.push(format!("l1w{}", short_number(weight))),
+            SparsityConfig::L1 { weight } if s.l1_weight.is_some() => {
+                parts.push(format!("l1w{}", short_number(weight)))
+            }
             _ => {}
         }
         if s.lr.is_some() {
@@ -152,8 +167,10 @@ impl Experiment {
         if parts.is_empty() {
             parts.push("run".into());
         }
-        let json = serde_json::to_string(run).expect("an experiment always serialises");
-        let hash = hex::encode(&Sha256::digest(json.as_bytes())[..4]);
-        (shorten(label), format!("{}-{hash}", shorten(parts.join("-"))))
+        let readable = shorten(parts.join("-"));
+        let named = |run: &Experiment| format!("{readable}-{}", config_hash(run));
+        let former = run.description.is_some().then(|| named(run));
+        let id = named(&Experiment { description: None, ..run.clone() });
+        (shorten(label), id, former)
     }
 }

@@ -48,8 +48,8 @@ pub use experiment::{
 };
 pub use sparsity::{SparsityKind, SparsitySection};
 pub use values::{
-    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, TopK, ValidCorruption, WeightDecay, Width, MAX_COUNT,
-    MAX_PROBE_L2, MAX_RUNS, MAX_WIDTH,
+    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, TopK, ValidCorruption, WeightDecay, Width,
+    MAX_COUNT, MAX_PROBE_L2, MAX_RUNS, MAX_WIDTH,
 };
 
 // 2. The grid.

@@ -89,7 +89,8 @@ fn train_run(
     let per_epoch = batches.per_epoch();
     let (val, val_input) = (&s.validation, &data.val_input);
     let validation = EvalSet { input: &val_input.pixels, clean: &val.pixels, rows: val.rows, cols: val.cols };
-    let untrained = Untrained { val_mse: evaluate(&model, validation, &sparsity, Quality::Skip).mse, params: model.params.clone() };
+    let untrained =
+        Untrained { val_mse: evaluate(&model, validation, &sparsity, Quality::Skip).mse, params: model.params.clone() };
     let fill = |e: usize, b: usize, x: &mut [f32], t: &mut [f32]| batches.fill(e, b, x, t);
     let trained = build_engine(t.engine, t.device, model, &train_cfg, sparsity).and_then(|mut engine| {
         let curve = train_with(engine.as_mut(), &train_cfg, &sparsity, per_epoch, fill, validation, on_epoch)?;

@@ -65,6 +65,7 @@ pub fn run_sweep(
     let start = Instant::now();
     let dir = ResultsDir::new(&options.results_root, &file.name);
     let grid = file.experiment.expand();
+    dir.adopt_former_ids(&grid);
     let mine: Vec<&RunSpec> = grid.iter().filter(|r| options.shard.is_none_or(|s| s.contains(r))).collect();
     let todo: Vec<(&RunSpec, RunState)> =
         mine.iter().map(|spec| (*spec, dir.state(spec))).filter(|(_, state)| !state.is_done()).collect();
@@ -216,6 +217,7 @@ pub fn merge(file: &ExperimentFile, results_root: &Path) -> Result<MergeSummary,
         return Err(SweepError::NeverRun { name: file.name.clone(), path: dir.root().into() });
     }
     let grid = file.experiment.expand();
+    dir.adopt_former_ids(&grid);
     let (mut missing, mut damaged, mut stored) = (Vec::new(), Vec::new(), 0);
     for spec in &grid {
         match dir.state(spec) {

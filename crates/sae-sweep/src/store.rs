@@ -71,6 +71,31 @@ impl ResultsDir {
         }
     }
 
+    /// Renames the folder of each run of `grid` stored under its former id
+    /// (see [`RunSpec::former_id`]) to its id, once; returns how many. A
+    /// folder already under the new id is left alone, and a rename another
+    /// process made first is not an error.
+    pub fn adopt_former_ids(&self, grid: &[RunSpec]) -> usize {
+        if !self.runs().is_dir() {
+            return 0;
+        }
+        let mut adopted = 0;
+        for spec in grid {
+            let Some(former) = &spec.former_id else { continue };
+            let (old, new) = (self.run_dir(former), self.run_dir(&spec.id));
+            if old.is_dir() && !new.exists() && std::fs::rename(&old, &new).is_ok() {
+                adopted += 1;
+            }
+        }
+        if adopted > 0 {
+            crate::note(&format!(
+                "{}: {adopted} run folders renamed to ids that no longer depend on the description (nothing retrained)",
+                self.runs().display()
+            ));
+        }
+        adopted
+    }
+
     /// Writes a run's folder: config, curve, metrics and (when trained)
     /// checkpoint, in a temporary folder renamed into place. A previous
     /// folder of the same run (a failed attempt) is replaced.

@@ -91,3 +91,32 @@ fn merging_an_experiment_never_run_is_an_error_naming_it() {
     assert!(err.to_string().contains("no run of never is stored here"), "{err}");
     assert!(!f.results.join("never/runs.csv").exists(), "no empty table written");
 }
+
+#[test]
+fn rewording_the_description_keeps_the_ids_and_runs_stored_under_former_ids_are_adopted() {
+    let f = fixture();
+    let described = |text: &str| {
+        let mut file = experiment("worded", "[sweep]\nrho = [0.05, 0.1]\n");
+        file.experiment.description = Some(text.into());
+        file
+    };
+    let (file, new_words) = (described("first"), described("second"));
+    let grid = file.experiment.expand();
+    assert_eq!(
+        grid.iter().map(|r| &r.id).collect::<Vec<_>>(),
+        new_words.experiment.expand().iter().map(|r| &r.id).collect::<Vec<_>>()
+    );
+    sweep(&f.data, &f.results, &file);
+    // Folders as the first round named them (the description hashed in).
+    let dir = ResultsDir::new(&f.results, "worded");
+    for spec in &grid {
+        let former = spec.former_id.as_ref().expect("a described run has a former id");
+        assert_ne!(former, &spec.id);
+        std::fs::rename(dir.run_dir(&spec.id), dir.run_dir(former)).unwrap();
+    }
+    let again = sweep(&f.data, &f.results, &file);
+    assert_eq!((again.done, again.skipped, again.rows), (0, 2, 2), "adopted, nothing retrained");
+    let reworded = sweep(&f.data, &f.results, &new_words);
+    assert_eq!((reworded.done, reworded.skipped), (0, 2), "a new description retrains nothing");
+    assert!(grid.iter().all(|s| dir.run_dir(&s.id).is_dir() && !dir.run_dir(s.former_id.as_ref().unwrap()).exists()));
+}

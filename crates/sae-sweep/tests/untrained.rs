@@ -32,7 +32,8 @@ fn a_penalty_so_large_that_adam_overflows_trains_nothing_and_fails() {
 
 #[test]
 fn a_run_that_blew_up_with_a_finite_loss_fails_for_every_mechanism() {
-    let mechanisms = r#"sparsity = [{ kind = "none" }, { kind = "l1", weight = 1e-3 }, { kind = "topk", k = 3 }, { kind = "kl" }]"#;
+    let mechanisms =
+        r#"sparsity = [{ kind = "none" }, { kind = "l1", weight = 1e-3 }, { kind = "topk", k = 3 }, { kind = "kl" }]"#;
     for engine in ["fast", "candle"] {
         let extra = format!("engine = \"{engine}\"\n[sweep]\nlr = [1000, 1e30]\n{mechanisms}\n");
         for (status, reason) in outcomes("blown", &extra) {

@@ -71,6 +71,7 @@ pub fn report(
         .with_context(|| format!("{}: no experiment here; run `cargo xtask sweep` first", exp_path.display()))?;
     let experiment = Experiment::from_toml(&text, &exp_path)?;
     let grid = experiment.expand();
+    dir.adopt_former_ids(&grid);
     let rows = collect_rows(&dir, &grid)?;
     if rows.is_empty() {
         bail!("{}: no completed run yet; run `cargo xtask sweep` on the experiment first", dir.root().display());
