@@ -157,13 +157,21 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     let file = ExperimentFile::load(&args.file)?;
     let xtask = std::env::current_exe().context("locating the xtask binary")?;
     let cwd = std::env::current_dir().context("reading the current folder")?;
+    let runs = file.experiment.expand().len();
+    if args.array > runs {
+        bail!(
+            "--array {} is more than the {runs} runs of {}: the tasks past the {runs}th would have nothing to do; \
+             use --array {runs} or fewer",
+            args.array,
+            file.path.display()
+        );
+    }
     let (array, merge) = scripts(args, &file, &xtask, &cwd)?;
     let dir = absolute(args.results.folder()?)?.join(&file.name).join("slurm");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let (array_path, merge_path) = (dir.join("array.sbatch"), dir.join("merge.sbatch"));
     sae_data::write_atomic(&array_path, array.as_bytes())?;
     sae_data::write_atomic(&merge_path, merge.as_bytes())?;
-    let runs = file.experiment.expand().len();
     eprintln!("slurm: {runs} runs in {} tasks: {}, then {}", args.array, array_path.display(), merge_path.display());
     if !args.submit {
         eprintln!("slurm: submit with: {} --submit (or sbatch them yourself)", crate::invoked_command());

@@ -48,6 +48,9 @@ fn jobs_zero_is_refused_and_too_many_jobs_are_capped_with_a_note() {
         assert_eq!(code, Some(2), "{flag}: {err}");
         assert!(err.contains(flag) && err.contains("0 is not in 1.."), "{err}");
     }
+    let (code, _, err) = run(xtask(tmp.path()).args(["slurm", "small.toml", "--array", "100"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--array 100 is more than the 4 runs") && err.contains("use --array 4 or fewer"), "{err}");
     let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml", "--jobs", "100000", "--no-report"]));
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("--jobs 100000 is more than the") && err.contains("using "), "{err}");

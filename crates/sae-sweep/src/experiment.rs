@@ -12,7 +12,8 @@ use sae_data::DatasetName;
 
 use crate::sparsity::SparsitySection;
 use crate::values::{
-    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, TopK, ValidCorruption, WeightDecay, Width,
+    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, Threads, TopK, ValidCorruption, WeightDecay,
+    Width,
 };
 use crate::SweepError;
 
@@ -89,7 +90,7 @@ pub struct TrainingSection {
     /// Seeds initial weights, batch order and training noise.
     pub seed: u64,
     /// Threads for one run's matrix products.
-    pub threads: Count,
+    pub threads: Threads,
     /// `"fast"` (the default) or `"candle"`: which engine trains on the
     /// CPU. Left out of the serialised run when default, so run ids made
     /// before the setting existed stay the same.
@@ -123,7 +124,7 @@ impl Default for TrainingSection {
             lr: LearningRate(1e-4),
             weight_decay: WeightDecay(0.0),
             seed: 0,
-            threads: Count(1),
+            threads: Threads(1),
             engine: EngineKind::Fast,
             device: DeviceSpec::Cpu,
         }

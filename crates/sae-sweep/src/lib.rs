@@ -49,7 +49,7 @@ pub use experiment::{
 pub use sparsity::{SparsityKind, SparsitySection};
 pub use values::{
     Beta, Count, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, TopK, ValidCorruption, WeightDecay, Width,
-    MAX_COUNT, MAX_PROBE_L2, MAX_RUNS, MAX_WIDTH,
+    MAX_COUNT, MAX_DESCRIPTION, MAX_PROBE_L2, MAX_RUNS, MAX_THREADS, MAX_WIDTH,
 };
 
 // 2. The grid.

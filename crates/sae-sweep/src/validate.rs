@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::sparsity::SparsityKind;
-use crate::values::MAX_RUNS;
+use crate::values::{MAX_DESCRIPTION, MAX_RUNS};
 
 /// The fewest validation or test images: the FVU needs their variance.
 const MIN_EVAL_IMAGES: usize = 2;
@@ -51,6 +51,12 @@ impl Experiment {
 
     /// The smallest sets the metrics are defined on, as a message.
     fn check_sizes(&self) -> Result<(), String> {
+        if let Some(d) = self.description.as_ref().filter(|d| d.len() > MAX_DESCRIPTION) {
+            return Err(format!(
+                "description: {} bytes, expected at most {MAX_DESCRIPTION} (it is copied into every run's folder)",
+                d.len()
+            ));
+        }
         for (key, n) in [("validation", self.data.validation.0), ("test", self.data.test.0)] {
             if n < MIN_EVAL_IMAGES {
                 return Err(format!(

@@ -86,6 +86,11 @@ validated!(
 
 );
 
+validated!(
+    /// Matrix-product threads of one run, from 1 to [`MAX_THREADS`].
+    Threads(usize), |v| v > 0 && v <= MAX_THREADS, format!("threads from 1 to {MAX_THREADS}")
+);
+
 // Bounds: where values stop being meaningful, refused while parsing rather
 // than met as an allocation failure hours into a sweep.
 
@@ -101,6 +106,14 @@ pub const MAX_COUNT: usize = 1_000_000;
 /// default, where the weights of a standardised 784-pixel probe are already
 /// held near 0.
 pub const MAX_PROBE_L2: f64 = 10.0;
+
+/// The most matrix-product threads a run may ask for: 256, more cores than
+/// one machine here has; a million threads made a run 600 times slower.
+pub const MAX_THREADS: usize = 256;
+
+/// The longest `description`, in bytes: a paragraph, not a file (it is
+/// copied into every run's folder).
+pub const MAX_DESCRIPTION: usize = 10_000;
 
 /// The most runs one experiment's grid may hold.
 pub const MAX_RUNS: usize = 100_000;

@@ -85,3 +85,10 @@ fn ids_stay_short_for_any_accepted_value() {
     }
     assert!(runs[1].id.starts_with("gaussian1e-40-rho1.2345678901234567e-30-beta3e38-lr1.5e-38-s"), "{}", runs[1].id);
 }
+
+#[test]
+fn absurd_thread_counts_and_descriptions_are_refused() {
+    assert_rejected(&[("[training]\nthreads = 1000000\n", ["line 2", "threads from 1 to 256", "found 1000000"])]);
+    let long = format!("description = \"{}\"\n", "x".repeat(10_001));
+    assert_rejected(&[(long.as_str(), ["description: 10001 bytes", "at most 10000"])]);
+}
