@@ -91,22 +91,22 @@ fn logits(x: &[f32], dim: usize, w: &[f32], bias: &[f32], z: &mut [f32]) {
     }
 }
 
-/// `acc[c][j] = Σ_i x[i][k0 + j] g[i][c0 + c]` over the `m` rows of a block.
+/// `acc[c][j] = Σ_i x[i][j] g[i][c]` over the `m` rows of a block, `x`
+/// and `g` starting at the tile's first feature and class (row strides
+/// `dim` and `gs`).
 #[inline(always)]
 fn gradient_tile<const K: usize>(
     fused: bool,
     x: &[f32],
     dim: usize,
-    k0: usize,
     g: &[f32],
     gs: usize,
-    c0: usize,
     m: usize,
 ) -> [[f32; K]; CLASS_TILE] {
     let mut acc = [[0.0f32; K]; CLASS_TILE];
     for i in 0..m {
-        let xs: &[f32; K] = x[i * dim + k0..i * dim + k0 + K].try_into().expect("a tile");
-        let gi: &[f32; CLASS_TILE] = g[i * gs + c0..i * gs + c0 + CLASS_TILE].try_into().expect("a tile");
+        let xs: &[f32; K] = x[i * dim..i * dim + K].try_into().expect("a tile");
+        let gi: &[f32; CLASS_TILE] = g[i * gs..i * gs + CLASS_TILE].try_into().expect("a tile");
         for (a, &gv) in acc.iter_mut().zip(gi) {
             a.iter_mut().zip(xs).for_each(|(a, &xv)| *a = madd(fused, xv, gv, *a));
         }
@@ -131,16 +131,16 @@ fn gradient(x: &[f32], dim: usize, g: &[f32], gs: usize, dw: &mut [f64]) {
             let mut wide = [[0.0f32; 32]; CLASS_TILE];
             let width = match dim - k0 {
                 32.. => {
-                    wide = gradient_tile::<32>(fused, x, dim, k0, g, gs, c0, m);
+                    wide = gradient_tile::<32>(fused, &x[k0..], dim, &g[c0..], gs, m);
                     32
                 }
                 16.. => {
-                    let t = gradient_tile::<16>(fused, x, dim, k0, g, gs, c0, m);
+                    let t = gradient_tile::<16>(fused, &x[k0..], dim, &g[c0..], gs, m);
                     wide.iter_mut().zip(&t).for_each(|(w, t)| w[..16].copy_from_slice(t));
                     16
                 }
                 _ => {
-                    let t = gradient_tile::<1>(fused, x, dim, k0, g, gs, c0, m);
+                    let t = gradient_tile::<1>(fused, &x[k0..], dim, &g[c0..], gs, m);
                     wide.iter_mut().zip(&t).for_each(|(w, t)| w[0] = t[0]);
                     1
                 }
