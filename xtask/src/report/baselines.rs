@@ -37,8 +37,9 @@ impl Pca {
         let mut cov = DMatrix::<f64>::zeros(d, d);
         for start in (0..n).step_by(BLOCK) {
             let rows = BLOCK.min(n - start);
-            let block = DMatrix::<f32>::from_fn(rows, d, |i, j| (value(start + i, j) - mean[j]) as f32);
-            cov += (block.transpose() * &block).cast::<f64>();
+            // Column i is image i: filled and read in memory order.
+            let block = DMatrix::<f32>::from_fn(d, rows, |j, i| (value(start + i, j) - mean[j]) as f32);
+            cov += (&block * block.transpose()).cast::<f64>();
         }
         cov /= (n.max(2) - 1) as f64;
         let eig = SymmetricEigen::new(cov);
@@ -56,24 +57,25 @@ impl Pca {
     }
 
     /// The coordinates of `input` (`[n, D]`) on the top `k` components,
-    /// `Uₖᵀ (x − μ)`, `[n, k]`.
+    /// `Uₖᵀ (x − μ)`, as the columns of a `[k, n]` matrix (so its memory is
+    /// row-major `[n, k]`).
     fn coordinates(&self, input: &[f32], k: usize) -> DMatrix<f32> {
         let d = self.mean.len();
         let n = input.len() / d;
-        let centred = DMatrix::<f32>::from_fn(n, d, |i, j| input[i * d + j] - self.mean[j]);
-        centred * self.components.rows(0, k.min(d)).transpose()
+        let centred = DMatrix::<f32>::from_fn(d, n, |j, i| input[i * d + j] - self.mean[j]);
+        self.components.rows(0, k.min(d)) * centred
     }
 
     /// [`Pca::coordinates`] as row-major `f32`: the probe's features.
     pub fn project(&self, input: &[f32], k: usize) -> Vec<f32> {
-        self.coordinates(input, k).transpose().as_slice().to_vec()
+        self.coordinates(input, k).as_slice().to_vec()
     }
 
     /// Projects `input` (`[n, D]`) onto the top `k` components and back:
     /// `μ + Uₖ Uₖᵀ (x − μ)`.
     pub fn reconstruct(&self, input: &[f32], k: usize) -> Vec<f32> {
         let d = self.mean.len();
-        let recon = (self.coordinates(input, k) * self.components.rows(0, k.min(d))).transpose();
+        let recon = self.components.rows(0, k.min(d)).transpose() * self.coordinates(input, k);
         recon.as_slice().chunks_exact(d).flat_map(|row| row.iter().zip(&self.mean).map(|(v, m)| v + m)).collect()
     }
 }
