@@ -182,17 +182,21 @@ fn softmax(z: &[f32], cp: usize, labels: &[u8], n: usize, g: &mut [f32], gs: usi
     loss + product.ln()
 }
 
-/// The probe's cross-entropy and its gradient over standardised features,
-/// with the buffers it reuses from one evaluation to the next.
+/// The probe's cross-entropy and its gradient over some rows of the
+/// standardised features, with the buffers it reuses from one evaluation to
+/// the next.
 #[derive(Debug)]
 pub(super) struct Objective<'a> {
     x: &'a [f32],
     labels: &'a [u8],
+    /// Rows of the whole objective, of which these are a part (the mean's
+    /// denominator).
+    n: usize,
     dim: usize,
     classes: usize,
-    /// Classes padded to a multiple of 10 (the gradient's row stride).
     /// Classes padded to a multiple of 16 (the logits' row stride).
     cp: usize,
+    /// Classes padded to a multiple of 10 (the gradient's row stride).
     gs: usize,
     /// The weights, `[dim, cp]`.
     w: Vec<f32>,
@@ -203,13 +207,15 @@ pub(super) struct Objective<'a> {
 }
 
 impl<'a> Objective<'a> {
-    /// The objective over `x` (`[n, dim]`) and `labels` (each below `classes`).
-    pub(super) fn new(x: &'a [f32], labels: &'a [u8], dim: usize, classes: usize) -> Self {
+    /// The part of an objective over `n` rows that `x` (`[m, dim]`) and
+    /// `labels` (each below `classes`) hold.
+    pub(super) fn new(x: &'a [f32], labels: &'a [u8], n: usize, dim: usize, classes: usize) -> Self {
         let cp = classes.div_ceil(GROUP) * GROUP;
         let gs = classes.div_ceil(CLASS_TILE) * CLASS_TILE;
         Self {
             x,
             labels,
+            n,
             dim,
             classes,
             cp,
@@ -222,8 +228,9 @@ impl<'a> Objective<'a> {
         }
     }
 
-    /// The mean cross-entropy at weights `w` (`[dim, classes]`) and biases
-    /// `b`; writes its gradient with respect to each into `gw` and `gb`.
+    /// These rows' share of the mean cross-entropy at weights `w`
+    /// (`[dim, classes]`) and biases `b`; writes its gradient with respect
+    /// to each into `gw` and `gb`.
     pub(super) fn evaluate(&mut self, w: &[f64], b: &[f64], gw: &mut [f64], gb: &mut [f64]) -> f64 {
         let (dim, c, cp, gs) = (self.dim, self.classes, self.cp, self.gs);
         for (row, src) in self.w.chunks_exact_mut(cp).zip(w.chunks_exact(c)) {
@@ -232,7 +239,7 @@ impl<'a> Objective<'a> {
         self.bias[..c].iter_mut().zip(b).for_each(|(o, &v)| *o = v as f32);
         self.dw.fill(0.0);
         gb.fill(0.0);
-        let n = self.labels.len();
+        let n = self.n;
         let mut loss = 0.0;
         for (xb, yb) in self.x.chunks(BLOCK * dim).zip(self.labels.chunks(BLOCK)) {
             let m = yb.len();
@@ -281,7 +288,7 @@ mod tests {
         let w: Vec<f64> = (0..dim * c).map(|i| ((i * 104_729) % 200) as f64 / 1000.0 - 0.1).collect();
         let b: Vec<f64> = (0..c).map(|j| j as f64 / 50.0).collect();
         let (mut gw, mut gb) = (vec![0.0; dim * c], vec![0.0; c]);
-        let loss = Objective::new(&x, &y, dim, c).evaluate(&w, &b, &mut gw, &mut gb);
+        let loss = Objective::new(&x, &y, n, dim, c).evaluate(&w, &b, &mut gw, &mut gb);
         let (want, want_w, want_b) = naive(&x, &y, dim, c, &w, &b);
         assert!((loss - want).abs() < 1e-5 * want, "{loss} against {want}");
         gw.iter()
