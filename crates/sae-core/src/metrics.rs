@@ -89,22 +89,51 @@ pub struct ImageQuality {
     pub ssim: f64,
 }
 
+/// Partial sums kept by the reductions below, so that their loops vectorise.
+const LANES: usize = 8;
+
+/// `Σ (a − b)²`, in `f64`, in eight partial sums.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+fma", "x86_64+avx2+fma", "aarch64+neon"))]
 fn squared_error(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| ((x - y) * (x - y)) as f64).sum()
+    let mut lanes = [0.0f64; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| ((x - y) * (x - y)) as f64).sum();
+    for (x, y) in ca.zip(cb) {
+        lanes.iter_mut().zip(x.iter().zip(y)).for_each(|(l, (x, y))| *l += ((x - y) * (x - y)) as f64);
+    }
+    lanes.iter().sum::<f64>() + tail
 }
 
 /// `Σ (x − x̄)²` over a set of images (`[n, d]`), x̄ the mean image: the
 /// denominator of the fraction of variance unexplained.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+fma", "x86_64+avx2+fma", "aarch64+neon"))]
 pub fn variance_sum(clean: &[f32], d: usize) -> f64 {
     let n = (clean.len() / d) as f64;
-    let (mut sum, mut sq) = (vec![0.0f64; d], 0.0f64);
+    let (mut sum, mut sq) = (vec![0.0f64; d], vec![0.0f64; d]);
     for row in clean.chunks_exact(d) {
-        for (s, &x) in sum.iter_mut().zip(row) {
+        for ((s, q), &x) in sum.iter_mut().zip(sq.iter_mut()).zip(row) {
             *s += x as f64;
-            sq += (x as f64) * (x as f64);
+            *q += (x as f64) * (x as f64);
         }
     }
-    sq - sum.iter().map(|s| s * s / n).sum::<f64>()
+    sq.iter().sum::<f64>() - sum.iter().map(|s| s * s / n).sum::<f64>()
+}
+
+/// Adds each unit's activations over the rows of `code` (`[m, h]`) to
+/// `rho_sum`, marks the units above 0.5 in `ever_active`; returns the
+/// counts of entries above 0.5 and of non-zero entries.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+fma", "x86_64+avx2+fma", "aarch64+neon"))]
+fn code_statistics(code: &[f32], rho_sum: &mut [f64], ever_active: &mut [bool]) -> (usize, usize) {
+    let (mut active, mut nonzero) = (0usize, 0usize);
+    for row in code.chunks_exact(rho_sum.len()) {
+        for ((&v, rs), ever) in row.iter().zip(rho_sum.iter_mut()).zip(ever_active.iter_mut()) {
+            *rs += v as f64;
+            nonzero += usize::from(v != 0.0);
+            active += usize::from(v > 0.5);
+            *ever |= v > 0.5;
+        }
+    }
+    (active, nonzero)
 }
 
 /// Scores reconstructions `recon` of `clean` (both `[n, rows·cols]`,
@@ -150,16 +179,8 @@ pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &Sparsity
         let clean = &set.clean[start * d..(start + m) * d];
         model.encode_into(input, m, &mut code, Threads(1));
         model.decode_into(&code, m, &mut recon, Threads(1));
-        for row in code[..m * h].chunks_exact(h) {
-            for ((j, &v), rs) in row.iter().enumerate().zip(&mut rho_sum) {
-                *rs += v as f64;
-                nonzero += usize::from(v != 0.0);
-                if v > 0.5 {
-                    active += 1;
-                    ever_active[j] = true;
-                }
-            }
-        }
+        let (a, nz) = code_statistics(&code[..m * h], &mut rho_sum, &mut ever_active);
+        (active, nonzero) = (active + a, nonzero + nz);
         if quality == Quality::Score {
             let q = image_quality(&recon[..m * d], clean, set.rows, set.cols);
             psnr_sum += q.psnr_db * m as f64;

@@ -6,9 +6,12 @@
 //! that of scikit-learn's `LogisticRegression(C = 1/(l2·n))` on the same
 //! standardised features.
 
-use crate::activation::exp;
 use crate::lbfgs::{minimise, LbfgsOptions};
 use crate::matmul::{matmul, MatRef, Threads};
+
+mod kernel;
+
+use kernel::Objective;
 
 /// The probe's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,29 +90,6 @@ fn logits(x: &[f32], dim: usize, weights: &[f32], bias: &[f32], out: &mut [f32])
     out.chunks_exact_mut(c).for_each(|row| row.iter_mut().zip(bias).for_each(|(v, b)| *v += b));
 }
 
-/// Rows per block of the objective: a block of width-256 features (1 MB)
-/// stays in cache between its two products.
-const BLOCK: usize = 1024;
-
-/// Turns logits `z` (`[m, classes]`) into the loss's gradient at the logits,
-/// `(softmax(z) − onehot(y)) / n`, in place; returns the block's summed
-/// cross-entropy.
-fn softmax_gradient(z: &mut [f32], labels: &[u8], classes: usize, n: usize) -> f64 {
-    let inv_n = 1.0 / n as f32;
-    let mut loss = 0.0f64;
-    for (row, &y) in z.chunks_exact_mut(classes).zip(labels) {
-        let max = row.iter().fold(f32::NEG_INFINITY, |a, &v| a.max(v));
-        let margin = max - row[y as usize];
-        row.iter_mut().for_each(|v| *v = exp(*v - max));
-        let sum: f32 = row.iter().sum();
-        loss += (sum as f64).ln() + margin as f64;
-        let scale = inv_n / sum;
-        row.iter_mut().for_each(|v| *v *= scale);
-        row[y as usize] -= inv_n;
-    }
-    loss
-}
-
 impl LinearProbe {
     /// Fits a probe to `features` (`[n, dim]`) and their `labels`; the
     /// classes are `0..=max(labels)`.
@@ -123,7 +103,15 @@ impl LinearProbe {
         let (mean, inv_std) = moments(features, dim);
         let x = standardise(features, dim, &mean, &inv_std);
         let n_w = dim * classes;
-        let (mut w32, mut z, mut dw) = (vec![0.0f32; n_w], vec![0.0f32; BLOCK * classes], vec![0.0f32; n_w]);
+        // Two halves of the rows, evaluated by `rayon::join`: on two cores
+        // when the pool has one idle (a report, a sweep's last run), one
+        // after the other otherwise; the same sums either way.
+        let half = n / 2;
+        let (x0, x1) = x.split_at(half * dim);
+        let (y0, y1) = labels.split_at(half);
+        let (mut first, mut second) =
+            (Objective::new(x0, y0, n, dim, classes), Objective::new(x1, y1, n, dim, classes));
+        let mut second_grad = vec![0.0; n_w + classes];
         let options = LbfgsOptions {
             gradient_tolerance: config.gradient_tolerance,
             max_iterations: config.max_iterations,
@@ -131,24 +119,19 @@ impl LinearProbe {
         };
         let found = minimise(vec![0.0; n_w + classes], options, |theta, grad| {
             let (w, b) = theta.split_at(n_w);
-            w32.iter_mut().zip(w).for_each(|(o, &v)| *o = v as f32);
-            let b32: Vec<f32> = b.iter().map(|&v| v as f32).collect();
-            let (gw, gb) = grad.split_at_mut(n_w);
-            gb.fill(0.0);
-            // Block by block, so each block of features is read once while
-            // in cache: its logits, then (softmax − onehot)/n in their place,
-            // then its share of the weights' gradient.
-            let mut loss = 0.0f64;
-            for (start, (xb, yb)) in x.chunks(BLOCK * dim).zip(labels.chunks(BLOCK)).enumerate() {
-                let zb = &mut z[..yb.len() * classes];
-                logits(xb, dim, &w32, &b32, zb);
-                loss += softmax_gradient(zb, yb, classes, n);
-                let rows = MatRef::new(xb, yb.len(), dim);
-                matmul(&mut dw, rows.t(), MatRef::new(zb, yb.len(), classes), start > 0, Threads(1));
-                zb.chunks_exact(classes).for_each(|row| gb.iter_mut().zip(row).for_each(|(g, &v)| *g += v as f64));
-            }
-            gw.iter_mut().zip(&dw).zip(w).for_each(|((g, &d), &w)| *g = d as f64 + config.l2 * w);
-            loss / n as f64 + 0.5 * config.l2 * w.iter().map(|v| v * v).sum::<f64>()
+            let (l0, l1) = rayon::join(
+                || {
+                    let (gw, gb) = grad.split_at_mut(n_w);
+                    first.evaluate(w, b, gw, gb)
+                },
+                || {
+                    let (gw, gb) = second_grad.split_at_mut(n_w);
+                    second.evaluate(w, b, gw, gb)
+                },
+            );
+            grad.iter_mut().zip(&second_grad).for_each(|(g, s)| *g += s);
+            grad.iter_mut().zip(w).for_each(|(g, &w)| *g += config.l2 * w);
+            l0 + l1 + 0.5 * config.l2 * w.iter().map(|v| v * v).sum::<f64>()
         });
         let (w, b) = found.x.split_at(n_w);
         Self {
