@@ -1,6 +1,6 @@
 //! Criterion benches of the hot paths: a training step at several widths
 //! and batch sizes, a width-256 step of each sparsity mechanism and TopK's
-//! selection alone, an evaluation pass, the KL term, the linear probe,
+//! selection alone, an evaluation pass, the KL term (the probe is in `fixed_costs`),
 //! reading and normalising the full MNIST (when `SAE_DATA_DIR` points at
 //! it) and one whole epoch. `cargo bench -p sae-core`; CI runs each once with
 //! `cargo test --benches`.
@@ -80,35 +80,6 @@ fn mechanisms(c: &mut Criterion) {
     g.finish();
 }
 
-/// Fitting the linear probe on the width-256 code of the reference's
-/// 50,000 MNIST training images: the cost it adds to every run. The code is
-/// that of a model trained for 500 steps (lr 1e-3, the reference's KL), as
-/// a sweep's codes are trained; an untrained model's near-constant code
-/// takes the probe about twice as many iterations.
-fn probe(c: &mut Criterion) {
-    let Some(dir) = std::env::var_os("SAE_DATA_DIR").map(PathBuf::from) else {
-        eprintln!("probe skipped: set SAE_DATA_DIR to the full MNIST");
-        return;
-    };
-    let raw = sae_data::RawDataset::load(&dir).expect("MNIST under SAE_DATA_DIR");
-    let split = sae_data::Splits::new(&raw, sae_data::SplitSizes::default(), 0, None).expect("reference split");
-    let x: Vec<f32> = split.train.pixels.iter().map(|&b| sae_data::normalize_byte(b)).collect();
-    let config = TrainConfig { lr: 1e-3, ..TrainConfig::reference() };
-    let mut trainer = Trainer::new(SparseAutoencoder::new(ModelConfig::new(D, 256), 0), &config, sparsity());
-    x.chunks_exact(50 * D).take(500).for_each(|batch| {
-        trainer.step(batch, batch);
-    });
-    let code = trainer.model.encode(&x, split.train.n);
-    let mut g = c.benchmark_group("probe");
-    g.sample_size(10);
-    g.bench_function("fit_50000_mnist_codes_h256", |b| {
-        b.iter(|| {
-            black_box(sae_core::LinearProbe::fit(&code, &split.train_labels, 256, sae_core::ProbeConfig::default()))
-        })
-    });
-    g.finish();
-}
-
 fn evaluation(c: &mut Criterion) {
     let x = images(2000);
     let model = SparseAutoencoder::new(ModelConfig::new(D, 256), 0);
@@ -166,5 +137,5 @@ fn epoch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, train_step, mechanisms, evaluation, kl_term, probe, load_mnist, epoch);
+criterion_group!(benches, train_step, mechanisms, evaluation, kl_term, load_mnist, epoch);
 criterion_main!(benches);

@@ -13,6 +13,11 @@ use crate::values::{MAX_DESCRIPTION, MAX_RUNS};
 const MIN_EVAL_IMAGES: usize = 2;
 use crate::{Experiment, ProbeImages, SweepError};
 
+/// The first value of `values` that an earlier one equals.
+fn first_repeat<T: PartialEq>(values: &[T]) -> Option<&T> {
+    values.iter().enumerate().find(|(i, v)| values[..*i].contains(v)).map(|(_, v)| v)
+}
+
 impl Experiment {
     /// Checks what no single key can: run after parsing, so every
     /// experiment read from a file passes it.
@@ -35,7 +40,7 @@ impl Experiment {
         let mut runs = 1usize;
         for (key, values) in lists.as_object().into_iter().flatten() {
             let values = values.as_array().map(Vec::as_slice).unwrap_or_default();
-            if let Some((_, dup)) = values.iter().enumerate().find(|(i, v)| values[..*i].contains(v)) {
+            if let Some(dup) = first_repeat(values) {
                 return fail(format!(
                     "sweep.{key} lists {dup} more than once: each value must appear once (it would train the same \
                      run again and count it as a replicate); replicates are `seeds`, one per seed"
@@ -72,7 +77,7 @@ impl Experiment {
     fn check_labels(&self) -> Result<(), String> {
         for (key, labels) in [("data.labels", self.data.kept_labels()), ("probe.labels", self.probe.kept_labels())] {
             let labels = labels.unwrap_or_default();
-            if let Some((_, dup)) = labels.iter().enumerate().find(|(i, l)| labels[..*i].contains(l)) {
+            if let Some(dup) = first_repeat(&labels) {
                 return Err(format!("{key} lists {dup} more than once: expected each label once"));
             }
         }
@@ -131,7 +136,7 @@ impl Experiment {
             }
         }
         let mechanisms = self.mechanisms();
-        if let Some((_, dup)) = mechanisms.iter().enumerate().find(|(i, m)| mechanisms[..*i].contains(m)) {
+        if let Some(dup) = first_repeat(&mechanisms) {
             return Err(format!(
                 "the sweep gives the mechanism {} more than once (a [sweep] axis overrides the value a listed \
                  mechanism sets): each run must appear once",
