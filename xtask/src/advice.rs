@@ -33,9 +33,18 @@ pub fn fix(error: &anyhow::Error) -> Option<String> {
         if let Some(CoreError::CudaNotBuilt { .. }) = cause.downcast_ref() {
             return Some(
                 "fix: build with the cuda feature (`cargo run --release -p xtask --features cuda -- sweep FILE`, \
-                 which needs the CUDA toolkit), or set device = \"cpu\""
+                 which needs the CUDA toolkit: `eval \"$(scripts/cuda_toolchain.sh)\"` installs one), \
+                 or set device = \"cpu\""
                     .into(),
             );
+        }
+        if let Some(DataError::Download { .. }) = cause.downcast_ref() {
+            return Some(format!(
+                "fix: no mirror served a verified copy: check this machine's network (or proxy), set {} to a mirror \
+                 it can reach (the https://, http:// or file:// address of a folder holding the four .gz files), \
+                 or copy the files from a machine that has them and give --data-dir",
+                crate::data::MIRROR_ENV
+            ));
         }
         if let Some(DataError::NoMirror { dataset }) = cause.downcast_ref() {
             return Some(format!("fix: put its four IDX files in ./data/{dataset}, or point --data-dir at them"));
@@ -56,6 +65,9 @@ mod tests {
         assert!(fix(&never.into()).unwrap().contains("cargo xtask sweep FILE"));
         assert!(fix(&cuda.into()).unwrap().contains("--features cuda"));
         assert!(fix(&mirror).unwrap().contains("--data-dir"));
+        let offline =
+            anyhow::Error::new(DataError::Download { file: "t10k-labels-idx1-ubyte", reasons: "Dns Failed".into() });
+        assert!(fix(&offline.context("downloading mnist")).unwrap().contains("SAE_DATA_MIRROR"));
         assert_eq!(fix(&anyhow::anyhow!("disk full")), None);
     }
 

@@ -14,6 +14,16 @@ use sae_sweep::MAX_WIDTH;
 
 use crate::DataDirArg;
 
+/// The most timed or warm-up steps: a step of the reference (H = 256,
+/// batch 50) takes about 0.2 ms on one core, so a million is minutes, the
+/// default 2,000 already gives a stable rate, and `1e8` (hours, with no
+/// sign of life) is a typo rather than a measurement.
+const MAX_STEPS: usize = 1_000_000;
+
+/// The most repetitions: a spread over 100 repeats is already exact to a
+/// few per cent; more only multiplies the time.
+const MAX_REPEATS: usize = 100;
+
 /// The training images of the reference split, which the steps go through.
 const TRAINING_IMAGES: usize = 50_000;
 
@@ -26,11 +36,11 @@ pub struct BenchArgs {
     /// Matrix-product threads per model (at most the cores).
     #[arg(long, num_args = 1.., default_values_t = [1], value_parser = crate::count_to(crate::cores()))]
     pub threads: Vec<usize>,
-    /// Timed steps.
-    #[arg(long, default_value_t = 2000, value_parser = crate::at_least_one())]
+    /// Timed steps (at most a million).
+    #[arg(long, default_value_t = 2000, value_parser = crate::count_to(MAX_STEPS))]
     pub steps: usize,
-    /// Untimed steps first.
-    #[arg(long, default_value_t = 200)]
+    /// Untimed steps first (at most a million).
+    #[arg(long, default_value_t = 200, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=MAX_STEPS as u64))]
     pub warmup: usize,
     /// Images per step (at most the 50,000 training images).
     #[arg(long, default_value_t = 50, value_parser = crate::count_to(TRAINING_IMAGES))]
@@ -38,8 +48,8 @@ pub struct BenchArgs {
     /// What the model learns to reconstruct.
     #[arg(long, value_enum, default_value_t = Task::Clean)]
     pub task: Task,
-    /// Repetitions of every measurement.
-    #[arg(long, default_value_t = 1, value_parser = crate::at_least_one())]
+    /// Repetitions of every measurement (at most 100).
+    #[arg(long, default_value_t = 1, value_parser = crate::count_to(MAX_REPEATS))]
     pub repeats: usize,
     /// One JSON object per line, as seed_torch.py --json prints.
     #[arg(long)]

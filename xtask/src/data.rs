@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use sae_data::{download_dataset, find_dataset, DataError, DatasetName, Mirror, SearchPaths};
+use sae_data::{check_destination, download_dataset, find_dataset, DataError, DatasetName, Mirror, SearchPaths};
 
 /// The folder of `name`'s files: found by the discovery rules, or
 /// downloaded into `./data/<name>` when nothing is found (saying so).
@@ -29,15 +29,25 @@ pub fn resolve(name: &DatasetName, flag: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// Replaces the public mirrors (for a local mirror, or for tests).
-const MIRROR_ENV: &str = "SAE_DATA_MIRROR";
+pub const MIRROR_ENV: &str = "SAE_DATA_MIRROR";
 
-/// Downloads `name` into `dest`, printing each address fetched.
+/// Downloads `name` into `dest`, printing each address fetched; a `dest`
+/// that holds another dataset is refused first. An error of a mirror set
+/// by `SAE_DATA_MIRROR` names the variable.
 pub fn fetch(name: &DatasetName, dest: &Path) -> Result<()> {
+    check_destination(name, dest)?;
     let mut mirror = Mirror::for_dataset(name)?;
-    if let Ok(url) = std::env::var(MIRROR_ENV) {
-        mirror.urls = vec![url];
+    let from_env = std::env::var(MIRROR_ENV).ok();
+    if let Some(url) = &from_env {
+        mirror.urls = vec![url.clone()];
     }
-    download_dataset(&mirror, dest, |url| eprintln!("data: fetching {url}"))?;
+    let downloaded = download_dataset(&mirror, dest, |url| eprintln!("data: fetching {url}"));
+    match from_env {
+        Some(url) => {
+            downloaded.with_context(|| format!("{MIRROR_ENV}={url}, the mirror used instead of the public ones"))?
+        }
+        None => downloaded?,
+    }
     eprintln!("data: {name} ready in {}", dest.display());
     Ok(())
 }

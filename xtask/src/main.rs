@@ -151,6 +151,19 @@ enum Command {
     },
 }
 
+/// Reads the experiment file at `path`. Its name, the results folder's,
+/// must be text: a name that is not UTF-8 is refused as such here, before
+/// `ExperimentFile::load` reads it as an empty name.
+pub fn load_experiment(path: &Path) -> Result<ExperimentFile> {
+    if path.file_stem().is_some_and(|s| s.to_str().is_none()) {
+        bail!(
+            "{path:?}: the file name is not UTF-8 text; the experiment's name (the file name without .toml) \
+             names its results folder and must be text: rename the file"
+        );
+    }
+    Ok(ExperimentFile::load(path)?)
+}
+
 /// Whether every run succeeded; errors abort instead.
 type Outcome = Result<bool>;
 
@@ -161,8 +174,18 @@ fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outco
     use std::io::Write as _;
     let dir = sae_sweep::ResultsDir::new(results, &file.name);
     let mut out = std::io::stdout().lock();
+    let grid = file.experiment.expand();
+    let halving = file.experiment.search.halving(file.experiment.training.epochs.0);
+    let stopped = halving.as_ref().map(|h| sae_sweep::stopped_runs(&dir, &grid, h)).unwrap_or_default();
     let mut listing = || -> std::io::Result<()> {
-        for spec in file.experiment.expand().iter().filter(|r| shard.is_none_or(|s| s.contains(r))) {
+        for spec in grid.iter().filter(|r| halving.is_some() || shard.is_none_or(|s| s.contains(r))) {
+            if let Some(rung) = spec.rung {
+                write!(out, "rung {rung}  ")?;
+            }
+            if stopped.contains(&spec.id) {
+                writeln!(out, "{:>4}  {:<8} {}", spec.index, "stopped", spec.id)?;
+                continue;
+            }
             let former = spec.former_id.as_ref().filter(|f| !dir.run_dir(&spec.id).exists() && dir.run_dir(f).is_dir());
             let note = former.map(|f| format!("  (stored as {f}; a sweep renames it)")).unwrap_or_default();
             let seen = former.map(|f| RunSpec { id: f.clone(), ..spec.clone() });
@@ -223,7 +246,7 @@ fn reports(results: &Path, names: Vec<String>, data_dir: Option<&Path>) -> Outco
 
 fn sweep(args: SweepArgs) -> Outcome {
     let results = args.results.folder()?;
-    let file = ExperimentFile::load(&args.file)?;
+    let file = load_experiment(&args.file)?;
     let shard = match args.shard {
         Some(s) => Some(s),
         None => Shard::from_slurm(|k| std::env::var(k).ok())?,
@@ -280,7 +303,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Bench(args) => bench::bench(&args).map(|()| true),
         Command::Merge { file, results } => {
             let results = results.folder()?;
-            let file = ExperimentFile::load(&file)?;
+            let file = load_experiment(&file)?;
             let merged = sae_sweep::merge(&file, results)?;
             for (id, why) in &merged.damaged {
                 eprintln!("merge: left out {id} (a sweep will redo it): {why}");

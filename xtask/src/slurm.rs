@@ -154,7 +154,7 @@ fn sbatch(args: &[&str]) -> Result<String> {
 /// Writes the scripts into `results/<experiment>/slurm/` and, with
 /// `--submit`, submits the array and the merge job that depends on it.
 pub fn slurm(args: &SlurmArgs) -> Result<()> {
-    let file = ExperimentFile::load(&args.file)?;
+    let file = crate::load_experiment(&args.file)?;
     let xtask = std::env::current_exe().context("locating the xtask binary")?;
     let cwd = std::env::current_dir().context("reading the current folder")?;
     let runs = file.experiment.expand().len();
@@ -168,7 +168,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     }
     let (array, merge) = scripts(args, &file, &xtask, &cwd)?;
     let dir = absolute(args.results.folder()?)?.join(&file.name).join("slurm");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    sae_data::create_folder(&dir)?;
     let (array_path, merge_path) = (dir.join("array.sbatch"), dir.join("merge.sbatch"));
     sae_data::write_atomic(&array_path, array.as_bytes())?;
     sae_data::write_atomic(&merge_path, merge.as_bytes())?;

@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
-use common::{folder, table, xtask, Synthetic};
+use common::{complete_runs, folder, output as run, table, xtask, Synthetic};
 use std::time::{Duration, Instant};
 
 const EXPERIMENT: &str = r#"
@@ -28,16 +27,6 @@ p = 0.3
 rho = [0.02, 0.05, 0.1, 0.2]
 beta = [0.5, 2]
 "#;
-
-fn run(c: &mut Command) -> Output {
-    c.output().expect("xtask runs")
-}
-
-fn complete_runs(runs: &Path) -> usize {
-    std::fs::read_dir(runs)
-        .map(|d| d.filter(|e| e.as_ref().unwrap().path().join("metrics.json").is_file()).count())
-        .unwrap_or(0)
-}
 
 #[test]
 fn a_sweep_killed_with_sigkill_resumes_to_the_same_table() {

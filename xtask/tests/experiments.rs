@@ -9,7 +9,8 @@ use std::path::Path;
 use common::{folder, xtask, Synthetic};
 
 /// `text` with the data cut to a few hundred images and one epoch, every
-/// other setting (widths, mechanisms, corruptions, labels, probe) as shipped.
+/// other setting (widths, mechanisms, corruptions, labels, probe) as shipped;
+/// a search cut to four trials, or to rungs of 1 and 3 epochs.
 fn cut_down(text: &str) -> String {
     let mut doc: toml::Table = text.parse().expect("a shipped experiment is valid TOML");
     let data = doc.entry("data").or_insert_with(|| toml::Table::new().into());
@@ -21,6 +22,16 @@ fn cut_down(text: &str) -> String {
     training.as_table_mut().expect("[training] is a table").insert("epochs".into(), toml::Value::Integer(1));
     if let Some(sweep) = doc.get_mut("sweep").and_then(|s| s.as_table_mut()) {
         sweep.remove("epochs");
+    }
+    // A search keeps its strategy with a few trials and rungs of 1 and 3 epochs.
+    if let Some(search) = doc.get_mut("search").and_then(|s| s.as_table_mut()) {
+        if search.contains_key("trials") {
+            search.insert("trials".into(), toml::Value::Integer(4));
+        }
+        if search.contains_key("max_epochs") {
+            search.insert("min_epochs".into(), toml::Value::Integer(1));
+            search.insert("max_epochs".into(), toml::Value::Integer(3));
+        }
     }
     doc.to_string()
 }

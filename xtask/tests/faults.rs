@@ -6,34 +6,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{folder, records, table, xtask, Synthetic};
-
-const SMALL: &str = r#"
-[data]
-train = 300
-validation = 60
-test = 40
-[model]
-hidden = 8
-[training]
-epochs = 1
-lr = 0.005
-[sweep]
-rho = [0.05, 0.1, 0.2, 0.3]
-"#;
-
-/// A folder with a synthetic MNIST in ./data/mnist and `small.toml`.
-fn setup() -> tempfile::TempDir {
-    folder("data/mnist", Synthetic { train: 400, test: 60, seed: 6 }, &[("small.toml", SMALL)])
-}
-
-fn run(c: &mut Command) -> (Option<i32>, String, String) {
-    let out: Output = c.output().expect("xtask runs");
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
-}
+use common::{records, run, setup, table, xtask, SMALL};
 
 #[test]
 fn jobs_zero_is_refused_and_too_many_jobs_are_capped_with_a_note() {
@@ -101,11 +77,16 @@ fn bench_values_out_of_range_are_refused_before_anything_runs() {
         ("--threads", "100000"),
         ("--steps", "0"),
         ("--repeats", "0"),
+        ("--steps", "100000000"),
+        ("--repeats", "100000000"),
     ] {
         let (code, _, err) = run(xtask(tmp.path()).args(["bench", flag, value]));
         assert_eq!(code, Some(2), "{flag} {value}: {err}");
         assert!(err.contains(flag) && err.contains("is not in 1.."), "{err}");
     }
+    let (code, _, err) = run(xtask(tmp.path()).args(["bench", "--warmup", "100000000"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--warmup") && err.contains("is not in 0..=1000000"), "{err}");
 }
 
 #[test]

@@ -256,7 +256,7 @@ fn partial_results_are_reported(root: &Path, dir: &Path) {
     std::fs::write(&metrics, failed).unwrap();
     succeed(root, &["report", "small", "--data-dir", "data"]);
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
-    assert!(md.contains("**Partial results.** 6 of 8 runs completed; 1 missing, 1 failed."), "{md}");
+    assert!(md.contains("**Partial results.** 6 of 8 runs completed; 1 missing, 0 damaged, 1 failed."), "{md}");
     assert!(md.contains(&format!("failed: `{}`: diverged", ids[1])), "{md}");
     assert!(md.contains("(1 failed)"), "{md}");
 }

@@ -62,21 +62,40 @@ fn installed(cmd: &str) -> bool {
     Command::new("sh").arg("-c").arg(format!("command -v {cmd}")).output().is_ok_and(|o| o.status.success())
 }
 
-#[test]
-fn a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table() {
-    if !["sbatch", "slurmctld", "slurmd", "munged"].iter().all(|c| installed(c)) {
-        sae_data::skip_test(
-            "a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table",
-            "Slurm is not installed (apt-get install slurm-wlm munge; .ci/run does)",
-        );
-        return;
-    }
-    let tmp = folder("data", Synthetic { train: 500, test: 50, seed: 3 }, &[("grid.toml", EXPERIMENT)]);
-    let root = tmp.path();
-    let cluster = Cluster::start(root.join("slurm"));
+const HALVING: &str = r#"
+description = "slurm halving test"
+[data]
+train = 400
+validation = 100
+test = 50
+[model]
+hidden = 16
+[training]
+epochs = 4
+lr = 0.003
+[sweep]
+rho = [0.02, 0.05, 0.1]
+beta = [0.5, 1, 2]
+[search]
+strategy = "halving"
+min_epochs = 1
+eta = 3
+"#;
 
+/// Whether Slurm is here; says so and skips `test` where it is not.
+fn slurm_here(test: &str) -> bool {
+    let here = ["sbatch", "slurmctld", "slurmd", "munged"].iter().all(|c| installed(c));
+    if !here {
+        sae_data::skip_test(test, "Slurm is not installed (apt-get install slurm-wlm munge; .ci/run does)");
+    }
+    here
+}
+
+/// Submits `file` as an array of `tasks` with its merge job on `cluster`
+/// and waits for both; returns the array tasks' logs counted.
+fn submit_and_wait(root: &Path, cluster: &Cluster, file: &str, tasks: usize) -> usize {
     let out = xtask(root)
-        .args(["slurm", "grid.toml", "--array", "3", "--submit", "--results", "shared", "--data-dir", "data"])
+        .args(["slurm", file, "--array", &tasks.to_string(), "--submit", "--results", "shared", "--data-dir", "data"])
         .env("SLURM_CONF", &cluster.conf)
         .output()
         .unwrap();
@@ -84,7 +103,6 @@ fn a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table() {
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     let ids: Vec<String> = stdout.lines().filter_map(|l| l.split_whitespace().last()).map(String::from).collect();
     assert_eq!(ids.len(), 2, "{stdout}");
-
     let start = Instant::now();
     loop {
         let q = Command::new("squeue")
@@ -102,20 +120,44 @@ fn a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table() {
         );
         std::thread::sleep(Duration::from_millis(500));
     }
-    let logs = root.join("shared/grid/slurm");
-    let tasks = std::fs::read_dir(&logs)
+    let name = file.trim_end_matches(".toml");
+    let logs = root.join(format!("shared/{name}/slurm"));
+    std::fs::read_dir(&logs)
         .unwrap()
         .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("task-"))
-        .count();
-    assert_eq!(tasks, 3, "one log per array task in {}", logs.display());
-    assert!(root.join("shared/grid/report.md").is_file(), "the merge job wrote the report");
+        .count()
+}
 
-    let single = xtask(root)
-        .args(["sweep", "grid.toml", "--results", "single", "--data-dir", "data", "--no-report"])
-        .output()
-        .unwrap();
+/// The runs.csv of `file` swept in one process.
+fn single_process(root: &Path, file: &str) -> Vec<common::Record> {
+    let single =
+        xtask(root).args(["sweep", file, "--results", "single", "--data-dir", "data", "--no-report"]).output().unwrap();
     assert!(single.status.success(), "{}", String::from_utf8_lossy(&single.stderr));
-    let (merged, alone) = (table(&root.join("shared/grid/runs.csv")), table(&root.join("single/grid/runs.csv")));
+    table(&root.join(format!("single/{}/runs.csv", file.trim_end_matches(".toml"))))
+}
+
+#[test]
+fn a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table() {
+    if !slurm_here("a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table") {
+        return;
+    }
+    let tmp = folder(
+        "data",
+        Synthetic { train: 500, test: 50, seed: 3 },
+        &[("grid.toml", EXPERIMENT), ("halving.toml", HALVING)],
+    );
+    let root = tmp.path();
+    let cluster = Cluster::start(root.join("slurm"));
+    assert_eq!(submit_and_wait(root, &cluster, "grid.toml", 3), 3, "one log per array task");
+    assert!(root.join("shared/grid/report.md").is_file(), "the merge job wrote the report");
+    let merged = table(&root.join("shared/grid/runs.csv"));
     assert_eq!(merged.len(), 6);
-    assert_eq!(merged, alone);
+    assert_eq!(merged, single_process(root, "grid.toml"));
+
+    // A halving search: every task takes the free runs of each rung under
+    // the run locks; together they make the single process's choices.
+    assert_eq!(submit_and_wait(root, &cluster, "halving.toml", 3), 3);
+    let merged = table(&root.join("shared/halving/runs.csv"));
+    assert_eq!(merged.len(), 9 + 3 + 1, "rungs of 1, 3 and 4 epochs");
+    assert_eq!(merged, single_process(root, "halving.toml"));
 }

@@ -1,6 +1,7 @@
 //! Criterion benches of the hot paths: a training step at several widths
-//! and batch sizes, a width-256 step of each sparsity mechanism and TopK's
-//! selection alone, an evaluation pass, the KL term (the probe is in `fixed_costs`),
+//! and batch sizes, a step of each sparsity mechanism at widths 256 and
+//! 1024 and TopK's selection alone, an evaluation pass, the progressive
+//! evaluation of a frontier, the KL term (the probe is in `fixed_costs`),
 //! reading and normalising the full MNIST (when `SAE_DATA_DIR` points at
 //! it) and one whole epoch. `cargo bench -p sae-core`; CI runs each once with
 //! `cargo test --benches`.
@@ -16,8 +17,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use sae_core::{
-    evaluate, kl_sparsity, train, EvalSet, KlReduction, ModelConfig, Quality, SparseAutoencoder, SparsityConfig,
-    TrainConfig, Trainer,
+    evaluate, kl_sparsity, train, Activation, AuxK, EvalSet, Init, KlReduction, ModelConfig, Quality,
+    SparseAutoencoder, SparsityConfig, TrainConfig, Trainer,
 };
 
 const D: usize = 784;
@@ -48,35 +49,53 @@ fn train_step(c: &mut Criterion) {
     g.finish();
 }
 
-/// A width-256, batch-50 step of each mechanism, and TopK's selection on
-/// its own (the cost it adds to a step).
+/// A batch-50 step of each mechanism at widths 256 and 1024, side by side
+/// in one run, and TopK's selection on its own (the cost it adds to a
+/// step). The TopK and BatchTopK steps come with the sigmoid code (the
+/// default) and with the ReLU code and tied start they are trained with
+/// (`_relu`), and with AuxK (`_auxk`: `aux_k` = 64, and a latent counts as
+/// dead as soon as a batch does not fire it, so AuxK always has work).
 fn mechanisms(c: &mut Criterion) {
-    let (batch, hidden) = (50, 256);
+    let batch = 50;
     let x = images(batch);
     let cfg = TrainConfig::reference();
-    let mut g = c.benchmark_group("mechanism_step_h256_batch50");
+    let mut g = c.benchmark_group("mechanism_step_batch50");
     g.throughput(Throughput::Elements(batch as u64));
+    let auxk = Some(AuxK { dead_after: 1, ..AuxK::new(64) });
+    let (sigmoid, relu) = (Activation::Sigmoid, Activation::Relu);
     let kinds = [
-        ("kl", SparsityConfig::reference()),
-        ("l1", SparsityConfig::L1 { weight: 1e-3 }),
-        ("topk25", SparsityConfig::Topk { k: 25 }),
-        ("none", SparsityConfig::None),
+        ("kl", SparsityConfig::reference(), sigmoid),
+        ("l1", SparsityConfig::L1 { weight: 1e-3 }, sigmoid),
+        ("topk25", SparsityConfig::Topk { k: 25, aux: None }, sigmoid),
+        ("topk32", SparsityConfig::Topk { k: 32, aux: None }, sigmoid),
+        ("topk64", SparsityConfig::Topk { k: 64, aux: None }, sigmoid),
+        ("batchtopk25", SparsityConfig::BatchTopk { k: 25, aux: None }, sigmoid),
+        ("topk25_relu", SparsityConfig::Topk { k: 25, aux: None }, relu),
+        ("topk32_relu", SparsityConfig::Topk { k: 32, aux: None }, relu),
+        ("topk64_relu", SparsityConfig::Topk { k: 64, aux: None }, relu),
+        ("batchtopk25_relu", SparsityConfig::BatchTopk { k: 25, aux: None }, relu),
+        ("topk32_relu_auxk", SparsityConfig::Topk { k: 32, aux: auxk }, relu),
+        ("none", SparsityConfig::None, sigmoid),
     ];
-    for (name, sparsity) in kinds {
-        let config = ModelConfig { top_k: sparsity.top_k(), ..ModelConfig::new(D, hidden) };
-        let mut trainer = Trainer::new(SparseAutoencoder::new(config, 0), &cfg, sparsity);
-        g.bench_function(name, |b| b.iter(|| black_box(trainer.step(&x, &x))));
+    for hidden in [256, 1024] {
+        for (name, sparsity, activation) in kinds {
+            let init = if activation == relu { Init::Tied } else { Init::Pytorch };
+            let config = ModelConfig { top_k: sparsity.top_k(), activation, init, ..ModelConfig::new(D, hidden) };
+            let mut trainer = Trainer::new(SparseAutoencoder::new(config, 0), &cfg, sparsity);
+            g.bench_with_input(BenchmarkId::new(name, hidden), &hidden, |b, _| {
+                b.iter(|| black_box(trainer.step(&x, &x)))
+            });
+        }
+        let code = SparseAutoencoder::new(ModelConfig::new(D, hidden), 0).encode(&x, batch);
+        let mut scratch = Vec::new();
+        g.bench_with_input(BenchmarkId::new("topk25_selection_only", hidden), &hidden, |b, _| {
+            b.iter_batched_ref(
+                || code.clone(),
+                |c| sae_core::keep_top_k(black_box(c), hidden, 25, &mut scratch),
+                criterion::BatchSize::SmallInput,
+            )
+        });
     }
-    let model = SparseAutoencoder::new(ModelConfig::new(D, hidden), 0);
-    let code = model.encode(&x, batch);
-    let mut scratch = Vec::new();
-    g.bench_function("topk25_selection_only", |b| {
-        b.iter_batched_ref(
-            || code.clone(),
-            |c| sae_core::keep_top_k(black_box(c), hidden, 25, &mut scratch),
-            criterion::BatchSize::SmallInput,
-        )
-    });
     g.finish();
 }
 
@@ -89,6 +108,22 @@ fn evaluation(c: &mut Criterion) {
     g.bench_function("curve_metrics", |b| b.iter(|| black_box(evaluate(&model, set, &sparsity(), Quality::Skip))));
     g.sample_size(10);
     g.bench_function("all_metrics", |b| b.iter(|| black_box(evaluate(&model, set, &sparsity(), Quality::Score))));
+    g.finish();
+}
+
+/// The progressive evaluation of a width-256 model on the 10,000 test
+/// images, over the default ladder (5 to 160, then the width): to set
+/// beside 50 times the `epoch` bench (a 10-epoch run of 50,000 images).
+fn frontier(c: &mut Criterion) {
+    let x = images(10_000);
+    let model = SparseAutoencoder::new(ModelConfig::new(D, 256), 0);
+    let set = EvalSet { input: &x, clean: &x, rows: 28, cols: 28 };
+    let (ks, _) = sae_core::ladder(&sae_core::DEFAULT_LADDER, 256);
+    let mut g = c.benchmark_group("frontier");
+    g.sample_size(10);
+    g.bench_function("10000_images_h256_default_ladder", |b| {
+        b.iter(|| black_box(sae_core::progressive_evaluation(&model, set, &ks).expect("a valid ladder")))
+    });
     g.finish();
 }
 
@@ -137,5 +172,5 @@ fn epoch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, train_step, mechanisms, evaluation, kl_term, load_mnist, epoch);
+criterion_group!(benches, train_step, mechanisms, evaluation, frontier, kl_term, load_mnist, epoch);
 criterion_main!(benches);

@@ -1,6 +1,8 @@
 //! Checkpoints: a model's parameters as candle tensors named as the
 //! reference's PyTorch `state_dict` names them, and the safetensors file
-//! that holds them, which loads into the reference model.
+//! that holds them, which loads into the reference model. A BatchTopK
+//! model adds its threshold as a scalar tensor named `threshold`, as
+//! dictionary_learning's `BatchTopKSAE` registers it.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,9 +11,13 @@ use candle_core::{DType, Device, Tensor};
 
 use crate::{CoreError, ModelConfig, Params, SparseAutoencoder, TENSOR_NAMES};
 
+/// The name of BatchTopK's threshold in a checkpoint (a 0-dimensional tensor).
+pub const THRESHOLD_NAME: &str = "threshold";
+
 impl SparseAutoencoder {
     /// The parameters as CPU tensors: `encoder.weight` `[H, D]`,
-    /// `encoder.bias` `[H]`, `decoder.weight` `[D, H]`, `decoder.bias` `[D]`.
+    /// `encoder.bias` `[H]`, `decoder.weight` `[D, H]`, `decoder.bias` `[D]`,
+    /// and `threshold` `[]` when the model has one.
     ///
     /// # Errors
     /// Only if candle fails to allocate.
@@ -20,7 +26,11 @@ impl SparseAutoencoder {
         let tensors = TENSOR_NAMES.zip(self.params.as_ref().zip(shapes)).into_array().map(|(name, (v, shape))| {
             Ok::<_, CoreError>((name.to_string(), Tensor::from_slice(v, shape, &Device::Cpu)?))
         });
-        tensors.into_iter().collect()
+        let mut tensors: HashMap<String, Tensor> = tensors.into_iter().collect::<Result<_, _>>()?;
+        if let Some(t) = self.threshold {
+            tensors.insert(THRESHOLD_NAME.into(), Tensor::new(t, &Device::Cpu)?);
+        }
+        Ok(tensors)
     }
 
     /// Rebuilds a model from tensors named and shaped as
@@ -39,7 +49,12 @@ impl SparseAutoencoder {
             }
             Ok(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
         })?;
-        Ok(Self { config, params })
+        let threshold = match tensors.get(THRESHOLD_NAME) {
+            Some(t) if t.rank() == 0 => Some(t.to_dtype(DType::F32)?.to_scalar::<f32>()?),
+            Some(t) => return Err(CoreError::StateDict(format!("threshold has shape {:?}, expected []", t.dims()))),
+            None => None,
+        };
+        Ok(Self { config, params, threshold })
     }
 
     /// The parameters as the bytes of a safetensors file (the caller writes
@@ -78,6 +93,11 @@ mod tests {
         t.insert("decoder.bias".into(), Tensor::zeros(11, DType::F32, &Device::Cpu).unwrap());
         let err = SparseAutoencoder::from_tensors(&t).unwrap_err().to_string();
         assert!(err.contains("decoder.bias has shape [11], expected [12]"), "{err}");
+        let with = SparseAutoencoder { threshold: Some(0.25), ..m.clone() };
+        let mut saved = with.to_tensors().unwrap();
+        assert_eq!(SparseAutoencoder::from_tensors(&saved).unwrap(), with);
+        saved.insert("threshold".into(), Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap());
+        assert!(SparseAutoencoder::from_tensors(&saved).unwrap_err().to_string().contains("threshold has shape [2]"));
         t.remove("encoder.bias");
         assert!(SparseAutoencoder::from_tensors(&t).unwrap_err().to_string().contains("missing tensor encoder.bias"));
     }

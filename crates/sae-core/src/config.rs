@@ -1,7 +1,8 @@
 //! The settings of a model, its sparsity penalty and its training, as plain
 //! serialisable data.
 
-/// The shape of the autoencoder.
+/// The shape of the autoencoder, its code's nonlinearity and how its
+/// weights start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ModelConfig {
     /// Pixels per image (784 for MNIST).
@@ -10,13 +11,85 @@ pub struct ModelConfig {
     pub hidden: usize,
     /// Keep only the `k` largest activations of each code (TopK), if set.
     pub top_k: Option<usize>,
+    /// The encoder's nonlinearity (`sigmoid`, the reference, or `relu`).
+    #[serde(default, skip_serializing_if = "Activation::is_sigmoid")]
+    pub activation: Activation,
+    /// How the weights start (`pytorch`, the reference, or `tied`).
+    #[serde(default, skip_serializing_if = "Init::is_pytorch")]
+    pub init: Init,
 }
 
 impl ModelConfig {
     /// A sigmoid autoencoder of `input` pixels and `hidden` units, every
-    /// activation kept.
+    /// activation kept, initialised as PyTorch's `Linear`.
     pub fn new(input: usize, hidden: usize) -> Self {
-        Self { input, hidden, top_k: None }
+        Self { input, hidden, top_k: None, activation: Activation::Sigmoid, init: Init::Pytorch }
+    }
+}
+
+/// The encoder's nonlinearity: the code is `act(W₁x + b₁)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// The logistic function, values in (0, 1) (the reference; KL needs it).
+    #[default]
+    Sigmoid,
+    /// `max(0, z)`: the code of today's L1, TopK and BatchTopK autoencoders,
+    /// whose zeros are exact.
+    Relu,
+}
+
+impl Activation {
+    /// Whether this is the default (left out when serialised).
+    pub fn is_sigmoid(&self) -> bool {
+        *self == Self::Sigmoid
+    }
+
+    /// `sigmoid` or `relu`, as written in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sigmoid => "sigmoid",
+            Self::Relu => "relu",
+        }
+    }
+
+    /// The level a code entry must exceed to count as firing: 1e-3 for a
+    /// sigmoid, which is never exactly 0 (OpenAI's threshold), and 0 for a
+    /// ReLU.
+    pub fn fires_above(self) -> f32 {
+        match self {
+            Self::Sigmoid => 1e-3,
+            Self::Relu => 0.0,
+        }
+    }
+}
+
+/// How a fresh model's weights are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// PyTorch's `nn.Linear` default for both layers (the reference).
+    #[default]
+    Pytorch,
+    /// As Gao et al. (2024) start their TopK autoencoders: the decoder's
+    /// columns (atoms) drawn as PyTorch draws them, then scaled to unit
+    /// norm; the encoder the decoder's transpose; both biases zero, as
+    /// EleutherAI's sparsify and SAELens start theirs.
+    Tied,
+}
+
+impl Init {
+    /// Whether this is the default (left out when serialised).
+    pub fn is_pytorch(&self) -> bool {
+        *self == Self::Pytorch
+    }
+
+    /// `pytorch` or `tied`, as written in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pytorch => "pytorch",
+            Self::Tied => "tied",
+        }
     }
 }
 
@@ -64,10 +137,25 @@ pub enum SparsityConfig {
         weight: f64,
     },
     /// The `k` largest activations of each image kept, the rest zeroed
-    /// before the decoder; no penalty term.
+    /// before the decoder (selected by pre-activation, as the activation is
+    /// monotone); no penalty term but the optional AuxK loss.
     Topk {
         /// Units kept per image, 1 ≤ k ≤ H.
         k: usize,
+        /// The auxiliary loss that revives dead latents, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        aux: Option<AuxK>,
+    },
+    /// BatchTopK (Bussmann et al. 2024): the `k·B` largest activations of a
+    /// batch of `B` images kept; the model learns a threshold that replaces
+    /// the batch at evaluation (see `SparseAutoencoder::threshold`).
+    #[serde(rename = "batchtopk")]
+    BatchTopk {
+        /// Mean units kept per image, 1 ≤ k ≤ H.
+        k: usize,
+        /// The auxiliary loss that revives dead latents, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        aux: Option<AuxK>,
     },
     /// A plain autoencoder.
     None,
@@ -79,12 +167,72 @@ impl SparsityConfig {
         Self::Kl { rho: 0.05, beta: 1.0, reduction: KlReduction::Mean }
     }
 
-    /// The units kept per image, for TopK.
+    /// The units kept per image, for TopK (the model's `top_k`).
     pub fn top_k(&self) -> Option<usize> {
         match *self {
-            Self::Topk { k } => Some(k),
+            Self::Topk { k, .. } => Some(k),
             _ => None,
         }
+    }
+
+    /// The mean units kept per image, for BatchTopK.
+    pub fn batch_top_k(&self) -> Option<usize> {
+        match *self {
+            Self::BatchTopk { k, .. } => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The AuxK loss of a TopK or BatchTopK mechanism, if it has one.
+    pub fn aux(&self) -> Option<AuxK> {
+        match *self {
+            Self::Topk { aux, .. } | Self::BatchTopk { aux, .. } => aux,
+            _ => None,
+        }
+    }
+}
+
+/// The auxiliary loss of Gao et al. (2024, section A.2): the residual of
+/// the main reconstruction, `e = t − y`, detached from the graph, is
+/// reconstructed linearly by the `aux_k` largest activations of the dead
+/// latents, `ê = W₂ a` (no bias, no tanh), and
+/// `aux_weight · Σ(ê − e)² / Σ(e − ē)²` is added to the loss, ē the batch's
+/// mean residual: the normalised MSE of OpenAI's reference code
+/// (`normalized_mse(auxk_recons, x − recons.detach())`). With no dead
+/// latent the term is 0; with fewer dead latents than `aux_k`, all of them
+/// reconstruct.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuxK {
+    /// Dead latents kept per image for the auxiliary reconstruction, 1 ≤ aux_k ≤ H.
+    pub aux_k: usize,
+    /// The weight of the auxiliary loss (1/32, Gao et al.'s α).
+    #[serde(default = "AuxK::default_weight")]
+    pub aux_weight: f64,
+    /// Training images without firing after which a latent counts as dead.
+    #[serde(default = "AuxK::default_dead_after")]
+    pub dead_after: u64,
+}
+
+impl AuxK {
+    /// AuxK with `aux_k` latents and the default weight and dead horizon.
+    pub fn new(aux_k: usize) -> Self {
+        Self { aux_k, aux_weight: Self::default_weight(), dead_after: Self::default_dead_after() }
+    }
+
+    /// 1/32, as Gao et al.
+    pub fn default_weight() -> f64 {
+        1.0 / 32.0
+    }
+
+    /// 10,000 images: a fifth of an MNIST epoch (200 steps of 50). Gao et
+    /// al. call a latent dead after 10M tokens without firing, for codes
+    /// whose average latent fires once in 10⁵–10⁶ tokens; here a latent of
+    /// a k = 25, width-256 code fires on one image in ten on average, so a
+    /// latent silent for 10,000 images fires at most once in 10⁴, a
+    /// thousand times below the average, and AuxK starts early enough in a
+    /// short run to matter.
+    pub fn default_dead_after() -> u64 {
+        10_000
     }
 }
 

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use crate::candle_engine::CandleTrainer;
-use crate::{CoreError, DeviceSpec, LossParts, SparseAutoencoder, SparsityConfig, TrainConfig, Trainer};
+use crate::{CoreError, DeviceSpec, LossParts, SparseAutoencoder, SparsityConfig, TrainConfig, TrainState, Trainer};
 
 /// A model with its optimiser, stepped one batch at a time. The training
 /// loop ([`crate::train_with`]) needs nothing else.
@@ -31,6 +31,20 @@ pub trait Engine {
     /// # Errors
     /// A failed reduction on the device.
     fn optimiser_finite(&self) -> Result<bool, CoreError>;
+
+    /// Epochs completed: 0 for a fresh engine, its state's for a resumed
+    /// one.
+    fn epochs_done(&self) -> usize;
+
+    /// Records that an epoch ended ([`crate::train_with`] calls it).
+    fn end_epoch(&mut self);
+
+    /// What training carries from one step to the next, to continue from
+    /// ([`resume_engine`]); meant to be taken between epochs.
+    ///
+    /// # Errors
+    /// A failed copy from the device.
+    fn state(&self) -> Result<TrainState, CoreError>;
 }
 
 impl Engine for Trainer {
@@ -44,6 +58,18 @@ impl Engine for Trainer {
 
     fn optimiser_finite(&self) -> Result<bool, CoreError> {
         Ok(Trainer::optimiser_finite(self))
+    }
+
+    fn epochs_done(&self) -> usize {
+        Trainer::epochs_done(self)
+    }
+
+    fn end_epoch(&mut self) {
+        Trainer::end_epoch(self);
+    }
+
+    fn state(&self) -> Result<TrainState, CoreError> {
+        Ok(Trainer::state(self))
     }
 }
 
@@ -81,8 +107,9 @@ impl EngineKind {
 /// (see [`EngineKind::on`]).
 ///
 /// # Errors
-/// A device that cannot be opened ([`DeviceSpec::open`]), or a candle
-/// error while moving the model there.
+/// [`CoreError::Config`] when the model, mechanism and batch size cannot
+/// train together ([`crate::validate`]); a device that cannot be opened
+/// ([`DeviceSpec::open`]), or a candle error while moving the model there.
 pub fn build_engine(
     kind: EngineKind,
     device: DeviceSpec,
@@ -90,8 +117,32 @@ pub fn build_engine(
     config: &TrainConfig,
     sparsity: SparsityConfig,
 ) -> Result<Box<dyn Engine>, CoreError> {
+    crate::validate(&model.config, &sparsity, config.batch_size)?;
     Ok(match kind.on(device) {
         EngineKind::Fast => Box::new(Trainer::new(model, config, sparsity)),
         EngineKind::Candle => Box::new(CandleTrainer::new(&model, config, sparsity, &device.open()?)?),
+    })
+}
+
+/// Takes up training from `state` with the engine `kind` asks for on
+/// `device` (see [`EngineKind::on`]); either engine continues a state
+/// either saved.
+///
+/// # Errors
+/// [`CoreError::Config`] as [`build_engine`]; [`CoreError::State`] when
+/// the state was trained with other settings than `config` and
+/// `sparsity`, or for more than `config.epochs` epochs; a device that
+/// cannot be opened, or a candle error while moving the state there.
+pub fn resume_engine(
+    kind: EngineKind,
+    device: DeviceSpec,
+    state: TrainState,
+    config: &TrainConfig,
+    sparsity: SparsityConfig,
+) -> Result<Box<dyn Engine>, CoreError> {
+    crate::validate(&state.model().config, &sparsity, config.batch_size)?;
+    Ok(match kind.on(device) {
+        EngineKind::Fast => Box::new(Trainer::resume(state, config, sparsity)?),
+        EngineKind::Candle => Box::new(CandleTrainer::resume(state, config, sparsity, &device.open()?)?),
     })
 }

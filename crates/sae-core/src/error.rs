@@ -13,9 +13,21 @@ pub enum CoreError {
         /// The loss value.
         loss: f64,
     },
+    /// A model, mechanism and batch size that cannot train together, or an
+    /// evaluation setting out of range.
+    #[error("{key}: {message}")]
+    Config {
+        /// The setting at fault, as files spell it (`[sparsity] aux_k`).
+        key: &'static str,
+        /// What was found and what was expected.
+        message: String,
+    },
     /// A tensor is missing from a state dict or has the wrong shape.
     #[error("state dict: {0}")]
     StateDict(String),
+    /// A training state cannot continue with the settings asked for.
+    #[error("training state: {0}")]
+    State(String),
     /// A checkpoint file could not be written or read back.
     #[error("{path}: {message}")]
     Checkpoint {

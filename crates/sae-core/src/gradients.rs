@@ -1,26 +1,33 @@
 //! The loss of a batch and its gradient with respect to every parameter,
 //! derived by hand and computed with fused loops into reused buffers.
 //!
-//! For inputs `x` `[B, D]`, clean targets `t`, code `h = σ(x W₁ᵀ + b₁)` and
-//! reconstruction `y = tanh(h W₂ᵀ + b₂)`:
+//! For inputs `x` `[B, D]`, clean targets `t`, code `h = act(x W₁ᵀ + b₁)`
+//! and reconstruction `y = tanh(h W₂ᵀ + b₂)`:
 //!
 //! ```text
 //! L      = Σ (y − t)² / (B·D) + s · P(ρ̂),  ρ̂_j = Σ_b h_bj / B
 //! dz₂    = 2 (y − t) / (B·D) ⊙ (1 − y²)          dW₂ = dz₂ᵀ h    db₂ = Σ_b dz₂
 //! dh     = dz₂ W₂ + s · ∂P/∂ρ̂_j / B
-//! dz₁    = dh ⊙ h (1 − h)                         dW₁ = dz₁ᵀ x    db₁ = Σ_b dz₁
+//! dz₁    = dh ⊙ act'(h)                           dW₁ = dz₁ᵀ x    db₁ = Σ_b dz₁
 //! ```
 //!
-//! The penalty `s · P` is β times the mean (or sum) of KL(ρ‖ρ̂_j) for KL,
-//! the weight times `Σ_j ρ̂_j` for L1, and nothing otherwise. For TopK, `h`
-//! is the code after selection: a dropped unit's `h` is 0, so `h (1 − h)`
-//! stops its gradient and only the kept units learn.
+//! `act'(h)` is `h (1 − h)` for a sigmoid and `[h > 0]` for a ReLU. The
+//! penalty `s · P` is β times the mean (or sum) of KL(ρ‖ρ̂_j) for KL, the
+//! weight times `Σ_j ρ̂_j` for L1, and nothing otherwise. For TopK and
+//! BatchTopK, `h` is the code after selection: a dropped unit's `h` is 0,
+//! so `act'(h)` stops its gradient and only the kept units learn. AuxK's
+//! term adds its own path from the dead latents (`auxk.rs`). When TopK or
+//! BatchTopK keep at most an eighth of the units, the products with the
+//! code (`h W₂ᵀ`, `dz₂ᵀ h`, `dz₂ W₂`, `dz₁ᵀ x`) visit only its non-zero
+//! entries (`sparse.rs`); every other step goes through `gemm`.
 
-use crate::activation::{sigmoid, tanh};
+use crate::activation::tanh;
+use crate::auxk::AuxState;
 use crate::matmul::{matmul, MatRef, Threads};
-use crate::model::add_bias_apply;
-use crate::topk::keep_top_k;
-use crate::{ModelConfig, Params, SparseAutoencoder, SparsityConfig};
+use crate::model::activate;
+use crate::sparse::{backward, decode, encoder_gradient, pays, SparseCode, SparseDecoder};
+use crate::topk::{keep_top_k, min_positive};
+use crate::{Activation, ModelConfig, Params, SparseAutoencoder, SparsityConfig};
 
 /// Independent partial sums of the squared error: they let the compiler
 /// vectorise the sum without reordering any floating-point addition.
@@ -79,12 +86,27 @@ fn sigmoid_backward(d_code: &mut [f32], code: &[f32], penalty_grad: &[f32], d_bi
     }
 }
 
+/// Back through a ReLU: `dz₁ = (dh + pg_j) · [h > 0]` in place of `dh`,
+/// summed into `db₁`.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
+fn relu_backward(d_code: &mut [f32], code: &[f32], penalty_grad: &[f32], d_bias: &mut [f32]) {
+    let h = penalty_grad.len();
+    d_bias.fill(0.0);
+    for (dz_row, h_row) in d_code.chunks_exact_mut(h).zip(code.chunks_exact(h)) {
+        for (((dz, &hv), &kg), db) in dz_row.iter_mut().zip(h_row).zip(penalty_grad).zip(d_bias.iter_mut()) {
+            *dz = if hv > 0.0 { *dz + kg } else { 0.0 };
+            *db += *dz;
+        }
+    }
+}
+
 /// The parts of a batch's loss.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LossParts {
     /// Per-pixel mean squared error against the clean target.
     pub mse: f64,
-    /// The unweighted penalty term ([`SparsityConfig::penalty`]).
+    /// The unweighted penalty term ([`SparsityConfig::penalty`]; for TopK
+    /// and BatchTopK with AuxK, the AuxK loss).
     pub penalty: f64,
     /// `mse + strength · penalty`, the value minimised.
     pub total: f64,
@@ -104,6 +126,18 @@ pub struct Workspace {
     rho_hat: Vec<f32>,
     penalty_grad: Vec<f32>,
     top_k_scratch: Vec<u64>,
+    /// The non-zero entries of `code`, and the transposed decoder, for a
+    /// step through the sparse kernels.
+    entries: SparseCode,
+    decoder: SparseDecoder,
+    /// Whether a sparse enough code may go through the sparse kernels
+    /// (always, but in the test that holds them to `gemm`'s results).
+    sparse_kernels: bool,
+    /// AuxK's record of when each latent last fired, and its buffers, from
+    /// the first step that needs them.
+    aux: Option<AuxState>,
+    /// The smallest activation BatchTopK kept in the last step.
+    kept_min: Option<f32>,
     /// The gradients of the last [`Workspace::loss_and_gradients`] call.
     pub grads: Gradients,
 }
@@ -120,8 +154,64 @@ impl Workspace {
             rho_hat: vec![0.0; h],
             penalty_grad: vec![0.0; h],
             top_k_scratch: Vec::with_capacity(h),
+            entries: SparseCode::default(),
+            decoder: SparseDecoder::default(),
+            sparse_kernels: true,
+            aux: None,
+            kept_min: None,
             grads: Params::shapes(config).sizes().map(|n| vec![0.0; n]),
         }
+    }
+
+    /// The smallest activation BatchTopK kept in the last step (its
+    /// threshold's next observation); `None` for other mechanisms.
+    pub fn kept_min(&self) -> Option<f32> {
+        self.kept_min
+    }
+
+    /// Images since each latent last fired, as AuxK counts them; `None`
+    /// before a step with AuxK.
+    pub fn since_fired(&self) -> Option<&[u64]> {
+        self.aux.as_ref().map(AuxState::since_fired)
+    }
+
+    /// Takes up AuxK's record `since_fired` (a stored training state's) for
+    /// a model of `input` pixels.
+    pub(crate) fn resume_since_fired(&mut self, input: usize, since_fired: Vec<u64>) {
+        self.aux = Some(AuxState::resume(self.batch, input, since_fired));
+    }
+
+    /// The batch size these buffers hold.
+    pub(crate) fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// The forward pass of the encoder: `h = act(x W₁ᵀ + b₁)`, then TopK's
+    /// or BatchTopK's selection (AuxK keeps the code before it and counts
+    /// which latents fired), and ρ̂.
+    fn encode(&mut self, model: &SparseAutoencoder, input: &[f32], sparsity: &SparsityConfig, threads: Threads) {
+        let (d, h, b) = (model.config.input, model.config.hidden, self.batch);
+        matmul(&mut self.code, MatRef::new(input, b, d), MatRef::new(&model.params.enc_w, h, d).t(), false, threads);
+        activate(&mut self.code, &model.params.enc_b, model.config.activation);
+        if sparsity.aux().is_some() {
+            let state = self.aux.get_or_insert_with(|| AuxState::new(b, d, h));
+            state.dense.copy_from_slice(&self.code);
+        }
+        if let Some(k) = model.config.top_k {
+            keep_top_k(&mut self.code, h, k, &mut self.top_k_scratch);
+        }
+        self.kept_min = sparsity.batch_top_k().map(|k| {
+            keep_top_k(&mut self.code, b * h, k.saturating_mul(b), &mut self.top_k_scratch);
+            min_positive(&self.code)
+        });
+        if let (Some(_), Some(state)) = (sparsity.aux(), self.aux.as_mut()) {
+            state.track(&self.code);
+        }
+        self.rho_hat.fill(0.0);
+        for row in self.code.chunks_exact(h) {
+            self.rho_hat.iter_mut().zip(row).for_each(|(r, v)| *r += v);
+        }
+        self.rho_hat.iter_mut().for_each(|r| *r /= b as f32);
     }
 
     /// Computes the loss of one batch and leaves its gradients in
@@ -138,44 +228,107 @@ impl Workspace {
         threads: Threads,
     ) -> LossParts {
         let (d, h, b) = (model.config.input, model.config.hidden, self.batch);
-        assert_eq!(input.len(), b * d, "input must be [batch, D]");
-        assert_eq!(target.len(), b * d, "target must be [batch, D]");
+        assert!(input.len() == b * d && target.len() == b * d, "input and target must be [batch, D]");
+        self.encode(model, input, sparsity, threads);
         let g = &mut self.grads;
+        let mut aux = sparsity.aux().zip(self.aux.as_mut());
 
-        // Forward, encoder: h = σ(x W₁ᵀ + b₁) (then TopK's selection), and ρ̂.
-        matmul(&mut self.code, MatRef::new(input, b, d), MatRef::new(&model.params.enc_w, h, d).t(), false, threads);
-        add_bias_apply(&mut self.code, &model.params.enc_b, sigmoid);
-        if let Some(k) = model.config.top_k {
-            keep_top_k(&mut self.code, h, k, &mut self.top_k_scratch);
+        // The products with the code go through the sparse kernels when
+        // TopK or BatchTopK keep few enough units (`sparse.rs`).
+        let kept = model.config.top_k.or(sparsity.batch_top_k());
+        let sparse = self.sparse_kernels && kept.is_some_and(|k| pays(k, h));
+        let dec_w = &model.params.dec_w;
+        if sparse {
+            self.decoder.load(dec_w, h);
         }
-        self.rho_hat.fill(0.0);
-        for row in self.code.chunks_exact(h) {
-            self.rho_hat.iter_mut().zip(row).for_each(|(r, v)| *r += v);
+        // Forward, decoder, fused with the output gradient: dz₂ overwrites y
+        // (once AuxK has taken its residual t − y).
+        let entries = sparse.then_some((&mut self.entries, &self.decoder));
+        decode(&self.code, h, dec_w, entries, &mut self.recon, threads);
+        if let Some((_, state)) = &mut aux {
+            state.residual(&self.recon, target, &model.params.dec_b);
         }
-        self.rho_hat.iter_mut().for_each(|r| *r /= b as f32);
-
-        // Forward, decoder, fused with the output gradient: dz₂ overwrites y.
-        matmul(
-            &mut self.recon,
-            MatRef::new(&self.code, b, h),
-            MatRef::new(&model.params.dec_w, d, h).t(),
-            false,
-            threads,
-        );
         let sse = output_gradient(&mut self.recon, target, &model.params.dec_b, &mut g.dec_b, 2.0 / (b * d) as f32);
-        let d_z2 = MatRef::new(&self.recon, b, d);
 
         // Decoder weights, then back through W₂ into the code.
-        matmul(&mut g.dec_w, d_z2.t(), MatRef::new(&self.code, b, h), false, threads);
-        matmul(&mut self.d_code, d_z2, MatRef::new(&model.params.dec_w, d, h), false, threads);
+        let entries = sparse.then_some((&self.entries, &mut self.decoder));
+        backward(&self.code, h, &self.recon, dec_w, entries, &mut g.dec_w, false, &mut self.d_code, threads);
 
-        // The penalty's gradient joins at the code; then through the sigmoid.
+        // The penalty's gradient joins at the code; then through the
+        // activation, and AuxK's path joins.
         sparsity.code_gradient(&self.rho_hat, b, &mut self.penalty_grad);
-        sigmoid_backward(&mut self.d_code, &self.code, &self.penalty_grad, &mut g.enc_b);
-        matmul(&mut g.enc_w, MatRef::new(&self.d_code, b, h).t(), MatRef::new(input, b, d), false, threads);
-
+        match model.config.activation {
+            Activation::Sigmoid => sigmoid_backward(&mut self.d_code, &self.code, &self.penalty_grad, &mut g.enc_b),
+            Activation::Relu => relu_backward(&mut self.d_code, &self.code, &self.penalty_grad, &mut g.enc_b),
+        }
+        // AuxK's code goes through the sparse kernels when it too is
+        // sparse enough; through `gemm` it adds to the finished `dW₂`.
+        let aux_sparse = sparse && sparsity.aux().is_none_or(|config| pays(config.aux_k, h));
+        if sparse && !aux_sparse {
+            self.decoder.store(&mut g.dec_w);
+        }
+        let mut penalty = sparsity.penalty(&self.rho_hat);
+        if let Some((config, state)) = aux {
+            let decoder = aux_sparse.then_some(&mut self.decoder);
+            penalty += state.loss_and_backward(&config, model, &mut self.d_code, g, decoder, threads);
+        }
+        if aux_sparse {
+            self.decoder.store(&mut g.dec_w);
+        }
+        encoder_gradient(aux_sparse, &self.d_code, h, input, &mut g.enc_w, threads);
         let mse = sse / (b * d) as f64;
-        let penalty = sparsity.penalty(&self.rho_hat);
         LossParts { mse, penalty, total: mse + sparsity.strength() * penalty }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AuxK, Init};
+
+    /// The sparse kernels give the gradients `gemm` gives, to float
+    /// rounding, for TopK and BatchTopK with and without AuxK (its own
+    /// code sparse, or through `gemm`), sigmoid and ReLU codes, over a few Adam-free steps of plain gradient descent (so
+    /// that AuxK's record of dead latents moves too).
+    #[test]
+    fn sparse_kernels_match_gemm() {
+        let (d, h, b) = (20, 32, 6);
+        let x: Vec<f32> = (0..b * d).map(|i| ((i as f32 * 0.731).sin() * 1.3).clamp(-1.0, 1.0)).collect();
+        let t: Vec<f32> = (0..b * d).map(|i| (i as f32 * 0.377).cos() * 0.9).collect();
+        // aux_k = 4 of 32 goes through the sparse kernels, 8 through `gemm`.
+        let sparse_aux = AuxK { aux_k: 4, aux_weight: 0.5, dead_after: b as u64 };
+        let (aux, dense_aux) = (Some(sparse_aux), Some(AuxK { aux_k: 8, ..sparse_aux }));
+        for (activation, init) in [(Activation::Sigmoid, Init::Pytorch), (Activation::Relu, Init::Tied)] {
+            for sparsity in [
+                SparsityConfig::Topk { k: 4, aux: None },
+                SparsityConfig::Topk { k: 4, aux },
+                SparsityConfig::BatchTopk { k: 4, aux: None },
+                SparsityConfig::BatchTopk { k: 4, aux },
+                SparsityConfig::Topk { k: 4, aux: dense_aux },
+            ] {
+                let config = ModelConfig { top_k: sparsity.top_k(), activation, init, ..ModelConfig::new(d, h) };
+                let mut model = SparseAutoencoder::new(config, 3);
+                let mut sparse = Workspace::new(config, b);
+                let mut dense = Workspace { sparse_kernels: false, ..Workspace::new(config, b) };
+                for step in 0..3 {
+                    let a = sparse.loss_and_gradients(&model, &x, &t, &sparsity, Threads(1));
+                    let g = dense.loss_and_gradients(&model, &x, &t, &sparsity, Threads(1));
+                    let what = format!("{activation:?}, {sparsity:?}, step {step}");
+                    assert!((a.total - g.total).abs() <= 1e-6 * g.total.abs(), "{what}: loss {a:?} against {g:?}");
+                    assert!(sparsity.aux().is_none() || a.penalty > 0.0, "{what}: AuxK had no dead latent");
+                    let pairs = sparse.grads.as_ref().zip(dense.grads.as_ref()).into_array();
+                    for (i, (a, g)) in pairs.into_iter().enumerate() {
+                        let scale = g.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                        for (u, v) in a.iter().zip(g) {
+                            assert!((u - v).abs() <= 1e-5 * scale, "{what}: tensor {i}: {u} against {v}");
+                        }
+                    }
+                    let grads = sparse.grads.as_ref();
+                    model.params.as_mut().zip(grads).into_array().into_iter().for_each(|(p, g)| {
+                        p.iter_mut().zip(g).for_each(|(p, g)| *p -= 0.5 * g);
+                    });
+                }
+            }
+        }
     }
 }

@@ -1,8 +1,9 @@
-//! The sparse autoencoder of sae-lab: a sigmoid encoder and a tanh decoder
-//! trained with Adam on MSE plus a sparsity mechanism (a KL(ρ‖ρ̂) or L1
-//! penalty, a TopK selection, or none), its evaluation metrics, the linear
-//! probe that scores its features, and the pictures' raw material
-//! (thresholded reconstructions, decoder atoms).
+//! The sparse autoencoder of sae-lab: a sigmoid (or ReLU) encoder and a
+//! tanh decoder trained with Adam on MSE plus a sparsity mechanism (a
+//! KL(ρ‖ρ̂) or L1 penalty, a TopK or BatchTopK selection with an optional
+//! AuxK loss, or none), its evaluation metrics, the linear probe that
+//! scores its features, and the pictures' raw material (thresholded
+//! reconstructions, decoder atoms).
 //!
 //! Two engines train it behind one interface ([`Engine`]): the fast engine,
 //! an explicit, gradient-checked backward pass over reused buffers with
@@ -15,29 +16,37 @@
 //!
 //! - **The model**: [`SparseAutoencoder`] (`model.rs`, its nonlinearities
 //!   in `activation.rs`), its [`Params`] (`params.rs`), its settings
-//!   (`config.rs`) and checkpoints (`checkpoint.rs`).
-//! - **Sparsity**: the penalties (`penalty.rs`, KL in `kl.rs`) and TopK
-//!   selection (`topk.rs`).
+//!   (`config.rs`, checked together by [`validate`] in `validate.rs`) and
+//!   checkpoints (`checkpoint.rs`).
+//! - **Sparsity**: the penalties (`penalty.rs`, KL in `kl.rs`), TopK and
+//!   BatchTopK selection (`topk.rs`) and AuxK (`auxk.rs`).
 //! - **The fast engine**: the loss and its gradient (`gradients.rs`) over
-//!   `gemm` products (`matmul.rs`), and [`Adam`] (`adam.rs`).
+//!   `gemm` products (`matmul.rs`) or, for a sparse enough code, products
+//!   over its non-zero entries (`sparse.rs`), and [`Adam`] (`adam.rs`).
 //! - **The candle engine**: `candle_engine/`, on a [`DeviceSpec`]
 //!   (`device.rs`).
-//! - **Training**: the [`Engine`] both implement (`engine.rs`) and the loop
-//!   over epochs ([`train`], `train.rs`).
+//! - **Training**: the [`Engine`] both implement (`engine.rs`), the loop
+//!   over epochs ([`train`], `train.rs`), and the [`TrainState`] a run
+//!   continues from (`state.rs`).
 //! - **Scoring**: [`evaluate`] and its metrics (`metrics.rs`, SSIM in
 //!   `ssim.rs`), and the [`LinearProbe`] (`probe.rs`, fitted by L-BFGS in
-//!   `lbfgs.rs`).
+//!   `lbfgs.rs`); progressive evaluation at exact L0 ([`progressive_evaluation`],
+//!   `frontier.rs`) and dead and dense latents ([`code_statistics`], counted by
+//!   [`evaluate`] too; `latents.rs`).
 
 mod activation;
 mod adam;
+mod auxk;
 mod candle_engine;
 mod checkpoint;
 mod config;
 mod device;
 mod engine;
 mod error;
+mod frontier;
 mod gradients;
 mod kl;
+mod latents;
 mod lbfgs;
 mod matmul;
 mod metrics;
@@ -45,16 +54,20 @@ mod model;
 mod params;
 mod penalty;
 mod probe;
+mod sparse;
 mod ssim;
+mod state;
 mod topk;
 mod train;
+mod validate;
 
 pub use error::CoreError;
 
 // The model.
-pub use config::{KlReduction, ModelConfig, SparsityConfig, TrainConfig};
+pub use config::{Activation, AuxK, Init, KlReduction, ModelConfig, SparsityConfig, TrainConfig};
 pub use model::{Forward, SparseAutoencoder};
 pub use params::{Params, TENSOR_NAMES};
+pub use validate::validate;
 
 // Sparsity.
 pub use kl::{kl_bernoulli, kl_bernoulli_grad, kl_sparsity};
@@ -70,10 +83,13 @@ pub use candle_engine::CandleTrainer;
 pub use device::{limit_candle_cpu_threads, DeviceSpec};
 
 // Training.
-pub use engine::{build_engine, Engine, EngineKind};
+pub use engine::{build_engine, resume_engine, Engine, EngineKind};
+pub use state::{StateSettings, TrainState};
 pub use train::{train, train_with, CurvePoint, Trainer};
 
 // Scoring.
+pub use frontier::{fvu, ladder, progressive_evaluation, FrontierPoint, DEFAULT_LADDER};
+pub use latents::{code_statistics, LatentStats, DENSE_ABOVE};
 pub use metrics::{evaluate, image_quality, to_unit, variance_sum, EvalSet, ImageQuality, Metrics, Quality};
 pub use probe::{LinearProbe, ProbeConfig};
 pub use ssim::ssim;

@@ -1,8 +1,9 @@
 //! Scoring a model on an evaluation set: every metric of the design card
 //! that needs no labels (mse, fvu, psnr_db, ssim, kl, rho_hat_mean,
-//! active_per_image, l0, dead_fraction).
+//! active_per_image, l0, and the dead and dense latents of `latents.rs`).
 
 use crate::kl::kl_sparsity;
+use crate::latents::LatentCounts;
 use crate::matmul::Threads;
 use crate::ssim::ssim;
 use crate::{SparseAutoencoder, SparsityConfig};
@@ -57,8 +58,15 @@ pub struct Metrics {
     /// before sae-lab 0.2).
     #[serde(default)]
     pub l0: Option<f64>,
-    /// Fraction of hidden units never above 0.5 on the set.
-    pub dead_fraction: f64,
+    /// Fraction of latents that never fire on the set ([`crate::LatentStats`]:
+    /// non-zero, or above 1e-3 for a sigmoid code). Absent from records
+    /// before sae-lab 0.4, which counted units never above 0.5 instead.
+    #[serde(default)]
+    pub dead_latents: Option<f64>,
+    /// Fraction of latents that fire on more than 10% of the set's images
+    /// (absent from records before sae-lab 0.4).
+    #[serde(default)]
+    pub dense_latents: Option<f64>,
 }
 
 /// Whether to score image quality (PSNR and SSIM), which costs more than
@@ -94,7 +102,7 @@ const LANES: usize = 8;
 
 /// `Σ (a − b)²`, in `f64`, in eight partial sums.
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+fma", "x86_64+avx2+fma", "aarch64+neon"))]
-fn squared_error(a: &[f32], b: &[f32]) -> f64 {
+pub(crate) fn squared_error(a: &[f32], b: &[f32]) -> f64 {
     let mut lanes = [0.0f64; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| ((x - y) * (x - y)) as f64).sum();
@@ -120,20 +128,17 @@ pub fn variance_sum(clean: &[f32], d: usize) -> f64 {
 }
 
 /// Adds each unit's activations over the rows of `code` (`[m, h]`) to
-/// `rho_sum`, marks the units above 0.5 in `ever_active`; returns the
-/// counts of entries above 0.5 and of non-zero entries.
+/// `rho_sum`; returns the count of entries above 0.5.
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+fma", "x86_64+avx2+fma", "aarch64+neon"))]
-fn code_statistics(code: &[f32], rho_sum: &mut [f64], ever_active: &mut [bool]) -> (usize, usize) {
-    let (mut active, mut nonzero) = (0usize, 0usize);
+fn unit_sums(code: &[f32], rho_sum: &mut [f64]) -> usize {
+    let mut active = 0usize;
     for row in code.chunks_exact(rho_sum.len()) {
-        for ((&v, rs), ever) in row.iter().zip(rho_sum.iter_mut()).zip(ever_active.iter_mut()) {
+        for (&v, rs) in row.iter().zip(rho_sum.iter_mut()) {
             *rs += v as f64;
-            nonzero += usize::from(v != 0.0);
             active += usize::from(v > 0.5);
-            *ever |= v > 0.5;
         }
     }
-    (active, nonzero)
+    active
 }
 
 /// Scores reconstructions `recon` of `clean` (both `[n, rows·cols]`,
@@ -161,7 +166,7 @@ pub fn image_quality(recon: &[f32], clean: &[f32], rows: usize, cols: usize) -> 
 }
 
 /// Images scored per forward pass.
-const CHUNK: usize = 500;
+pub(crate) const CHUNK: usize = 500;
 
 /// Scores `model` on `set`.
 pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &SparsityConfig, quality: Quality) -> Metrics {
@@ -170,17 +175,17 @@ pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &Sparsity
     let n = set.len();
     let mut code = vec![0.0f32; CHUNK * h];
     let mut recon = vec![0.0f32; CHUNK * d];
-    let (mut sse, mut active, mut nonzero, mut psnr_sum, mut ssim_sum) = (0.0f64, 0usize, 0usize, 0.0f64, 0.0f64);
+    let (mut sse, mut active, mut psnr_sum, mut ssim_sum) = (0.0f64, 0usize, 0.0f64, 0.0f64);
     let mut rho_sum = vec![0.0f64; h];
-    let mut ever_active = vec![false; h];
+    let mut latents = LatentCounts::new(h, model.config.activation);
     for start in (0..n).step_by(CHUNK) {
         let m = CHUNK.min(n - start);
         let input = &set.input[start * d..(start + m) * d];
         let clean = &set.clean[start * d..(start + m) * d];
         model.encode_into(input, m, &mut code, Threads(1));
         model.decode_into(&code, m, &mut recon, Threads(1));
-        let (a, nz) = code_statistics(&code[..m * h], &mut rho_sum, &mut ever_active);
-        (active, nonzero) = (active + a, nonzero + nz);
+        active += unit_sums(&code[..m * h], &mut rho_sum);
+        latents.add(&code[..m * h]);
         if quality == Quality::Score {
             let q = image_quality(&recon[..m * d], clean, set.rows, set.cols);
             psnr_sum += q.psnr_db * m as f64;
@@ -190,6 +195,7 @@ pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &Sparsity
     }
     let rho_hat: Vec<f32> = rho_sum.iter().map(|s| (s / n as f64) as f32).collect();
     let scored = |sum: f64| (quality == Quality::Score).then(|| sum / n as f64);
+    let latents = latents.stats();
     Metrics {
         mse: sse / (n * d) as f64,
         fvu: Some(sse / variance_sum(set.clean, d)),
@@ -201,7 +207,8 @@ pub fn evaluate(model: &SparseAutoencoder, set: EvalSet<'_>, sparsity: &Sparsity
         },
         rho_hat_mean: rho_sum.iter().sum::<f64>() / (n * h) as f64,
         active_per_image: active as f64 / n as f64,
-        l0: Some(nonzero as f64 / n as f64),
-        dead_fraction: ever_active.iter().filter(|a| !**a).count() as f64 / h as f64,
+        l0: Some(latents.l0),
+        dead_latents: Some(latents.dead_fraction),
+        dense_latents: Some(latents.dense_fraction),
     }
 }

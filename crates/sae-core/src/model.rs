@@ -1,15 +1,16 @@
-//! The sparse autoencoder: `h = sigmoid(W₁x + b₁)`, `y = tanh(W₂h + b₂)`,
-//! with PyTorch's default `Linear` initialisation and inference helpers
+//! The sparse autoencoder: `h = act(W₁x + b₁)` (a sigmoid, the reference,
+//! or a ReLU), `y = tanh(W₂h + b₂)`, with PyTorch's default `Linear`
+//! initialisation or Gao et al.'s tied one, and inference helpers
 //! (reconstruction, thresholded reconstruction, decoder atoms).
 
 use rand::distr::{Distribution, Uniform};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::activation::{sigmoid, tanh};
+use crate::activation::{relu, sigmoid, tanh};
 use crate::matmul::{matmul, MatRef, Threads};
 use crate::topk::keep_top_k;
-use crate::{ModelConfig, Params};
+use crate::{Activation, Init, ModelConfig, Params};
 
 /// The parameters of a sparse autoencoder, laid out as the reference's
 /// PyTorch modules store them (row-major).
@@ -19,12 +20,19 @@ pub struct SparseAutoencoder {
     pub config: ModelConfig,
     /// The values of each tensor, row-major, shaped as [`Params::shapes`].
     pub params: Params<Vec<f32>>,
+    /// BatchTopK's threshold, learned in training: at inference every
+    /// activation at or below it is zeroed, so an image's code does not
+    /// depend on the other images. `None` for other models (and for a
+    /// BatchTopK model before its first step). Saved as the checkpoint's
+    /// `threshold` tensor.
+    pub threshold: Option<f32>,
 }
 
 /// What a forward pass produces for a batch of `n` inputs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forward {
-    /// The hidden code `h`, `[n, H]`, each value in (0, 1).
+    /// The hidden code `h`, `[n, H]`, each value in (0, 1) for a sigmoid,
+    /// ≥ 0 for a ReLU.
     pub code: Vec<f32>,
     /// The reconstruction `y`, `[n, D]`, each value in (−1, 1).
     pub recon: Vec<f32>,
@@ -48,13 +56,38 @@ pub(crate) fn add_bias_apply(z: &mut [f32], bias: &[f32], act: impl Fn(f32) -> f
     }
 }
 
+/// `z = act(z + bias)` row by row, for the model's activation.
+pub(crate) fn activate(z: &mut [f32], bias: &[f32], activation: Activation) {
+    match activation {
+        Activation::Sigmoid => add_bias_apply(z, bias, sigmoid),
+        Activation::Relu => add_bias_apply(z, bias, relu),
+    }
+}
+
+/// Gao et al.'s start: a decoder `[D, H]` drawn as PyTorch's, each column
+/// (atom) scaled to unit norm, the encoder its transpose, zero biases.
+fn tied(d: usize, h: usize, rng: &mut ChaCha8Rng) -> Params<Vec<f32>> {
+    let mut dec_w = uniform(d * h, 1.0 / (h as f32).sqrt(), rng);
+    for j in 0..h {
+        let norm = (0..d).map(|k| (dec_w[k * h + j] as f64).powi(2)).sum::<f64>().sqrt();
+        // A column of d uniform draws is zero with probability 0.
+        (0..d).for_each(|k| dec_w[k * h + j] = (dec_w[k * h + j] as f64 / norm.max(f64::MIN_POSITIVE)) as f32);
+    }
+    let enc_w = (0..h * d).map(|i| dec_w[(i % d) * h + i / d]).collect();
+    Params { enc_w, enc_b: vec![0.0; h], dec_w, dec_b: vec![0.0; d] }
+}
+
 impl SparseAutoencoder {
-    /// A fresh model initialised as PyTorch's `nn.Linear`: weights and
-    /// biases uniform in ±1/√fan_in (Kaiming-uniform with a = √5 reduces to
-    /// this bound), drawn from a generator seeded with `seed`.
+    /// A fresh model drawn from a generator seeded with `seed`, initialised
+    /// as `config.init` says: as PyTorch's `nn.Linear` (weights and biases
+    /// uniform in ±1/√fan_in; Kaiming-uniform with a = √5 reduces to this
+    /// bound), or tied (see [`Init::Tied`]).
     pub fn new(config: ModelConfig, seed: u64) -> Self {
         let (d, h) = (config.input, config.hidden);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        if config.init == Init::Tied {
+            return Self { config, params: tied(d, h, &mut rng), threshold: None };
+        }
         let enc_bound = 1.0 / (d as f32).sqrt();
         let dec_bound = 1.0 / (h as f32).sqrt();
         let params = Params {
@@ -63,7 +96,7 @@ impl SparseAutoencoder {
             dec_w: uniform(d * h, dec_bound, &mut rng),
             dec_b: uniform(d, dec_bound, &mut rng),
         };
-        Self { config, params }
+        Self { config, params, threshold: None }
     }
 
     /// Number of trainable values.
@@ -72,13 +105,17 @@ impl SparseAutoencoder {
     }
 
     /// The hidden code of `n` inputs, written into `code` (`[n, H]`):
-    /// the sigmoid's activations, of which TopK keeps the k largest.
+    /// the activations, of which TopK keeps the k largest and BatchTopK's
+    /// threshold those above it.
     pub(crate) fn encode_into(&self, input: &[f32], n: usize, code: &mut [f32], threads: Threads) {
         let (d, h) = (self.config.input, self.config.hidden);
         matmul(code, MatRef::new(input, n, d), MatRef::new(&self.params.enc_w, h, d).t(), false, threads);
-        add_bias_apply(&mut code[..n * h], &self.params.enc_b, sigmoid);
+        activate(&mut code[..n * h], &self.params.enc_b, self.config.activation);
         if let Some(k) = self.config.top_k {
             keep_top_k(&mut code[..n * h], h, k, &mut Vec::with_capacity(h));
+        }
+        if let Some(t) = self.threshold {
+            code[..n * h].iter_mut().filter(|v| **v <= t).for_each(|v| *v = 0.0);
         }
     }
 
@@ -167,6 +204,30 @@ mod tests {
                 assert!((f.recon[i * 6 + k] - z.tanh()).abs() < 1e-6);
             }
         }
+    }
+
+    #[test]
+    fn tied_init_has_unit_atoms_and_the_encoder_transposed() {
+        let cfg = ModelConfig { init: Init::Tied, ..ModelConfig::new(6, 4) };
+        let m = SparseAutoencoder::new(cfg, 2);
+        for j in 0..4 {
+            let norm: f32 = (0..6).map(|k| m.params.dec_w[k * 4 + j].powi(2)).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-6, "atom {j}: {norm}");
+            (0..6).for_each(|k| assert_eq!(m.params.enc_w[j * 6 + k], m.params.dec_w[k * 4 + j]));
+        }
+        assert!(m.params.enc_b.iter().chain(&m.params.dec_b).all(|b| *b == 0.0));
+    }
+
+    #[test]
+    fn relu_codes_and_the_threshold_zero_exactly() {
+        let cfg = ModelConfig { activation: Activation::Relu, ..ModelConfig::new(6, 5) };
+        let mut m = SparseAutoencoder::new(cfg, 1);
+        let x: Vec<f32> = (0..18).map(|i| (i as f32 * 0.7).cos()).collect();
+        let code = m.encode(&x, 3);
+        assert!(code.iter().all(|v| *v >= 0.0) && code.contains(&0.0) && code.iter().any(|v| *v > 0.0));
+        m.threshold = Some(0.05);
+        let cut = m.encode(&x, 3);
+        code.iter().zip(&cut).for_each(|(a, b)| assert_eq!(*b, if *a <= 0.05 { 0.0 } else { *a }));
     }
 
     #[test]

@@ -9,21 +9,25 @@ impl SparsityConfig {
     /// The unweighted penalty term of a code whose units have mean
     /// activations `rho_hat`: the mean (or sum) over units of the true
     /// KL(ρ‖ρ̂_j) for KL, `Σ_j ρ̂_j` (the mean over images of the code's L1
-    /// norm) for L1, and zero for TopK and none.
+    /// norm) for L1, and zero for TopK, BatchTopK and none (whose AuxK
+    /// loss, when they have one, the training step computes).
     pub fn penalty(&self, rho_hat: &[f32]) -> f64 {
         match *self {
             Self::Kl { rho, reduction, .. } => kl_sparsity(rho, rho_hat, reduction),
             Self::L1 { .. } => rho_hat.iter().map(|&r| r as f64).sum(),
-            Self::Topk { .. } | Self::None => 0.0,
+            Self::Topk { .. } | Self::BatchTopk { .. } | Self::None => 0.0,
         }
     }
 
-    /// The weight of [`SparsityConfig::penalty`] in the loss (β for KL).
+    /// The weight of the penalty term in the loss: β for KL, the weight for
+    /// L1, `aux_weight` for TopK and BatchTopK with AuxK (whose penalty term
+    /// is the AuxK loss), 0 otherwise.
     pub fn strength(&self) -> f64 {
         match *self {
             Self::Kl { beta, .. } => beta,
             Self::L1 { weight } => weight,
-            Self::Topk { .. } | Self::None => 0.0,
+            Self::Topk { aux, .. } | Self::BatchTopk { aux, .. } => aux.map_or(0.0, |a| a.aux_weight),
+            Self::None => 0.0,
         }
     }
 
@@ -43,7 +47,7 @@ impl SparsityConfig {
                 }
             }
             Self::L1 { weight } => out.fill((weight * per_image) as f32),
-            Self::Topk { .. } | Self::None => out.fill(0.0),
+            Self::Topk { .. } | Self::BatchTopk { .. } | Self::None => out.fill(0.0),
         }
     }
 }
@@ -63,7 +67,13 @@ mod tests {
 
     #[test]
     fn topk_and_none_add_nothing() {
-        for s in [SparsityConfig::Topk { k: 2 }, SparsityConfig::None] {
+        let s = SparsityConfig::Topk { k: 2, aux: Some(crate::AuxK::new(3)) };
+        assert_eq!((s.penalty(&[0.3]), s.strength()), (0.0, 1.0 / 32.0), "AuxK's loss is the step's to compute");
+        for s in [
+            SparsityConfig::Topk { k: 2, aux: None },
+            SparsityConfig::BatchTopk { k: 2, aux: None },
+            SparsityConfig::None,
+        ] {
             let mut g = [1.0f32; 2];
             s.code_gradient(&[0.3, 0.7], 4, &mut g);
             assert_eq!((s.penalty(&[0.3, 0.7]), s.strength(), g), (0.0, 0.0, [0.0; 2]));

@@ -8,7 +8,8 @@ use crate::engine::Engine;
 use crate::gradients::{LossParts, Workspace};
 use crate::matmul::Threads;
 use crate::metrics::{evaluate, EvalSet, Quality};
-use crate::{CoreError, Params, SparseAutoencoder, SparsityConfig, TrainConfig};
+use crate::topk::update_threshold;
+use crate::{validate, CoreError, Params, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
 
 /// One point of a training curve.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -30,6 +31,10 @@ pub struct CurvePoint {
     pub val_kl: Option<f64>,
     /// Validation active units per image after the epoch.
     pub val_active_per_image: f64,
+    /// Validation non-zero code entries per image after the epoch (absent
+    /// from curves before sae-lab 0.4).
+    #[serde(default)]
+    pub val_l0: Option<f64>,
     /// Seconds spent training in this epoch (validation excluded).
     pub seconds: f64,
 }
@@ -45,10 +50,13 @@ pub struct Trainer {
     states: Params<AdamState>,
     workspace: Workspace,
     threads: Threads,
+    epochs_done: usize,
 }
 
 impl Trainer {
     /// Prepares to train `model` with batches of `config.batch_size`.
+    /// [`crate::validate`] says whether the three can train together
+    /// ([`train`] and [`crate::build_engine`] check it).
     pub fn new(model: SparseAutoencoder, config: &TrainConfig, sparsity: SparsityConfig) -> Self {
         let states = Params::shapes(model.config).sizes().map(AdamState::new);
         Self {
@@ -58,12 +66,66 @@ impl Trainer {
             model,
             sparsity,
             states,
+            epochs_done: 0,
         }
     }
 
+    /// Takes up training from `state` with batches of `config.batch_size`:
+    /// the next step is the one that followed the state's last.
+    ///
+    /// # Errors
+    /// [`CoreError::State`] when the state was trained with other settings
+    /// than `config` and `sparsity`, or for more than `config.epochs` epochs.
+    pub fn resume(state: TrainState, config: &TrainConfig, sparsity: SparsityConfig) -> Result<Self, CoreError> {
+        state
+            .check(&StateSettings::new(state.model.config, config, sparsity), config.epochs)
+            .map_err(CoreError::State)?;
+        let mut trainer = Self::new(state.model, config, sparsity);
+        trainer.adam = Adam::after(config.lr, config.weight_decay, state.adam_steps);
+        trainer.states = state.moments;
+        if let Some(since) = state.since_fired {
+            trainer.workspace.resume_since_fired(trainer.model.config.input, since);
+        }
+        trainer.epochs_done = state.epochs_done;
+        Ok(trainer)
+    }
+
+    /// The state to continue from (see [`TrainState`]).
+    pub fn state(&self) -> TrainState {
+        TrainState {
+            model: self.model.clone(),
+            moments: self.states.clone(),
+            adam_steps: self.adam.steps(),
+            since_fired: self.workspace.since_fired().map(<[u64]>::to_vec),
+            epochs_done: self.epochs_done,
+            settings: StateSettings {
+                model: self.model.config,
+                sparsity: self.sparsity,
+                batch_size: self.workspace.batch(),
+                lr: self.adam.lr,
+                weight_decay: self.adam.weight_decay,
+            },
+        }
+    }
+
+    /// Epochs completed.
+    pub fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    /// Records that an epoch ended.
+    pub fn end_epoch(&mut self) {
+        self.epochs_done += 1;
+    }
+
     /// One Adam step on a batch; returns the batch's loss before the step.
+    /// BatchTopK's threshold moves towards the smallest activation the
+    /// batch kept.
     pub fn step(&mut self, input: &[f32], target: &[f32]) -> LossParts {
         let loss = self.workspace.loss_and_gradients(&self.model, input, target, &self.sparsity, self.threads);
+        if let Some(kept_min) = self.workspace.kept_min() {
+            self.model.threshold = Some(update_threshold(self.model.threshold, kept_min));
+        }
         self.adam.begin_step();
         let tensors = self.model.params.as_mut().zip(self.workspace.grads.as_ref()).zip(self.states.as_mut());
         for ((param, grad), state) in tensors.into_array() {
@@ -82,7 +144,9 @@ impl Trainer {
 /// `batches_per_epoch` steps (see [`train_with`]).
 ///
 /// # Errors
-/// [`CoreError::Diverged`] as soon as a batch loss is NaN or infinite.
+/// [`CoreError::Config`] when the model, mechanism and batch size cannot
+/// train together ([`crate::validate`]); [`CoreError::Diverged`] as soon
+/// as a batch loss is NaN or infinite.
 pub fn train(
     model: SparseAutoencoder,
     config: &TrainConfig,
@@ -92,21 +156,27 @@ pub fn train(
     validation: EvalSet<'_>,
     on_epoch: impl FnMut(&CurvePoint),
 ) -> Result<(SparseAutoencoder, Vec<CurvePoint>), CoreError> {
+    validate(&model.config, &sparsity, config.batch_size)?;
     let mut trainer = Trainer::new(model, config, sparsity);
     let curve = train_with(&mut trainer, config, &sparsity, batches_per_epoch, fill, validation, on_epoch)?;
     Ok((trainer.model, curve))
 }
 
-/// Trains with `engine` for `config.epochs` epochs of `batches_per_epoch`
-/// steps; the trained model is then `engine.model()`.
+/// Trains with `engine` until it has completed `config.epochs` epochs of
+/// `batches_per_epoch` steps, from the epochs it has done (0 for a fresh
+/// engine, the state's for a resumed one: [`crate::resume_engine`]); the
+/// trained model is then `engine.model()`. Returns the points of the epochs
+/// trained now.
 ///
 /// `fill(epoch, batch, input, target)` writes a batch (epochs count from
-/// 0); `validation` is scored after every epoch, on the host, and
-/// `on_epoch` told the result.
+/// 0, so a continued run is asked for the batches an uninterrupted one is);
+/// `validation` is scored after every epoch, on the host, and `on_epoch`
+/// told the result.
 ///
 /// # Errors
 /// [`CoreError::Diverged`] as soon as a batch loss is NaN or infinite;
-/// any error of the engine.
+/// [`CoreError::Config`] when the engine has done more than
+/// `config.epochs` epochs; any error of the engine.
 pub fn train_with(
     engine: &mut dyn Engine,
     config: &TrainConfig,
@@ -119,8 +189,13 @@ pub fn train_with(
     let d = validation.rows * validation.cols;
     let mut input = vec![0.0f32; config.batch_size * d];
     let mut target = vec![0.0f32; config.batch_size * d];
-    let mut curve = Vec::with_capacity(config.epochs);
-    for epoch in 0..config.epochs {
+    let first = engine.epochs_done();
+    if first > config.epochs {
+        let message = format!("{} epochs asked for, fewer than the {first} already trained", config.epochs);
+        return Err(CoreError::Config { key: "[training] epochs", message });
+    }
+    let mut curve = Vec::with_capacity(config.epochs - first);
+    for epoch in first..config.epochs {
         let start = Instant::now();
         let (mut loss, mut mse, mut penalty) = (0.0, 0.0, 0.0);
         for batch in 0..batches_per_epoch {
@@ -134,6 +209,7 @@ pub fn train_with(
             penalty += parts.penalty;
         }
         let seconds = start.elapsed().as_secs_f64();
+        engine.end_epoch();
         let val = evaluate(&*engine.model()?, validation, sparsity, Quality::Skip);
         let nb = batches_per_epoch.max(1) as f64;
         let point = CurvePoint {
@@ -144,6 +220,7 @@ pub fn train_with(
             val_mse: val.mse,
             val_kl: val.kl,
             val_active_per_image: val.active_per_image,
+            val_l0: val.l0,
             seconds,
         };
         on_epoch(&point);

@@ -51,15 +51,17 @@ fn images() -> Vec<f32> {
 }
 
 #[test]
-fn active_units_dead_fraction_and_rho_hat_match_the_hand_count() {
+fn active_units_latents_and_rho_hat_match_the_hand_count() {
     let x = images();
     let set = EvalSet { input: &x, clean: &x, rows: SIDE, cols: SIDE };
     let sparsity = SparsityConfig::reference();
     let m = evaluate(&model(), set, &sparsity, Quality::Skip);
     // Units above 0.5: A has 1, B has 2, so 1.5 per image.
     assert_eq!(m.active_per_image, 1.5);
-    // Unit 2 is never above 0.5: one of three units is dead.
-    assert!((m.dead_fraction - 1.0 / 3.0).abs() < 1e-12, "{}", m.dead_fraction);
+    // Unit 2 (0.0067) is never above 0.5 but fires by the field's rule
+    // (above 1e-3 for a sigmoid): no latent is dead; units 0 and 1 fire on
+    // more than 10% of the images, unit 2 too, so all three are dense.
+    assert_eq!((m.dead_latents, m.dense_latents), (Some(0.0), Some(1.0)));
     // ρ̂ = (σ(20), (σ(−20) + σ(20))/2, σ(−5)) = (1, 0.5, 0.006693); mean 0.502231.
     assert!((m.rho_hat_mean - 0.502_231).abs() < 1e-5, "{}", m.rho_hat_mean);
     assert_eq!((m.psnr_db, m.ssim), (None, None), "quality is skipped when asked");

@@ -1,9 +1,10 @@
 //! Training end to end on a small synthetic set: validation error falls,
-//! the curve is complete, and the same seed gives the same numbers.
+//! the curve is complete, and the same seed gives the same numbers; a
+//! BatchTopK model learns its threshold.
 
 use sae_core::{
-    evaluate, train, CoreError, CurvePoint, EvalSet, KlReduction, ModelConfig, Quality, SparseAutoencoder,
-    SparsityConfig, TrainConfig,
+    evaluate, train, Activation, AuxK, CoreError, CurvePoint, EvalSet, KlReduction, ModelConfig, Quality,
+    SparseAutoencoder, SparsityConfig, TrainConfig,
 };
 
 /// `n` 8×8 images, each a random mix of three smooth prototypes, in [-1, 1].
@@ -71,4 +72,25 @@ fn a_nan_input_is_reported_as_divergence() {
     };
     let err = train(model, &config, sparsity, 3, fill, set, |_| {}).unwrap_err();
     assert!(matches!(err, CoreError::Diverged { epoch: 2, batch: 2, .. }), "{err:?}");
+}
+
+#[test]
+fn batchtopk_learns_a_threshold_and_bad_settings_are_refused() {
+    let data = images(40, 0);
+    let set = EvalSet { input: &data, clean: &data, rows: 8, cols: 8 };
+    let fill = |_e: usize, b: usize, x: &mut [f32], t: &mut [f32]| {
+        t.copy_from_slice(&data[b * 640..(b + 1) * 640]);
+        x.copy_from_slice(t);
+    };
+    let config = TrainConfig { epochs: 2, batch_size: 10, lr: 3e-3, weight_decay: 0.0, threads: 1 };
+    let relu = ModelConfig { activation: Activation::Relu, ..ModelConfig::new(64, 16) };
+    let sparsity = SparsityConfig::BatchTopk { k: 3, aux: Some(AuxK::new(4)) };
+    let (model, _) = train(SparseAutoencoder::new(relu, 0), &config, sparsity, 4, fill, set, |_| {}).unwrap();
+    let threshold = model.threshold.expect("a BatchTopK model keeps its threshold");
+    assert!(threshold > 0.0);
+    let code = model.encode(&data, 40);
+    assert!(code.iter().all(|v| *v == 0.0 || *v > threshold), "the threshold replaces the batch at inference");
+    let one = TrainConfig { batch_size: 1, ..config };
+    let err = train(SparseAutoencoder::new(relu, 0), &one, sparsity, 4, fill, set, |_| {}).unwrap_err();
+    assert!(err.to_string().starts_with("[training] batch_size: 1 with kind = \"batchtopk\""), "{err}");
 }

@@ -22,7 +22,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir).map_err(DataError::io(dir))?;
+    create_folder(dir)?;
     // The target's name, cut so the temporary one fits the 255 bytes a name may have.
     let name: String = path.file_name().map_or("".into(), |n| n.to_string_lossy()).chars().take(100).collect();
     let prefix = format!("{TEMPORARY}{name}-");
@@ -41,6 +41,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
     tmp.as_file().sync_all().map_err(failed)?;
     tmp.persist(path).map_err(|e| failed(e.error))?;
     Ok(())
+}
+
+/// Creates folder `dir` and its parents, as `create_dir_all` does; where
+/// a file stands in the way the error names it (`results/small: not a
+/// folder (it is a file)`), not the operating system's bare `File exists`.
+///
+/// # Errors
+/// [`DataError::NotAFolder`] naming the file in the way; [`DataError::Io`]
+/// otherwise.
+pub fn create_folder(dir: &Path) -> Result<(), DataError> {
+    std::fs::create_dir_all(dir).map_err(|error| {
+        let is_file = |p: &&Path| std::fs::metadata(p).is_ok_and(|m| !m.is_dir());
+        match dir.ancestors().find(is_file) {
+            Some(found) => DataError::NotAFolder { found: found.into(), wanted: dir.into() },
+            None => DataError::Io { path: dir.into(), error },
+        }
+    })
 }
 
 /// How the temporary files of [`write_atomic`] begin: this, then the
@@ -118,6 +135,20 @@ mod tests {
         remove_interrupted_writes(dir.path(), "");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left, ["report.md"]);
+    }
+
+    #[test]
+    fn a_file_where_a_folder_is_needed_is_named_not_called_existing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("results");
+        std::fs::write(&file, "x").unwrap();
+        for wanted in [file.clone(), file.join("small/runs")] {
+            let e = create_folder(&wanted).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{}: not a folder (it is a file)", file.display())), "{e}");
+            assert!(!e.contains("File exists") && !e.contains("Not a directory"), "{e}");
+        }
+        let e = write_atomic(&file.join("small/runs.csv"), b"x").unwrap_err().to_string();
+        assert!(e.contains(&format!("and {} needs it to be one", file.join("small").display())), "{e}");
     }
 
     #[test]

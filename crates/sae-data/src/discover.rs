@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::dataset::{first_missing, has_all_files};
+use crate::download::is_known;
 use crate::{DataError, DatasetName, Result};
 
 /// The environment variable that points at a dataset folder.
@@ -43,9 +44,6 @@ impl SearchPaths {
     }
 }
 
-/// Dataset names sae-lab knows how to download or find system-wide.
-const KNOWN: [&str; 2] = ["mnist", "fashion-mnist"];
-
 /// Where a dataset was found, and which rule found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataSource {
@@ -61,16 +59,36 @@ pub struct DataSource {
 fn under(dir: &Path, name: &str) -> Vec<PathBuf> {
     let mut v = vec![dir.join(name)];
     let leaf = dir.file_name().and_then(|s| s.to_str()).unwrap_or("");
-    if leaf == name || !KNOWN.contains(&leaf) {
+    if leaf == name || !is_known(leaf) {
         v.push(dir.to_path_buf());
     }
     v
 }
 
+/// For a folder that does not exist, the hint that a sibling differs from
+/// it only in case or in `-`/`_` (`data/MNIST` for `data/mnist`): names
+/// are matched exactly, so such a folder is never taken.
+fn near_miss(dir: &Path) -> String {
+    let fold = |s: &str| s.to_ascii_lowercase().replace('_', "-");
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str())) else {
+        return String::new();
+    };
+    let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+    let Ok(entries) = std::fs::read_dir(parent) else { return String::new() };
+    let twin = entries
+        .flatten()
+        .map(|e| e.file_name())
+        .find(|n| n.to_str().is_some_and(|n| n != name && fold(n) == fold(name)));
+    twin.map_or_else(String::new, |t| {
+        let twin = dir.with_file_name(&t);
+        format!(" (but {} does: names are matched exactly, so rename it to {name})", twin.display())
+    })
+}
+
 /// What `dir` lacks to hold a dataset, for messages.
 fn lacks(dir: &Path) -> String {
     match first_missing(dir) {
-        _ if !dir.exists() => format!("{} does not exist", dir.display()),
+        _ if !dir.exists() => format!("{} does not exist{}", dir.display(), near_miss(dir)),
         _ if !dir.is_dir() => format!("{} is a file, not a folder", dir.display()),
         Some(file) => format!("{} lacks {file}", dir.display()),
         None => format!("{} holds the files", dir.display()),
@@ -123,7 +141,8 @@ pub fn find_dataset(name: &DatasetName, paths: &SearchPaths) -> Result<DataSourc
     if let Some((dir, found_by)) = candidates.iter().find(|(d, _)| has_all_files(d)) {
         return Ok(DataSource { dir: dir.clone(), found_by });
     }
-    let searched = candidates.iter().map(|(d, _)| d.display().to_string()).collect::<Vec<_>>().join(", ");
+    let searched =
+        candidates.iter().map(|(d, _)| format!("{}{}", d.display(), near_miss(d))).collect::<Vec<_>>().join(", ");
     Err(DataError::NotFound { dataset: name.into(), searched })
 }
 
@@ -197,6 +216,21 @@ mod tests {
         let err = find_dataset(&name("mnist"), &paths(root.path(), None, Some(&env), root.path())).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("empty") && msg.contains("data/mnist") && msg.contains("system/mnist"), "{msg}");
+    }
+
+    #[test]
+    fn a_folder_that_differs_only_in_case_gets_a_hint() {
+        let root = tempfile::tempdir().unwrap();
+        write_fixture(&root.path().join("data/MNIST"), 20, 10);
+        let hint = format!(
+            "(but {} does: names are matched exactly, so rename it to mnist)",
+            root.path().join("data/MNIST").display()
+        );
+        let err = find_dataset(&name("mnist"), &paths(root.path(), None, None, root.path())).unwrap_err().to_string();
+        assert!(err.contains(&hint), "{err}");
+        let flag = root.path().join("data");
+        let err = find_dataset(&name("mnist"), &paths(root.path(), Some(&flag), None, root.path())).unwrap_err();
+        assert!(err.to_string().contains(&hint), "{err}");
     }
 
     #[test]

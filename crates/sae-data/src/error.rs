@@ -182,12 +182,40 @@ pub enum DataError {
         /// What each mirror answered, joined for display.
         reasons: String,
     },
+    /// A folder is needed where a file (or other non-folder) stands.
+    #[error("{}: not a folder (it is a file){}; expected a folder there: move the file away or choose another folder", found.display(), needed_by(found, wanted))]
+    NotAFolder {
+        /// The path that is not a folder.
+        found: PathBuf,
+        /// The folder wanted (`found` itself, or a folder inside it).
+        wanted: PathBuf,
+    },
+    /// A download destination holds another dataset's files, or is named
+    /// after another dataset.
+    #[error("{}: {found}; fetching {dataset} there would mix two datasets: choose another --dest (the default is ./data/{dataset})", dest.display())]
+    OtherDataset {
+        /// The destination folder.
+        dest: PathBuf,
+        /// The dataset being fetched.
+        dataset: String,
+        /// What the folder holds or is named after.
+        found: String,
+    },
     /// The dataset has no download source.
     #[error("{dataset} has no download mirror known to sae-lab")]
     NoMirror {
         /// The dataset's name.
         dataset: String,
     },
+}
+
+/// ` (needed for FOLDER)` when the folder wanted lies inside `found`.
+fn needed_by(found: &std::path::Path, wanted: &std::path::Path) -> String {
+    if found == wanted {
+        String::new()
+    } else {
+        format!(", and {} needs it to be one", wanted.display())
+    }
 }
 
 impl DataError {

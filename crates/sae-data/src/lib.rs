@@ -43,7 +43,7 @@ pub use error::DataError;
 // Finding the files.
 pub use dataset::{DatasetName, RawDataset, IDX_FILES, SIDE};
 pub use discover::{find_dataset, DataSource, SearchPaths, DATA_DIR_ENV, SYSTEM_DATASETS};
-pub use download::{download_dataset, Mirror};
+pub use download::{check_destination, download_dataset, Mirror};
 
 // Reading them.
 pub use idx::{parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, IdxImages, MAX_IDX_BODY};
@@ -59,7 +59,7 @@ pub use rng::{batch_rng, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
 pub use short_number::short_number;
 
 // Writing files.
-pub use atomic_file::{os_error, remove_interrupted_writes, write_atomic};
+pub use atomic_file::{create_folder, os_error, remove_interrupted_writes, write_atomic};
 
 // For tests.
 pub use skip::skip_test;

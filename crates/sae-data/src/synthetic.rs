@@ -43,7 +43,7 @@ fn draw(label: u8, rng: &mut impl Rng) -> Vec<u8> {
 /// # Errors
 /// [`DataError::Io`] when a file cannot be written.
 pub fn write_synthetic_dataset(dir: &Path, n_train: usize, n_test: usize, seed: u64) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(DataError::io(dir))?;
+    crate::create_folder(dir)?;
     for (k, n) in [(0, n_train), (2, n_test)] {
         let mut rng = batch_rng(seed, SYNTHETIC_STREAM, k as u64, 0);
         let labels: Vec<u8> = (0..n).map(|_| rng.random_range(0..10)).collect();

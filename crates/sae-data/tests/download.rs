@@ -1,13 +1,14 @@
-//! Downloads against a local HTTP server on 127.0.0.1 (never the
-//! internet): verified files land whole, a checksum mismatch writes
-//! nothing, a dead mirror falls through to the next, and the real MNIST
+//! Downloads against a local HTTP server on 127.0.0.1 or a `file://`
+//! folder (never the internet): verified files land whole, a checksum
+//! mismatch writes nothing, a dead mirror falls through to the next, a
+//! destination holding another dataset is refused, and the real MNIST
 //! checksums accept the shared copy of MNIST when it is present.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
-use sae_data::{download_dataset, DataError, DatasetName, Mirror, RawDataset, IDX_FILES};
+use sae_data::{check_destination, download_dataset, DataError, DatasetName, Mirror, RawDataset, IDX_FILES};
 use sha2::{Digest, Sha256};
 
 /// Serves the files of `dir` over HTTP/1.0 until the test ends; returns
@@ -130,6 +131,41 @@ fn the_real_mnist_checksums_accept_the_shared_copy() {
     download_dataset(&mirror, tmp.path(), |_| {}).unwrap();
     let d = RawDataset::load(tmp.path()).unwrap();
     assert_eq!((d.train_images.n, d.test_images.n), (60_000, 10_000));
+    // MNIST's own files are kept; Fashion-MNIST is not fetched beside them.
+    check_destination(&DatasetName("mnist".into()), tmp.path()).unwrap();
+    let err = check_destination(&DatasetName("fashion-mnist".into()), tmp.path()).unwrap_err().to_string();
+    assert!(err.contains("it holds train-images-idx3-ubyte.gz of the mnist dataset"), "{err}");
+}
+
+#[test]
+fn a_mirror_address_without_its_slash_and_a_file_address_are_fetched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let sums = gz_fixture(&served);
+    // Was `.../servedtrain-images-idx3-ubyte.gz`, and `file://` an `EmptyHost` error.
+    let mirror = Mirror { urls: vec![format!("file://{}", served.display())], raw_sha256: sums };
+    let mut fetched = Vec::new();
+    download_dataset(&mirror, &tmp.path().join("dest"), |u| fetched.push(u.to_string())).unwrap();
+    assert_eq!(fetched[0], format!("file://{}/train-images-idx3-ubyte.gz", served.display()));
+    let missing = Mirror { urls: vec![format!("file://{}", tmp.path().join("none").display())], raw_sha256: sums };
+    let err = download_dataset(&missing, &tmp.path().join("dest2"), |_| {}).unwrap_err().to_string();
+    assert!(err.contains("none/train-images-idx3-ubyte.gz: No such file or directory"), "{err}");
+}
+
+#[test]
+fn a_destination_named_after_or_holding_another_dataset_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fashion = DatasetName("fashion-mnist".into());
+    let err = check_destination(&fashion, &tmp.path().join("data/mnist")).unwrap_err().to_string();
+    assert!(err.contains("the folder is named after the mnist dataset"), "{err}");
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    gz_fixture(&other);
+    let err = check_destination(&fashion, &other).unwrap_err().to_string();
+    assert!(err.contains("it holds a train-images-idx3-ubyte.gz that is no file of fashion-mnist"), "{err}");
+    assert!(err.contains("choose another --dest (the default is ./data/fashion-mnist)"), "{err}");
+    check_destination(&fashion, &tmp.path().join("empty")).unwrap();
 }
 
 #[test]

@@ -1,9 +1,10 @@
 //! Whether a stored run is complete: a run counts as done only when every
-//! file it needs reads back whole; a damaged one is redone, and the sweep
-//! says which file and why.
+//! file it needs reads back whole, its metrics are values they can take
+//! and its configuration is still the one its id stands for; a damaged one
+//! is redone, and the sweep says which file and why.
 
 use crate::store::{CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
-use crate::{Experiment, ResultsDir, RunRecord, RunSpec, Status};
+use crate::{Experiment, Metric, ResultsDir, RunRecord, RunSpec, Status};
 
 /// What the results folder holds of one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,9 +57,18 @@ impl ResultsDir {
         if record.run_id != spec.id {
             return Err(format!("{METRICS_FILE} belongs to run {}", record.run_id));
         }
+        if let Some(why) = Metric::impossible(&record, spec.config.model.hidden.0) {
+            return Err(format!("{}: {why}", dir.join(METRICS_FILE).display()));
+        }
         let config = dir.join(CONFIG_FILE);
         let text = std::fs::read_to_string(&config).map_err(|e| format!("{}: {e}", config.display()))?;
-        Experiment::from_toml(&text, &config).map_err(|e| e.to_string())?;
+        let stored = Experiment::from_toml(&text, &config).map_err(|e| e.to_string())?;
+        if let Some(difference) = first_difference(&stored, &spec.config) {
+            return Err(format!(
+                "{}: edited after the run: {difference}, so the results are not those of this file",
+                config.display()
+            ));
+        }
         let curve = self.load_curve(&spec.id).map_err(|e| e.to_string())?;
         if curve.len() != record.epochs_done {
             let path = dir.join(CURVE_FILE);
@@ -77,5 +87,37 @@ impl ResultsDir {
             }
         }
         Ok(record)
+    }
+}
+
+/// Where the configuration `stored` in a run folder departs from `run`, the
+/// configuration its id stands for: `training.lr is 0.001, the run's id
+/// stands for 0.005`. The description is not compared: the id does not
+/// hash it.
+fn first_difference(stored: &Experiment, run: &Experiment) -> Option<String> {
+    let json = |e: &Experiment| serde_json::to_value(Experiment { description: None, ..e.clone() }).ok();
+    let (stored, run) = (json(stored)?, json(run)?);
+    let mut path = Vec::new();
+    let (found, wanted) = differing(&stored, &run, &mut path)?;
+    Some(format!("{} is {found}, the run's id stands for {wanted}", path.join(".")))
+}
+
+/// The first values where `a` and `b` differ, with their key path.
+fn differing<'v>(
+    a: &'v serde_json::Value,
+    b: &'v serde_json::Value,
+    path: &mut Vec<String>,
+) -> Option<(&'v serde_json::Value, &'v serde_json::Value)> {
+    use serde_json::Value::{Null, Object};
+    match (a, b) {
+        (Object(x), Object(y)) => x.keys().chain(y.keys()).find_map(|k| {
+            path.push(k.clone());
+            let found = differing(x.get(k).unwrap_or(&Null), y.get(k).unwrap_or(&Null), path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
+        }),
+        _ => (a != b).then_some((a, b)),
     }
 }

@@ -68,6 +68,14 @@ pub enum SweepError {
         /// What is wrong with it.
         message: String,
     },
+    /// A stored run cannot be continued.
+    #[error("{}: cannot continue this run: {message}", path.display())]
+    Continuation {
+        /// The file at fault.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// The dataset could not be found nor downloaded.
     #[error("{0}")]
     DataUnavailable(String),

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use sae_core::{DeviceSpec, EngineKind, ModelConfig, SparsityConfig, TrainConfig};
+use sae_core::{Activation, DeviceSpec, EngineKind, Init, ModelConfig, SparsityConfig, TrainConfig};
 use sae_data::DatasetName;
 
+use crate::search::SearchSection;
 use crate::sparsity::SparsitySection;
 use crate::values::{
     Beta, Count, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, Threads, TopK, ValidCorruption, WeightDecay,
@@ -61,17 +62,27 @@ impl Default for DataSection {
     }
 }
 
-/// The model's shape.
+/// The model's shape, code and initial weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
     /// Hidden units.
     pub hidden: Width,
+    /// The encoder's nonlinearity: `"sigmoid"` (the default, the
+    /// reference's) or `"relu"`. Left out of the serialised run when
+    /// default, so run ids made before the setting existed stay the same.
+    #[serde(skip_serializing_if = "Activation::is_sigmoid")]
+    pub activation: Activation,
+    /// How the weights start: `"pytorch"` (the default) or `"tied"` (the
+    /// encoder the transpose of a decoder of unit-norm atoms). Left out
+    /// when default, as `activation`.
+    #[serde(skip_serializing_if = "Init::is_pytorch")]
+    pub init: Init,
 }
 
 impl Default for ModelSection {
     fn default() -> Self {
-        Self { hidden: Width(256) }
+        Self { hidden: Width(256), activation: Activation::Sigmoid, init: Init::Pytorch }
     }
 }
 
@@ -232,6 +243,11 @@ pub struct Experiment {
     pub probe: ProbeSection,
     /// Values to cross.
     pub sweep: SweepSection,
+    /// How runs are chosen: the grid (the default, written only when
+    /// another strategy is chosen, so existing ids stay the same) or a
+    /// random search.
+    #[serde(skip_serializing_if = "SearchSection::is_default")]
+    pub search: SearchSection,
 }
 
 /// An experiment with its name and the file it came from.
@@ -267,12 +283,17 @@ impl Experiment {
     /// The model shape for images of `input` pixels (TopK keeps its k in
     /// the model, whose forward pass selects).
     pub fn model_config(&self, input: usize) -> ModelConfig {
-        ModelConfig { input, hidden: self.model.hidden.0, top_k: self.sparsity.0.top_k() }
+        ModelConfig {
+            top_k: self.sparsity.config.top_k(),
+            activation: self.model.activation,
+            init: self.model.init,
+            ..ModelConfig::new(input, self.model.hidden.0)
+        }
     }
 
     /// The sparsity mechanism.
     pub fn sparsity_config(&self) -> SparsityConfig {
-        self.sparsity.0
+        self.sparsity.config
     }
 }
 

@@ -3,12 +3,12 @@
 
 use sha2::{Digest, Sha256};
 
-use sae_core::SparsityConfig;
-use sae_data::short_number;
+use std::collections::HashSet;
 
+use crate::search::apply;
 use crate::sparsity::SparsitySection;
-use crate::values::{Beta, L1Weight, NonEmpty, Rho, TopK};
-use crate::Experiment;
+use crate::values::Count;
+use crate::{Experiment, Param, SparsityKind, Strategy};
 
 /// One run of a sweep.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +26,11 @@ pub struct RunSpec {
     /// The swept values but the seed, shared by replicates: `rho0.05-beta1`
     /// (`run` when nothing is swept).
     pub label: String,
+    /// A halving search's rung, from 0 (`None` for a grid or random search).
+    pub rung: Option<usize>,
+    /// The run of the previous rung this one continues (same settings, fewer
+    /// epochs), for a halving search's rungs after the first.
+    pub continues: Option<String>,
     /// The run's complete settings (its `sweep` section is empty).
     pub config: Experiment,
 }
@@ -51,126 +56,125 @@ fn config_hash(run: &Experiment) -> String {
     hex::encode(&Sha256::digest(json.as_bytes())[..4])
 }
 
-/// The values of one sweep axis: the list when given, else the base value.
-fn axis<T: Clone>(list: &Option<NonEmpty<T>>, base: T) -> Vec<T> {
-    list.as_ref().map_or_else(|| vec![base], |l| l.0.clone())
-}
-
 impl Experiment {
-    /// The mechanisms of the grid: each listed (or the base) mechanism,
-    /// crossed with the per-kind axes that apply to it (ρ and β for KL, k
-    /// for TopK, the weight for L1).
-    pub(crate) fn mechanisms(&self) -> Vec<SparsitySection> {
-        let s = &self.sweep;
-        let listed = axis(&s.sparsity, self.sparsity);
-        let mut out = Vec::new();
-        for m in listed {
-            match m.0 {
-                SparsityConfig::Kl { rho, beta, reduction } => {
-                    for r in axis(&s.rho, Rho(rho)) {
-                        for b in axis(&s.beta, Beta(beta)) {
-                            out.push(SparsitySection(SparsityConfig::Kl { rho: r.0, beta: b.0, reduction }));
-                        }
-                    }
-                }
-                SparsityConfig::L1 { weight } => out.extend(
-                    axis(&s.l1_weight, L1Weight(weight))
-                        .iter()
-                        .map(|w| SparsitySection(SparsityConfig::L1 { weight: w.0 })),
-                ),
-                SparsityConfig::Topk { k } => {
-                    out.extend(axis(&s.k, TopK(k)).iter().map(|k| SparsitySection(SparsityConfig::Topk { k: k.0 })))
-                }
-                SparsityConfig::None => out.push(m),
-            }
+    /// The runs of this experiment's grid, its sweep lists crossed in
+    /// [`Param::ALL`]'s order (the seed innermost, so replicates sit
+    /// together), keeping only the parameters `keep` names. A parameter of
+    /// one mechanism (ρ, k...) crosses only the runs of that mechanism.
+    fn cross(&self, keep: impl Fn(Param) -> bool) -> Vec<Experiment> {
+        let mut runs = vec![Experiment { sweep: Default::default(), search: Default::default(), ..self.clone() }];
+        for &p in Param::ALL.iter().filter(|&&p| keep(p)) {
+            let Some(sweep) = p.def().sweep else { continue };
+            runs = runs
+                .into_iter()
+                .flat_map(|run| match p.applies_to(SparsityKind::of(&run.sparsity.config)) {
+                    true => (sweep.vary)(&self.sweep, &run).unwrap_or_else(|| vec![run]),
+                    false => vec![run],
+                })
+                .collect();
         }
-        out
+        runs
+    }
+
+    /// The mechanisms of the grid: each listed (or the base) mechanism,
+    /// crossed with the sweep lists of its own parameters (ρ and β for KL,
+    /// k for TopK, the weight for L1).
+    pub(crate) fn mechanisms(&self) -> Vec<SparsitySection> {
+        self.cross(|p| p == Param::Sparsity || p.of_a_mechanism()).into_iter().map(|r| r.sparsity).collect()
     }
 
     /// Every run of the grid, in a fixed order: corruption, width,
     /// mechanism (with its ρ, β, k or weight), learning rate, epochs, then
     /// seed innermost (so replicates sit together).
+    ///
+    /// A random search repeats the grid for each trial, its drawn values
+    /// set; a trial that draws the settings of an earlier run is that run.
+    ///
+    /// A halving search repeats its points for each rung, rung by rung,
+    /// each at the rung's epochs and continuing its run of the rung before.
     pub fn expand(&self) -> Vec<RunSpec> {
-        let s = &self.sweep;
-        let corruptions = axis(&s.corruption, self.corruption);
-        let widths = axis(&s.hidden, self.model.hidden);
-        let mechanisms = self.mechanisms();
-        let lrs = axis(&s.lr, self.training.lr);
-        let epochs = axis(&s.epochs, self.training.epochs);
-        let seeds = axis(&s.seeds, self.training.seed);
-        let mut runs = Vec::new();
-        for &c in &corruptions {
-            for &h in &widths {
-                for &m in &mechanisms {
-                    for &lr in &lrs {
-                        for &e in &epochs {
-                            for &seed in &seeds {
-                                let mut run = self.clone();
-                                run.sweep = Default::default();
-                                run.corruption = c;
-                                run.model.hidden = h;
-                                run.sparsity = m;
-                                run.training.lr = lr;
-                                run.training.epochs = e;
-                                run.training.seed = seed;
-                                let (label, id, former_id) = self.run_names(&run);
-                                runs.push(RunSpec { index: runs.len(), id, former_id, label, config: run });
-                            }
-                        }
-                    }
+        let grid = self.cross(|_| true);
+        let points: Vec<Experiment> =
+            self.draws().iter().flat_map(|d| grid.iter().map(|p| apply(d, p.clone()))).collect();
+        let rungs = self.search.halving(self.training.epochs.0).map(|h| h.rungs);
+        let epochs: Vec<Option<usize>> = rungs.map_or(vec![None], |r| r.into_iter().map(Some).collect());
+        let mut runs: Vec<RunSpec> = Vec::new();
+        let mut ids = HashSet::new();
+        let mut previous: Vec<Option<String>> = vec![None; points.len()];
+        for (rung, e) in epochs.iter().enumerate() {
+            for (point, before) in points.iter().zip(previous.iter_mut()) {
+                let mut run = point.clone();
+                if let Some(e) = *e {
+                    run.training.epochs = Count(e);
+                }
+                let config = settled(run.clone());
+                let (label, id, former_id) = self.run_names(&run, &config);
+                let continues = before.replace(id.clone());
+                if ids.insert(id.clone()) {
+                    let rung = e.map(|_| rung);
+                    runs.push(RunSpec { index: runs.len(), id, former_id, label, rung, continues, config });
                 }
             }
         }
         runs
     }
 
+    /// Whether runs of this experiment differ in `param`: listed in
+    /// `[sweep]` or drawn by the search.
+    pub fn varies(&self, param: Param) -> bool {
+        let halving = param == Param::Epochs && self.search.strategy == Strategy::Halving;
+        halving
+            || param.is_swept(&self.sweep)
+            || param.def().sweep.is_some_and(|s| self.search.ranges.contains_key(s.key))
+    }
+
+    /// The model and mechanism of each point of the grid that the two
+    /// depend on (width, mechanism and its parameters, activation), each
+    /// [`settled`].
+    pub(crate) fn models(&self) -> Vec<Experiment> {
+        let shapes = |p: Param| matches!(p, Param::Hidden | Param::Sparsity) || p.of_a_mechanism();
+        self.cross(shapes).into_iter().map(settled).collect()
+    }
+
     /// The label, id and former id of `run`, a point of this experiment's
-    /// grid: the values of the swept keys, then eight hex digits of the
-    /// SHA-256 of the run's whole configuration but its description, so
-    /// changing any setting changes the id and rewording the question does
-    /// not. The former id hashed the description too.
-    fn run_names(&self, run: &Experiment) -> (String, String, Option<String>) {
-        let s = &self.sweep;
+    /// grid whose settings are `config` (`run` [`settled`]): the values of the swept keys (a mechanism's own parameters
+    /// inside its label when whole mechanisms are swept), then eight hex
+    /// digits of the SHA-256 of the run's whole configuration but its
+    /// description, so changing any setting changes the id and rewording
+    /// the question does not. The former id hashed the description too.
+    fn run_names(&self, run: &Experiment, config: &Experiment) -> (String, String, Option<String>) {
+        let mechanisms_swept = self.varies(Param::Sparsity);
         let mut parts = Vec::new();
-        if s.corruption.is_some() {
-            parts.push(run.corruption.0.label());
-        }
-        if s.hidden.is_some() {
-            parts.push(format!("h{}", run.model.hidden.0));
-        }
-        match run.sparsity.0 {
-            _ if s.sparsity.is_some() => parts.push(run.sparsity.label()),
-            SparsityConfig::Kl { rho, beta, .. } => {
-                if s.rho.is_some() {
-                    parts.push(format!("rho{}", short_number(rho)));
-                }
-                if s.beta.is_some() {
-                    parts.push(format!("beta{}", short_number(beta)));
-                }
+        let mut label = None;
+        for &p in Param::ALL {
+            let Some(sweep) = p.def().sweep else { continue };
+            if p == Param::Seed {
+                label = Some(if parts.is_empty() { "run".to_string() } else { parts.join("-") });
             }
-            SparsityConfig::Topk { k } if s.k.is_some() => parts.push(format!("k{k}")),
-            SparsityConfig::L1 { weight } if s.l1_weight.is_some() => {
-                parts.push(format!("l1w{}", short_number(weight)))
+            if !self.varies(p) || (mechanisms_swept && p.of_a_mechanism()) {
+                continue;
             }
-            _ => {}
-        }
-        if s.lr.is_some() {
-            parts.push(format!("lr{}", short_number(run.training.lr.0)));
-        }
-        if s.epochs.is_some() {
-            parts.push(format!("e{}", run.training.epochs.0));
-        }
-        let label = if parts.is_empty() { "run".to_string() } else { parts.join("-") };
-        if s.seeds.is_some() {
-            parts.push(format!("s{}", run.training.seed));
+            match p {
+                Param::Sparsity => parts.push(run.sparsity.label()),
+                _ => parts.extend(p.read(run).map(|v| format!("{}{v}", sweep.id_prefix))),
+            }
         }
         if parts.is_empty() {
             parts.push("run".into());
         }
         let readable = shorten(parts.join("-"));
         let named = |run: &Experiment| format!("{readable}-{}", config_hash(run));
-        let former = run.description.is_some().then(|| named(run));
-        let id = named(&Experiment { description: None, ..run.clone() });
-        (shorten(label), id, former)
+        let former = config.description.is_some().then(|| named(config));
+        let id = named(&Experiment { description: None, ..config.clone() });
+        (shorten(label.expect("the seed is a parameter")), id, former)
     }
+}
+
+/// `run` with its mechanism's own activation, if it has one, moved into
+/// `[model]`, where training reads it.
+fn settled(mut run: Experiment) -> Experiment {
+    if let Some(activation) = run.sparsity.activation.take() {
+        run.model.activation = activation;
+    }
+    run
 }

@@ -6,7 +6,8 @@
 //!
 //! 1. **The experiment file** ([`ExperimentFile`], `experiment.rs`): its
 //!    sections, each value checked as it is read (`values.rs`,
-//!    `sparsity.rs`) and the checks that span keys (`validate.rs`).
+//!    `sparsity.rs`) and the checks that span keys (`validate.rs`); every
+//!    parameter of a run is defined once ([`Param`], `parameter.rs`).
 //! 2. **The grid** ([`Experiment::expand`], `grid.rs`): one [`RunSpec`] per
 //!    point, with a stable id.
 //! 3. **The runner** ([`run_sweep`], `runner.rs`): the runs not yet stored
@@ -15,7 +16,9 @@
 //!    which scores them with the probe (`probe.rs`); a [`Shard`] takes part
 //!    of the grid (`shard.rs`); progress is shown by `progress.rs`.
 //! 4. **The store** ([`ResultsDir`], `store.rs`): one folder per run, its
-//!    [`RunRecord`] (`record.rs`).
+//!    [`RunRecord`] (`record.rs`), and on request its training state, from
+//!    which a run of more epochs continues ([`ResultsDir::continuation`],
+//!    [`execute_from`]).
 //! 5. **The tables** (`table.rs`): `runs.csv` and `summary.csv`, with the
 //!    metrics defined once in the results schema ([`Metric`], `schema.rs`).
 
@@ -25,13 +28,16 @@ mod engines;
 mod error;
 mod experiment;
 mod grid;
+mod halving;
 mod lock;
+mod parameter;
 mod probe;
 mod progress;
 mod record;
 mod run;
 mod runner;
 mod schema;
+mod search;
 mod shard;
 mod sparsity;
 mod store;
@@ -46,9 +52,12 @@ pub use experiment::{
     experiment_name, DataSection, Experiment, ExperimentFile, ModelSection, ProbeImages, ProbeSection, SweepSection,
     TrainingSection,
 };
+pub use halving::{promote, rung_epochs, stopped_runs, survivors, Objective, Standing};
+pub use parameter::{Param, ParamDef, Scale, Sweep, Value};
+pub use search::{Distribution, Halving, SearchSection, Strategy};
 pub use sparsity::{SparsityKind, SparsitySection};
 pub use values::{
-    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, TopK, ValidCorruption, WeightDecay, Width,
+    Beta, Count, Eta, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, TopK, ValidCorruption, WeightDecay, Width,
     MAX_COUNT, MAX_DESCRIPTION, MAX_PROBE_L2, MAX_RUNS, MAX_THREADS, MAX_WIDTH,
 };
 
@@ -61,17 +70,20 @@ pub use data::{RunData, SharedData};
 pub use lock::RunLock;
 pub use probe::probe_accuracy;
 pub use progress::{note, ProgressMode};
-pub use run::{execute, RunResult};
+pub use run::{execute, execute_from, RunResult};
 pub use runner::{merge, run_sweep, MergeSummary, SweepOptions, SweepSummary, EXPERIMENT_COPY};
 pub use shard::Shard;
 
 // 4. The store.
 pub use record::{RunRecord, Status};
-pub use store::{ResultsDir, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
+pub use store::{
+    Continuation, ResultsDir, RunOutput, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, FRONTIER_FILE, METRICS_FILE,
+    STATE_FILE,
+};
 
 // 5. The tables.
-pub use schema::{Direction, Metric, MetricDef};
+pub use schema::{Direction, Metric, MetricDef, Range};
 pub use table::{
     collect_rows, mean_std, rebuild_tables, summarise, summary_csv, BaselineKind, BaselineRow, ConfigSummary,
-    ExtraColumn, RunRow, PARAMETER_COLUMNS, RUNS_CSV, SUMMARY_CSV,
+    ExtraColumn, RunRow, RUNS_CSV, SUMMARY_CSV,
 };

@@ -33,7 +33,7 @@ impl ResultsDir {
     /// locked.
     pub fn lock_run(&self, id: &str, wait: bool) -> Result<Option<RunLock>, SweepError> {
         let dir = self.locks();
-        std::fs::create_dir_all(&dir).map_err(SweepError::io(&dir))?;
+        sae_data::create_folder(&dir)?;
         let path = dir.join(id);
         let file =
             File::options().create(true).truncate(false).write(true).open(&path).map_err(SweepError::io(&path))?;

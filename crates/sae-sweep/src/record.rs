@@ -44,7 +44,12 @@ pub struct RunRecord {
     pub final_val_mse: Option<f64>,
     /// Epochs completed.
     pub epochs_done: usize,
-    /// Seconds spent training (validation and test scoring excluded).
+    /// The stored run this one continued (its first epochs and their
+    /// seconds are that run's), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_from: Option<String>,
+    /// Seconds spent training (validation and test scoring excluded), over
+    /// every epoch of the curve (a continued run's earlier ones included).
     pub train_seconds: f64,
     /// Seconds from start to end of the run, scoring included.
     pub seconds: f64,

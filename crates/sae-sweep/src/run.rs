@@ -5,14 +5,15 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use sae_core::{
-    build_engine, evaluate, train_with, CurvePoint, EvalSet, Metrics, ModelConfig, Params, Quality, SparseAutoencoder,
-    TENSOR_NAMES,
+    build_engine, evaluate, ladder, progressive_evaluation, resume_engine, train_with, CurvePoint, EvalSet,
+    FrontierPoint, Metrics, ModelConfig, Params, Quality, SparseAutoencoder, TrainState, DEFAULT_LADDER, TENSOR_NAMES,
 };
 use sae_data::{short_number, TrainBatches};
 
-use crate::{probe_accuracy, RunData, RunRecord, RunSpec, Status};
+use crate::{probe_accuracy, Continuation, RunData, RunOutput, RunRecord, RunSpec, Status};
 
-/// A finished run: its record, its curve and, when it trained, its model.
+/// A finished run: its record, its curve and, when it trained, its model
+/// (and its training state, when asked to keep it).
 #[derive(Debug)]
 pub struct RunResult {
     /// Status, metrics and timing.
@@ -21,28 +22,70 @@ pub struct RunResult {
     pub curve: Vec<CurvePoint>,
     /// The trained model (absent when the run failed).
     pub model: Option<SparseAutoencoder>,
+    /// Its test scores at exact L0 (empty when the run failed).
+    pub frontier: Vec<FrontierPoint>,
+    /// The training state to continue from (absent when the run failed or
+    /// was not asked to keep it).
+    pub state: Option<TrainState>,
+}
+
+impl RunResult {
+    /// What the store writes of this run.
+    pub fn output(&self) -> RunOutput<'_> {
+        RunOutput {
+            record: &self.record,
+            curve: &self.curve,
+            model: self.model.as_ref(),
+            frontier: &self.frontier,
+            state: self.state.as_ref(),
+        }
+    }
 }
 
 /// A run that trained and passed its checks.
 struct Scored {
     model: SparseAutoencoder,
+    state: Option<TrainState>,
     metrics: Metrics,
+    frontier: Vec<FrontierPoint>,
     accuracy: f64,
     samples_per_epoch: usize,
 }
 
-/// Trains and scores `spec` on `data`, telling `on_epoch` each epoch's
-/// point. Never panics: failures become a record with status `failed`.
-pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePoint)) -> RunResult {
+/// Trains and scores `spec` on `data` from its first epoch, telling
+/// `on_epoch` each epoch's point. Never panics: failures become a record
+/// with status `failed`.
+pub fn execute(spec: &RunSpec, data: &RunData, on_epoch: impl FnMut(&CurvePoint)) -> RunResult {
+    execute_from(spec, data, None, false, on_epoch)
+}
+
+/// Trains and scores `spec` on `data`, as [`execute`], from the stored run
+/// `from` when given ([`crate::ResultsDir::continuation`]): its state is
+/// trained on from its epoch e to `spec`'s, which ends as `spec` trained
+/// in one go would, and the result's curve is `from`'s followed by the new
+/// epochs (`on_epoch` is told the new ones). With `keep_state`, the
+/// result holds the training state to store beside the run
+/// ([`crate::STATE_FILE`]), so that it can be continued in turn.
+pub fn execute_from(
+    spec: &RunSpec,
+    data: &RunData,
+    from: Option<Continuation>,
+    keep_state: bool,
+    mut on_epoch: impl FnMut(&CurvePoint),
+) -> RunResult {
     let start = Instant::now();
-    let mut curve = Vec::new();
+    let continued_from = from.as_ref().map(|c| c.from.clone());
+    let (mut curve, state) = match from {
+        Some(c) => (c.curve, Some(c.state)),
+        None => (Vec::new(), None),
+    };
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let on_epoch = |p: &CurvePoint| {
             curve.push(*p);
             on_epoch(p);
         };
-        let (model, samples_per_epoch) = train_run(spec, data, on_epoch)?;
-        score(spec, data, model, samples_per_epoch)
+        let trained = train_run(spec, data, state, keep_state, on_epoch)?;
+        score(spec, data, trained)
     }))
     .unwrap_or_else(|panic| Err(format!("panicked: {}", panic_message(panic.as_ref()))));
     let train_seconds: f64 = curve.iter().map(|p| p.seconds).sum();
@@ -55,31 +98,43 @@ pub fn execute(spec: &RunSpec, data: &RunData, mut on_epoch: impl FnMut(&CurvePo
         probe_accuracy: None,
         final_val_mse: curve.last().map(|p| p.val_mse),
         epochs_done: curve.len(),
+        continued_from,
         train_seconds,
         seconds: start.elapsed().as_secs_f64(),
         samples_per_s: if train_seconds > 0.0 { samples / train_seconds } else { 0.0 },
     };
-    let model = match outcome {
+    let (model, frontier, state) = match outcome {
         Ok(scored) => {
             (record.test, record.probe_accuracy) = (Some(scored.metrics), Some(scored.accuracy));
-            Some(scored.model)
+            (Some(scored.model), scored.frontier, scored.state)
         }
         Err(reason) => {
             (record.status, record.reason) = (Status::Failed, Some(reason));
-            None
+            (None, Vec::new(), None)
         }
     };
-    RunResult { record, curve, model }
+    RunResult { record, curve, model, frontier, state }
 }
 
-/// Trains `spec`'s model on its training split, returning it and the
-/// images it saw per epoch; a run that trained nothing or diverged (see
-/// [`check_trained`]) is an error.
+/// A run that trained: its model, its state when kept, and the images it
+/// saw per epoch.
+struct Trained {
+    model: SparseAutoencoder,
+    state: Option<TrainState>,
+    samples_per_epoch: usize,
+}
+
+/// Trains `spec`'s model on its training split, from `state` when given,
+/// keeping the final state when `keep_state`; a run that trained nothing
+/// or diverged (see [`check_trained`]) is an error, checked against the
+/// model `spec`'s seed draws, as for a run trained in one go.
 fn train_run(
     spec: &RunSpec,
     data: &RunData,
+    state: Option<TrainState>,
+    keep_state: bool,
     on_epoch: impl FnMut(&CurvePoint),
-) -> Result<(SparseAutoencoder, usize), String> {
+) -> Result<Trained, String> {
     let cfg = &spec.config;
     let (train_cfg, sparsity, t) = (cfg.training.train_config(), cfg.sparsity_config(), &cfg.training);
     let s = &data.splits;
@@ -92,18 +147,23 @@ fn train_run(
     let untrained =
         Untrained { val_mse: evaluate(&model, validation, &sparsity, Quality::Skip).mse, params: model.params.clone() };
     let fill = |e: usize, b: usize, x: &mut [f32], t: &mut [f32]| batches.fill(e, b, x, t);
-    let trained = build_engine(t.engine, t.device, model, &train_cfg, sparsity).and_then(|mut engine| {
+    let engine = match state {
+        Some(state) => resume_engine(t.engine, t.device, state, &train_cfg, sparsity),
+        None => build_engine(t.engine, t.device, model, &train_cfg, sparsity),
+    };
+    let trained = engine.and_then(|mut engine| {
         let curve = train_with(engine.as_mut(), &train_cfg, &sparsity, per_epoch, fill, validation, on_epoch)?;
-        Ok((engine.model()?.into_owned(), engine.optimiser_finite()?, curve))
+        let state = if keep_state { Some(engine.state()?) } else { None };
+        Ok((engine.model()?.into_owned(), engine.optimiser_finite()?, curve, state))
     });
-    let (model, optimiser_finite, curve) = trained.map_err(|e| e.to_string())?;
+    let (model, optimiser_finite, curve, state) = trained.map_err(|e| e.to_string())?;
     if !optimiser_finite {
         return Err("trained nothing: Adam's moments overflowed float32 (a gradient beyond about 1e19, from a \
                     penalty weight or weight decay too large), so its updates became 0"
             .into());
     }
     check_trained(&untrained, &model, curve.last().map(|p| p.val_mse))?;
-    Ok((model, per_epoch * train_cfg.batch_size))
+    Ok(Trained { model, state, samples_per_epoch: per_epoch * train_cfg.batch_size })
 }
 
 /// The largest parameter magnitude of a model that has not diverged: with
@@ -158,7 +218,8 @@ fn check_trained(untrained: &Untrained, model: &SparseAutoencoder, val_mse: Opti
 }
 
 /// Scores a trained model on the test split and with the linear probe.
-fn score(spec: &RunSpec, data: &RunData, model: SparseAutoencoder, samples_per_epoch: usize) -> Result<Scored, String> {
+fn score(spec: &RunSpec, data: &RunData, trained: Trained) -> Result<Scored, String> {
+    let Trained { model, state, samples_per_epoch } = trained;
     let (test, input) = (&data.splits.test, &data.test_input);
     let set = EvalSet { input: &input.pixels, clean: &test.pixels, rows: test.rows, cols: test.cols };
     let metrics = evaluate(&model, set, &spec.config.sparsity_config(), Quality::Score);
@@ -166,7 +227,8 @@ fn score(spec: &RunSpec, data: &RunData, model: SparseAutoencoder, samples_per_e
         ("mse", Some(metrics.mse)),
         ("rho_hat_mean", Some(metrics.rho_hat_mean)),
         ("active_per_image", Some(metrics.active_per_image)),
-        ("dead_fraction", Some(metrics.dead_fraction)),
+        ("dead_latents", metrics.dead_latents),
+        ("dense_latents", metrics.dense_latents),
         ("psnr_db", metrics.psnr_db),
         ("ssim", metrics.ssim),
         ("kl", metrics.kl),
@@ -177,9 +239,11 @@ fn score(spec: &RunSpec, data: &RunData, model: SparseAutoencoder, samples_per_e
     if !bad.is_empty() {
         return Err(format!("the test metrics {} are NaN or infinite", bad.join(", ")));
     }
+    let (ladder, _) = ladder(&DEFAULT_LADDER, model.config.hidden);
+    let frontier = progressive_evaluation(&model, set, &ladder).map_err(|e| format!("frontier: {e}"))?;
     let accuracy = probe_accuracy(data, &spec.config, model.config.hidden, |x, n| model.encode(x, n))
         .map_err(|e| format!("probe: {e}"))?;
-    Ok(Scored { model, metrics, accuracy, samples_per_epoch })
+    Ok(Scored { model, state, metrics, frontier, accuracy, samples_per_epoch })
 }
 
 /// The message a panic was raised with.

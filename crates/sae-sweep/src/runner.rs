@@ -2,15 +2,16 @@
 //! them in parallel on a rayon pool of its own, stores each as it ends,
 //! and rebuilds the tables.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::engines::prepare_engines;
+use crate::halving::promoted;
 use crate::progress::{Progress, ProgressMode};
-use crate::run::execute;
-use crate::store::RunOutput;
+use crate::run::execute_from;
 use crate::table::rebuild_tables;
 use crate::{ExperimentFile, ResultsDir, RunSpec, RunState, Shard, SharedData, Status, SweepError};
 use sae_data::write_atomic;
@@ -66,32 +67,65 @@ pub fn run_sweep(
     let dir = ResultsDir::new(&options.results_root, &file.name);
     let grid = file.experiment.expand();
     dir.adopt_former_ids(&grid);
-    let mine: Vec<&RunSpec> = grid.iter().filter(|r| options.shard.is_none_or(|s| s.contains(r))).collect();
-    let todo: Vec<(&RunSpec, RunState)> =
-        mine.iter().map(|spec| (*spec, dir.state(spec))).filter(|(_, state)| !state.is_done()).collect();
-    prepare_engines(&todo.iter().map(|(spec, _)| *spec).collect::<Vec<_>>())?;
-    write_atomic(&dir.root().join(EXPERIMENT_COPY), file.experiment.to_toml().as_bytes())?;
-    let trained = if todo.is_empty() {
-        Trained::default()
-    } else {
-        let data = SharedData::load(&data_dir()?)?;
-        let progress = Progress::new(options.progress, todo.len());
-        if todo.len() < mine.len() {
-            progress.println(&format!("resuming: {} of {} runs already complete", mine.len() - todo.len(), mine.len()));
+    let halving = file.experiment.search.halving(file.experiment.training.epochs.0);
+    // The tasks of a halving search each take whatever work is free under
+    // the run locks, rung by rung, rather than a fixed shard.
+    let shard = options.shard.filter(|_| halving.is_none());
+    let mut stage: Vec<&RunSpec> =
+        grid.iter().filter(|r| r.rung.is_none_or(|r| r == 0) && shard.is_none_or(|s| s.contains(r))).collect();
+    let (mut data, mut data_dir) = (None, Some(data_dir));
+    // The runs a later rung continues keep their training state.
+    let continued: HashSet<&str> = grid.iter().filter_map(|r| r.continues.as_deref()).collect();
+    let (mut trained, mut total, mut skipped) = (Trained::default(), 0, 0);
+    loop {
+        let todo: Vec<(&RunSpec, RunState)> =
+            stage.iter().map(|spec| (*spec, dir.state(spec))).filter(|(_, state)| !state.is_done()).collect();
+        // A device that cannot open stops the sweep before anything is written.
+        prepare_engines(&todo.iter().map(|(spec, _)| *spec).collect::<Vec<_>>())?;
+        write_atomic(&dir.root().join(EXPERIMENT_COPY), file.experiment.to_toml().as_bytes())?;
+        (total, skipped) = (total + stage.len(), skipped + stage.len() - todo.len());
+        if !todo.is_empty() {
+            if data.is_none() {
+                let find = data_dir.take().expect("the data folder is asked for once");
+                data = Some(SharedData::load(&find()?)?);
+            }
+            let data = data.as_ref().expect("loaded above");
+            trained.add(train_stage(&dir, &todo, stage.len(), &continued, options, data)?);
         }
-        train_missing(&dir, &todo, options.jobs, &data, &progress)?
-    };
+        let Some(h) = &halving else { break };
+        stage = match promoted(&dir, &grid, &stage, h) {
+            Some(next) => next,
+            None => break,
+        };
+    }
     let rows = rebuild_tables(&dir, &grid)?.len();
     let wall_seconds = start.elapsed().as_secs_f64();
     Ok(SweepSummary {
-        total: mine.len(),
+        total,
         done: trained.done,
         failed: trained.failed,
-        skipped: mine.len() - todo.len() + trained.done_elsewhere,
+        skipped: skipped + trained.done_elsewhere,
         wall_seconds,
         samples_per_s: trained.samples / wall_seconds,
         rows,
     })
+}
+
+/// Trains `todo`, the runs of a stage of `total` not yet stored, showing
+/// progress as `options` asks.
+fn train_stage(
+    dir: &ResultsDir,
+    todo: &[(&RunSpec, RunState)],
+    total: usize,
+    continued: &HashSet<&str>,
+    options: &SweepOptions,
+    data: &SharedData,
+) -> Result<Trained, SweepError> {
+    let progress = Progress::new(options.progress, todo.len());
+    if todo.len() < total {
+        progress.println(&format!("resuming: {} of {total} runs already complete", total - todo.len()));
+    }
+    train_missing(dir, todo, continued, options.jobs, data, &progress)
 }
 
 /// What the runs trained by this sweep came to.
@@ -105,11 +139,22 @@ struct Trained {
     samples: f64,
 }
 
+impl Trained {
+    /// Adds `more`'s counts to these.
+    fn add(&mut self, more: Trained) {
+        self.done += more.done;
+        self.failed += more.failed;
+        self.done_elsewhere += more.done_elsewhere;
+        self.samples += more.samples;
+    }
+}
+
 /// Trains the runs of `todo` on a pool of `jobs` threads, storing each as
 /// it ends.
 fn train_missing(
     dir: &ResultsDir,
     todo: &[(&RunSpec, RunState)],
+    continued: &HashSet<&str>,
     jobs: usize,
     data: &SharedData,
     progress: &Progress,
@@ -124,7 +169,8 @@ fn train_missing(
         .thread_name(|i| format!("sweep-{i}"))
         .build()
         .map_err(|e| SweepError::Io { path: dir.root().into(), error: std::io::Error::other(e) })?;
-    let try_run = |(spec, seen): &(&RunSpec, RunState), wait: bool| attempt(dir, data, progress, spec, seen, wait);
+    let try_run =
+        |(spec, seen): &(&RunSpec, RunState), wait: bool| attempt(dir, data, progress, spec, seen, wait, continued);
     // Runs another process holds are put off, then waited for: they are
     // usually done by then, and are skipped.
     let first: Vec<Result<Attempt, SweepError>> =
@@ -170,6 +216,7 @@ fn attempt(
     spec: &RunSpec,
     seen: &RunState,
     wait: bool,
+    continued: &HashSet<&str>,
 ) -> Result<Attempt, SweepError> {
     let Some(_lock) = dir.lock_run(&spec.id, wait)? else {
         return Ok(Attempt::Busy);
@@ -182,9 +229,18 @@ fn attempt(
     dir.remove_leftovers(&spec.id);
     let bar = progress.start(spec);
     let run_data = data.for_run(&spec.config)?;
-    let result = execute(spec, &run_data, |p| bar.epoch(p));
-    let out = RunOutput { record: &result.record, curve: &result.curve, model: result.model.as_ref() };
-    dir.write_run(spec, &out)?;
+    // A halving rung continues its trial's run of the rung before, and keeps
+    // its own state when a later rung may continue it in turn.
+    let from = match spec.continues.as_deref().map(|c| dir.continuation(c, spec, &run_data)) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            progress.println(&format!("{}: training from the first epoch: {e}", spec.id));
+            None
+        }
+        None => None,
+    };
+    let result = execute_from(spec, &run_data, from, continued.contains(spec.id.as_str()), |p| bar.epoch(p));
+    dir.write_run(spec, &result.output())?;
     bar.finish(spec, &result.record);
     Ok(Attempt::Trained(result.record.status, result.record.samples_per_s * result.record.train_seconds))
 }

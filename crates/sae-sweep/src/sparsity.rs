@@ -1,23 +1,40 @@
 //! The `[sparsity]` section and the sweep's list of mechanisms: a
 //! mechanism's `kind` and its own keys, checked together. A KL mechanism
 //! is written without `kind`, exactly as before other kinds existed, so
-//! the ids of existing KL runs do not change.
+//! the ids of existing KL runs do not change; keys added since (AuxK's,
+//! a mechanism's own `activation`) are written only when given.
 
 use serde::{Deserialize, Serialize};
 
-use sae_core::{KlReduction, SparsityConfig};
+use sae_core::{Activation, AuxK, KlReduction, SparsityConfig};
 use sae_data::short_number;
 
-use crate::values::{Beta, L1Weight, Rho, TopK};
+use crate::values::{AuxWeight, Beta, Count, L1Weight, Rho, TopK};
 
 /// A validated sparsity mechanism.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "SparsityKeys", into = "SparsityKeys")]
-pub struct SparsitySection(pub SparsityConfig);
+pub struct SparsitySection {
+    /// The mechanism and its parameters. A TopK or BatchTopK `k` of 0
+    /// stands for one to come from the sweep's `k` list (checked in
+    /// `validate.rs`).
+    pub config: SparsityConfig,
+    /// The code activation this mechanism trains with, overriding `[model]
+    /// activation` (so that one sweep can set ReLU codes for TopK beside
+    /// KL's sigmoid). Moved into the run's `[model]` when the grid expands.
+    pub activation: Option<Activation>,
+}
 
 impl Default for SparsitySection {
     fn default() -> Self {
-        Self(SparsityConfig::reference())
+        Self::of(SparsityConfig::reference())
+    }
+}
+
+impl SparsitySection {
+    /// `config` with the model's activation.
+    pub fn of(config: SparsityConfig) -> Self {
+        Self { config, activation: None }
     }
 }
 
@@ -32,6 +49,8 @@ pub enum SparsityKind {
     L1,
     /// TopK selection.
     Topk,
+    /// BatchTopK selection.
+    Batchtopk,
     /// No sparsity mechanism.
     None,
 }
@@ -43,6 +62,7 @@ impl SparsityKind {
             Self::Kl => "kl",
             Self::L1 => "l1",
             Self::Topk => "topk",
+            Self::Batchtopk => "batchtopk",
             Self::None => "none",
         }
     }
@@ -53,6 +73,7 @@ impl SparsityKind {
             SparsityConfig::Kl { .. } => Self::Kl,
             SparsityConfig::L1 { .. } => Self::L1,
             SparsityConfig::Topk { .. } => Self::Topk,
+            SparsityConfig::BatchTopk { .. } => Self::Batchtopk,
             SparsityConfig::None => Self::None,
         }
     }
@@ -75,6 +96,14 @@ struct SparsityKeys {
     weight: Option<L1Weight>,
     #[serde(skip_serializing_if = "Option::is_none")]
     k: Option<TopK>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aux_k: Option<TopK>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aux_weight: Option<AuxWeight>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dead_after: Option<Count>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activation: Option<Activation>,
 }
 
 fn is_kl(kind: &SparsityKind) -> bool {
@@ -101,52 +130,82 @@ impl TryFrom<SparsityKeys> for SparsitySection {
         if kind != SparsityKind::L1 {
             stray(keys.weight.is_some(), "weight", "l1")?;
         }
-        if kind != SparsityKind::Topk {
+        if !matches!(kind, SparsityKind::Topk | SparsityKind::Batchtopk) {
             stray(keys.k.is_some(), "k", "topk")?;
+            stray(keys.aux_k.is_some(), "aux_k", "topk")?;
         }
+        if keys.aux_k.is_none() {
+            let needs_aux = |present: bool, key: &str| match present {
+                true => Err(format!("`{key}` belongs to the AuxK loss, which `aux_k` turns on")),
+                false => Ok(()),
+            };
+            needs_aux(keys.aux_weight.is_some(), "aux_weight")?;
+            needs_aux(keys.dead_after.is_some(), "dead_after")?;
+        }
+        let aux = keys.aux_k.map(|a| AuxK {
+            aux_k: a.0,
+            aux_weight: keys.aux_weight.map_or_else(AuxK::default_weight, |w| w.0),
+            dead_after: keys.dead_after.map_or_else(AuxK::default_dead_after, |d| d.0 as u64),
+        });
+        // A k left out may come from the sweep's `k` list (0 until then).
+        let k = keys.k.map_or(0, |k| k.0);
         let reference = SparsityConfig::reference();
         let SparsityConfig::Kl { rho, beta, reduction } = reference else { unreachable!("the reference is KL") };
         let needs = |key: &str| format!("kind = \"{}\" needs `{key}`", kind.as_str());
-        Ok(Self(match kind {
+        let config = match kind {
             SparsityKind::Kl => SparsityConfig::Kl {
                 rho: keys.rho.map_or(rho, |r| r.0),
                 beta: keys.beta.map_or(beta, |b| b.0),
                 reduction: keys.reduction.unwrap_or(reduction),
             },
             SparsityKind::L1 => SparsityConfig::L1 { weight: keys.weight.ok_or_else(|| needs("weight"))?.0 },
-            SparsityKind::Topk => SparsityConfig::Topk { k: keys.k.ok_or_else(|| needs("k"))?.0 },
+            SparsityKind::Topk => SparsityConfig::Topk { k, aux },
+            SparsityKind::Batchtopk => SparsityConfig::BatchTopk { k, aux },
             SparsityKind::None => SparsityConfig::None,
-        }))
+        };
+        Ok(Self { config, activation: keys.activation })
     }
 }
 
 impl From<SparsitySection> for SparsityKeys {
     fn from(section: SparsitySection) -> Self {
-        let kind = SparsityKind::of(&section.0);
-        match section.0 {
+        let kind = SparsityKind::of(&section.config);
+        let keys = match section.config {
             SparsityConfig::Kl { rho, beta, reduction } => {
                 Self { rho: Some(Rho(rho)), beta: Some(Beta(beta)), reduction: Some(reduction), ..Self::default() }
             }
             SparsityConfig::L1 { weight } => Self { kind, weight: Some(L1Weight(weight)), ..Self::default() },
-            SparsityConfig::Topk { k } => Self { kind, k: Some(TopK(k)), ..Self::default() },
+            SparsityConfig::Topk { k, aux } | SparsityConfig::BatchTopk { k, aux } => Self {
+                kind,
+                k: (k > 0).then_some(TopK(k)),
+                aux_k: aux.map(|a| TopK(a.aux_k)),
+                aux_weight: aux.map(|a| AuxWeight(a.aux_weight)),
+                dead_after: aux.map(|a| Count(a.dead_after as usize)),
+                ..Self::default()
+            },
             SparsityConfig::None => Self { kind, ..Self::default() },
-        }
+        };
+        Self { activation: section.activation, ..keys }
     }
 }
 
 impl SparsitySection {
     /// The mechanism and its parameters for ids and legends, e.g.
     /// `kl-rho0.05-beta1`, `klsum-rho0.1-beta3`, `l1-w0.001`, `topk-k25`,
-    /// `none`.
+    /// `topk-k25-aux128-relu`, `none`.
     pub fn label(&self) -> String {
-        match self.0 {
+        let aux = self.config.aux().map(|a| format!("-aux{}", a.aux_k)).unwrap_or_default();
+        let activation = self.activation.map(|a| format!("-{}", a.as_str())).unwrap_or_default();
+        let mechanism = match self.config {
             SparsityConfig::Kl { rho, beta, reduction } => {
                 let kind = if reduction == KlReduction::Sum { "klsum" } else { "kl" };
                 format!("{kind}-rho{}-beta{}", short_number(rho), short_number(beta))
             }
             SparsityConfig::L1 { weight } => format!("l1-w{}", short_number(weight)),
-            SparsityConfig::Topk { k } => format!("topk-k{k}"),
+            SparsityConfig::Topk { k, .. } => format!("topk-k{k}"),
+            SparsityConfig::BatchTopk { k, .. } => format!("batchtopk-k{k}"),
             SparsityConfig::None => "none".into(),
-        }
+        };
+        format!("{mechanism}{aux}{activation}")
     }
 }

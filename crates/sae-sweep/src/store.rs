@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use sae_core::{CurvePoint, SparseAutoencoder};
+use sae_core::{CurvePoint, FrontierPoint, SparseAutoencoder, StateSettings, TrainState};
 use sae_data::write_atomic;
 
-use crate::{RunRecord, RunSpec, SweepError};
+use crate::{Experiment, RunData, RunRecord, RunSpec, Status, SweepError, TrainingSection};
 
 /// Files of a run's folder.
 pub const CONFIG_FILE: &str = "config.toml";
@@ -17,6 +17,12 @@ pub const CURVE_FILE: &str = "curve.csv";
 pub const METRICS_FILE: &str = "metrics.json";
 /// The trained parameters.
 pub const CHECKPOINT_FILE: &str = "model.safetensors";
+/// Test scores with the code truncated to each k of a ladder (exact L0).
+pub const FRONTIER_FILE: &str = "frontier.csv";
+/// The training state a later run continues from ([`sae_core::TrainState`]):
+/// the parameters and Adam's two moments, about three checkpoints' worth,
+/// so written only when asked ([`crate::execute_from`]'s `keep_state`).
+pub const STATE_FILE: &str = "state.safetensors";
 
 /// `results/<experiment>/`.
 #[derive(Debug, Clone)]
@@ -33,6 +39,22 @@ pub struct RunOutput<'a> {
     pub curve: &'a [CurvePoint],
     /// The trained model, absent when the run failed.
     pub model: Option<&'a SparseAutoencoder>,
+    /// Its progressive evaluation (empty when the run failed).
+    pub frontier: &'a [FrontierPoint],
+    /// Its training state, when kept, to continue from.
+    pub state: Option<&'a TrainState>,
+}
+
+/// A stored run that a run of the same configuration with more epochs
+/// continues ([`ResultsDir::continuation`]).
+#[derive(Debug, Clone)]
+pub struct Continuation {
+    /// The stored run's id.
+    pub from: String,
+    /// Its curve, epochs 1 to e: the continued run's curve starts with it.
+    pub curve: Vec<CurvePoint>,
+    /// Its training state after epoch e.
+    pub state: TrainState,
 }
 
 impl ResultsDir {
@@ -96,24 +118,29 @@ impl ResultsDir {
         adopted
     }
 
-    /// Writes a run's folder: config, curve, metrics and (when trained)
-    /// checkpoint, in a temporary folder renamed into place. A previous
+    /// Writes a run's folder: config, curve, metrics, (when trained)
+    /// checkpoint and (when kept) training state, in a temporary folder
+    /// renamed into place. A previous
     /// folder of the same run (a failed attempt) is replaced.
     ///
     /// # Errors
     /// [`SweepError::Io`] naming the file that could not be written.
     pub fn write_run(&self, spec: &RunSpec, out: &RunOutput<'_>) -> Result<(), SweepError> {
         let runs = self.runs();
-        std::fs::create_dir_all(&runs).map_err(SweepError::io(&runs))?;
+        sae_data::create_folder(&runs)?;
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".tmp-{}-", spec.id))
             .tempdir_in(&runs)
             .map_err(|e| SweepError::Io { path: runs.clone(), error: sae_data::os_error(e) })?;
         let put = |name: &str, bytes: &[u8]| write_atomic(&tmp.path().join(name), bytes);
         put(CONFIG_FILE, spec.config.to_toml().as_bytes())?;
-        put(CURVE_FILE, &curve_csv(out.curve))?;
+        put(CURVE_FILE, &csv_of(out.curve))?;
         if let Some(model) = out.model {
             put(CHECKPOINT_FILE, &model.to_safetensors()?)?;
+            put(FRONTIER_FILE, &csv_of(out.frontier))?;
+        }
+        if let Some(state) = out.state {
+            put(STATE_FILE, &state.to_safetensors()?)?;
         }
         put(METRICS_FILE, &serde_json::to_vec_pretty(out.record).expect("records serialise"))?;
         let target = self.run_dir(&spec.id);
@@ -141,7 +168,60 @@ impl ResultsDir {
     pub fn load_model(&self, spec: &RunSpec) -> Result<SparseAutoencoder, SweepError> {
         let mut model = SparseAutoencoder::load(&self.run_dir(&spec.id).join(CHECKPOINT_FILE))?;
         model.config.top_k = spec.config.sparsity_config().top_k();
+        model.config.activation = spec.config.model.activation;
         Ok(model)
+    }
+
+    /// Reads stored run `from` to continue it as `spec`: the same
+    /// configuration (but for the description) with at least as many
+    /// epochs, trained on `data`. The continued run is stored under
+    /// `spec`'s own id (the epochs are part of it); `from`'s folder is left
+    /// as it is.
+    ///
+    /// # Errors
+    /// [`SweepError::Continuation`] naming the file when run `from` has
+    /// not completed or failed, was configured otherwise than `spec` but
+    /// for its epochs, has more epochs than `spec`, was stored without its
+    /// training state, or its curve or state disagree with its epochs;
+    /// [`SweepError::Core`] naming the state file when it is damaged or was
+    /// trained with other settings; an unreadable file.
+    pub fn continuation(&self, from: &str, spec: &RunSpec, data: &RunData) -> Result<Continuation, SweepError> {
+        let dir = self.run_dir(from);
+        let refuse = |file: &str, message: String| SweepError::Continuation { path: dir.join(file), message };
+        let record =
+            self.record(from)?.ok_or_else(|| refuse(METRICS_FILE, "missing: the run has not completed".into()))?;
+        if record.status != Status::Ok {
+            return Err(refuse(METRICS_FILE, format!("the run failed: {}", record.reason.unwrap_or_default())));
+        }
+        let config_path = dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&config_path).map_err(SweepError::io(&config_path))?;
+        let stored = Experiment::from_toml(&text, &config_path)?;
+        let (have, want) = (stored.training.epochs.0, spec.config.training.epochs.0);
+        let training = TrainingSection { epochs: spec.config.training.epochs, ..stored.training };
+        if (Experiment { description: spec.config.description.clone(), training, ..stored }) != spec.config {
+            let message = "configured otherwise than the run to continue (the two may differ in epochs only)";
+            return Err(refuse(CONFIG_FILE, message.into()));
+        }
+        if have > want {
+            return Err(refuse(CONFIG_FILE, format!("{have} epochs, more than the {want} to continue to")));
+        }
+        let curve = self.load_curve(from)?;
+        if curve.len() != have {
+            return Err(refuse(CURVE_FILE, format!("{} epochs, the run's configuration says {have}", curve.len())));
+        }
+        let path = dir.join(STATE_FILE);
+        if !path.exists() {
+            return Err(refuse(STATE_FILE, "missing: the run was stored without its training state".into()));
+        }
+        let cfg = &spec.config;
+        let model = cfg.model_config(data.splits.train.dim());
+        let settings = StateSettings::new(model, &cfg.training.train_config(), cfg.sparsity_config());
+        let state = TrainState::load(&path, &settings, want)?;
+        if state.epochs_done() != have {
+            let message = format!("{} epochs of training, the run's configuration says {have}", state.epochs_done());
+            return Err(refuse(STATE_FILE, message));
+        }
+        Ok(Continuation { from: from.into(), curve, state })
     }
 
     /// Reads run `id`'s curve.
@@ -149,14 +229,28 @@ impl ResultsDir {
     /// # Errors
     /// [`SweepError::Corrupt`] naming the file when it is missing or invalid.
     pub fn load_curve(&self, id: &str) -> Result<Vec<CurvePoint>, SweepError> {
-        let path = self.run_dir(id).join(CURVE_FILE);
+        self.read_csv(id, CURVE_FILE)
+    }
+
+    /// Reads run `id`'s frontier (progressive evaluation).
+    ///
+    /// # Errors
+    /// [`SweepError::Corrupt`] naming the file when it is missing (a run
+    /// stored before sae-lab 0.4 has none) or invalid.
+    pub fn load_frontier(&self, id: &str) -> Result<Vec<FrontierPoint>, SweepError> {
+        self.read_csv(id, FRONTIER_FILE)
+    }
+
+    fn read_csv<T: serde::de::DeserializeOwned>(&self, id: &str, file: &str) -> Result<Vec<T>, SweepError> {
+        let path = self.run_dir(id).join(file);
         let corrupt = |e: csv::Error| SweepError::Corrupt { path: path.clone(), message: e.to_string() };
         csv::Reader::from_path(&path).map_err(corrupt)?.deserialize().collect::<Result<_, _>>().map_err(corrupt)
     }
 }
 
-fn curve_csv(curve: &[CurvePoint]) -> Vec<u8> {
+/// `rows` as CSV with a header from their field names.
+fn csv_of<T: serde::Serialize>(rows: &[T]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    curve.iter().for_each(|p| w.serialize(p).expect("curve points serialise"));
+    rows.iter().for_each(|p| w.serialize(p).expect("rows of plain fields serialise"));
     w.into_inner().expect("in memory")
 }

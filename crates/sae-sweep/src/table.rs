@@ -2,9 +2,7 @@
 //! `runs.csv` (one row per completed run) and `summary.csv` (mean and
 //! standard deviation over seeds, per configuration).
 
-use sae_core::{KlReduction, SparsityConfig};
-
-use crate::{Metric, ResultsDir, RunRecord, RunSpec, RunState, SparsityKind, Status, SweepError};
+use crate::{Experiment, Metric, Param, ResultsDir, RunRecord, RunSpec, RunState, Status, SweepError, Value};
 use sae_data::write_atomic;
 
 /// The tidy-table file names.
@@ -12,9 +10,9 @@ pub const RUNS_CSV: &str = "runs.csv";
 /// Mean ± std over replicates.
 pub const SUMMARY_CSV: &str = "summary.csv";
 
-/// One row of `runs.csv`: every parameter, every final metric, status and
-/// timing. Column names are spelled out here, not derived from Rust names,
-/// so renaming a variant never changes a file.
+/// One row of `runs.csv`: every parameter ([`Param`]), every final metric,
+/// status and timing. Column names are the definitions' keys, not derived
+/// from Rust names, so renaming a variant never changes a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunRow {
     /// Run id.
@@ -25,44 +23,9 @@ pub struct RunRow {
     pub status: Status,
     /// Why the run failed (empty when it did not).
     pub reason: String,
-    /// Dataset name.
-    pub dataset: String,
-    /// Training images.
-    pub train: usize,
-    /// Validation images.
-    pub validation: usize,
-    /// Test images.
-    pub test: usize,
-    /// Split seed.
-    pub split_seed: u64,
-    /// The labels the data keeps, space-separated (empty: all).
-    pub labels: String,
-    /// Corruption label (`none`, `gaussian1`, `half-left`...).
-    pub corruption: String,
-    /// Hidden units.
-    pub hidden: usize,
-    /// The sparsity mechanism.
-    pub sparsity: SparsityKind,
-    /// Target sparsity (KL).
-    pub rho: Option<f64>,
-    /// Sparsity weight (KL).
-    pub beta: Option<f64>,
-    /// Mean or sum over units (KL).
-    pub reduction: Option<KlReduction>,
-    /// L1 penalty weight (L1).
-    pub l1_weight: Option<f64>,
-    /// Units kept per image (TopK).
-    pub k: Option<usize>,
-    /// Epochs.
-    pub epochs: usize,
-    /// Batch size.
-    pub batch_size: usize,
-    /// Learning rate.
-    pub lr: f64,
-    /// Weight decay.
-    pub weight_decay: f64,
-    /// Training seed.
-    pub seed: u64,
+    /// The run's settings.
+    pub config: Experiment,
+    params: [Option<Value>; Param::COUNT],
     values: [Option<f64>; Metric::COUNT],
 }
 
@@ -74,41 +37,13 @@ fn field<T: ToString>(v: Option<T>) -> String {
 impl RunRow {
     /// The row of `spec` given its stored `record`.
     pub fn new(spec: &RunSpec, record: &RunRecord) -> Self {
-        let c = &spec.config;
-        let (mut rho, mut beta, mut reduction, mut l1_weight, mut k) = (None, None, None, None, None);
-        match c.sparsity.0 {
-            SparsityConfig::Kl { rho: r, beta: b, reduction: red } => {
-                (rho, beta, reduction) = (Some(r), Some(b), Some(red))
-            }
-            SparsityConfig::L1 { weight } => l1_weight = Some(weight),
-            SparsityConfig::Topk { k: kept } => k = Some(kept),
-            SparsityConfig::None => {}
-        }
-        let labels = c.data.kept_labels().map(|l| l.iter().map(u8::to_string).collect::<Vec<_>>().join(" "));
         Self {
             run_id: spec.id.clone(),
             label: spec.label.clone(),
             status: record.status,
             reason: record.reason.clone().unwrap_or_default(),
-            dataset: c.data.dataset.to_string(),
-            train: c.data.train.0,
-            validation: c.data.validation.0,
-            test: c.data.test.0,
-            split_seed: c.data.split_seed,
-            labels: labels.unwrap_or_default(),
-            corruption: c.corruption.0.label(),
-            hidden: c.model.hidden.0,
-            sparsity: SparsityKind::of(&c.sparsity.0),
-            rho,
-            beta,
-            reduction,
-            l1_weight,
-            k,
-            epochs: c.training.epochs.0,
-            batch_size: c.training.batch_size.0,
-            lr: c.training.lr.0,
-            weight_decay: c.training.weight_decay.0,
-            seed: c.training.seed,
+            config: spec.config.clone(),
+            params: std::array::from_fn(|i| Param::ALL[i].read(&spec.config)),
             values: std::array::from_fn(|i| Metric::ALL[i].read(record)),
         }
     }
@@ -118,34 +53,24 @@ impl RunRow {
         self.values[metric as usize]
     }
 
-    /// This row's value of each of [`PARAMETER_COLUMNS`], in that order.
-    fn parameter_values(&self) -> [String; PARAMETER_COLUMNS.len()] {
-        [
-            self.dataset.clone(),
-            self.train.to_string(),
-            self.validation.to_string(),
-            self.test.to_string(),
-            self.split_seed.to_string(),
-            self.labels.clone(),
-            self.corruption.clone(),
-            self.hidden.to_string(),
-            self.sparsity.as_str().into(),
-            field(self.rho),
-            field(self.beta),
-            field(self.reduction.map(KlReduction::as_str)),
-            field(self.l1_weight),
-            field(self.k),
-            self.epochs.to_string(),
-            self.batch_size.to_string(),
-            self.lr.to_string(),
-            self.weight_decay.to_string(),
-            self.seed.to_string(),
-        ]
+    /// The value of `param`, if it applies to the run.
+    pub fn param(&self, param: Param) -> Option<&Value> {
+        self.params[param as usize].as_ref()
+    }
+
+    /// The value of `param` as a number, if it has one.
+    pub fn number(&self, param: Param) -> Option<f64> {
+        self.param(param).and_then(Value::number)
+    }
+
+    /// The value of `param` as its column's text (empty where it has none).
+    pub fn text(&self, param: Param) -> String {
+        field(self.param(param))
     }
 
     /// The parameter columns with this row's values.
-    pub fn parameters(&self) -> impl Iterator<Item = (&'static str, String)> {
-        PARAMETER_COLUMNS.into_iter().zip(self.parameter_values())
+    pub fn parameters(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
+        Param::ALL.iter().map(|&p| (p.def().key, self.text(p)))
     }
 
     /// The configuration without its seed: rows that share it are
@@ -158,7 +83,7 @@ impl RunRow {
     fn header() -> Vec<String> {
         ["run_id", "label", "status", "reason"]
             .into_iter()
-            .chain(PARAMETER_COLUMNS)
+            .chain(Param::ALL.iter().map(|p| p.def().key))
             .map(String::from)
             .chain(metric_keys())
             .collect()
@@ -168,34 +93,11 @@ impl RunRow {
     fn record(&self) -> Vec<String> {
         [self.run_id.clone(), self.label.clone(), self.status.as_str().into(), self.reason.clone()]
             .into_iter()
-            .chain(self.parameter_values())
+            .chain(self.parameters().map(|(_, v)| v))
             .chain(self.values.iter().map(|v| field(*v)))
             .collect()
     }
 }
-
-/// The parameter columns of `runs.csv`, in order.
-pub const PARAMETER_COLUMNS: [&str; 19] = [
-    "dataset",
-    "train",
-    "validation",
-    "test",
-    "split_seed",
-    "labels",
-    "corruption",
-    "hidden",
-    "sparsity",
-    "rho",
-    "beta",
-    "reduction",
-    "l1_weight",
-    "k",
-    "epochs",
-    "batch_size",
-    "lr",
-    "weight_decay",
-    "seed",
-];
 
 fn metric_keys() -> impl Iterator<Item = String> {
     Metric::ALL.iter().map(|m| m.def().key.to_string())
@@ -315,7 +217,7 @@ pub fn summary_csv(
     extra: &[ExtraColumn],
     baselines: &[BaselineRow],
 ) -> Vec<u8> {
-    let params: Vec<&str> = PARAMETER_COLUMNS.into_iter().filter(|c| *c != "seed").collect();
+    let params: Vec<&str> = Param::ALL.iter().map(|p| p.def().key).filter(|c| *c != "seed").collect();
     csv_bytes(|w| {
         let mut header: Vec<String> =
             ["kind", "label", "best"].into_iter().chain(params.iter().copied()).map(String::from).collect();

@@ -6,12 +6,15 @@
 
 use std::path::Path;
 
-use crate::sparsity::SparsityKind;
+use sae_core::validate;
+
+use crate::search::apply;
+use crate::sparsity::{SparsityKind, SparsitySection};
 use crate::values::{MAX_DESCRIPTION, MAX_RUNS};
+use crate::{Experiment, Param, ProbeImages, SweepError};
 
 /// The fewest validation or test images: the FVU needs their variance.
 const MIN_EVAL_IMAGES: usize = 2;
-use crate::{Experiment, ProbeImages, SweepError};
 
 /// The first value of `values` that an earlier one equals.
 fn first_repeat<T: PartialEq>(values: &[T]) -> Option<&T> {
@@ -35,9 +38,10 @@ impl Experiment {
         }
         self.check_sizes().or_else(fail)?;
         self.check_labels().or_else(fail)?;
+        self.check_search().or_else(fail)?;
         // Every list of the sweep section, whatever its key, through its JSON form.
         let lists = serde_json::to_value(&self.sweep).expect("a sweep section serialises");
-        let mut runs = 1usize;
+        let mut runs = self.search.trials.map_or(1, |t| t.0);
         for (key, values) in lists.as_object().into_iter().flatten() {
             let values = values.as_array().map(Vec::as_slice).unwrap_or_default();
             if let Some(dup) = first_repeat(values) {
@@ -101,29 +105,21 @@ impl Experiment {
     fn check_mechanisms(&self) -> Result<(), String> {
         let s = &self.sweep;
         let listed = s.sparsity.as_ref().map_or_else(|| vec![self.sparsity], |l| l.0.clone());
-        let has = |kind| listed.iter().any(|m| SparsityKind::of(&m.0) == kind);
-        for (swept, key, kind) in [
-            (s.rho.is_some(), "rho", SparsityKind::Kl),
-            (s.beta.is_some(), "beta", SparsityKind::Kl),
-            (s.k.is_some(), "k", SparsityKind::Topk),
-            (s.l1_weight.is_some(), "l1_weight", SparsityKind::L1),
-        ] {
-            if swept && !has(kind) {
+        for &p in Param::ALL.iter().filter(|p| p.of_a_mechanism() && p.is_swept(s)) {
+            if !listed.iter().any(|m| p.applies_to(SparsityKind::of(&m.config))) {
+                let kinds: Vec<String> = p.def().mechanisms.iter().map(|k| format!("\"{}\"", k.as_str())).collect();
                 return Err(format!(
-                    "[sweep] {key}: no run uses kind = \"{}\", the only mechanism {key} applies to",
-                    kind.as_str()
+                    "[sweep] {key}: no run uses kind = {}, the only mechanism {key} applies to",
+                    kinds.join(" or "),
+                    key = p.def().key
                 ));
             }
         }
         let widths = s.hidden.as_ref().map_or_else(|| vec![self.model.hidden], |l| l.0.clone());
         let narrowest = widths.iter().map(|w| w.0).min().expect("at least one width");
-        let ks = listed.iter().filter_map(|m| m.0.top_k()).chain(s.k.iter().flat_map(|l| l.0.iter().map(|k| k.0)));
-        if has(SparsityKind::Topk) {
-            if let Some(k) = ks.filter(|&k| k > narrowest).max() {
-                return Err(format!(
-                    "k = {k} is more than the hidden width {narrowest}: TopK keeps at most every unit"
-                ));
-            }
+        let ks = listed.iter().filter_map(|m| m.config.top_k()).chain(s.k.iter().flat_map(|l| l.0.iter().map(|k| k.0)));
+        if let Some(k) = ks.filter(|&k| k > narrowest).max() {
+            return Err(format!("k = {k} is more than the hidden width {narrowest}: TopK keeps at most every unit"));
         }
         if let (ProbeImages::Splits, Some(probe), Some(data)) =
             (self.probe.images, self.probe.kept_labels(), self.data.kept_labels())
@@ -136,12 +132,32 @@ impl Experiment {
             }
         }
         let mechanisms = self.mechanisms();
+        let k_missing = |m: &&SparsitySection| m.config.top_k().or(m.config.batch_top_k()) == Some(0);
+        if let Some(m) = mechanisms.iter().find(k_missing).filter(|_| !self.varies(Param::K)) {
+            return Err(format!(
+                "kind = \"{}\" needs `k`: give it with the mechanism or list it in [sweep] k",
+                SparsityKind::of(&m.config).as_str()
+            ));
+        }
         if let Some(dup) = first_repeat(&mechanisms) {
             return Err(format!(
                 "the sweep gives the mechanism {} more than once (a [sweep] axis overrides the value a listed \
                  mechanism sets): each run must appear once",
                 dup.label()
             ));
+        }
+        self.check_models()
+    }
+
+    /// sae-core's own checks of each model of the grid with its mechanism
+    /// and the batch size (a KL code that is not a sigmoid, k or aux_k
+    /// above the width, BatchTopK with a batch of 1...).
+    fn check_models(&self) -> Result<(), String> {
+        let draws = self.extreme_draws();
+        for run in self.models().iter().flat_map(|m| draws.iter().map(|d| apply(d, m.clone()))) {
+            // The input size plays no part in these checks.
+            let model = run.model_config(1);
+            validate(&model, &run.sparsity.config, run.training.batch_size.0).map_err(|e| e.to_string())?;
         }
         Ok(())
     }

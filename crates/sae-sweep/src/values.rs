@@ -72,6 +72,10 @@ validated!(
     L1Weight(f64), |v| v >= 0.0 && f32_representable(v), "an L1 weight of 0 or from 1.2e-38 to 3.4e38 (float32)"
 );
 validated!(
+    /// The weight of TopK's auxiliary (AuxK) loss, ≥ 0.
+    AuxWeight(f64), |v| v >= 0.0 && f32_representable(v), "an AuxK weight of 0 or from 1.2e-38 to 3.4e38 (float32)"
+);
+validated!(
     /// Units kept per image by TopK, at least one (and at most the width,
     /// checked against the experiment's widths).
     TopK(usize), |v| v > 0 && v <= MAX_WIDTH, format!("k from 1 to {MAX_WIDTH}")
@@ -84,6 +88,12 @@ validated!(
     /// A count from 1 to [`MAX_COUNT`] (epochs, batch size, threads, images).
     Count(usize), |v| v > 0 && v <= MAX_COUNT, format!("a count from 1 to {MAX_COUNT}")
 
+);
+
+validated!(
+    /// Successive halving's η: each rung keeps 1/η of its trials and trains
+    /// them η times longer; 2 to 100.
+    Eta(usize), |v| (2..=100).contains(&v), "η from 2 to 100"
 );
 
 validated!(

@@ -96,9 +96,12 @@ fn errors_name_file_line_and_expectation() {
         ("[sparsity]\nkind = \"l1\"\nweight = -0.1\n", ["expected an L1 weight of 0 or from", "line 3"]),
         (
             "[sparsity]\nkind = \"sparse\"\n",
-            ["unknown variant `sparse`, expected one of `kl`, `l1`, `topk`, `none`", "line 2"],
+            ["unknown variant `sparse`, expected one of `kl`, `l1`, `topk`, `batchtopk`, `none`", "line 2"],
         ),
-        ("[sparsity]\nkind = \"topk\"\n", ["kind = \"topk\" needs `k`", "line 1"]),
+        (
+            "[sparsity]\nkind = \"topk\"\n",
+            ["kind = \"topk\" needs `k`: give it with the mechanism or list it in [sweep] k", "bad.toml"],
+        ),
         (
             "[sparsity]\nkind = \"topk\"\nk = 5\nrho = 0.1\n",
             ["`rho` belongs to kind = \"kl\", not kind = \"topk\"", "line 1"],
@@ -111,6 +114,66 @@ fn errors_name_file_line_and_expectation() {
         ("[probe]\nimages = \"thirds\"\n", ["unknown variant `thirds`", "line 2"]),
     ];
     assert_rejected(&cases);
+}
+
+#[test]
+fn field_code_errors_name_the_key() {
+    let cases = [
+        (
+            "[model]\nactivation = \"relu\"\n",
+            ["[model] activation: \"relu\" with kind = \"kl\": the KL penalty needs a sigmoid", "bad.toml"],
+        ),
+        ("[model]\nactivation = \"tanh\"\n", ["unknown variant `tanh`, expected `sigmoid` or `relu`", "line 2"]),
+        ("[model]\ninit = \"xavier\"\n", ["unknown variant `xavier`, expected `pytorch` or `tied`", "line 2"]),
+        ("[sparsity]\nkind = \"topk\"\nk = 5\naux_k = 0\n", ["expected k from 1 to 16384", "line 4"]),
+        (
+            "[sparsity]\nkind = \"topk\"\nk = 5\naux_weight = 0.1\n",
+            ["`aux_weight` belongs to the AuxK loss, which `aux_k` turns on", "line 1"],
+        ),
+        (
+            "[sparsity]\nkind = \"topk\"\nk = 5\naux_k = 8\naux_weight = -1\n",
+            ["expected an AuxK weight of 0 or from", "line 5"],
+        ),
+        ("[sparsity]\nkind = \"topk\"\nk = 5\naux_k = 8\ndead_after = 0\n", ["expected a count from 1", "line 5"]),
+        (
+            "[sparsity]\nkind = \"l1\"\nweight = 0.1\naux_k = 8\n",
+            ["`aux_k` belongs to kind = \"topk\", not kind = \"l1\"", "line 1"],
+        ),
+        (
+            "[sparsity]\nkind = \"topk\"\nk = 5\naux_k = 300\n",
+            ["[sparsity] aux_k: 300 units: expected 1 to the width, 256", "bad.toml"],
+        ),
+        (
+            "[sparsity]\nkind = \"batchtopk\"\nk = 5\n[training]\nbatch_size = 1\n",
+            ["[training] batch_size: 1 with kind = \"batchtopk\"", "bad.toml"],
+        ),
+        (
+            "[sweep]\nsparsity = [{ kind = \"kl\", activation = \"relu\" }]\n",
+            ["[model] activation: \"relu\" with kind = \"kl\"", "bad.toml"],
+        ),
+    ];
+    assert_rejected(&cases);
+}
+
+#[test]
+fn field_codes_expand_with_their_own_activation_and_axes() {
+    let text = "[model]\ninit = \"tied\"\n[sweep]\nsparsity = [{ kind = \"kl\" }, \
+                { kind = \"topk\", activation = \"relu\", aux_k = 64 }, { kind = \"batchtopk\", activation = \"relu\" }]\n\
+                k = [10, 40]\n";
+    let grid = parse(text).unwrap().expand();
+    let labels: Vec<&str> = grid.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        ["kl-rho0.05-beta1", "topk-k10-aux64-relu", "topk-k40-aux64-relu", "batchtopk-k10-relu", "batchtopk-k40-relu"]
+    );
+    let activations: Vec<&str> = grid.iter().map(|r| r.config.model.activation.as_str()).collect();
+    assert_eq!(activations, ["sigmoid", "relu", "relu", "relu", "relu"], "a mechanism's activation reaches [model]");
+    assert!(grid.iter().all(|r| r.config.sparsity.activation.is_none() && r.config.model.init.as_str() == "tied"));
+    let aux = grid[1].config.sparsity.config.aux().unwrap();
+    assert_eq!((aux.aux_k, aux.aux_weight, aux.dead_after), (64, 1.0 / 32.0, 10_000));
+    // A run's settings read back give the same run.
+    let again = parse(&grid[2].config.to_toml()).unwrap();
+    assert_eq!(again.expand()[0].config, grid[2].config);
 }
 
 #[test]
@@ -139,21 +202,27 @@ fn the_shipped_experiments_parse() {
 #[test]
 fn keys_that_must_agree_are_checked_together() {
     let cases = [
-        ("[model]\nhidden = 16\n[sparsity]\nkind = \"topk\"\nk = 20\n", ["k = 20 is more than the hidden width 16"]),
-        ("[sparsity]\nkind = \"topk\"\nk = 8\n[sweep]\nhidden = [64, 4]\n", ["k = 8 is more than the hidden width 4"]),
+        (
+            "[model]\nhidden = 16\n[sparsity]\nkind = \"topk\"\nk = 20\n",
+            ["k = 20 is more than the hidden width 16", "bad.toml"],
+        ),
+        (
+            "[sparsity]\nkind = \"topk\"\nk = 8\n[sweep]\nhidden = [64, 4]\n",
+            ["k = 8 is more than the hidden width 4", "bad.toml"],
+        ),
         (
             "[sweep]\nk = [300]\nsparsity = [{ kind = \"topk\", k = 5 }]\n",
-            ["k = 300 is more than the hidden width 256"],
+            ["k = 300 is more than the hidden width 256", "bad.toml"],
         ),
-        ("[sweep]\nk = [5, 10]\n", ["[sweep] k: no run uses kind = \"topk\""]),
+        ("[sweep]\nk = [5, 10]\n", ["[sweep] k: no run uses kind = \"topk\"", "bad.toml"]),
         (
             "[sparsity]\nkind = \"l1\"\nweight = 1e-3\n[sweep]\nrho = [0.1]\n",
-            ["[sweep] rho: no run uses kind = \"kl\""],
+            ["[sweep] rho: no run uses kind = \"kl\"", "bad.toml"],
         ),
-        ("[sweep]\nl1_weight = [0.1]\n", ["[sweep] l1_weight: no run uses kind = \"l1\""]),
+        ("[sweep]\nl1_weight = [0.1]\n", ["[sweep] l1_weight: no run uses kind = \"l1\"", "bad.toml"]),
         (
             "[data]\nlabels = [5, 6]\n[probe]\nlabels = [0, 5]\n",
-            ["[probe] labels: 0 is not among [data] labels [5, 6]"],
+            ["[probe] labels: 0 is not among [data] labels [5, 6]", "bad.toml"],
         ),
     ];
     assert_rejected(&cases);
@@ -178,7 +247,7 @@ fn mechanisms_cross_with_the_axes_that_apply_to_them() {
     assert_eq!(labels, ["kl-rho0.02-beta1", "kl-rho0.1-beta1", "topk-k10", "topk-k40", "l1-w0.001", "none"]);
     assert!(grid[0].id.starts_with("kl-rho0.02-beta1-s0-"), "{}", grid[0].id);
     assert!(grid[7].id.starts_with("topk-k40-s1-"), "{}", grid[7].id);
-    assert_eq!(grid[6].config.sparsity_config(), SparsityConfig::Topk { k: 40 });
+    assert_eq!(grid[6].config.sparsity_config(), SparsityConfig::Topk { k: 40, aux: None });
     assert_eq!(grid[6].config.model_config(784).top_k, Some(40));
     assert_eq!(grid[0].config.model_config(784).top_k, None);
     // Each run's own file parses back to the same run.

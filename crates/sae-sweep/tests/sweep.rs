@@ -159,6 +159,34 @@ fn every_mechanism_trains_and_reports_the_shared_metrics() {
 }
 
 #[test]
+fn field_codes_train_and_store_their_frontier_and_latents() {
+    let f = fixture();
+    let file = experiment(
+        "codes",
+        r#"sparsity = [{ kind = "l1", weight = 1e-3, activation = "relu" }, { kind = "topk", k = 3, activation = "relu", aux_k = 4 }, { kind = "batchtopk", k = 3, activation = "relu" }, { kind = "kl" }]"#,
+    );
+    assert_eq!(sweep(&f, &file, &f.results, 2, None).failed, 0);
+    let t = runs(&f.results, "codes");
+    let dir = sae_sweep::ResultsDir::new(&f.results, "codes");
+    let grid = file.experiment.expand();
+    assert_eq!((t.text(0, "activation"), t.text(3, "activation")), ("relu", "sigmoid"));
+    assert_eq!((t.text(1, "aux_k"), t.text(2, "aux_k"), t.text(2, "k")), ("4", "", "3"));
+    for (i, spec) in grid.iter().enumerate() {
+        let frontier = dir.load_frontier(&spec.id).unwrap();
+        // The ladder of a width-8 model: 5, then the width, whose truncation
+        // keeps the whole code and so scores as the run itself.
+        assert_eq!(frontier.iter().map(|p| p.k).collect::<Vec<_>>(), [5, 8], "{}", spec.id);
+        let whole = frontier.last().unwrap();
+        assert!((whole.fvu - t.number(i, "fvu")).abs() < 1e-12 * whole.fvu.max(1.0), "{}", spec.id);
+        assert!(frontier[0].l0 <= 5.0 && whole.l0 == t.number(i, "l0"), "{}", spec.id);
+        let (dead, dense) = (t.number(i, "dead_latents"), t.number(i, "dense_latents"));
+        assert!((0.0..=1.0).contains(&dead) && (0.0..=1.0).contains(&dense) && dead + dense <= 1.0);
+        // The stored model reads back with the run's activation.
+        assert_eq!(dir.load_model(spec).unwrap().config.activation, spec.config.model.activation);
+    }
+}
+
+#[test]
 fn the_results_schema_round_trips_through_runs_csv() {
     let f = fixture();
     let file = experiment("schema", "rho = [0.05, 0.2]\n");

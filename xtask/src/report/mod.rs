@@ -6,6 +6,7 @@ mod axes;
 mod baseline_table;
 mod baselines;
 mod figures;
+mod search;
 mod table;
 
 use std::fmt::Write as _;
@@ -14,15 +15,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use sae_sweep::{
-    collect_rows, summarise, BaselineRow, ConfigSummary, Experiment, Metric, ResultsDir, RunRow, RunSpec, SharedData,
-    Status, EXPERIMENT_COPY, RUNS_CSV, SUMMARY_CSV,
+    rebuild_tables, summarise, BaselineRow, ConfigSummary, Experiment, Metric, ResultsDir, RunRow, RunSpec, RunState,
+    SharedData, Status, EXPERIMENT_COPY, RUNS_CSV, SUMMARY_CSV,
 };
 
 use crate::provenance::Provenance;
-use axes::{swept, Axis};
+use axes::swept;
 use baseline_table::baselines;
-use figures::{bars, curves, heatmap, lineup, panels, runs, tradeoff};
+use figures::{bars, curves, frontier, heatmap, lineup, panels, runs, tradeoff};
 use sae_data::remove_interrupted_writes;
+use sae_sweep::{Param, Strategy};
 
 /// The report file and its table copy.
 pub const REPORT_FILE: &str = "report.md";
@@ -51,7 +53,7 @@ fn has_runs(dir: &Path) -> bool {
 struct Inputs<'a> {
     experiment: Experiment,
     grid: Vec<RunSpec>,
-    axes: Vec<Axis>,
+    axes: Vec<Param>,
     rows: &'a [RunRow],
     groups: Vec<ConfigSummary<'a>>,
     /// The baselines of every corruption and width in the rows.
@@ -72,7 +74,7 @@ pub fn report(
     let experiment = Experiment::from_toml(&text, &exp_path)?;
     let grid = experiment.expand();
     dir.adopt_former_ids(&grid);
-    let rows = collect_rows(&dir, &grid)?;
+    let rows = tables(&dir, &grid)?;
     if rows.is_empty() {
         bail!("{}: no completed run yet; run `cargo xtask sweep` on the experiment first", dir.root().display());
     }
@@ -89,7 +91,7 @@ pub fn report(
         remove_interrupted_writes(dir.root(), file);
     }
     inputs.baselines = baselines(&dir, &inputs, &data)?;
-    std::fs::create_dir_all(&fig_dir).with_context(|| format!("creating {}", fig_dir.display()))?;
+    sae_data::create_folder(&fig_dir)?;
 
     let mut md = header(name, &dir, &inputs);
     md.push_str("\n## Summary\n\n");
@@ -103,13 +105,55 @@ pub fn report(
     md.push_str(&table::markdown(&inputs.axes, &inputs.groups, &inputs.baselines));
     let csv = table::csv(&inputs.axes, &inputs.groups, &inputs.baselines);
     sae_data::write_atomic(&dir.root().join(TABLE_CSV), &csv)?;
-    md.push_str(&comparison_figures(&inputs, &fig_dir)?);
+    md.push_str(&comparison_figures(&dir, &inputs, &fig_dir)?);
+    if let Some(h) = inputs.experiment.search.halving(inputs.experiment.training.epochs.0) {
+        md.push_str(&search::halving_section(&dir, &inputs, &h, &fig_dir)?);
+    }
     md.push_str(&curves::validation_curves(&dir, &inputs, &fig_dir)?);
     md.push_str(&lineup::same_digits(&dir, &inputs, &data, &fig_dir)?);
     md.push_str(&runs::run_pictures(&dir, &inputs, &data, &fig_dir)?);
     let path = dir.root().join(REPORT_FILE);
     sae_data::write_atomic(&path, md.as_bytes())?;
+    remove_unlinked_figures(&fig_dir, &md);
     Ok(path)
+}
+
+/// Removes the figures this report does not link (the pictures of runs no
+/// longer in the grid, a panel of an axis no longer swept), so none can be
+/// linked or read by mistake: `figures/` belongs to the report, and a
+/// figure is kept when `figures/STEM.` appears in `md` (its PNG and SVG
+/// alike). Called holding the report's lock, after `md` is written.
+fn remove_unlinked_figures(fig_dir: &Path, md: &str) {
+    let Ok(entries) = std::fs::read_dir(fig_dir) else { return };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        if path.is_file() && !md.contains(&format!("figures/{stem}.")) && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        eprintln!("report: removed {removed} figures of {} that the report no longer links", fig_dir.display());
+    }
+}
+
+/// The rows of the grid's stored runs. `runs.csv` and `summary.csv` are
+/// rebuilt from the run folders, as the tables and figures are: the run
+/// folders are the results and the tables only a view of them, so a table
+/// that was damaged, edited or left behind by an older grid is replaced
+/// rather than refused (saying so), and the report and its linked tables
+/// never disagree.
+fn tables(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>> {
+    let paths = [RUNS_CSV, SUMMARY_CSV].map(|t| dir.root().join(t));
+    let before = paths.each_ref().map(|p| std::fs::read(p).ok());
+    let rows = rebuild_tables(dir, grid)?;
+    for (path, before) in paths.iter().zip(before) {
+        if before.is_some_and(|b| std::fs::read(path).ok() != Some(b)) {
+            eprintln!("report: {} did not match the run folders; rebuilt from them", path.display());
+        }
+    }
+    Ok(rows)
 }
 
 /// The report's title, question, how the results were produced, and a
@@ -122,13 +166,13 @@ fn header(name: &str, dir: &ResultsDir, inp: &Inputs<'_>) -> String {
     md.push_str("## How these results were produced\n\n");
     md.push_str(&provenance(dir));
     md.push_str(&protocol(&inp.experiment));
-    let swept: Vec<&str> = inp.axes.iter().map(|a| a.key()).collect();
+    let swept: Vec<&str> = inp.axes.iter().map(|a| a.def().key).collect();
     let _ = writeln!(
         md,
         "- swept: {}",
         if swept.is_empty() { "nothing (a single configuration)".into() } else { swept.join(", ") }
     );
-    md.push_str(&partial_results(inp));
+    md.push_str(&partial_results(dir, inp));
     md
 }
 
@@ -185,21 +229,35 @@ fn protocol(e: &Experiment) -> String {
     md
 }
 
-/// A quoted warning that names the missing and failed runs (each failure
-/// with its reason); nothing when every run of the grid completed.
-fn partial_results(inp: &Inputs<'_>) -> String {
+/// A quoted warning that names the missing, damaged and failed runs (each
+/// damaged or failed one with its reason); nothing when every run of the
+/// grid completed.
+fn partial_results(dir: &ResultsDir, inp: &Inputs<'_>) -> String {
     let failed: Vec<&RunRow> = inp.rows.iter().filter(|r| r.status == Status::Failed).collect();
-    let missing = inp.grid.len() - inp.rows.len();
-    if missing == 0 && failed.is_empty() {
+    let damaged: Vec<(&str, String)> = inp
+        .grid
+        .iter()
+        .filter(|spec| !inp.rows.iter().any(|r| r.run_id == spec.id))
+        .filter_map(|spec| match dir.state(spec) {
+            RunState::Damaged(why) => Some((spec.id.as_str(), why)),
+            _ => None,
+        })
+        .collect();
+    let missing = inp.grid.len() - inp.rows.len() - damaged.len();
+    if missing == 0 && damaged.is_empty() && failed.is_empty() {
         return String::new();
     }
     let mut md = format!(
-        "\n> **Partial results.** {} of {} runs completed; {missing} missing, {} failed. \
-         Rerun the sweep command to complete them; the tables and figures below use what exists.\n",
+        "\n> **Partial results.** {} of {} runs completed; {missing} missing, {} damaged, {} failed. \
+         Rerun the sweep command to complete them (it redoes the damaged ones); the tables and figures below use what exists.\n",
         inp.rows.len() - failed.len(),
         inp.grid.len(),
+        damaged.len(),
         failed.len()
     );
+    for (id, why) in damaged {
+        let _ = writeln!(md, ">\n> - damaged: `{id}`: {why}");
+    }
     for r in failed {
         let _ = writeln!(md, ">\n> - failed: `{}`: {}", r.run_id, r.reason);
     }
@@ -207,7 +265,7 @@ fn partial_results(inp: &Inputs<'_>) -> String {
 }
 
 /// The metrics of the metric panels, in order.
-const PANEL_METRICS: [Metric; 8] = [
+const PANEL_METRICS: [Metric; 9] = [
     Metric::Mse,
     Metric::PsnrDb,
     Metric::Ssim,
@@ -215,26 +273,30 @@ const PANEL_METRICS: [Metric; 8] = [
     Metric::Kl,
     Metric::ActivePerImage,
     Metric::L0,
-    Metric::DeadFraction,
+    Metric::DeadLatents,
+    Metric::DenseLatents,
 ];
 
 /// Metrics against each numeric swept parameter, the ρ×β heatmap, the
 /// scores per corruption and the sparsity–error trade-off: each figure
 /// where the sweep fits it.
-fn comparison_figures(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
+fn comparison_figures(dir: &ResultsDir, inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
     let mut md = String::from("\n## How the swept parameters trade reconstruction against sparsity\n");
-    for x in inp.axes.iter().copied().filter(|a| a.numeric()) {
+    for x in inp.axes.iter().copied().filter(|&a| axes::numeric(a)) {
         md.push_str(&panels::metrics_against(inp, x, fig_dir)?);
     }
-    if inp.axes.contains(&Axis::Rho) && inp.axes.contains(&Axis::Beta) {
+    let grid = inp.experiment.search.strategy == Strategy::Grid;
+    if grid && inp.axes.contains(&Param::Rho) && inp.axes.contains(&Param::Beta) {
         md.push_str(&heatmap::psnr_over_rho_beta(inp, fig_dir)?);
     }
-    if inp.axes.contains(&Axis::Corruption) {
+    if inp.axes.contains(&Param::Corruption) {
         md.push_str(&bars::scores_per_corruption(inp, fig_dir)?);
     }
-    md.push_str(&tradeoff::sparsity_against(inp, Metric::Mse, "tradeoff", fig_dir)?);
-    if inp.axes.contains(&Axis::Sparsity) {
-        md.push_str(&tradeoff::sparsity_against(inp, Metric::ProbeAccuracy, "tradeoff_probe", fig_dir)?);
+    // Where mechanisms or their strengths vary, the headline is the frontier at exact L0.
+    if inp.axes.iter().any(|&a| a == Param::Sparsity || a.of_a_mechanism()) {
+        md.push_str(&frontier::fvu_against_l0(dir, inp, fig_dir)?);
+        md.push_str(&tradeoff::sparsity_against(inp, Metric::L0, Metric::ProbeAccuracy, "tradeoff_probe", fig_dir)?);
     }
+    md.push_str(&tradeoff::sparsity_against(inp, Metric::ActivePerImage, Metric::Mse, "tradeoff", fig_dir)?);
     Ok(md)
 }

@@ -6,10 +6,11 @@
 use sae_core::KlReduction;
 use sae_sweep::{BaselineKind, BaselineRow, ConfigSummary, Metric, RunRow};
 
-use super::axes::{config_label, Axis};
+use super::axes::config_label;
+use sae_sweep::Param;
 
 /// The metrics shown in the markdown table, in order.
-const COLUMNS: [Metric; 10] = [
+const COLUMNS: [Metric; 11] = [
     Metric::Mse,
     Metric::Fvu,
     Metric::PsnrDb,
@@ -18,7 +19,8 @@ const COLUMNS: [Metric; 10] = [
     Metric::Kl,
     Metric::ActivePerImage,
     Metric::L0,
-    Metric::DeadFraction,
+    Metric::DeadLatents,
+    Metric::DenseLatents,
     Metric::Seconds,
 ];
 
@@ -28,7 +30,10 @@ const COLUMNS: [Metric; 10] = [
 /// the same way.
 pub fn heading<'a>(metric: Metric, rows: impl IntoIterator<Item = &'a RunRow>) -> String {
     let mut reductions: Vec<KlReduction> = Vec::new();
-    for r in rows.into_iter().filter_map(|r| r.reduction) {
+    for r in rows.into_iter().filter_map(|r| match r.config.sparsity.config {
+        sae_core::SparsityConfig::Kl { reduction, .. } => Some(reduction),
+        _ => None,
+    }) {
         if !reductions.contains(&r) {
             reductions.push(r);
         }
@@ -45,8 +50,10 @@ pub fn baseline_of<'a>(baselines: &'a [BaselineRow], kind: BaselineKind, row: &R
     baselines.iter().find(|b| {
         b.kind == kind
             && match kind {
-                BaselineKind::Input => b.corruption == row.corruption,
-                BaselineKind::Pca => b.corruption == row.corruption && b.hidden == row.hidden,
+                BaselineKind::Input => b.corruption == row.text(Param::Corruption),
+                BaselineKind::Pca => {
+                    b.corruption == row.text(Param::Corruption) && b.hidden == row.config.model.hidden.0
+                }
                 BaselineKind::Pixels => true,
             }
     })
@@ -94,7 +101,7 @@ pub fn best(groups: &[ConfigSummary<'_>]) -> Option<usize> {
 /// The markdown table: a gain cell reads `+1.23 (24.50)`, the gain and, in
 /// brackets, the baseline's own score. Metrics no configuration has (KL in
 /// a TopK sweep, say) are left out.
-pub fn markdown(axes: &[Axis], groups: &[ConfigSummary<'_>], baselines: &[BaselineRow]) -> String {
+pub fn markdown(axes: &[Param], groups: &[ConfigSummary<'_>], baselines: &[BaselineRow]) -> String {
     let best = best(groups);
     let columns = shown(&COLUMNS, |&m| groups.iter().any(|g| g.stat(m).is_some()));
     let gains = shown(&GAINS, |c| groups.iter().any(|g| gain(g, baselines, c.2, c.3).is_some()));
@@ -108,7 +115,11 @@ pub fn markdown(axes: &[Axis], groups: &[ConfigSummary<'_>], baselines: &[Baseli
         let mark = if Some(i) == best { " **★ best**" } else { "" };
         let failed = g.total - g.ok.len();
         let runs = if failed > 0 { format!("{} ({} failed)", g.ok.len(), failed) } else { g.ok.len().to_string() };
-        out.push_str(&format!("| {}{mark} | {} | {runs} |", config_label(axes, g.first), g.first.corruption));
+        out.push_str(&format!(
+            "| {}{mark} | {} | {runs} |",
+            config_label(axes, g.first),
+            g.first.text(Param::Corruption)
+        ));
         columns.iter().for_each(|&&m| out.push_str(&format!(" {} |", cell(g.stat(m), m.def().digits))));
         for c in &gains {
             let d = c.3.def().digits;
@@ -123,7 +134,7 @@ pub fn markdown(axes: &[Axis], groups: &[ConfigSummary<'_>], baselines: &[Baseli
 /// The same table as CSV, by the one function that also writes
 /// summary.csv: parameters, mean and std of every metric, the gains, then
 /// the baselines' own rows.
-pub fn csv(axes: &[Axis], groups: &[ConfigSummary<'_>], baselines: &[BaselineRow]) -> Vec<u8> {
+pub fn csv(axes: &[Param], groups: &[ConfigSummary<'_>], baselines: &[BaselineRow]) -> Vec<u8> {
     let labels: Vec<String> = groups.iter().map(|g| config_label(axes, g.first)).collect();
     let gains: Vec<sae_sweep::ExtraColumn> = GAINS
         .iter()

@@ -19,6 +19,12 @@ pub fn xtask(dir: &Path) -> Command {
     c
 }
 
+/// Runs `c` to its end: its exit status, stdout and stderr.
+pub fn run(c: &mut Command) -> (Option<i32>, String, String) {
+    let out = c.output().expect("xtask runs");
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
 /// A synthetic dataset in the MNIST format: its training and test images,
 /// and the seed that draws them.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +46,26 @@ pub fn folder(data_dir: &str, data: Synthetic, files: &[(&str, &str)]) -> tempfi
         std::fs::write(tmp.path().join(name), text).unwrap();
     }
     tmp
+}
+
+/// A four-run experiment that trains in a moment.
+pub const SMALL: &str = r#"
+[data]
+train = 300
+validation = 60
+test = 40
+[model]
+hidden = 8
+[training]
+epochs = 1
+lr = 0.005
+[sweep]
+rho = [0.05, 0.1, 0.2, 0.3]
+"#;
+
+/// A folder with a synthetic MNIST in ./data/mnist and [`SMALL`] as `small.toml`.
+pub fn setup() -> tempfile::TempDir {
+    folder("data/mnist", Synthetic { train: 400, test: 60, seed: 6 }, &[("small.toml", SMALL)])
 }
 
 /// A row of a CSV table: each column's name and value.
@@ -66,4 +92,16 @@ pub fn table(path: &Path) -> Vec<Record> {
         row.retain(|column, _| !matches!(column.as_str(), "seconds" | "samples_per_s"));
     }
     rows
+}
+
+/// What `c` printed and how it exited.
+pub fn output(c: &mut Command) -> std::process::Output {
+    c.output().expect("xtask runs")
+}
+
+/// How many runs of the `runs` folder are complete (hold their metrics).
+pub fn complete_runs(runs: &Path) -> usize {
+    std::fs::read_dir(runs)
+        .map(|d| d.filter(|e| e.as_ref().unwrap().path().join("metrics.json").is_file()).count())
+        .unwrap_or(0)
 }

@@ -6,7 +6,7 @@
 use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
 
-use crate::{CoreError, Params};
+use crate::{AdamState, CoreError, Params};
 
 const BETA1: f32 = 0.9;
 const BETA2: f32 = 0.999;
@@ -44,6 +44,39 @@ impl TorchAdam {
             }
         }
         Ok(true)
+    }
+
+    /// The learning rate and weight decay.
+    pub fn settings(&self) -> (f64, f64) {
+        (self.lr, self.weight_decay)
+    }
+
+    /// The moments on the host, and the steps taken.
+    ///
+    /// # Errors
+    /// A failed copy from the device.
+    pub fn export(&self) -> Result<(Params<AdamState>, u64), CoreError> {
+        let host = |t: &Tensor| t.flatten_all()?.to_vec1::<f32>();
+        let moments =
+            self.moments.as_ref().try_map(|(m, v)| Ok::<_, CoreError>(AdamState::from_moments(host(m)?, host(v)?)))?;
+        Ok((moments, u64::try_from(self.step).expect("the step count is never negative")))
+    }
+
+    /// Takes up `moments` and `steps` (a stored state's), shaped as `vars`.
+    ///
+    /// # Errors
+    /// A step count beyond `i32`, or a candle error while moving the
+    /// moments to the device.
+    pub fn restore(&mut self, vars: &Params<Var>, moments: &Params<AdamState>, steps: u64) -> Result<(), CoreError> {
+        self.step = i32::try_from(steps)
+            .map_err(|_| CoreError::State(format!("{steps} Adam steps, beyond this engine's count")))?;
+        let pairs = vars.as_ref().zip(moments.as_ref()).zip(self.moments.as_mut());
+        for ((var, state), (m, v)) in pairs.into_array() {
+            let (host_m, host_v) = state.moments();
+            *m = Tensor::from_slice(host_m, var.shape(), var.device())?;
+            *v = Tensor::from_slice(host_v, var.shape(), var.device())?;
+        }
+        Ok(())
     }
 
     /// One step of every variable from its gradient in `grads`:

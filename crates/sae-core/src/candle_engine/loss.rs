@@ -1,6 +1,7 @@
 //! The loss from candle ops, for autograd: the reconstruction MSE plus each
-//! mechanism's penalty (KL, L1; TopK and none add none), each a small
-//! function of the code and the reconstruction.
+//! mechanism's penalty (KL, L1; TopK, BatchTopK and none add none, but
+//! AuxK's loss, `auxk.rs`), each a small function of the code and the
+//! reconstruction.
 
 use candle_core::Tensor;
 
@@ -48,7 +49,7 @@ pub fn loss(
         SparsityConfig::Kl { rho, reduction, .. } => Some(kl(code, rho, reduction)?),
         // The mean over images of each code's L1 norm (the code is ≥ 0).
         SparsityConfig::L1 { .. } => Some(code.sum(1)?.mean_all()?),
-        SparsityConfig::Topk { .. } | SparsityConfig::None => None,
+        SparsityConfig::Topk { .. } | SparsityConfig::BatchTopk { .. } | SparsityConfig::None => None,
     };
     let total = match &penalty {
         Some(p) => (&mse + (p * sparsity.strength())?)?,

@@ -5,6 +5,7 @@
 //! is the engine that runs.
 
 mod adam;
+mod auxk;
 mod loss;
 mod model;
 
@@ -13,9 +14,11 @@ use std::borrow::Cow;
 use candle_core::{Device, Tensor, Var};
 
 use crate::engine::Engine;
-use crate::{CoreError, LossParts, Params, SparseAutoencoder, SparsityConfig, TrainConfig};
+use crate::topk::{min_positive, update_threshold};
+use crate::{CoreError, LossParts, Params, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
 
 use adam::TorchAdam;
+use auxk::{aux_loss, DeadLatents};
 use loss::loss;
 use model::CandleAutoencoder;
 
@@ -27,23 +30,68 @@ pub struct CandleTrainer {
     sparsity: SparsityConfig,
     device: Device,
     input_dim: usize,
+    /// AuxK's record of when each latent last fired.
+    latents: DeadLatents,
+    /// BatchTopK's threshold, kept on the host.
+    threshold: Option<f32>,
+    batch_size: usize,
+    epochs_done: usize,
 }
 
 impl CandleTrainer {
     /// Prepares to train a copy of `model` on `device`.
     ///
     /// # Errors
-    /// A candle error while moving the model to the device.
+    /// [`CoreError::Config`] when the model, mechanism and batch size cannot
+    /// train together ([`crate::validate`]); a candle error while moving
+    /// the model to the device.
     pub fn new(
         model: &SparseAutoencoder,
         config: &TrainConfig,
         sparsity: SparsityConfig,
         device: &Device,
     ) -> Result<Self, CoreError> {
+        crate::validate(&model.config, &sparsity, config.batch_size)?;
         let candle_model = CandleAutoencoder::new(model, device)?;
         let vars = candle_model.vars();
         let adam = TorchAdam::new(&vars, config.lr, config.weight_decay)?;
-        Ok(Self { model: candle_model, vars, adam, sparsity, device: device.clone(), input_dim: model.config.input })
+        Ok(Self {
+            model: candle_model,
+            vars,
+            adam,
+            sparsity,
+            device: device.clone(),
+            input_dim: model.config.input,
+            latents: DeadLatents::new(model.config.hidden),
+            threshold: model.threshold,
+            batch_size: config.batch_size,
+            epochs_done: 0,
+        })
+    }
+
+    /// Takes up training from `state` on `device` (see
+    /// [`crate::resume_engine`]).
+    ///
+    /// # Errors
+    /// [`CoreError::State`] when the state was trained with other settings
+    /// than `config` and `sparsity`, or for more than `config.epochs`
+    /// epochs; a candle error while moving the state to the device.
+    pub fn resume(
+        state: TrainState,
+        config: &TrainConfig,
+        sparsity: SparsityConfig,
+        device: &Device,
+    ) -> Result<Self, CoreError> {
+        state
+            .check(&StateSettings::new(state.model.config, config, sparsity), config.epochs)
+            .map_err(CoreError::State)?;
+        let mut trainer = Self::new(&state.model, config, sparsity, device)?;
+        trainer.adam.restore(&trainer.vars, &state.moments, state.adam_steps)?;
+        if let Some(since) = state.since_fired {
+            trainer.latents = DeadLatents::resume(since);
+        }
+        trainer.epochs_done = state.epochs_done;
+        Ok(trainer)
     }
 }
 
@@ -52,8 +100,20 @@ impl Engine for CandleTrainer {
         let shape = (input.len() / self.input_dim, self.input_dim);
         let x = Tensor::from_slice(input, shape, &self.device)?;
         let t = Tensor::from_slice(target, shape, &self.device)?;
-        let (code, recon) = self.model.forward(&x)?;
-        let loss = loss(&code, &recon, &t, &self.sparsity)?;
+        let [dense, code, recon] = self.model.forward(&x, self.sparsity.batch_top_k())?;
+        let mut loss = loss(&code, &recon, &t, &self.sparsity)?;
+        if self.sparsity.batch_top_k().is_some() {
+            let kept_min = min_positive(&code.flatten_all()?.to_vec1::<f32>()?);
+            self.threshold = Some(update_threshold(self.threshold, kept_min));
+        }
+        if let Some(config) = self.sparsity.aux() {
+            self.latents.track(&code)?;
+            let dec_w = self.model.decoder_weight();
+            if let Some(aux) = aux_loss(&dense, &recon, &t, dec_w, &self.latents, &config)? {
+                loss.total = (&loss.total + (&aux * config.aux_weight)?)?;
+                loss.penalty = Some(aux);
+            }
+        }
         let grads = loss.total.backward()?;
         self.adam.step(&self.vars, &grads)?;
         let mse = f64::from(loss.mse.to_scalar::<f32>()?);
@@ -65,10 +125,38 @@ impl Engine for CandleTrainer {
     }
 
     fn model(&self) -> Result<Cow<'_, SparseAutoencoder>, CoreError> {
-        Ok(Cow::Owned(self.model.to_model()?))
+        Ok(Cow::Owned(self.model.to_model(self.threshold)?))
     }
 
     fn optimiser_finite(&self) -> Result<bool, CoreError> {
         self.adam.is_finite()
+    }
+
+    fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    fn end_epoch(&mut self) {
+        self.epochs_done += 1;
+    }
+
+    fn state(&self) -> Result<TrainState, CoreError> {
+        let model = self.model.to_model(self.threshold)?;
+        let (moments, adam_steps) = self.adam.export()?;
+        let (lr, weight_decay) = self.adam.settings();
+        Ok(TrainState {
+            settings: StateSettings {
+                model: model.config,
+                sparsity: self.sparsity,
+                batch_size: self.batch_size,
+                lr,
+                weight_decay,
+            },
+            model,
+            moments,
+            adam_steps,
+            since_fired: self.sparsity.aux().map(|_| self.latents.since_fired().to_vec()),
+            epochs_done: self.epochs_done,
+        })
     }
 }

@@ -5,10 +5,12 @@
 use candle_core::{DType, Device, Module, Tensor, Var};
 use candle_nn::{Linear, VarBuilder, VarMap};
 
-use crate::{CoreError, ModelConfig, Params, SparseAutoencoder, TENSOR_NAMES};
+use crate::checkpoint::THRESHOLD_NAME;
+use crate::{Activation, CoreError, ModelConfig, Params, SparseAutoencoder, TENSOR_NAMES};
 
-/// `h = sigmoid(encoder(x))` (of which TopK keeps the k largest per image),
-/// `y = tanh(decoder(h))`, on a candle device.
+/// `h = act(encoder(x))` (of which TopK keeps the k largest per image, or
+/// BatchTopK the k·B largest of the batch), `y = tanh(decoder(h))`, on a
+/// candle device.
 pub struct CandleAutoencoder {
     config: ModelConfig,
     encoder: Linear,
@@ -29,23 +31,39 @@ impl CandleAutoencoder {
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
         let encoder = candle_nn::linear(d, h, vb.pp("encoder"))?;
         let decoder = candle_nn::linear(h, d, vb.pp("decoder"))?;
-        for (name, tensor) in model.to_tensors()? {
+        // BatchTopK's threshold is no variable: the trainer keeps it on the host.
+        for (name, tensor) in model.to_tensors()?.into_iter().filter(|(name, _)| name != THRESHOLD_NAME) {
             varmap.set_one(name, tensor.to_device(device)?)?;
         }
         Ok(Self { config: model.config, encoder, decoder, varmap })
     }
 
-    /// The code and the reconstruction of a batch.
+    /// A training batch's activations before selection, its code and its
+    /// reconstruction; `batch_top_k` keeps the `k·n` largest of the batch.
     ///
     /// # Shapes
-    /// `input: [n, D]` → `(code: [n, H], recon: [n, D])`.
-    pub fn forward(&self, input: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
-        let mut code = candle_nn::ops::sigmoid(&self.encoder.forward(input)?)?;
+    /// `input: [n, D]` → `(dense: [n, H], code: [n, H], recon: [n, D])`.
+    pub fn forward(&self, input: &Tensor, batch_top_k: Option<usize>) -> candle_core::Result<[Tensor; 3]> {
+        let pre = self.encoder.forward(input)?;
+        let dense = match self.config.activation {
+            Activation::Sigmoid => candle_nn::ops::sigmoid(&pre)?,
+            Activation::Relu => pre.relu()?,
+        };
+        let mut code = dense.clone();
         if let Some(k) = self.config.top_k {
             code = keep_top_k(&code, k)?;
         }
+        if let Some(k) = batch_top_k {
+            let (n, h) = code.dims2()?;
+            code = keep_top_k(&code.reshape((1, n * h))?, k * n)?.reshape((n, h))?;
+        }
         let recon = self.decoder.forward(&code)?.tanh()?;
-        Ok((code, recon))
+        Ok([dense, code, recon])
+    }
+
+    /// The decoder's weight `[D, H]`.
+    pub fn decoder_weight(&self) -> &Tensor {
+        self.decoder.weight()
     }
 }
 
@@ -68,12 +86,13 @@ impl CandleAutoencoder {
         TENSOR_NAMES.map(|name| data[name].clone())
     }
 
-    /// The current values, copied to the host.
+    /// The current values, copied to the host, with BatchTopK's
+    /// `threshold`.
     ///
     /// # Errors
     /// A failed copy from the device.
-    pub fn to_model(&self) -> Result<SparseAutoencoder, CoreError> {
+    pub fn to_model(&self, threshold: Option<f32>) -> Result<SparseAutoencoder, CoreError> {
         let params = self.vars().try_map(|v| v.as_tensor().flatten_all()?.to_vec1::<f32>())?;
-        Ok(SparseAutoencoder { config: self.config, params })
+        Ok(SparseAutoencoder { config: self.config, params, threshold })
     }
 }

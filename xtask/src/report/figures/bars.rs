@@ -10,9 +10,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{cell_label, err, extent, frame, legend, mesh, publish, tick, value_range, Figure, Frame, COLORS, FONT};
-use crate::report::axes::{config_label, Axis};
+use crate::report::axes::config_label;
 use crate::report::table::baseline_of;
 use crate::report::Inputs;
+use sae_sweep::Param;
 use sae_sweep::{BaselineKind as Baseline, ConfigSummary, Metric};
 
 /// The metrics drawn, with their panel titles and the decimals of their
@@ -51,7 +52,7 @@ pub struct GroupedBars {
 /// The PSNR and SSIM of the corrupted input, PCA and every configuration
 /// for each corruption of the sweep; returns its markdown.
 pub fn scores_per_corruption(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
-    let others: Vec<Axis> = inp.axes.iter().copied().filter(|a| *a != Axis::Corruption).collect();
+    let others: Vec<Param> = inp.axes.iter().copied().filter(|a| *a != Param::Corruption).collect();
     let ok: Vec<&ConfigSummary<'_>> = inp.groups.iter().filter(|g| !g.ok.is_empty()).collect();
     let config = |g: &ConfigSummary<'_>| {
         if others.is_empty() {
@@ -60,11 +61,11 @@ pub fn scores_per_corruption(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String>
             config_label(&others, g.first)
         }
     };
-    let categories = distinct(ok.iter().map(|g| g.first.corruption.clone()));
+    let categories = distinct(ok.iter().map(|g| g.first.text(Param::Corruption)));
     let mut series = baseline_series(inp, &ok, &categories);
     for (i, k) in distinct(ok.iter().map(|g| config(g))).into_iter().enumerate() {
         let values = per_category(&categories, |c, m| {
-            let g = ok.iter().find(|g| g.first.corruption == c && config(g) == k)?;
+            let g = ok.iter().find(|g| g.first.text(Param::Corruption) == c && config(g) == k)?;
             g.stat(m).filter(|v| v.0.is_finite())
         });
         series.push(BarSeries { name: k, color: COLORS[i % COLORS.len()], values });
@@ -88,8 +89,10 @@ pub fn scores_per_corruption(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String>
 fn baseline_series(inp: &Inputs<'_>, ok: &[&ConfigSummary<'_>], categories: &[String]) -> Vec<BarSeries> {
     let baseline = |kind: Baseline, hidden: usize| {
         move |c: &str, m: Metric| -> Bar {
-            let g =
-                ok.iter().find(|g| g.first.corruption == c && (kind == Baseline::Input || g.first.hidden == hidden))?;
+            let g = ok.iter().find(|g| {
+                g.first.text(Param::Corruption) == c
+                    && (kind == Baseline::Input || g.first.config.model.hidden.0 == hidden)
+            })?;
             Some((baseline_of(&inp.baselines, kind, g.first)?.metric(m)?, None))
         }
     };
@@ -98,7 +101,7 @@ fn baseline_series(inp: &Inputs<'_>, ok: &[&ConfigSummary<'_>], categories: &[St
         color: RGBColor(200, 200, 200),
         values: per_category(categories, baseline(Baseline::Input, 0)),
     }];
-    for (i, h) in distinct(ok.iter().map(|g| g.first.hidden)).into_iter().enumerate() {
+    for (i, h) in distinct(ok.iter().map(|g| g.first.config.model.hidden.0)).into_iter().enumerate() {
         let grey = 110 - (40 * i).min(80) as u8;
         let values = per_category(categories, baseline(Baseline::Pca, h));
         series.push(BarSeries { name: format!("PCA, top {h} components"), color: RGBColor(grey, grey, grey), values });

@@ -8,7 +8,7 @@ use super::panels::Series;
 use super::{
     along, err, extent, frame, legend, legend_place, line_key, mesh, padded, publish, tick, Figure, Frame, COLORS,
 };
-use crate::report::axes::config_label;
+use crate::report::axes::{self, config_label};
 use crate::report::Inputs;
 use sae_sweep::{ResultsDir, Status};
 
@@ -21,6 +21,8 @@ pub struct Curves {
     pub series: Vec<(Series, usize)>,
     /// y-axis label.
     pub y_label: String,
+    /// Epochs marked by dotted vertical lines (a search's rungs).
+    pub marks: Vec<f64>,
 }
 
 /// The validation curves of every successful run, coloured by the first
@@ -31,17 +33,21 @@ pub fn validation_curves(dir: &ResultsDir, inp: &Inputs<'_>, fig_dir: &std::path
     let mut series = Vec::new();
     for row in inp.rows.iter().filter(|r| r.status == Status::Ok) {
         let curve = dir.load_curve(&row.run_id)?;
-        let key = first.map(|a| a.text(row)).unwrap_or_default();
+        let key = first.map(|a| axes::text(a, row)).unwrap_or_default();
         let c = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
             keys.push(key);
             keys.len() - 1
         });
-        let name = format!("{} s{}", config_label(&inp.axes, row), row.seed);
+        let name = format!("{} s{}", config_label(&inp.axes, row), row.config.training.seed);
         let points = curve.iter().filter(|p| p.val_mse > 0.0 && p.val_mse.is_finite());
         series.push((Series { name, points: points.map(|p| (p.epoch as f64, p.val_mse, None)).collect() }, c));
     }
-    let fig =
-        Curves { title: "Validation MSE during training".into(), series, y_label: "validation MSE (log scale)".into() };
+    let fig = Curves {
+        title: "Validation MSE during training".into(),
+        series,
+        y_label: "validation MSE (log scale)".into(),
+        marks: Vec::new(),
+    };
     let caption = "Validation MSE after every epoch, one line per run";
     Ok(format!("\n## Training\n{}", publish(&fig, fig_dir, "validation_curves", caption)?))
 }
@@ -62,7 +68,9 @@ impl Figure for Curves {
         let (x, y) = (0.5..xmax + 0.5, padded(ylo.log10(), yhi.log10())?);
         let drawn =
             self.series.iter().flat_map(|s| along(&s.0.points.iter().map(|p| (p.0, p.1.log10())).collect::<Vec<_>>()));
-        let entries = if self.series.len() <= 12 { self.series.len() } else { 0 };
+        let mut distinct: Vec<&str> = self.series.iter().map(|s| s.0.name.as_str()).collect();
+        distinct.dedup();
+        let entries = if distinct.len() <= 12 { distinct.len() } else { 0 };
         let corner = legend_place(drawn, &x, &y, (0.3, (0.045 * entries as f64 + 0.05).min(0.9)));
         let mut chart = frame(root, Frame::Full, &self.title, x, y)?;
         mesh(&mut chart, "epoch", &self.y_label, 15)
@@ -71,13 +79,26 @@ impl Figure for Curves {
             .y_label_formatter(&|v| tick(*v, true))
             .draw()
             .map_err(err)?;
-        let show_legend = self.series.len() <= 12;
+        for &m in &self.marks {
+            let (lo, hi) = (chart.y_range().start, chart.y_range().end);
+            chart.draw_series(DashedLineSeries::new([(m, lo), (m, hi)], 3, 5, BLACK.mix(0.4).into())).map_err(err)?;
+        }
+        let mut names: Vec<&str> = self.series.iter().map(|s| s.0.name.as_str()).collect();
+        names.dedup();
+        let show_legend = names.len() <= 12;
+        let mut named: Vec<&str> = Vec::new();
         for (s, c) in &self.series {
             let color = COLORS[c % COLORS.len()];
+            if !self.marks.is_empty() {
+                // A trial stopped at the first rung has a single point.
+                let dots = s.points.iter().map(|p| Circle::new((p.0, p.1.log10()), 3, color.filled()));
+                chart.draw_series(dots).map_err(err)?;
+            }
             let drawn = chart
                 .draw_series(LineSeries::new(s.points.iter().map(|p| (p.0, p.1.log10())), color.stroke_width(2)))
                 .map_err(err)?;
-            if show_legend {
+            if show_legend && !named.contains(&s.name.as_str()) {
+                named.push(&s.name);
                 drawn.label(&s.name).legend(line_key(color));
             }
         }

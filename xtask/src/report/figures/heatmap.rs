@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{cell_label, err, extent, frame, mesh, publish, Figure, Frame, FONT};
 use crate::report::Inputs;
-use sae_sweep::{Metric, RunRow};
+use sae_sweep::{Metric, Param, RunRow};
 
 /// A grid of values over two swept parameters, coloured and annotated.
 #[derive(Debug, Clone)]
@@ -37,12 +37,12 @@ pub fn psnr_over_rho_beta(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
         v.dedup();
         v
     };
-    let (xs, ys) = (values(|r| r.rho), values(|r| r.beta));
+    let (xs, ys) = (values(|r| r.number(Param::Rho)), values(|r| r.number(Param::Beta)));
     let cell = |r: f64, b: f64| {
         let gs: Vec<f64> = inp
             .groups
             .iter()
-            .filter(|g| g.first.rho == Some(r) && g.first.beta == Some(b))
+            .filter(|g| g.first.number(Param::Rho) == Some(r) && g.first.number(Param::Beta) == Some(b))
             .filter_map(|g| g.stat(Metric::PsnrDb).map(|s| s.0).filter(|v| v.is_finite()))
             .collect();
         (!gs.is_empty()).then(|| gs.iter().sum::<f64>() / gs.len() as f64)

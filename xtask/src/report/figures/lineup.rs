@@ -10,6 +10,7 @@ use super::pictures;
 use super::runs::DIGITS;
 use crate::report::axes::config_label;
 use crate::report::{table, Inputs};
+use sae_sweep::Param;
 use sae_sweep::{ResultsDir, RunRow, SharedData};
 
 /// Configurations shown at most; a longer sweep shows an even spread of
@@ -43,9 +44,9 @@ pub fn same_digits(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_di
     let runs: Vec<&RunRow> = shown.iter().map(|&i| inp.groups[ok[i]].ok[0]).collect();
     let mut images: Vec<(String, Vec<f32>)> = Vec::new();
     let (mut side, mut n) = (0, 0);
-    let mut last_corruption = None;
-    let single_corruption = runs.iter().all(|r| r.corruption == runs[0].corruption);
-    for row in &runs {
+    let corruptions: Vec<String> = runs.iter().map(|r| r.text(Param::Corruption)).collect();
+    let single_corruption = corruptions.iter().all(|c| *c == corruptions[0]);
+    for (i, (row, c)) in runs.iter().zip(&corruptions).enumerate() {
         let spec = inp.grid.iter().find(|s| s.id == row.run_id).context("a pictured run is in the grid")?;
         let run = data.for_run(&spec.config)?;
         let (test, input) = (&run.splits.test, &run.test_input);
@@ -54,15 +55,14 @@ pub fn same_digits(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_di
         if images.is_empty() {
             images.push(("clean".into(), test.pixels[..n * test.dim()].to_vec()));
         }
-        if last_corruption != Some(&row.corruption) && row.corruption != "none" {
-            let label = if single_corruption { "corrupted input".into() } else { format!("input: {}", row.corruption) };
+        if (i == 0 || corruptions[i - 1] != *c) && c != "none" {
+            let label = if single_corruption { "corrupted input".into() } else { format!("input: {c}") };
             images.push((label, x.to_vec()));
-            last_corruption = Some(&row.corruption);
         }
         let model = dir.load_model(spec)?;
         // A sweep over corruptions alone names its rows by the input above.
         let label = config_label(&inp.axes, row);
-        let label = if label == row.corruption { "reconstruction".into() } else { label };
+        let label = if label == *c { "reconstruction".into() } else { label };
         images.push((label, model.forward(x, n).recon));
     }
     let rows: Vec<(&str, &[f32])> = images.iter().map(|(l, p)| (l.as_str(), p.as_slice())).collect();

@@ -5,6 +5,7 @@
 
 pub mod bars;
 pub mod curves;
+pub mod frontier;
 pub mod heatmap;
 pub mod histogram;
 pub mod lineup;
@@ -311,7 +312,8 @@ pub fn cell_label<T: ToString>(values: &[T], v: f64) -> String {
 
 /// Tick label for a value on an axis that may be log10-transformed.
 pub fn tick(v: f64, log: bool) -> String {
-    let x = if log { 10f64.powf(v) } else { v };
+    // A log axis's ticks fall between round numbers: two significant digits.
+    let x = if log { format!("{:.1e}", 10f64.powf(v)).parse().unwrap_or(f64::NAN) } else { v };
     if x.abs() < 1e-9 {
         return "0".into();
     }
@@ -332,6 +334,7 @@ mod tests {
     fn ticks_read_naturally() {
         assert_eq!(tick(-2.0, true), "0.01");
         assert_eq!(tick(0.0, true), "1");
+        assert_eq!((tick(0.6, true), tick(1.4, true), tick(2.4, true)), ("4".into(), "25".into(), "250".into()));
         assert_eq!(tick(0.25, false), "0.25");
         assert_eq!(tick(-4.0, true), "1e-4");
         assert_eq!(tick(7e-18, false), "0");

@@ -13,11 +13,12 @@ use super::{
     along, err, extent, frame, legend, legend_place, line_key, mesh, padded, publish, tick, value_range, Chart, Figure,
     Frame, COLORS, FONT,
 };
-use crate::report::axes::{config_label, Axis};
+use crate::report::axes::{self, config_label};
 use crate::report::table::{baseline_of, heading};
 use crate::report::{Inputs, PANEL_METRICS};
 use sae_sweep::ConfigSummary;
 use sae_sweep::{BaselineKind as Baseline, Metric};
+use sae_sweep::{Param, Strategy};
 
 /// The colour of a baseline shared by every line: dark grey.
 const SHARED_REFERENCE: RGBColor = RGBColor(70, 70, 70);
@@ -67,12 +68,16 @@ pub struct Panels {
     pub panels: Vec<Panel>,
     /// Title of the legend (the parameter lines stand for).
     pub legend_title: String,
+    /// Points alone, no lines, x labelled by ordinary ticks: a random
+    /// search's trials, each at its own drawn value.
+    pub scatter: bool,
 }
 
 /// The figure of every metric in [`PANEL_METRICS`] against swept axis `x`,
 /// with the baselines of the metrics that have them; returns its markdown.
-pub fn metrics_against(inp: &Inputs<'_>, x: Axis, fig_dir: &Path) -> Result<String> {
-    let others: Vec<Axis> = inp.axes.iter().copied().filter(|a| *a != x).collect();
+pub fn metrics_against(inp: &Inputs<'_>, x: Param, fig_dir: &Path) -> Result<String> {
+    let scatter = inp.experiment.search.strategy == Strategy::Random;
+    let others: Vec<Param> = inp.axes.iter().copied().filter(|a| *a != x && !scatter).collect();
     let mut lines: Vec<(String, Vec<&ConfigSummary<'_>>)> = Vec::new();
     for g in inp.groups.iter().filter(|g| !g.ok.is_empty()) {
         let key = if others.is_empty() { String::new() } else { config_label(&others, g.first) };
@@ -81,7 +86,7 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Axis, fig_dir: &Path) -> Result<Stri
             None => lines.push((key, vec![g])),
         }
     }
-    lines.iter_mut().for_each(|l| l.1.sort_by(|a, b| x.value(a.first).total_cmp(&x.value(b.first))));
+    lines.iter_mut().for_each(|l| l.1.sort_by(|a, b| axes::value(x, a.first).total_cmp(&axes::value(x, b.first))));
     let series = |metric: Metric| -> Vec<Series> {
         lines
             .iter()
@@ -89,7 +94,7 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Axis, fig_dir: &Path) -> Result<Stri
                 name: if name.is_empty() { "runs".into() } else { name.clone() },
                 points: gs
                     .iter()
-                    .filter_map(|g| g.stat(metric).map(|(mean, sd)| (x.value(g.first), mean, sd)))
+                    .filter_map(|g| g.stat(metric).map(|(mean, sd)| (axes::value(x, g.first), mean, sd)))
                     .filter(|p| p.0.is_finite() && p.1.is_finite())
                     .collect(),
             })
@@ -97,22 +102,29 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Axis, fig_dir: &Path) -> Result<Stri
     };
     let panels = PANEL_METRICS
         .iter()
-        .map(|&m| Panel { title: heading(m, inp.rows), series: series(m), references: references(inp, &lines, x, m) })
+        .map(|&m| {
+            // A trial's baseline follows its own width: only levels shared by every trial are drawn.
+            let mut references = references(inp, &lines, x, m);
+            references.retain(|r| !scatter || r.series.points.windows(2).all(|w| w[0].1 == w[1].1));
+            Panel { title: heading(m, inp.rows), series: series(m), references }
+        })
         .filter(|p| p.series.iter().any(|s| !s.points.is_empty()))
         .collect();
     let fig = Panels {
-        title: format!("Test metrics against {}", x.key()),
-        x_label: x.label().into(),
-        log_x: x.log(),
+        title: format!("Test metrics against {}", x.def().key),
+        x_label: x.axis_title(),
+        log_x: axes::log(x),
         panels,
-        legend_title: others.iter().map(|a| a.key()).collect::<Vec<_>>().join(", "),
+        legend_title: others.iter().map(|a| a.def().key).collect::<Vec<_>>().join(", "),
+        scatter,
     };
+    let what = if scatter { "; one dot per trial, the other drawn parameters varying too" } else { "" };
     let caption = format!(
         "Test metrics against {}; error bars: ±1 std over seeds; dashed: the baselines scored on the same test images \
-         (grey where one serves every line, else in the colour of its line)",
-        x.key()
+         (grey where one serves every line, else in the colour of its line){what}",
+        x.def().key
     );
-    publish(&fig, fig_dir, &format!("metrics_vs_{}", x.key()), &caption)
+    publish(&fig, fig_dir, &format!("metrics_vs_{}", x.def().key), &caption)
 }
 
 /// The baselines of `metric` along each line: a level where the baseline is
@@ -121,7 +133,7 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Axis, fig_dir: &Path) -> Result<Stri
 fn references(
     inp: &Inputs<'_>,
     lines: &[(String, Vec<&ConfigSummary<'_>>)],
-    x: Axis,
+    x: Param,
     metric: Metric,
 ) -> Vec<Reference> {
     let mut out = Vec::new();
@@ -130,8 +142,10 @@ fn references(
         for (k, (_, gs)) in lines.iter().enumerate() {
             let found: Vec<_> =
                 gs.iter().filter_map(|g| Some((g, baseline_of(&inp.baselines, kind, g.first)?))).collect();
-            let points: Vec<(f64, f64, Option<f64>)> =
-                found.iter().filter_map(|(g, b)| b.metric(metric).map(|v| (x.value(g.first), v, None))).collect();
+            let points: Vec<(f64, f64, Option<f64>)> = found
+                .iter()
+                .filter_map(|(g, b)| b.metric(metric).map(|v| (axes::value(x, g.first), v, None)))
+                .collect();
             if points.is_empty() {
                 continue;
             }
@@ -226,16 +240,19 @@ impl Panels {
         let corner = legend_place(drawn, &xr, &yr, (0.5, (0.08 * entries as f64 + 0.05).min(0.9)));
         let mut chart = frame(area, Frame::Panel, &panel.title, xr.clone(), yr.clone())?;
         mesh(&mut chart, &self.x_label, "", 14)
-            .x_labels(0)
+            .x_labels(if self.scatter { 6 } else { 0 })
+            .x_label_formatter(&|v| tick(*v, self.log_x))
             .y_labels(6)
             .y_label_formatter(&|v| tick(*v, false))
             .disable_x_mesh()
             .draw()
             .map_err(err)?;
-        label_values(area, &chart, pts().map(|p| (tx(p.0), p.0)).collect(), yr.start)?;
+        if !self.scatter {
+            label_values(area, &chart, pts().map(|p| (tx(p.0), p.0)).collect(), yr.start)?;
+        }
         let with_legend = with_legend && (panel.series.len() > 1 || !panel.references.is_empty());
         draw_references(&mut chart, &panel.references, with_legend, &tx)?;
-        draw_lines(&mut chart, &panel.series, with_legend, &tx)?;
+        draw_lines(&mut chart, &panel.series, with_legend && !self.scatter, self.scatter, &tx)?;
         if with_legend {
             legend(&mut chart, 13, corner)?;
         }
@@ -265,17 +282,19 @@ fn label_values<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws each of `series` as a line of its colour with a dot and an error
-/// bar at each point, named in the legend when `with_legend`.
+/// Draws each of `series` as a line of its colour (dots alone when
+/// `scatter`) with a dot and an error bar at each point, named in the
+/// legend when `with_legend`.
 fn draw_lines<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     series: &[Series],
     with_legend: bool,
+    scatter: bool,
     tx: &impl Fn(f64) -> f64,
 ) -> Result<()> {
     for (k, s) in series.iter().enumerate() {
         let color = COLORS[k % COLORS.len()];
-        let line = s.points.iter().map(|p| (tx(p.0), p.1));
+        let line = s.points.iter().map(|p| (tx(p.0), p.1)).filter(|_| !scatter);
         let drawn = chart.draw_series(LineSeries::new(line, color.stroke_width(2))).map_err(err)?;
         if with_legend {
             drawn.label(&s.name).legend(line_key(color));
@@ -359,6 +378,7 @@ mod tests {
                 }],
             }],
             legend_title: "x".into(),
+            scatter: false,
         };
         let dir = tempfile::tempdir().unwrap();
         save(&fig, dir.path(), "zero").unwrap();

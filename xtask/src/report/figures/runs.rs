@@ -11,9 +11,9 @@ use anyhow::{Context, Result};
 
 use super::histogram::ActivationHistogram;
 use super::{pictures, save};
-use crate::report::axes::config_label;
+use crate::report::axes::{self, config_label};
 use crate::report::{table, Inputs};
-use sae_sweep::{ResultsDir, RunRow, SharedData};
+use sae_sweep::{Param, ResultsDir, RunRow, SharedData};
 
 /// Test digits shown per picture.
 pub const DIGITS: usize = 10;
@@ -29,19 +29,19 @@ fn pictured<'a>(inp: &'a Inputs<'_>) -> Vec<&'a RunRow> {
         chosen.push(inp.groups[b].ok[0]);
     }
     if let Some(axis) = inp.axes.first() {
-        let mut seen: Vec<String> = chosen.iter().map(|r| axis.text(r)).collect();
+        let mut seen: Vec<String> = chosen.iter().map(|r| axes::text(*axis, r)).collect();
         let psnr = |g: &sae_sweep::ConfigSummary<'_>| g.stat(Metric::PsnrDb).map(|s| s.0).unwrap_or(f64::MIN);
         for g in &inp.groups {
-            if g.ok.is_empty() || seen.contains(&axis.text(g.first)) {
+            if g.ok.is_empty() || seen.contains(&axes::text(*axis, g.first)) {
                 continue;
             }
             let best_here = inp
                 .groups
                 .iter()
-                .filter(|h| !h.ok.is_empty() && axis.text(h.first) == axis.text(g.first))
+                .filter(|h| !h.ok.is_empty() && axes::text(*axis, h.first) == axes::text(*axis, g.first))
                 .max_by(|a, b| psnr(a).total_cmp(&psnr(b)));
             if let Some(h) = best_here {
-                seen.push(axis.text(h.first));
+                seen.push(axes::text(*axis, h.first));
                 chosen.push(h.ok[0]);
             }
         }
@@ -61,8 +61,8 @@ pub fn run_pictures(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_d
     if let Some(axis) = inp.axes.first() {
         let mut left_out: Vec<String> = Vec::new();
         for g in inp.groups.iter().filter(|g| !g.ok.is_empty()) {
-            let v = axis.text(g.first);
-            if !chosen.iter().any(|r| axis.text(r) == v) && !left_out.contains(&v) {
+            let v = axes::text(*axis, g.first);
+            if !chosen.iter().any(|r| axes::text(*axis, r) == v) && !left_out.contains(&v) {
                 left_out.push(v);
             }
         }
@@ -114,18 +114,22 @@ fn run_picture(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_dir: &
     all.code
         .chunks_exact(h)
         .for_each(|c| rho_hat.iter_mut().zip(c).for_each(|(r, &v)| *r += v as f64 / input.n as f64));
-    let hist =
-        ActivationHistogram { title: format!("{label}: mean activation per unit"), values: rho_hat, rho: row.rho };
+    let hist = ActivationHistogram {
+        title: format!("{label}: mean activation per unit"),
+        values: rho_hat,
+        rho: row.number(Param::Rho),
+    };
     save(&hist, fig_dir, &format!("activation_{id}"))?;
     let mut md = String::new();
     let _ = write!(
         md,
-        "\n### {label} (`{id}`)\n\nTest PSNR {:.2} dB, SSIM {:.3}, {:.1} active units per image, {:.0}% dead units.\n\n\
+        "\n### {label} (`{id}`)\n\nTest PSNR {:.2} dB, SSIM {:.3}, {:.1} active units per image, {:.0}% dead and {:.0}% dense latents.\n\n\
          ![digits](figures/digits_{id}.png)\n\n![atoms](figures/atoms_{id}.png)\n\n![activations](figures/activation_{id}.png)\n",
         row.metric(Metric::PsnrDb).unwrap_or(f64::NAN),
         row.metric(Metric::Ssim).unwrap_or(f64::NAN),
         row.metric(Metric::ActivePerImage).unwrap_or(f64::NAN),
-        100.0 * row.metric(Metric::DeadFraction).unwrap_or(f64::NAN)
+        100.0 * row.metric(Metric::DeadLatents).unwrap_or(f64::NAN),
+        100.0 * row.metric(Metric::DenseLatents).unwrap_or(f64::NAN)
     );
     Ok(md)
 }

@@ -1,5 +1,5 @@
-//! Sparsity against a score (reconstruction error, probe accuracy): one
-//! point per configuration, a colour per value of the first swept parameter
+//! Sparsity (active units, or exact L0 on a log axis) against a score
+//! (reconstruction error, probe accuracy): one point per configuration, a colour per value of the first swept parameter
 //! (per mechanism in a mechanism sweep, each with its own Pareto front), and
 //! labels placed so that they do not overlap.
 
@@ -14,8 +14,9 @@ use super::{
 };
 use sae_sweep::{Direction, Metric};
 
-use crate::report::axes::{config_label, mechanism_kind, Axis};
+use crate::report::axes::{self, config_label, mechanism_kind};
 use crate::report::Inputs;
+use sae_sweep::Param;
 
 /// Points of one colour: `(x, y, label)`.
 #[derive(Debug, Clone)]
@@ -43,23 +44,28 @@ pub struct Tradeoff {
     /// One Pareto front per series (mechanisms compared) rather than one
     /// over every point.
     pub front_per_series: bool,
+    /// Whether x is on a log scale (points hold log10 of it).
+    pub log_x: bool,
 }
 
-/// Active units per image against `metric` for every configuration,
-/// coloured by mechanism in a mechanism sweep (each with its own front),
-/// else by the first swept parameter; returns its markdown.
-pub fn sparsity_against(inp: &Inputs<'_>, metric: Metric, stem: &str, fig_dir: &Path) -> Result<String> {
-    let by_mechanism = inp.axes.contains(&Axis::Sparsity);
+/// Sparsity (`x`: active units per image, or L0 on a log axis) against
+/// `metric` for every configuration, coloured by mechanism in a mechanism
+/// sweep (each with its own front), else by the first swept parameter;
+/// returns its markdown.
+pub fn sparsity_against(inp: &Inputs<'_>, x: Metric, metric: Metric, stem: &str, fig_dir: &Path) -> Result<String> {
+    let log_x = x == Metric::L0;
+    let by_mechanism = inp.axes.contains(&Param::Sparsity);
     let first = inp.axes.first().copied();
     let mut series: Vec<PointSeries> = Vec::new();
     for g in &inp.groups {
-        let (Some((active, _)), Some((y, _))) = (g.stat(Metric::ActivePerImage), g.stat(metric)) else { continue };
-        if !(active.is_finite() && y.is_finite()) {
+        let (Some((active, _)), Some((y, _))) = (g.stat(x), g.stat(metric)) else { continue };
+        if !(active.is_finite() && y.is_finite()) || (log_x && active <= 0.0) {
             continue;
         }
+        let active = if log_x { active.log10() } else { active };
         let name = match first {
             _ if by_mechanism => mechanism_kind(g.first).to_string(),
-            Some(a) => a.text(g.first),
+            Some(a) => axes::text(a, g.first),
             None => "configurations".into(),
         };
         let point = (active, y, config_label(&inp.axes, g.first));
@@ -71,11 +77,15 @@ pub fn sparsity_against(inp: &Inputs<'_>, metric: Metric, stem: &str, fig_dir: &
     let higher_is_better = metric.def().direction == Direction::Higher;
     let fig = Tradeoff {
         title: format!("Sparsity against {}", metric.def().title),
-        x_label: "active hidden units per test image (activation > 0.5)".into(),
+        x_label: match log_x {
+            true => "non-zero code entries per test image, L0 (log scale)".into(),
+            false => "active hidden units per test image (activation > 0.5)".into(),
+        },
         y_label: metric.heading(),
         series,
         higher_is_better,
         front_per_series: by_mechanism,
+        log_x,
     };
     let better = if higher_is_better { "higher" } else { "lower" };
     let front = if by_mechanism {
@@ -83,9 +93,10 @@ pub fn sparsity_against(inp: &Inputs<'_>, metric: Metric, stem: &str, fig_dir: &
     } else {
         "the line joins the Pareto-optimal"
     };
+    let sparsity = if log_x { "exact L0 (non-zero entries per image)" } else { "active units per image" };
     let caption = format!(
-        "Each configuration's active units per image against its {}; {front} configurations (no other is both \
-         sparser and {better})",
+        "Each configuration's {sparsity} against its {}; {front} configurations (no other is both sparser and \
+         {better})",
         metric.def().title
     );
     publish(&fig, fig_dir, stem, &caption)
@@ -171,7 +182,7 @@ impl Figure for Tradeoff {
         let (xlo, xhi) = extent(xy.iter().map(|p| p.0)).unwrap_or((f64::NAN, f64::NAN));
         let (ylo, yhi) = extent(xy.iter().map(|p| p.1)).unwrap_or((f64::NAN, f64::NAN));
         let (x, y) = (padded(xlo, xhi)?, padded(ylo, yhi)?);
-        let x = x.start.max(0.0)..x.end;
+        let x = if self.log_x { x } else { x.start.max(0.0)..x.end };
         let fronts: Vec<Vec<(f64, f64)>> = if self.front_per_series {
             self.series
                 .iter()
@@ -185,7 +196,7 @@ impl Figure for Tradeoff {
             legend_place(xy.iter().copied().chain(front_lines), &x, &y, (0.3, 0.05 * (self.series.len() + 2) as f64));
         let mut chart = frame(root, Frame::Full, &self.title, x, y)?;
         mesh(&mut chart, &self.x_label, &self.y_label, 15)
-            .x_label_formatter(&|v| tick(*v, false))
+            .x_label_formatter(&|v| tick(*v, self.log_x))
             .y_label_formatter(&|v| tick(*v, false))
             .draw()
             .map_err(err)?;

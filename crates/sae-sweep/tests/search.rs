@@ -1,0 +1,161 @@
+//! Random search: trial draws that depend on the seed and the trial alone,
+//! values inside their ranges and the parameters' bounds, lists crossed
+//! with trials, and an error for every bad `[search]` input.
+
+mod common;
+
+use common::{assert_rejected, experiment, fixture, parse, sweep};
+use sae_sweep::{Param, ResultsDir, RunSpec};
+
+const SEARCH: &str = "[search]\nstrategy = \"random\"\ntrials = TRIALS\nseed = 7\n[search.ranges]\n\
+                      rho = { log_uniform = [0.005, 0.3] }\nlr = { uniform = [1e-4, 1e-2] }\n\
+                      hidden = { choice = [16, 64, 256] }\nepochs = { uniform = [1, 4] }\n";
+
+fn search(trials: usize, extra: &str) -> String {
+    format!("{extra}{}", SEARCH.replace("TRIALS", &trials.to_string()))
+}
+
+#[test]
+fn more_trials_keep_the_first_ones() {
+    let eight = parse(&search(8, "")).unwrap().expand();
+    let sixteen = parse(&search(16, "")).unwrap().expand();
+    assert_eq!(eight.len(), 8);
+    assert_eq!(sixteen.len(), 16);
+    assert_eq!(eight[..], sixteen[..8], "trial i's draw depends on the seed and i alone");
+    let other_seed = parse(&search(8, "").replace("seed = 7", "seed = 8")).unwrap().expand();
+    assert_ne!(eight[0].id, other_seed[0].id);
+}
+
+#[test]
+fn draws_stay_in_their_ranges_rounded_to_three_digits() {
+    let runs = parse(&search(64, "")).unwrap().expand();
+    let mut widths = Vec::new();
+    for run in &runs {
+        let c = &run.config;
+        let rho = Param::Rho.read(c).and_then(|v| v.number()).unwrap();
+        assert!((0.005..=0.3).contains(&rho), "{rho}");
+        let scale = 10f64.powi(2 - rho.log10().floor() as i32);
+        assert!(((rho * scale).round() - rho * scale).abs() < 1e-6, "{rho} has three significant digits");
+        assert!((1e-4..=1e-2).contains(&c.training.lr.0));
+        assert!((1..=4).contains(&c.training.epochs.0), "a whole number of epochs");
+        widths.push(c.model.hidden.0);
+        assert!(run.label.contains(&format!("rho{}", sae_data::short_number(rho))), "{}", run.label);
+    }
+    for w in [16, 64, 256] {
+        assert!(widths.contains(&w), "every choice is drawn in 64 trials");
+    }
+}
+
+#[test]
+fn sweep_lists_cross_every_trial_and_seeds_stay_replicates() {
+    let runs = parse(&search(3, "[sweep]\nseeds = [0, 1]\nbeta = [1, 3]\n")).unwrap().expand();
+    assert_eq!(runs.len(), 12);
+    // Trial outermost, then the lists, seeds innermost: replicates share a label.
+    assert_eq!(runs[0].label, runs[1].label);
+    assert_ne!(runs[0].id, runs[1].id);
+    assert_eq!(runs[0].config.model.hidden, runs[3].config.model.hidden, "one trial, two betas");
+}
+
+#[test]
+fn a_grid_experiment_is_unchanged_by_the_search_section() {
+    let grid = parse("[sweep]\nrho = [0.05, 0.1]\n").unwrap().expand();
+    let explicit = parse("[sweep]\nrho = [0.05, 0.1]\n[search]\nstrategy = \"grid\"\n").unwrap().expand();
+    assert_eq!(grid, explicit);
+    assert!(!grid[0].config.to_toml().contains("search"));
+}
+
+#[test]
+fn bad_search_input_names_the_key() {
+    let random = |ranges: &str| format!("[search]\nstrategy = \"random\"\ntrials = 4\n[search.ranges]\n{ranges}\n");
+    let cases = [
+        (random("rho = { uniform = [0.3, 0.1] }"), ["expected finite bounds [low, high] with low < high", "line 5"]),
+        (random("rho = { log_uniform = [0, 0.1] }"), ["a log-uniform range needs bounds above 0", "line 5"]),
+        (random("hidden = { choice = [] }"), ["expected a non-empty choice", "line 5"]),
+        (random("rho = { normal = [0.1, 0.2] }"), ["unknown variant `normal`", "line 5"]),
+        (
+            random("colour = { choice = [1] }"),
+            ["[search.ranges] colour: not a parameter a search can draw", "bad.toml"],
+        ),
+        (random("rho = { uniform = [0.1, 2] }"), ["[search.ranges] rho: expected ρ in (0, 1)", "bad.toml"]),
+        (random("hidden = { choice = [64, 0] }"), ["[search.ranges] hidden: expected a width from 1", "bad.toml"]),
+        (
+            random("rho = { uniform = [0.1, 0.2] }")
+                .replace("[search]", "[sparsity]\nkind = \"topk\"\nk = 5\n[search]"),
+            ["[search.ranges] rho: no mechanism of the search is one rho applies to", "bad.toml"],
+        ),
+        (
+            random("rho = { uniform = [0.1, 0.2] }").replace("[search]", "[sweep]\nrho = [0.1]\n[search]"),
+            ["[search.ranges] rho: also listed in [sweep]", "bad.toml"],
+        ),
+        (
+            random("k = { choice = [300] }").replace("[search]", "[sparsity]\nkind = \"topk\"\n[search]"),
+            ["[sparsity] k: 300 units", "bad.toml"],
+        ),
+        (
+            "[search]\nstrategy = \"random\"\n[search.ranges]\nrho = { uniform = [0.1, 0.2] }\n".into(),
+            ["ranges need `trials`", "bad.toml"],
+        ),
+        ("[search]\nstrategy = \"random\"\ntrials = 0\n".into(), ["expected a count from 1", "line 3"]),
+        ("[search]\nstrategy = \"random\"\ntrials = 3\n".into(), ["needs at least one range", "bad.toml"]),
+        ("[search]\ntrials = 3\n".into(), ["ranges and trials need strategy = \"random\" or \"halving\"", "bad.toml"]),
+        ("[search]\nstrategy = \"optuna\"\n".into(), ["unknown variant `optuna`", "line 2"]),
+    ];
+    let cases: Vec<(&str, [&str; 2])> = cases.iter().map(|(t, e)| (t.as_str(), *e)).collect();
+    assert_rejected(&cases);
+}
+
+#[test]
+fn bad_halving_input_names_the_key() {
+    let halving = |keys: &str| format!("[sweep]\nrho = [0.05, 0.1]\n[search]\nstrategy = \"halving\"\n{keys}\n");
+    let cases = [
+        (halving("eta = 1"), ["expected η from 2 to 100", "line 5"]),
+        (
+            halving("min_epochs = 5\nmax_epochs = 3"),
+            ["[search] min_epochs = 5 is more than max_epochs = 3", "bad.toml"],
+        ),
+        (halving("metric = \"probe_accuracy\""), ["`probe_accuracy` is scored on the test set only", "line 5"]),
+        (halving("metric = \"loss\""), ["`loss` is not a metric of the results schema", "line 5"]),
+        (halving("pareto = \"mse\""), ["pareto = \"mse\" is the metric itself", "bad.toml"]),
+        (
+            halving("").replace("rho = [0.05, 0.1]", "epochs = [1, 2]"),
+            ["[sweep] epochs: a halving search sets each rung's epochs", "bad.toml"],
+        ),
+        ("[search]\neta = 3\n".into(), ["[search] eta needs strategy = \"halving\"", "bad.toml"]),
+        (halving("trials = 4"), ["[search] trials need ranges", "bad.toml"]),
+    ];
+    let cases: Vec<(&str, [&str; 2])> = cases.iter().map(|(t, e)| (t.as_str(), *e)).collect();
+    assert_rejected(&cases);
+}
+
+#[test]
+fn halving_promotes_the_best_third_by_the_mean_over_seeds() {
+    let f = fixture();
+    let text = "[sweep]\nlr = [1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1]\nseeds = [0, 1]\n\
+                [search]\nstrategy = \"halving\"\nmin_epochs = 1\nmax_epochs = 2\neta = 3\n";
+    let file = experiment("halving", text);
+    let summary = sweep(&file, &f.data, &f.results, 2, None).unwrap();
+    assert_eq!(summary.total, 12 + 4, "six trials of two seeds, then the best two trials");
+    let dir = ResultsDir::new(&f.results, "halving");
+    let grid = file.experiment.expand();
+    let val = |id: &str| dir.load_curve(id).unwrap().last().unwrap().val_mse;
+    let mut first: Vec<(f64, &str)> = Vec::new();
+    for pair in grid.iter().filter(|r| r.rung == Some(0)).collect::<Vec<_>>().chunks(2) {
+        assert_eq!(pair[0].label, pair[1].label, "replicates sit together");
+        first.push(((val(&pair[0].id) + val(&pair[1].id)) / 2.0, &pair[0].label));
+    }
+    first.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let stored: Vec<&RunSpec> = grid.iter().filter(|r| r.rung == Some(1) && dir.run_dir(&r.id).is_dir()).collect();
+    assert_eq!(stored.len(), 4);
+    for r in &stored {
+        let parent = grid.iter().find(|g| Some(&g.id) == r.continues.as_ref()).unwrap();
+        assert!([first[0].1, first[1].1].contains(&parent.label.as_str()), "{} was not among the best", parent.label);
+        assert_eq!(r.config.training.epochs.0, 2);
+    }
+}
+
+#[test]
+fn a_topk_search_may_draw_its_k() {
+    let text = "[sparsity]\nkind = \"topk\"\n[search]\nstrategy = \"random\"\ntrials = 4\n[search.ranges]\nk = { choice = [4, 8] }\n";
+    let runs = parse(text).unwrap().expand();
+    assert!(runs.len() <= 2 && runs.iter().all(|r| matches!(r.config.sparsity.config.top_k(), Some(4 | 8))));
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Search side by side, in one sitting on this machine: the full grid of
+experiments/search-halving.toml (27 configurations x 9 epochs), sae-lab's
+successive halving over the same space, and Optuna (successive-halving pruner)
+over the PyTorch reference model (scripts/optuna_search.py), each as the best
+validation MSE found against wall time.
+
+    python3 scripts/search_side_by_side.py            # about 10 minutes on 2 cores
+    python3 scripts/search_side_by_side.py --sampler random
+
+Prints a markdown table: wall time, epochs trained, the best validation MSE and
+the test MSE of the configuration it picks, and the wall time at which each
+method first came within 1% of the grid's best validation MSE.
+"""
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+XTASK = os.path.join(ROOT, "target", "release", "xtask")
+SEARCH = os.path.join(ROOT, "experiments", "search-halving.toml")
+
+
+def sweep(toml_text, name, results, data_dir):
+    """Runs one sae-lab sweep; returns its wall time and (ended_s, val, test, epochs trained) per run."""
+    path = os.path.join(results, f"{name}.toml")
+    with open(path, "w") as f:
+        f.write(toml_text)
+    start = time.time()
+    subprocess.run([XTASK, "sweep", path, "--results", results, "--data-dir", data_dir, "--no-report"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.time() - start
+    runs = []
+    folder = os.path.join(results, name)
+    for row in csv.DictReader(open(os.path.join(folder, "runs.csv"))):
+        if row["status"] != "ok":
+            continue
+        ended = os.path.getmtime(os.path.join(folder, "runs", row["run_id"], "metrics.json")) - start
+        runs.append(dict(ended_s=ended, val=float(row["final_val_mse"]), test=float(row["mse"]),
+                         epochs=int(row["epochs"]), label=row["label"]))
+    return wall, runs
+
+
+def first_within(events, target):
+    """The first time at which the best value so far is within 1% of `target`."""
+    best = float("inf")
+    for t, v in sorted(events):
+        best = min(best, v)
+        if best <= target * 1.01:
+            return t
+    return float("nan")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=os.path.join(ROOT, "..", "shared", "data", "mnist"))
+    p.add_argument("--sampler", choices=["tpe", "random"], default="tpe")
+    p.add_argument("--out", help="write every measurement here as JSON")
+    a = p.parse_args()
+    text = open(SEARCH).read()
+    grid_text = re.sub(r"\n\[search\][^\[]*", "\n", text)
+    results = tempfile.mkdtemp(prefix="search-sbs-")
+    try:
+        grid_wall, grid = sweep(grid_text, "grid", results, a.data_dir)
+        halving_wall, halving = sweep(text, "halving", results, a.data_dir)
+        optuna_json = os.path.join(results, "optuna.json")
+        subprocess.run([sys.executable, os.path.join(HERE, "optuna_search.py"), "--data-dir", a.data_dir,
+                        "--sampler", a.sampler, "--jobs", "2", "--out", optuna_json], check=True,
+                       stdout=subprocess.DEVNULL)
+        optuna = json.load(open(optuna_json))
+    finally:
+        shutil.rmtree(results, ignore_errors=True)
+
+    best_grid = min(grid, key=lambda r: r["val"])
+    target = best_grid["val"]
+    finals = [r for r in halving if r["epochs"] == max(x["epochs"] for x in halving)]
+    best_halving = min(finals, key=lambda r: r["val"])
+    # A continued rung trains only its new epochs: the search's epochs are the
+    # last rung's of each trial.
+    last = {}
+    for r in halving:
+        key = re.sub(r"-e\d+$", "", r["label"])
+        last[key] = max(last.get(key, 0), r["epochs"])
+    halving_epochs = sum(last.values())
+    rows = [
+        ("sae-lab, full grid", grid_wall, sum(r["epochs"] for r in grid), target, best_grid["test"],
+         first_within([(r["ended_s"], r["val"]) for r in grid], target)),
+        ("sae-lab, halving (η = 3)", halving_wall, halving_epochs, best_halving["val"], best_halving["test"],
+         first_within([(r["ended_s"], r["val"]) for r in finals], target)),
+        (f"Optuna {a.sampler} + pruner, PyTorch", optuna["wall_s"], optuna["epochs"], optuna["best_val_mse"],
+         float("nan"), first_within([(t["ended_s"], t["val_mse"]) for t in optuna["trials"] if not t["pruned"]],
+                                    target)),
+    ]
+    print(f"| method | wall time (s) | epochs | best validation MSE | its test MSE | within 1% of the grid's best at (s) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, wall, epochs, val, test, at in rows:
+        print(f"| {name} | {wall:.0f} | {epochs} | {val:.4f} | {test:.4f} | {at:.0f} |")
+    print(f"\ngrid's best: {best_grid['label']}; halving's: {best_halving['label']}; Optuna's: {optuna['best']}")
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(dict(grid=grid, halving=halving, optuna=optuna, rows=rows), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+//! Messages that once misled, through the real binary: each now names the
+//! cause and the fix (docs/RELIABILITY.md, "Messages that misled").
+
+mod common;
+
+use common::{run, setup, xtask};
+
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_is_called_so_not_empty() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = setup();
+    let name = std::ffi::OsStr::from_bytes(b"bad\xff.toml");
+    std::fs::copy(tmp.path().join("small.toml"), tmp.path().join(name)).unwrap();
+    let (code, _, err) = run(xtask(tmp.path()).arg("sweep").arg(name).arg("--dry-run"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(r#""bad\xFF.toml": the file name is not UTF-8 text"#) && !err.contains("empty"), "{err}");
+}
+
+#[test]
+fn a_file_where_a_results_folder_is_needed_is_named() {
+    let tmp = setup();
+    std::fs::create_dir_all(tmp.path().join("results")).unwrap();
+    std::fs::write(tmp.path().join("results/small"), "x").unwrap();
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("results/small: not a folder (it is a file)") && !err.contains("File exists"), "{err}");
+}
+
+#[test]
+fn a_mirror_set_by_the_variable_is_joined_with_a_slash_named_and_given_a_fix() {
+    let tmp = setup();
+    let none = tmp.path().join("mirror");
+    // Was `.../mirrortrain-images-idx3-ubyte.gz`, with no word of SAE_DATA_MIRROR and no fix.
+    let url = format!("file://{}", none.display());
+    let (code, _, err) = run(xtask(tmp.path()).args(["fetch-data", "--dest", "out"]).env("SAE_DATA_MIRROR", &url));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(&format!("SAE_DATA_MIRROR={url}, the mirror used instead of the public ones")), "{err}");
+    assert!(err.contains(&format!("{url}/train-images-idx3-ubyte.gz: No such file")), "{err}");
+    assert!(err.contains("\nfix: no mirror served a verified copy") && err.contains("set SAE_DATA_MIRROR"), "{err}");
+    // A file:// mirror is read (here, files that are not MNIST's), never refused as `EmptyHost`.
+    let (code, _, err) = run(xtask(tmp.path())
+        .args(["fetch-data", "--dest", "out"])
+        .env("SAE_DATA_MIRROR", format!("file://{}", tmp.path().join("data/mnist").display())));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("No such file") && !err.contains("EmptyHost"), "the synthetic set is raw IDX: {err}");
+    assert!(!tmp.path().join("out").exists(), "nothing written");
+}
+
+#[test]
+fn a_dataset_folder_in_the_wrong_case_gets_a_hint() {
+    let tmp = setup();
+    std::fs::rename(tmp.path().join("data/mnist"), tmp.path().join("data/MNIST")).unwrap();
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml"]).env("SAE_DATA_MIRROR", "file:///nowhere"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("data/MNIST does: names are matched exactly, so rename it to mnist"), "{err}");
+}
+
+#[test]
+fn fetching_into_another_datasets_folder_is_refused_naming_it() {
+    let tmp = setup();
+    let before = std::fs::read(tmp.path().join("data/mnist/train-images-idx3-ubyte")).unwrap();
+    let (code, _, err) = run(xtask(tmp.path()).args(["fetch-data", "fashion-mnist", "--dest", "data/mnist"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("data/mnist: the folder is named after the mnist dataset"), "{err}");
+    std::fs::rename(tmp.path().join("data/mnist"), tmp.path().join("data/digits")).unwrap();
+    let (code, _, err) = run(xtask(tmp.path()).args(["fetch-data", "fashion-mnist", "--dest", "data/digits"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("it holds a train-images-idx3-ubyte that is no file of fashion-mnist"), "{err}");
+    assert_eq!(std::fs::read(tmp.path().join("data/digits/train-images-idx3-ubyte")).unwrap(), before);
+}
