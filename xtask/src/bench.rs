@@ -98,7 +98,7 @@ fn training_images(args: &BenchArgs) -> Result<IdxImages> {
         Ok(raw) => raw,
         Err(e) if named => return Err(e.context("bench: the MNIST folder named by --data-dir or SAE_DATA_DIR")),
         Err(_) => {
-            eprintln!("bench: MNIST not found; using 60,000 synthetic images");
+            stderr_line!("bench: MNIST not found; using 60,000 synthetic images");
             let dir = std::env::temp_dir().join(format!("sae-bench-{}", std::process::id()));
             sae_data::write_synthetic_dataset(&dir, 60_000, 10, 0)?;
             let raw = RawDataset::load(&dir);
@@ -138,14 +138,14 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
                 });
                 let sps = (args.steps * args.batch) as f64 / seconds;
                 if args.json {
-                    println!(
+                    stdout_line!(
                         "{}",
                         serde_json::json!({"framework": "sae-lab", "device": "cpu", "task": args.task.name(), "hidden": hidden,
                             "threads": threads, "rep": rep, "steps": args.steps, "seconds": seconds,
                             "samples_per_s": sps, "us_per_step": seconds / args.steps as f64 * 1e6})
                     );
                 } else {
-                    println!(
+                    stdout_line!(
                         "sae-lab H={hidden:4} threads={threads} rep={rep}: {sps:10.0} samples/s ({:.1} us/step)",
                         seconds / args.steps as f64 * 1e6
                     );

@@ -13,12 +13,12 @@ pub fn resolve(name: &DatasetName, flag: Option<&Path>) -> Result<PathBuf> {
     let paths = SearchPaths::from_environment(flag).context("reading the current folder")?;
     match find_dataset(name, &paths) {
         Ok(source) => {
-            eprintln!("data: {} ({}, found by {})", name, source.dir.display(), source.found_by);
+            stderr_line!("data: {} ({}, found by {})", name, source.dir.display(), source.found_by);
             Ok(source.dir)
         }
         Err(not_found @ DataError::NotFound { .. }) => {
             let dest = paths.cwd.join("data").join(name.as_str());
-            eprintln!("data: no {name} data found; downloading {name} into {} (checksums verified)", dest.display());
+            stderr_line!("data: no {name} data found; downloading {name} into {} (checksums verified)", dest.display());
             match fetch(name, &dest) {
                 Ok(()) => Ok(dest),
                 Err(e) => Err(anyhow::anyhow!("{e:#}\n{not_found}\n{}", crate::advice::data_not_found(name))),
@@ -41,13 +41,13 @@ pub fn fetch(name: &DatasetName, dest: &Path) -> Result<()> {
     if let Some(url) = &from_env {
         mirror.urls = vec![url.clone()];
     }
-    let downloaded = download_dataset(&mirror, dest, |url| eprintln!("data: fetching {url}"));
+    let downloaded = download_dataset(&mirror, dest, |url| stderr_line!("data: fetching {url}"));
     match from_env {
         Some(url) => {
             downloaded.with_context(|| format!("{MIRROR_ENV}={url}, the mirror used instead of the public ones"))?
         }
         None => downloaded?,
     }
-    eprintln!("data: {name} ready in {}", dest.display());
+    stderr_line!("data: {name} ready in {}", dest.display());
     Ok(())
 }

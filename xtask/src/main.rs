@@ -209,7 +209,7 @@ fn jobs(asked: Option<usize>, runs: usize) -> usize {
     let Some(asked) = asked else { return cores.min(runs).max(1) };
     let jobs = asked.min(cores).min(runs).max(1);
     if jobs < asked {
-        eprintln!("sweep: --jobs {asked} is more than the {cores} cores or the {runs} runs; using {jobs}");
+        stderr_line!("sweep: --jobs {asked} is more than the {cores} cores or the {runs} runs; using {jobs}");
     }
     jobs
 }
@@ -220,7 +220,7 @@ fn jobs(asked: Option<usize>, runs: usize) -> usize {
 /// place), and what the interrupted runs left is removed when they rerun.
 fn on_interrupt(command: String) -> Result<()> {
     ctrlc::set_handler(move || {
-        eprintln!(
+        stderr_line!(
             "\ninterrupted: the runs stored so far are kept; the interrupted ones will be redone. \
              To resume, run the same command again: {command}"
         );
@@ -239,7 +239,7 @@ fn reports(results: &Path, names: Vec<String>, data_dir: Option<&Path>) -> Outco
         let name = sae_sweep::experiment_name(&name).map_err(anyhow::Error::msg)?;
         let path = report::report(results, &name, |dataset| data::resolve(dataset, data_dir))
             .with_context(|| format!("writing the report of {name}"))?;
-        eprintln!("report: {}", path.display());
+        stderr_line!("report: {}", path.display());
     }
     Ok(true)
 }
@@ -263,7 +263,7 @@ fn sweep(args: SweepArgs) -> Outcome {
     let out_dir = results.join(&file.name);
     let part = shard.map(|s| format!(", shard {}/{}", s.index, s.count)).unwrap_or_default();
     let jobs_word = if jobs == 1 { "job" } else { "jobs" };
-    eprintln!("sweep: {} ({grid} runs{part}), {jobs} {jobs_word}, results in {}", file.name, out_dir.display());
+    stderr_line!("sweep: {} ({grid} runs{part}), {jobs} {jobs_word}, results in {}", file.name, out_dir.display());
     let dataset = file.experiment.data.dataset.clone();
     let provenance = provenance::Provenance {
         command,
@@ -277,7 +277,7 @@ fn sweep(args: SweepArgs) -> Outcome {
     let summary = run_sweep(&file, &options, || {
         data::resolve(&dataset, args.data.get()).map_err(|e| SweepError::DataUnavailable(format!("{e:#}")))
     })?;
-    eprintln!(
+    stderr_line!(
         "sweep: {} runs: {} done, {} failed, {} already complete; {:.1} s wall, {:.0} samples/s; {} rows in {}",
         summary.total,
         summary.done,
@@ -306,13 +306,13 @@ fn run(cli: Cli) -> Outcome {
             let file = load_experiment(&file)?;
             let merged = sae_sweep::merge(&file, results)?;
             for (id, why) in &merged.damaged {
-                eprintln!("merge: left out {id} (a sweep will redo it): {why}");
+                stderr_line!("merge: left out {id} (a sweep will redo it): {why}");
             }
             for id in &merged.missing {
-                eprintln!("merge: {id} is missing (never run, or its shard has not finished)");
+                stderr_line!("merge: {id} is missing (never run, or its shard has not finished)");
             }
             let table = results.join(&file.name).join(sae_sweep::RUNS_CSV);
-            eprintln!("merge: {} rows in {}", merged.rows, table.display());
+            stderr_line!("merge: {} rows in {}", merged.rows, table.display());
             Ok(true)
         }
         Command::FetchData { name, dest } => {
@@ -328,9 +328,9 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            stderr_line!("error: {e:#}");
             if let Some(fix) = advice::fix(&e) {
-                eprintln!("{fix}");
+                stderr_line!("{fix}");
             }
             ExitCode::from(2)
         }

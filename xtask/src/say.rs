@@ -1,10 +1,11 @@
-//! `println!` and `eprintln!` for the whole crate, replaced by versions that
-//! ignore a closed or broken stream: `cargo xtask sweep ... 2>&1 | head -1`
-//! must not panic on the broken pipe and lose the sweep, and a closed pipe is
-//! not an error (as ripgrep treats it).
+//! The one way this binary prints a line: `stdout_line!` and `stderr_line!`
+//! ignore a closed or broken stream, so `cargo xtask sweep ... 2>&1 | head -1`
+//! does not panic on the broken pipe and lose the sweep; a closed pipe is not
+//! an error (as ripgrep treats it). Where losing the text matters (a dry-run
+//! listing), the caller writes to stdout itself and reports the error.
 
 /// Writes a line to stdout, ignoring failure.
-macro_rules! println {
+macro_rules! stdout_line {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stdout(), $($arg)*);
@@ -12,7 +13,7 @@ macro_rules! println {
 }
 
 /// Writes a line to stderr, ignoring failure.
-macro_rules! eprintln {
+macro_rules! stderr_line {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stderr(), $($arg)*);

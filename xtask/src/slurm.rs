@@ -172,16 +172,16 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     let (array_path, merge_path) = (dir.join("array.sbatch"), dir.join("merge.sbatch"));
     sae_data::write_atomic(&array_path, array.as_bytes())?;
     sae_data::write_atomic(&merge_path, merge.as_bytes())?;
-    eprintln!("slurm: {runs} runs in {} tasks: {}, then {}", args.array, array_path.display(), merge_path.display());
+    stderr_line!("slurm: {runs} runs in {} tasks: {}, then {}", args.array, array_path.display(), merge_path.display());
     if !args.submit {
-        eprintln!("slurm: submit with: {} --submit (or sbatch them yourself)", crate::invoked_command());
+        stderr_line!("slurm: submit with: {} --submit (or sbatch them yourself)", crate::invoked_command());
         return Ok(());
     }
     let array_id = sbatch(&[&array_path.display().to_string()])?;
     let merge_id = sbatch(&[&format!("--dependency=afterany:{array_id}"), &merge_path.display().to_string()])?;
-    println!("array job {array_id}");
-    println!("merge job {merge_id}");
-    eprintln!("slurm: watch with `squeue -j {array_id},{merge_id}`; logs in {}", dir.display());
+    stdout_line!("array job {array_id}");
+    stdout_line!("merge job {merge_id}");
+    stderr_line!("slurm: watch with `squeue -j {array_id},{merge_id}`; logs in {}", dir.display());
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! Scoring a model on an evaluation set: every metric of the design card
+//! Scoring a model on an evaluation set: every metric DESIGN.md defines
 //! that needs no labels (mse, fvu, psnr_db, ssim, kl, rho_hat_mean,
 //! active_per_image, l0, and the dead and dense latents of `latents.rs`).
 
@@ -39,7 +39,7 @@ pub struct Metrics {
     /// Per-pixel MSE against the clean images, normalised units.
     pub mse: f64,
     /// Fraction of variance unexplained: `Σ (y − x)² / Σ (x − x̄)²`, x̄ the
-    /// set's mean clean image (absent from records before sae-lab 0.2).
+    /// set's mean clean image (absent from older records).
     #[serde(default)]
     pub fvu: Option<f64>,
     /// Mean over images of the PSNR on the [0, 1] scale, in dB (scored on
@@ -54,17 +54,17 @@ pub struct Metrics {
     pub rho_hat_mean: f64,
     /// Mean count per image of hidden units with activation > 0.5.
     pub active_per_image: f64,
-    /// Mean count per image of non-zero code entries (absent from records
-    /// before sae-lab 0.2).
+    /// Mean count per image of non-zero code entries (absent from older
+    /// records).
     #[serde(default)]
     pub l0: Option<f64>,
     /// Fraction of latents that never fire on the set ([`crate::LatentStats`]:
-    /// non-zero, or above 1e-3 for a sigmoid code). Absent from records
-    /// before sae-lab 0.4, which counted units never above 0.5 instead.
+    /// non-zero, or above 1e-3 for a sigmoid code). Absent from
+    /// older records, which counted units never above 0.5 instead.
     #[serde(default)]
     pub dead_latents: Option<f64>,
     /// Fraction of latents that fire on more than 10% of the set's images
-    /// (absent from records before sae-lab 0.4).
+    /// (absent from older records).
     #[serde(default)]
     pub dense_latents: Option<f64>,
 }

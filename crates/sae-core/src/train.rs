@@ -21,7 +21,7 @@ pub struct CurvePoint {
     /// Mean training MSE over the epoch's batches.
     pub train_mse: f64,
     /// Mean unweighted penalty term (per-batch ρ̂) over the epoch; the KL
-    /// for KL runs (whose curves before sae-lab 0.2 called it `train_kl`).
+    /// for KL runs (which older curves call `train_kl`).
     #[serde(alias = "train_kl")]
     pub train_penalty: f64,
     /// Validation MSE after the epoch.
@@ -32,7 +32,7 @@ pub struct CurvePoint {
     /// Validation active units per image after the epoch.
     pub val_active_per_image: f64,
     /// Validation non-zero code entries per image after the epoch (absent
-    /// from curves before sae-lab 0.4).
+    /// from older curves).
     #[serde(default)]
     pub val_l0: Option<f64>,
     /// Seconds spent training in this epoch (validation excluded).

@@ -60,9 +60,10 @@ pub fn create_folder(dir: &Path) -> Result<(), DataError> {
     })
 }
 
-/// How the temporary files of [`write_atomic`] begin: this, then the
-/// target's name, then a random part.
-const TEMPORARY: &str = ".tmp-";
+/// How every temporary file or folder of sae-lab begins: this, then the
+/// target's name, then a random part ([`write_atomic`]'s files, a run's
+/// folder while it is written).
+pub const TEMPORARY: &str = ".tmp-";
 
 /// The operating system's error alone: tempfile appends ` at path "…"`,
 /// the temporary file's name, to the errors it returns (keeping the OS

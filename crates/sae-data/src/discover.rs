@@ -1,4 +1,4 @@
-//! Finding a dataset on disk, in the order the design card gives:
+//! Finding a dataset on disk, in the order DESIGN.md gives:
 //! `--data-dir`, `SAE_DATA_DIR`, `./data/<name>`, `/usr/share/datasets/<name>`.
 
 use std::path::{Path, PathBuf};

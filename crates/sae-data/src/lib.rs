@@ -59,7 +59,7 @@ pub use rng::{batch_rng, TEST_NOISE_STREAM, VALIDATION_NOISE_STREAM};
 pub use short_number::short_number;
 
 // Writing files.
-pub use atomic_file::{create_folder, os_error, remove_interrupted_writes, write_atomic};
+pub use atomic_file::{create_folder, os_error, remove_interrupted_writes, write_atomic, TEMPORARY};
 
 // For tests.
 pub use skip::skip_test;

@@ -51,11 +51,12 @@ fn label_bytes(labels: &Option<NonEmpty<Label>>) -> Option<Vec<u8>> {
 
 impl Default for DataSection {
     fn default() -> Self {
+        let sizes = sae_data::SplitSizes::default();
         Self {
             dataset: DatasetName("mnist".into()),
-            train: Count(50_000),
-            validation: Count(10_000),
-            test: Count(10_000),
+            train: Count(sizes.train),
+            validation: Count(sizes.validation),
+            test: Count(sizes.test),
             split_seed: 0,
             labels: None,
         }

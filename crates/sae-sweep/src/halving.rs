@@ -222,6 +222,21 @@ pub fn stopped_runs(dir: &ResultsDir, grid: &[RunSpec], halving: &Halving) -> Ve
     stopped
 }
 
+/// Removes the training state of every run that no rung will continue any
+/// more: its continuation is stored, or the search stopped the trial. A
+/// width-256 state holds the weights and Adam's two moments (4.8 MB); a
+/// finished search keeps none. A continuation found damaged later trains
+/// from the first epoch, saying so.
+pub fn remove_spent_states(dir: &ResultsDir, grid: &[RunSpec], halving: &Halving) {
+    let stopped = stopped_runs(dir, grid, halving);
+    for spec in grid {
+        let Some(from) = &spec.continues else { continue };
+        if stopped.contains(&spec.id) || matches!(dir.state(spec), RunState::Stored(_)) {
+            dir.remove_state(from);
+        }
+    }
+}
+
 /// How many of `n` trials go on: a 1/η share, at least one.
 pub fn survivors(n: usize, eta: usize) -> usize {
     (n / eta).max(1).min(n)

@@ -63,7 +63,7 @@ impl ResultsDir {
     /// lock, so no live attempt is touched.
     pub(crate) fn remove_leftovers(&self, id: &str) {
         let Ok(entries) = std::fs::read_dir(self.runs()) else { return };
-        let (tmp, old) = (format!(".tmp-{id}-"), format!(".old-{id}-"));
+        let (tmp, old) = (format!("{}{id}-", sae_data::TEMPORARY), format!("{}{id}-", crate::store::REPLACED));
         for e in entries.flatten() {
             let name = e.file_name();
             let name = name.to_string_lossy();

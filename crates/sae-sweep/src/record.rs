@@ -37,7 +37,7 @@ pub struct RunRecord {
     /// Scores on the test set (absent for a failed run).
     pub test: Option<Metrics>,
     /// The linear probe's test accuracy on the run's code (absent for a
-    /// failed run, and from records before sae-lab 0.2).
+    /// failed run, and from older records).
     #[serde(default)]
     pub probe_accuracy: Option<f64>,
     /// Validation MSE after the last completed epoch.

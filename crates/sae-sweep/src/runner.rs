@@ -9,7 +9,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::engines::prepare_engines;
-use crate::halving::promoted;
+use crate::halving::{promoted, remove_spent_states};
 use crate::progress::{Progress, ProgressMode};
 use crate::run::execute_from;
 use crate::table::rebuild_tables;
@@ -97,6 +97,9 @@ pub fn run_sweep(
             Some(next) => next,
             None => break,
         };
+    }
+    if let Some(h) = &halving {
+        remove_spent_states(&dir, &grid, h);
     }
     let rows = rebuild_tables(&dir, &grid)?.len();
     let wall_seconds = start.elapsed().as_secs_f64();

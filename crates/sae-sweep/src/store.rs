@@ -5,9 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use sae_core::{CurvePoint, FrontierPoint, SparseAutoencoder, StateSettings, TrainState};
-use sae_data::write_atomic;
+use sae_data::{write_atomic, TEMPORARY};
 
 use crate::{Experiment, RunData, RunRecord, RunSpec, Status, SweepError, TrainingSection};
+
+/// How a run folder being replaced begins while it is moved aside: this,
+/// then the run's id, then the process id.
+pub(crate) const REPLACED: &str = ".old-";
 
 /// Files of a run's folder.
 pub const CONFIG_FILE: &str = "config.toml";
@@ -129,7 +133,7 @@ impl ResultsDir {
         let runs = self.runs();
         sae_data::create_folder(&runs)?;
         let tmp = tempfile::Builder::new()
-            .prefix(&format!(".tmp-{}-", spec.id))
+            .prefix(&format!("{TEMPORARY}{}-", spec.id))
             .tempdir_in(&runs)
             .map_err(|e| SweepError::Io { path: runs.clone(), error: sae_data::os_error(e) })?;
         let put = |name: &str, bytes: &[u8]| write_atomic(&tmp.path().join(name), bytes);
@@ -147,7 +151,7 @@ impl ResultsDir {
         // A previous attempt's folder (or whatever replaced it) goes first.
         match std::fs::symlink_metadata(&target) {
             Ok(meta) if meta.is_dir() => {
-                let old = runs.join(format!(".old-{}-{}", spec.id, std::process::id()));
+                let old = runs.join(format!("{REPLACED}{}-{}", spec.id, std::process::id()));
                 std::fs::rename(&target, &old).map_err(SweepError::io(&target))?;
                 std::fs::remove_dir_all(&old).map_err(SweepError::io(&target))?;
             }
@@ -224,6 +228,12 @@ impl ResultsDir {
         Ok(Continuation { from: from.into(), curve, state })
     }
 
+    /// Removes run `id`'s training state, if it has one: the run stays
+    /// complete without it.
+    pub(crate) fn remove_state(&self, id: &str) {
+        let _ = std::fs::remove_file(self.run_dir(id).join(STATE_FILE));
+    }
+
     /// Reads run `id`'s curve.
     ///
     /// # Errors
@@ -236,7 +246,7 @@ impl ResultsDir {
     ///
     /// # Errors
     /// [`SweepError::Corrupt`] naming the file when it is missing (a run
-    /// stored before sae-lab 0.4 has none) or invalid.
+    /// stored before frontiers were written has none) or invalid.
     pub fn load_frontier(&self, id: &str) -> Result<Vec<FrontierPoint>, SweepError> {
         self.read_csv(id, FRONTIER_FILE)
     }

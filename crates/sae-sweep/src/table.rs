@@ -113,17 +113,13 @@ pub fn mean_std(values: &[f64]) -> (f64, Option<f64>) {
 
 /// The rows of every completed run of `grid`, in grid order; a damaged run
 /// folder (see [`ResultsDir::state`]) has no row.
-///
-/// # Errors
-/// None today; kept for the callers' sake.
-pub fn collect_rows(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>, SweepError> {
-    let mut rows = Vec::new();
-    for spec in grid {
-        if let RunState::Stored(record) = dir.state(spec) {
-            rows.push(RunRow::new(spec, &record));
-        }
-    }
-    Ok(rows)
+pub fn collect_rows(dir: &ResultsDir, grid: &[RunSpec]) -> Vec<RunRow> {
+    grid.iter()
+        .filter_map(|spec| match dir.state(spec) {
+            RunState::Stored(record) => Some(RunRow::new(spec, &record)),
+            _ => None,
+        })
+        .collect()
 }
 
 fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
@@ -136,9 +132,9 @@ fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -
 /// returns the rows.
 ///
 /// # Errors
-/// An unreadable run record, or a table that cannot be written.
+/// A table that cannot be written.
 pub fn rebuild_tables(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>, SweepError> {
-    let rows = collect_rows(dir, grid)?;
+    let rows = collect_rows(dir, grid);
     let runs = csv_bytes(|w| {
         w.write_record(RunRow::header())?;
         rows.iter().try_for_each(|r| w.write_record(r.record()))

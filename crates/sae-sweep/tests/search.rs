@@ -5,7 +5,7 @@
 mod common;
 
 use common::{assert_rejected, experiment, fixture, parse, sweep};
-use sae_sweep::{Param, ResultsDir, RunSpec};
+use sae_sweep::{Param, ResultsDir, RunSpec, STATE_FILE};
 
 const SEARCH: &str = "[search]\nstrategy = \"random\"\ntrials = TRIALS\nseed = 7\n[search.ranges]\n\
                       rho = { log_uniform = [0.005, 0.3] }\nlr = { uniform = [1e-4, 1e-2] }\n\
@@ -151,6 +151,9 @@ fn halving_promotes_the_best_third_by_the_mean_over_seeds() {
         assert!([first[0].1, first[1].1].contains(&parent.label.as_str()), "{} was not among the best", parent.label);
         assert_eq!(r.config.training.epochs.0, 2);
     }
+    let states: Vec<&str> =
+        grid.iter().filter(|r| dir.run_dir(&r.id).join(STATE_FILE).exists()).map(|r| r.id.as_str()).collect();
+    assert!(states.is_empty(), "a finished search keeps no training state: {states:?}");
 }
 
 #[test]

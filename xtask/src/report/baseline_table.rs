@@ -76,7 +76,7 @@ pub fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Resul
     if covers(&cached, &wanted) {
         return Ok(cached);
     }
-    eprintln!("report: scoring the baselines (PCA of the clean training images, linear probes)");
+    stderr_line!("report: scoring the baselines (PCA of the clean training images, linear probes)");
     let rows = score(inp, data, &wanted)?;
     write_cache(&path, &key, &rows)?;
     Ok(rows)

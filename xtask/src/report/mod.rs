@@ -134,7 +134,7 @@ fn remove_unlinked_figures(fig_dir: &Path, md: &str) {
         }
     }
     if removed > 0 {
-        eprintln!("report: removed {removed} figures of {} that the report no longer links", fig_dir.display());
+        stderr_line!("report: removed {removed} figures of {} that the report no longer links", fig_dir.display());
     }
 }
 
@@ -150,7 +150,7 @@ fn tables(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>> {
     let rows = rebuild_tables(dir, grid)?;
     for (path, before) in paths.iter().zip(before) {
         if before.is_some_and(|b| std::fs::read(path).ok() != Some(b)) {
-            eprintln!("report: {} did not match the run folders; rebuilt from them", path.display());
+            stderr_line!("report: {} did not match the run folders; rebuilt from them", path.display());
         }
     }
     Ok(rows)
