@@ -5,7 +5,7 @@ successive halving over the same space, and Optuna (successive-halving pruner)
 over the PyTorch reference model (scripts/optuna_search.py), each as the best
 validation MSE found against wall time.
 
-    python3 scripts/search_side_by_side.py            # about 10 minutes on 2 cores
+    python3 scripts/search_side_by_side.py            # about 12 minutes on 2 cores
     python3 scripts/search_side_by_side.py --sampler random
 
 Prints a markdown table: wall time, epochs trained, the best validation MSE and
@@ -64,7 +64,13 @@ def main():
     p.add_argument("--data-dir", default=os.path.join(ROOT, "..", "shared", "data", "mnist"))
     p.add_argument("--sampler", choices=["tpe", "random"], default="tpe")
     p.add_argument("--out", help="write every measurement here as JSON")
+    p.add_argument("--figure", help="draw the best validation MSE so far against wall time here (PNG; needs matplotlib)")
+    p.add_argument("--from-json", help="redraw the table and figure from an earlier --out instead of measuring")
     a = p.parse_args()
+    if a.from_json:
+        saved = json.load(open(a.from_json))
+        report(a, saved["grid"], saved["halving"], saved["optuna"], *saved["walls"])
+        return
     text = open(SEARCH).read()
     grid_text = re.sub(r"\n\[search\][^\[]*", "\n", text)
     results = tempfile.mkdtemp(prefix="search-sbs-")
@@ -78,7 +84,37 @@ def main():
         optuna = json.load(open(optuna_json))
     finally:
         shutil.rmtree(results, ignore_errors=True)
+    report(a, grid, halving, optuna, grid_wall, halving_wall)
 
+
+def best_so_far(events):
+    """(time, best value so far) at each event, in time order."""
+    best, out = float("inf"), []
+    for t, v in sorted(events):
+        best = min(best, v)
+        out.append((t, best))
+    return out
+
+
+def draw(path, curves, target):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    for name, events in curves:
+        points = best_so_far(events)
+        ax.step([t for t, _ in points], [v for _, v in points], where="post", label=name, marker=".")
+    ax.axhline(target * 1.01, color="grey", linestyle=":", label="within 1% of the grid's best")
+    ax.set_xlabel("wall time (s), two trials at a time on 2 cores")
+    ax.set_ylabel("best validation MSE so far")
+    ax.set_ylim(target * 0.98, target * 1.25)
+    ax.legend()
+    ax.set_title("Searching search-halving.toml's 27 configurations")
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def report(a, grid, halving, optuna, grid_wall, halving_wall):
     best_grid = min(grid, key=lambda r: r["val"])
     target = best_grid["val"]
     finals = [r for r in halving if r["epochs"] == max(x["epochs"] for x in halving)]
@@ -90,14 +126,16 @@ def main():
         key = re.sub(r"-e\d+$", "", r["label"])
         last[key] = max(last.get(key, 0), r["epochs"])
     halving_epochs = sum(last.values())
+    grid_events = [(r["ended_s"], r["val"]) for r in grid]
+    halving_events = [(r["ended_s"], r["val"]) for r in finals]
+    optuna_events = [(t["ended_s"], t["val_mse"]) for t in optuna["trials"] if not t["pruned"]]
     rows = [
         ("sae-lab, full grid", grid_wall, sum(r["epochs"] for r in grid), target, best_grid["test"],
-         first_within([(r["ended_s"], r["val"]) for r in grid], target)),
+         first_within(grid_events, target)),
         ("sae-lab, halving (η = 3)", halving_wall, halving_epochs, best_halving["val"], best_halving["test"],
-         first_within([(r["ended_s"], r["val"]) for r in finals], target)),
+         first_within(halving_events, target)),
         (f"Optuna {a.sampler} + pruner, PyTorch", optuna["wall_s"], optuna["epochs"], optuna["best_val_mse"],
-         float("nan"), first_within([(t["ended_s"], t["val_mse"]) for t in optuna["trials"] if not t["pruned"]],
-                                    target)),
+         float("nan"), first_within(optuna_events, target)),
     ]
     print(f"| method | wall time (s) | epochs | best validation MSE | its test MSE | within 1% of the grid's best at (s) |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -106,7 +144,11 @@ def main():
     print(f"\ngrid's best: {best_grid['label']}; halving's: {best_halving['label']}; Optuna's: {optuna['best']}")
     if a.out:
         with open(a.out, "w") as f:
-            json.dump(dict(grid=grid, halving=halving, optuna=optuna, rows=rows), f, indent=1)
+            json.dump(dict(grid=grid, halving=halving, optuna=optuna, rows=rows, walls=[grid_wall, halving_wall]), f,
+                      indent=1)
+    if a.figure:
+        draw(a.figure, [("sae-lab, full grid", grid_events), ("sae-lab, halving", halving_events),
+                        ("Optuna + PyTorch", optuna_events)], target)
 
 
 if __name__ == "__main__":
