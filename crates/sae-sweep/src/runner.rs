@@ -197,7 +197,7 @@ fn train_missing<'a>(
         pool.install(|| busy.par_iter().with_max_len(1).map(|t| try_run(t, true)).collect());
     progress.finish();
     let (mut trained, mut stored) = (Trained::default(), Vec::new());
-    for (spec, a) in todo.iter().zip(first).chain(busy.iter().copied().zip(second)) {
+    for (&(spec, _), a) in todo.iter().zip(first).chain(busy.iter().copied().zip(second)) {
         let state = match a? {
             Attempt::Trained(Status::Ok, n, state) => {
                 (trained.done, trained.samples) = (trained.done + 1, trained.samples + n);
@@ -213,7 +213,7 @@ fn train_missing<'a>(
             }
             Attempt::Busy => continue,
         };
-        stored.push((spec.0, state));
+        stored.push((spec, state));
     }
     Ok((trained, stored))
 }
