@@ -19,7 +19,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use sae_data::DatasetName;
-use sae_sweep::{run_sweep, ExperimentFile, ProgressMode, RunSpec, RunState, Shard, SweepError, SweepOptions};
+use sae_sweep::{
+    run_sweep, ExperimentFile, ProgressMode, RunSpec, RunState, Shard, Snapshot, SweepError, SweepOptions,
+};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Sparse-autoencoder sweeps on MNIST-format images")]
@@ -175,8 +177,9 @@ fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outco
     let dir = sae_sweep::ResultsDir::new(results, &file.name);
     let mut out = std::io::stdout().lock();
     let grid = file.experiment.expand();
+    let results = Snapshot::new(dir.clone(), &grid);
     let halving = file.experiment.search.halving(file.experiment.training.epochs.0);
-    let stopped = halving.as_ref().map(|h| sae_sweep::stopped_runs(&dir, &grid, h)).unwrap_or_default();
+    let stopped = halving.as_ref().map(|h| sae_sweep::stopped_runs(&results, &grid, h)).unwrap_or_default();
     let mut listing = || -> std::io::Result<()> {
         for spec in grid.iter().filter(|r| halving.is_some() || shard.is_none_or(|s| s.contains(r))) {
             if let Some(rung) = spec.rung {
@@ -188,8 +191,8 @@ fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outco
             }
             let former = spec.former_id.as_ref().filter(|f| !dir.run_dir(&spec.id).exists() && dir.run_dir(f).is_dir());
             let note = former.map(|f| format!("  (stored as {f}; a sweep renames it)")).unwrap_or_default();
-            let seen = former.map(|f| RunSpec { id: f.clone(), ..spec.clone() });
-            match dir.state(seen.as_ref().unwrap_or(spec)) {
+            let seen = former.map(|f| dir.state(&RunSpec { id: f.clone(), ..spec.clone() }));
+            match seen.as_ref().unwrap_or_else(|| results.state(spec)) {
                 RunState::Damaged(why) => writeln!(out, "{:>4}  {:<8} {}  ({why})", spec.index, "damaged", spec.id)?,
                 state => writeln!(out, "{:>4}  {:<8} {}{note}", spec.index, state.label(), spec.id)?,
             }
@@ -237,11 +240,18 @@ fn reports(results: &Path, names: Vec<String>, data_dir: Option<&Path>) -> Outco
     }
     for name in names {
         let name = sae_sweep::experiment_name(&name).map_err(anyhow::Error::msg)?;
-        let path = report::report(results, &name, |dataset| data::resolve(dataset, data_dir))
-            .with_context(|| format!("writing the report of {name}"))?;
-        stderr_line!("report: {}", path.display());
+        write_report(results, &name, None, data_dir)?;
     }
     Ok(true)
+}
+
+/// Writes experiment `name`'s report, from `read` when this command has
+/// read its results already.
+fn write_report(results: &Path, name: &str, read: Option<Snapshot>, data_dir: Option<&Path>) -> Result<()> {
+    let path = report::report(results, name, read, |dataset| data::resolve(dataset, data_dir))
+        .with_context(|| format!("writing the report of {name}"))?;
+    stderr_line!("report: {}", path.display());
+    Ok(())
 }
 
 fn sweep(args: SweepArgs) -> Outcome {
@@ -289,10 +299,11 @@ fn sweep(args: SweepArgs) -> Outcome {
         out_dir.join(sae_sweep::RUNS_CSV).display()
     );
     provenance.save(&out_dir)?;
+    let all_ok = summary.failed == 0;
     if shard.is_none() && !args.no_report {
-        reports(results, vec![file.name.clone()], args.data.get())?;
+        write_report(results, &file.name, Some(summary.results), args.data.get())?;
     }
-    Ok(summary.failed == 0)
+    Ok(all_ok)
 }
 
 fn run(cli: Cli) -> Outcome {

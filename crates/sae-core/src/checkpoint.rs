@@ -5,9 +5,11 @@
 //! dictionary_learning's `BatchTopKSAE` registers it.
 
 use std::collections::HashMap;
+use std::io::Read as _;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
+use safetensors::tensor::Metadata;
 
 use crate::{CoreError, ModelConfig, Params, SparseAutoencoder, TENSOR_NAMES};
 
@@ -39,21 +41,10 @@ impl SparseAutoencoder {
     /// # Errors
     /// [`CoreError::StateDict`] naming a missing tensor or a wrong shape.
     pub fn from_tensors(tensors: &HashMap<String, Tensor>) -> Result<Self, CoreError> {
-        let get = |name: &str| tensors.get(name).ok_or_else(|| CoreError::StateDict(format!("missing tensor {name}")));
-        let (h, d) = get(TENSOR_NAMES.enc_w)?.dims2()?;
-        let config = ModelConfig::new(d, h);
-        let params = TENSOR_NAMES.zip(Params::shapes(config)).try_map(|(name, shape)| {
-            let t = get(name)?;
-            if t.dims() != shape.as_slice() {
-                return Err(CoreError::StateDict(format!("{name} has shape {:?}, expected {shape:?}", t.dims())));
-            }
-            Ok(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
-        })?;
-        let threshold = match tensors.get(THRESHOLD_NAME) {
-            Some(t) if t.rank() == 0 => Some(t.to_dtype(DType::F32)?.to_scalar::<f32>()?),
-            Some(t) => return Err(CoreError::StateDict(format!("threshold has shape {:?}, expected []", t.dims()))),
-            None => None,
-        };
+        let config = config_of(|name| tensors.get(name).map(Tensor::dims))?;
+        let params = TENSOR_NAMES
+            .try_map(|name| Ok::<_, CoreError>(tensors[name].to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?))?;
+        let threshold = tensors.get(THRESHOLD_NAME).map(|t| t.to_dtype(DType::F32)?.to_scalar::<f32>()).transpose()?;
         Ok(Self { config, params, threshold })
     }
 
@@ -77,6 +68,67 @@ impl SparseAutoencoder {
         let failed = |message: String| CoreError::Checkpoint { path: path.into(), message };
         let tensors = candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| failed(e.to_string()))?;
         Self::from_tensors(&tensors).map_err(|e| failed(e.to_string()))
+    }
+
+    /// The shape of the model in a checkpoint, from the file's header and
+    /// length alone: the header parses, names every tensor with the shape
+    /// [`SparseAutoencoder::load`] requires, and announces exactly the bytes
+    /// that follow it. A file cut short, or anything but a checkpoint, is
+    /// refused as [`SparseAutoencoder::load`] would refuse it, reading a few
+    /// hundred bytes rather than the weights (a safetensors file holds no
+    /// checksum, so reading the weights would prove only that they can be
+    /// read).
+    ///
+    /// # Errors
+    /// [`CoreError::Checkpoint`] naming the file and what is wrong with it.
+    pub fn read_config(path: &Path) -> Result<ModelConfig, CoreError> {
+        let failed = |message: String| CoreError::Checkpoint { path: path.into(), message };
+        let mut file = std::fs::File::open(path).map_err(|e| failed(e.to_string()))?;
+        let len = file.metadata().map_err(|e| failed(e.to_string()))?.len();
+        let mut size = [0u8; 8];
+        file.read_exact(&mut size).map_err(|_| failed(format!("{len} bytes, too short for a safetensors header")))?;
+        let size = u64::from_le_bytes(size);
+        if size > len - 8 {
+            return Err(failed(format!("a header of {size} bytes announced, the file holds {len}")));
+        }
+        let mut header = vec![0; size as usize];
+        file.read_exact(&mut header).map_err(|e| failed(e.to_string()))?;
+        let header: Metadata =
+            serde_json::from_slice(&header).map_err(|e| failed(format!("not a safetensors header: {e}")))?;
+        let announced = 8 + size + header.data_len() as u64;
+        if announced != len {
+            return Err(failed(format!("{len} bytes, its header announces {announced}")));
+        }
+        let tensors = header.tensors();
+        config_of(|name| tensors.get(name).map(|t| t.shape.as_slice())).map_err(|e| failed(e.to_string()))
+    }
+}
+
+/// The shape of the model that tensors of these shapes hold (`shape_of`
+/// gives a tensor's dimensions by name, `None` when it is missing):
+/// `encoder.weight` is `[H, D]`, every parameter has the shape H and D
+/// give it, and `threshold`, if present, is a scalar.
+///
+/// # Errors
+/// [`CoreError::StateDict`] naming a missing tensor or a wrong shape.
+fn config_of<'a>(shape_of: impl Fn(&str) -> Option<&'a [usize]>) -> Result<ModelConfig, CoreError> {
+    let get = |name: &str| shape_of(name).ok_or_else(|| CoreError::StateDict(format!("missing tensor {name}")));
+    let enc_w = get(TENSOR_NAMES.enc_w)?;
+    let &[h, d] = enc_w else {
+        return Err(CoreError::StateDict(format!("{} has shape {enc_w:?}, expected [H, D]", TENSOR_NAMES.enc_w)));
+    };
+    let config = ModelConfig::new(d, h);
+    for (name, shape) in TENSOR_NAMES.zip(Params::shapes(config)).into_array() {
+        let found = get(name)?;
+        if found != shape.as_slice() {
+            return Err(CoreError::StateDict(format!("{name} has shape {found:?}, expected {shape:?}")));
+        }
+    }
+    match shape_of(THRESHOLD_NAME) {
+        Some(found) if !found.is_empty() => {
+            Err(CoreError::StateDict(format!("{THRESHOLD_NAME} has shape {found:?}, expected []")))
+        }
+        _ => Ok(config),
     }
 }
 
@@ -114,5 +166,35 @@ mod tests {
         assert!(err.starts_with(&path.display().to_string()), "{err}");
         let missing = dir.path().join("absent.safetensors");
         assert!(SparseAutoencoder::load(&missing).unwrap_err().to_string().contains("absent.safetensors"));
+    }
+
+    #[test]
+    fn the_header_gives_the_shape_and_refuses_what_load_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
+        let m = SparseAutoencoder { threshold: Some(0.5), ..SparseAutoencoder::new(ModelConfig::new(7, 3), 2) };
+        let bytes = m.to_safetensors().unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(SparseAutoencoder::read_config(&path).unwrap(), ModelConfig::new(7, 3));
+        let refused = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            assert!(SparseAutoencoder::load(&path).is_err(), "load refuses it too");
+            let err = SparseAutoencoder::read_config(&path).unwrap_err().to_string();
+            assert!(err.starts_with(&path.display().to_string()), "{err}");
+            err
+        };
+        let cut = refused(&bytes[..bytes.len() - 1]);
+        assert!(cut.ends_with(&format!("{} bytes, its header announces {}", bytes.len() - 1, bytes.len())), "{cut}");
+        assert!(refused(&[bytes.as_slice(), &[0]].concat()).contains("its header announces"));
+        assert!(refused(&bytes[..5]).contains("too short for a safetensors header"));
+        assert!(refused(&bytes[..20]).contains("a header of"));
+        assert!(refused(&[9u8; 64]).contains("a header of"));
+        let mut garbage = bytes.clone();
+        garbage[8..20].fill(b'#');
+        assert!(refused(&garbage).contains("not a safetensors header"));
+        let mut t = m.to_tensors().unwrap();
+        t.insert("decoder.bias".into(), Tensor::zeros(11, DType::F32, &Device::Cpu).unwrap());
+        let err = refused(&safetensors::serialize(&t, None).unwrap());
+        assert!(err.contains("decoder.bias has shape [11], expected [7]"), "{err}");
     }
 }

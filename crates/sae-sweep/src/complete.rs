@@ -3,6 +3,8 @@
 //! and its configuration is still the one its id stands for; a damaged one
 //! is redone, and the sweep says which file and why.
 
+use sae_core::{CurvePoint, SparseAutoencoder};
+
 use crate::store::{CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
 use crate::{Experiment, Metric, ResultsDir, RunRecord, RunSpec, Status};
 
@@ -13,14 +15,23 @@ pub enum RunState {
     Missing,
     /// A folder that does not read back whole; the reason names the file.
     Damaged(String),
-    /// Stored whole: its record (status `ok` or `failed`).
-    Stored(Box<RunRecord>),
+    /// Stored whole: its record (status `ok` or `failed`) and curve.
+    Stored(Box<StoredRun>),
+}
+
+/// What a run folder that reads back whole holds, besides its checkpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRun {
+    /// Its outcome (`metrics.json`).
+    pub record: RunRecord,
+    /// Its epochs (`curve.csv`).
+    pub curve: Vec<CurvePoint>,
 }
 
 impl RunState {
     /// Whether the run is done and need not train again.
     pub fn is_done(&self) -> bool {
-        matches!(self, Self::Stored(r) if r.status == Status::Ok)
+        matches!(self, Self::Stored(r) if r.record.status == Status::Ok)
     }
 
     /// `ok`, `failed`, `missing` or `damaged`.
@@ -28,26 +39,28 @@ impl RunState {
         match self {
             Self::Missing => "missing",
             Self::Damaged(_) => "damaged",
-            Self::Stored(r) => r.status.as_str(),
+            Self::Stored(r) => r.record.status.as_str(),
         }
     }
 }
 
 impl ResultsDir {
     /// Reads back run `spec`'s folder: its record, config and curve, and
-    /// for a successful run its checkpoint, each checked whole.
+    /// for a successful run its checkpoint's header and length
+    /// ([`SparseAutoencoder::read_config`]: the weights are read only by
+    /// what draws with them), each checked whole.
     pub fn state(&self, spec: &RunSpec) -> RunState {
         let dir = self.run_dir(&spec.id);
         if !dir.exists() {
             return RunState::Missing;
         }
         match self.check(spec) {
-            Ok(record) => RunState::Stored(Box::new(record)),
+            Ok(stored) => RunState::Stored(Box::new(stored)),
             Err(why) => RunState::Damaged(why),
         }
     }
 
-    fn check(&self, spec: &RunSpec) -> Result<RunRecord, String> {
+    fn check(&self, spec: &RunSpec) -> Result<StoredRun, String> {
         let dir = self.run_dir(&spec.id);
         let record = match self.record(&spec.id) {
             Ok(Some(r)) => r,
@@ -75,18 +88,18 @@ impl ResultsDir {
             return Err(format!("{}: {} epochs, the record says {}", path.display(), curve.len(), record.epochs_done));
         }
         if record.status == Status::Ok {
-            let model = self.load_model(spec).map_err(|e| e.to_string())?;
-            if model.config.hidden != spec.config.model.hidden.0 {
-                let path = dir.join(CHECKPOINT_FILE);
+            let path = dir.join(CHECKPOINT_FILE);
+            let model = SparseAutoencoder::read_config(&path).map_err(|e| e.to_string())?;
+            if model.hidden != spec.config.model.hidden.0 {
                 return Err(format!(
                     "{}: width {}, expected {}",
                     path.display(),
-                    model.config.hidden,
+                    model.hidden,
                     spec.config.model.hidden.0
                 ));
             }
         }
-        Ok(record)
+        Ok(StoredRun { record, curve })
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use sae_core::CurvePoint;
 
-use crate::{Halving, Metric, ResultsDir, RunSpec, RunState, Status};
+use crate::{Halving, Metric, RunSpec, RunState, Snapshot, Status};
 
 /// A validation metric a halving search promotes by: measured after every
 /// epoch on the validation set (never the test set), smaller is better.
@@ -159,11 +159,11 @@ pub fn promote(standings: &[Standing], keep: usize) -> Vec<String> {
 }
 
 /// The runs of the rung after `stage` (the runs of one rung of `grid`)
-/// that continue its promoted trials, by what `dir` holds; `None` after
+/// that continue its promoted trials, by what `results` holds; `None` after
 /// the last rung. A trial stands by the mean of each objective over its
 /// seeds, and not at all when a replicate failed or is not stored.
 pub(crate) fn promoted<'a>(
-    dir: &ResultsDir,
+    results: &Snapshot,
     grid: &'a [RunSpec],
     stage: &[&RunSpec],
     halving: &Halving,
@@ -179,13 +179,8 @@ pub(crate) fn promoted<'a>(
         }
     }
     let score = |spec: &RunSpec| -> Option<Vec<f64>> {
-        match dir.state(spec) {
-            RunState::Stored(r) if r.status == Status::Ok => {
-                let curve = dir.load_curve(&spec.id).ok()?;
-                halving.objectives.iter().map(|o| o.read(&curve)).collect()
-            }
-            _ => None,
-        }
+        let stored = results.stored(spec).filter(|s| s.record.status == Status::Ok)?;
+        halving.objectives.iter().map(|o| o.read(&stored.curve)).collect()
     };
     let standings: Vec<Standing> = labels
         .iter()
@@ -208,11 +203,11 @@ pub(crate) fn promoted<'a>(
 
 /// The ids of `grid`'s runs that a halving search has stopped: those of a
 /// rung whose rung before is stored whole and did not promote their trial.
-pub fn stopped_runs(dir: &ResultsDir, grid: &[RunSpec], halving: &Halving) -> Vec<String> {
+pub fn stopped_runs(results: &Snapshot, grid: &[RunSpec], halving: &Halving) -> Vec<String> {
     let mut stopped = Vec::new();
     let mut stage: Vec<&RunSpec> = grid.iter().filter(|r| r.rung == Some(0)).collect();
-    while stage.iter().all(|s| matches!(dir.state(s), RunState::Stored(_))) {
-        let Some(next) = promoted(dir, grid, &stage, halving) else { break };
+    while stage.iter().all(|s| matches!(results.state(s), RunState::Stored(_))) {
+        let Some(next) = promoted(results, grid, &stage, halving) else { break };
         let rung = stage.first().and_then(|s| s.rung).map(|r| r + 1);
         let left: Vec<&RunSpec> =
             grid.iter().filter(|r| r.rung == rung && !next.iter().any(|n| n.id == r.id)).collect();
@@ -227,12 +222,12 @@ pub fn stopped_runs(dir: &ResultsDir, grid: &[RunSpec], halving: &Halving) -> Ve
 /// width-256 state holds the weights and Adam's two moments (4.8 MB); a
 /// finished search keeps none. A continuation found damaged later trains
 /// from the first epoch, saying so.
-pub fn remove_spent_states(dir: &ResultsDir, grid: &[RunSpec], halving: &Halving) {
-    let stopped = stopped_runs(dir, grid, halving);
+pub fn remove_spent_states(results: &Snapshot, grid: &[RunSpec], halving: &Halving) {
+    let stopped = stopped_runs(results, grid, halving);
     for spec in grid {
         let Some(from) = &spec.continues else { continue };
-        if stopped.contains(&spec.id) || matches!(dir.state(spec), RunState::Stored(_)) {
-            dir.remove_state(from);
+        if stopped.contains(&spec.id) || matches!(results.state(spec), RunState::Stored(_)) {
+            results.dir().remove_state(from);
         }
     }
 }

@@ -18,7 +18,9 @@
 //! 4. **The store** ([`ResultsDir`], `store.rs`): one folder per run, its
 //!    [`RunRecord`] (`record.rs`), and on request its training state, from
 //!    which a run of more epochs continues ([`ResultsDir::continuation`],
-//!    [`execute_from`]).
+//!    [`execute_from`]). A command reads each run once, into a
+//!    [`Snapshot`] (`snapshot.rs`) that the runner, the tables and the
+//!    report share.
 //! 5. **The tables** (`table.rs`): `runs.csv` and `summary.csv`, with the
 //!    metrics defined once in the results schema ([`Metric`], `schema.rs`).
 
@@ -39,6 +41,7 @@ mod runner;
 mod schema;
 mod search;
 mod shard;
+mod snapshot;
 mod sparsity;
 mod store;
 mod table;
@@ -65,7 +68,7 @@ pub use values::{
 pub use grid::RunSpec;
 
 // 3. The runner.
-pub use complete::RunState;
+pub use complete::{RunState, StoredRun};
 pub use data::{RunData, SharedData};
 pub use lock::RunLock;
 pub use probe::probe_accuracy;
@@ -76,6 +79,7 @@ pub use shard::Shard;
 
 // 4. The store.
 pub use record::{RunRecord, Status};
+pub use snapshot::Snapshot;
 pub use store::{
     Continuation, ResultsDir, RunOutput, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, FRONTIER_FILE, METRICS_FILE,
     STATE_FILE,

@@ -1,6 +1,6 @@
 //! The sweep runner: picks the runs that are missing (or failed), trains
 //! them in parallel on a rayon pool of its own, stores each as it ends,
-//! and rebuilds the tables.
+//! and rebuilds the tables, reading each stored run once ([`Snapshot`]).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use crate::halving::{promoted, remove_spent_states};
 use crate::progress::{Progress, ProgressMode};
 use crate::run::execute_from;
 use crate::table::rebuild_tables;
-use crate::{ExperimentFile, ResultsDir, RunSpec, RunState, Shard, SharedData, Status, SweepError};
+use crate::{ExperimentFile, ResultsDir, RunSpec, RunState, Shard, SharedData, Snapshot, Status, SweepError};
 use sae_data::write_atomic;
 
 /// The copy of the experiment file kept in its results folder.
@@ -33,7 +33,7 @@ pub struct SweepOptions {
 }
 
 /// What a sweep did.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct SweepSummary {
     /// Runs in the grid (or in this shard).
     pub total: usize,
@@ -49,6 +49,8 @@ pub struct SweepSummary {
     pub samples_per_s: f64,
     /// Rows now in runs.csv (the whole grid, all shards).
     pub rows: usize,
+    /// The results as the sweep read and left them, for the report.
+    pub results: Snapshot,
 }
 
 /// Runs the missing part of `file`'s grid (or of one shard of it).
@@ -77,9 +79,10 @@ pub fn run_sweep(
     // The runs a later rung continues keep their training state.
     let continued: HashSet<&str> = grid.iter().filter_map(|r| r.continues.as_deref()).collect();
     let (mut trained, mut total, mut skipped) = (Trained::default(), 0, 0);
+    let mut results = Snapshot::new(dir.clone(), &grid);
     loop {
-        let todo: Vec<(&RunSpec, RunState)> =
-            stage.iter().map(|spec| (*spec, dir.state(spec))).filter(|(_, state)| !state.is_done()).collect();
+        let todo: Vec<(&RunSpec, &RunState)> =
+            stage.iter().map(|spec| (*spec, results.state(spec))).filter(|(_, state)| !state.is_done()).collect();
         // A device that cannot open stops the sweep before anything is written.
         prepare_engines(&todo.iter().map(|(spec, _)| *spec).collect::<Vec<_>>())?;
         write_atomic(&dir.root().join(EXPERIMENT_COPY), file.experiment.to_toml().as_bytes())?;
@@ -90,18 +93,20 @@ pub fn run_sweep(
                 data = Some(SharedData::load(&find()?)?);
             }
             let data = data.as_ref().expect("loaded above");
-            trained.add(train_stage(&dir, &todo, stage.len(), &continued, options, data)?);
+            let (counts, stored) = train_stage(&dir, &todo, stage.len(), &continued, options, data)?;
+            trained.add(counts);
+            stored.into_iter().for_each(|(spec, state)| results.set(spec, state));
         }
         let Some(h) = &halving else { break };
-        stage = match promoted(&dir, &grid, &stage, h) {
+        stage = match promoted(&results, &grid, &stage, h) {
             Some(next) => next,
             None => break,
         };
     }
     if let Some(h) = &halving {
-        remove_spent_states(&dir, &grid, h);
+        remove_spent_states(&results, &grid, h);
     }
-    let rows = rebuild_tables(&dir, &grid)?.len();
+    let rows = rebuild_tables(&results, &grid)?.len();
     let wall_seconds = start.elapsed().as_secs_f64();
     Ok(SweepSummary {
         total,
@@ -111,19 +116,24 @@ pub fn run_sweep(
         wall_seconds,
         samples_per_s: trained.samples / wall_seconds,
         rows,
+        results,
     })
 }
 
+/// Runs stored (or found stored) by this sweep, each with its folder read
+/// back.
+type Stored<'a> = Vec<(&'a RunSpec, RunState)>;
+
 /// Trains `todo`, the runs of a stage of `total` not yet stored, showing
 /// progress as `options` asks.
-fn train_stage(
+fn train_stage<'a>(
     dir: &ResultsDir,
-    todo: &[(&RunSpec, RunState)],
+    todo: &[(&'a RunSpec, &RunState)],
     total: usize,
     continued: &HashSet<&str>,
     options: &SweepOptions,
     data: &SharedData,
-) -> Result<Trained, SweepError> {
+) -> Result<(Trained, Stored<'a>), SweepError> {
     let progress = Progress::new(options.progress, todo.len());
     if todo.len() < total {
         progress.println(&format!("resuming: {} of {total} runs already complete", total - todo.len()));
@@ -153,15 +163,16 @@ impl Trained {
 }
 
 /// Trains the runs of `todo` on a pool of `jobs` threads, storing each as
-/// it ends.
-fn train_missing(
+/// it ends; returns what they came to, and each run stored with its folder
+/// read back.
+fn train_missing<'a>(
     dir: &ResultsDir,
-    todo: &[(&RunSpec, RunState)],
+    todo: &[(&'a RunSpec, &RunState)],
     continued: &HashSet<&str>,
     jobs: usize,
     data: &SharedData,
     progress: &Progress,
-) -> Result<Trained, SweepError> {
+) -> Result<(Trained, Stored<'a>), SweepError> {
     for (spec, state) in todo {
         if let RunState::Damaged(why) = state {
             progress.println(&format!("redoing {}: incomplete: {why}", spec.id));
@@ -173,7 +184,7 @@ fn train_missing(
         .build()
         .map_err(|e| SweepError::Io { path: dir.root().into(), error: std::io::Error::other(e) })?;
     let try_run =
-        |(spec, seen): &(&RunSpec, RunState), wait: bool| attempt(dir, data, progress, spec, seen, wait, continued);
+        |(spec, seen): &(&RunSpec, &RunState), wait: bool| attempt(dir, data, progress, spec, seen, wait, continued);
     // Runs another process holds are put off, then waited for: they are
     // usually done by then, and are skipped.
     let first: Vec<Result<Attempt, SweepError>> =
@@ -185,26 +196,36 @@ fn train_missing(
     let second: Vec<Result<Attempt, SweepError>> =
         pool.install(|| busy.par_iter().with_max_len(1).map(|t| try_run(t, true)).collect());
     progress.finish();
-    let mut trained = Trained::default();
-    for a in first.into_iter().chain(second) {
-        match a? {
-            Attempt::Trained(Status::Ok, n) => {
-                (trained.done, trained.samples) = (trained.done + 1, trained.samples + n)
+    let (mut trained, mut stored) = (Trained::default(), Vec::new());
+    for (&(spec, _), a) in todo.iter().zip(first).chain(busy.iter().copied().zip(second)) {
+        let state = match a? {
+            Attempt::Trained(Status::Ok, n, state) => {
+                (trained.done, trained.samples) = (trained.done + 1, trained.samples + n);
+                state
             }
-            Attempt::Trained(Status::Failed, _) => trained.failed += 1,
-            Attempt::DoneElsewhere => trained.done_elsewhere += 1,
-            Attempt::Busy => {}
-        }
+            Attempt::Trained(Status::Failed, _, state) => {
+                trained.failed += 1;
+                state
+            }
+            Attempt::DoneElsewhere(state) => {
+                trained.done_elsewhere += 1;
+                state
+            }
+            Attempt::Busy => continue,
+        };
+        stored.push((spec, state));
     }
-    Ok(trained)
+    Ok((trained, stored))
 }
 
 /// How one attempt at a run ended.
 enum Attempt {
-    /// Trained now, with its status and the training images processed.
-    Trained(Status, f64),
-    /// Another process stored it while this one waited for its lock.
-    DoneElsewhere,
+    /// Trained now, with its status, the training images processed and
+    /// its folder as stored, read back.
+    Trained(Status, f64, RunState),
+    /// Another process stored it while this one waited for its lock: the
+    /// folder it stored.
+    DoneElsewhere(RunState),
     /// Another process holds its lock (only when not waiting).
     Busy,
 }
@@ -227,7 +248,7 @@ fn attempt(
     let now = dir.state(spec);
     if now.is_done() || (now != *seen && matches!(now, RunState::Stored(_))) {
         progress.skip(spec, "stored meanwhile by another sweep");
-        return Ok(Attempt::DoneElsewhere);
+        return Ok(Attempt::DoneElsewhere(now));
     }
     dir.remove_leftovers(&spec.id);
     let bar = progress.start(spec);
@@ -245,7 +266,9 @@ fn attempt(
     let result = execute_from(spec, &run_data, from, continued.contains(spec.id.as_str()), |p| bar.epoch(p));
     dir.write_run(spec, &result.output())?;
     bar.finish(spec, &result.record);
-    Ok(Attempt::Trained(result.record.status, result.record.samples_per_s * result.record.train_seconds))
+    // Read back as any later command reads it: a NaN is stored as null.
+    let stored = dir.state(spec);
+    Ok(Attempt::Trained(result.record.status, result.record.samples_per_s * result.record.train_seconds, stored))
 }
 
 /// What a merge found: the rows it wrote, and the runs of the grid it did
@@ -277,16 +300,17 @@ pub fn merge(file: &ExperimentFile, results_root: &Path) -> Result<MergeSummary,
     }
     let grid = file.experiment.expand();
     dir.adopt_former_ids(&grid);
+    let results = Snapshot::new(dir.clone(), &grid);
     let (mut missing, mut damaged, mut stored) = (Vec::new(), Vec::new(), 0);
     for spec in &grid {
-        match dir.state(spec) {
+        match results.state(spec) {
             RunState::Missing => missing.push(spec.id.clone()),
-            RunState::Damaged(why) => damaged.push((spec.id.clone(), why)),
+            RunState::Damaged(why) => damaged.push((spec.id.clone(), why.clone())),
             RunState::Stored(_) => stored += 1,
         }
     }
     if stored == 0 {
         return Err(SweepError::NoneStored { path: dir.runs(), runs: grid.len() });
     }
-    Ok(MergeSummary { rows: rebuild_tables(&dir, &grid)?.len(), missing, damaged })
+    Ok(MergeSummary { rows: rebuild_tables(&results, &grid)?.len(), missing, damaged })
 }

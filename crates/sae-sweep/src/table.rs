@@ -2,7 +2,7 @@
 //! `runs.csv` (one row per completed run) and `summary.csv` (mean and
 //! standard deviation over seeds, per configuration).
 
-use crate::{Experiment, Metric, Param, ResultsDir, RunRecord, RunSpec, RunState, Status, SweepError, Value};
+use crate::{Experiment, Metric, Param, RunRecord, RunSpec, Snapshot, Status, SweepError, Value};
 use sae_data::write_atomic;
 
 /// The tidy-table file names.
@@ -112,14 +112,9 @@ pub fn mean_std(values: &[f64]) -> (f64, Option<f64>) {
 }
 
 /// The rows of every completed run of `grid`, in grid order; a damaged run
-/// folder (see [`ResultsDir::state`]) has no row.
-pub fn collect_rows(dir: &ResultsDir, grid: &[RunSpec]) -> Vec<RunRow> {
-    grid.iter()
-        .filter_map(|spec| match dir.state(spec) {
-            RunState::Stored(record) => Some(RunRow::new(spec, &record)),
-            _ => None,
-        })
-        .collect()
+/// folder (see [`crate::ResultsDir::state`]) has no row.
+pub fn collect_rows(results: &Snapshot, grid: &[RunSpec]) -> Vec<RunRow> {
+    grid.iter().filter_map(|spec| results.stored(spec).map(|s| RunRow::new(spec, &s.record))).collect()
 }
 
 fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
@@ -133,8 +128,8 @@ fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -
 ///
 /// # Errors
 /// A table that cannot be written.
-pub fn rebuild_tables(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>, SweepError> {
-    let rows = collect_rows(dir, grid);
+pub fn rebuild_tables(results: &Snapshot, grid: &[RunSpec]) -> Result<Vec<RunRow>, SweepError> {
+    let (dir, rows) = (results.dir(), collect_rows(results, grid));
     let runs = csv_bytes(|w| {
         w.write_record(RunRow::header())?;
         rows.iter().try_for_each(|r| w.write_record(r.record()))

@@ -191,8 +191,8 @@ fn the_results_schema_round_trips_through_runs_csv() {
     let f = fixture();
     let file = experiment("schema", "rho = [0.05, 0.2]\n");
     sweep(&f, &file, &f.results, 1, None);
-    let dir = sae_sweep::ResultsDir::new(&f.results, "schema");
-    let rows = sae_sweep::collect_rows(&dir, &file.experiment.expand());
+    let (dir, grid) = (sae_sweep::ResultsDir::new(&f.results, "schema"), file.experiment.expand());
+    let rows = sae_sweep::collect_rows(&sae_sweep::Snapshot::new(dir, &grid), &grid);
     let t = runs(&f.results, "schema");
     assert_eq!(t.rows.len(), rows.len());
     for (i, row) in rows.iter().enumerate() {

@@ -11,7 +11,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use sae_data::Corruption;
-use sae_sweep::{probe_accuracy, BaselineKind, BaselineRow, Metric, Param, ResultsDir, RunData, RunSpec, SharedData};
+use sae_sweep::{probe_accuracy, BaselineKind, BaselineRow, Metric, Param, RunData, RunSpec, SharedData};
 
 use super::baselines::{corrupted_input, pca, Pca};
 use super::Inputs;
@@ -68,10 +68,10 @@ fn covers(rows: &[BaselineRow], wanted: &BTreeSet<(String, usize)>) -> bool {
 }
 
 /// The baselines of the runs in `inp`, from the cache when it holds them.
-pub fn baselines(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData) -> Result<Vec<BaselineRow>> {
+pub fn baselines(inp: &Inputs<'_>, data: &SharedData) -> Result<Vec<BaselineRow>> {
     let wanted: BTreeSet<(String, usize)> =
         inp.rows.iter().map(|r| (r.text(Param::Corruption), r.config.model.hidden.0)).collect();
-    let (path, key) = (dir.root().join(BASELINES_CSV), cache_key(inp));
+    let (path, key) = (inp.results.dir().root().join(BASELINES_CSV), cache_key(inp));
     let cached = read_cache(&path, &key);
     if covers(&cached, &wanted) {
         return Ok(cached);

@@ -1,6 +1,6 @@
 //! `cargo xtask report`: turns an experiment's results into `report.md`
 //! with its tables and figures, from the stored runs and checkpoints alone
-//! (nothing is retrained).
+//! (nothing is retrained), each run read once ([`Snapshot`]).
 
 mod axes;
 mod baseline_table;
@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 
 use sae_sweep::{
     rebuild_tables, summarise, BaselineRow, ConfigSummary, Experiment, Metric, ResultsDir, RunRow, RunSpec, RunState,
-    SharedData, Status, EXPERIMENT_COPY, RUNS_CSV, SUMMARY_CSV,
+    SharedData, Snapshot, Status, StoredRun, EXPERIMENT_COPY, RUNS_CSV, SUMMARY_CSV,
 };
 
 use crate::provenance::Provenance;
@@ -51,6 +51,8 @@ fn has_runs(dir: &Path) -> bool {
 
 /// Everything the report draws from.
 struct Inputs<'a> {
+    /// The results folder, each run read once.
+    results: &'a Snapshot,
     experiment: Experiment,
     grid: Vec<RunSpec>,
     axes: Vec<Param>,
@@ -60,11 +62,26 @@ struct Inputs<'a> {
     baselines: Vec<BaselineRow>,
 }
 
+impl Inputs<'_> {
+    /// The run of the grid whose id is `id`.
+    fn spec(&self, id: &str) -> Result<&RunSpec> {
+        self.grid.iter().find(|s| s.id == id).with_context(|| format!("run {id} is not in the grid"))
+    }
+
+    /// The record and curve of run `id`, one with a row.
+    fn stored(&self, id: &str) -> Result<&StoredRun> {
+        self.results.stored(self.spec(id)?).with_context(|| format!("run {id} is not stored whole"))
+    }
+}
+
 /// Writes `results/<name>/report.md` and its figures; returns its path.
-/// `data_dir` resolves the dataset (for the pictures and baselines).
+/// `read` is what this command has read of the results already (a sweep
+/// that just ran), used when it covers the experiment's grid; `data_dir`
+/// resolves the dataset (for the pictures and baselines).
 pub fn report(
     results_root: &Path,
     name: &str,
+    read: Option<Snapshot>,
     data_dir: impl FnOnce(&sae_data::DatasetName) -> Result<PathBuf>,
 ) -> Result<PathBuf> {
     let dir = ResultsDir::new(results_root, name);
@@ -74,13 +91,16 @@ pub fn report(
     let experiment = Experiment::from_toml(&text, &exp_path)?;
     let grid = experiment.expand();
     dir.adopt_former_ids(&grid);
-    let rows = tables(&dir, &grid)?;
+    let results = read
+        .filter(|r| r.dir().root() == dir.root() && r.covers(&grid))
+        .unwrap_or_else(|| Snapshot::new(dir.clone(), &grid));
+    let rows = tables(&results, &grid)?;
     if rows.is_empty() {
         bail!("{}: no completed run yet; run `cargo xtask sweep` on the experiment first", dir.root().display());
     }
     let axes = swept(&experiment);
     let groups = summarise(&rows);
-    let mut inputs = Inputs { experiment, grid, axes, rows: &rows, groups, baselines: Vec::new() };
+    let mut inputs = Inputs { results: &results, experiment, grid, axes, rows: &rows, groups, baselines: Vec::new() };
 
     let data = SharedData::load(&data_dir(&inputs.experiment.data.dataset)?)?;
     let fig_dir = dir.root().join("figures");
@@ -90,10 +110,10 @@ pub fn report(
     for file in [REPORT_FILE, TABLE_CSV, baseline_table::BASELINES_CSV] {
         remove_interrupted_writes(dir.root(), file);
     }
-    inputs.baselines = baselines(&dir, &inputs, &data)?;
+    inputs.baselines = baselines(&inputs, &data)?;
     sae_data::create_folder(&fig_dir)?;
 
-    let mut md = header(name, &dir, &inputs);
+    let mut md = header(name, &inputs);
     md.push_str("\n## Summary\n\n");
     md.push_str(&format!(
         "Test-set scores, mean ± standard deviation over seeds where there are replicates; ★ marks the highest PSNR. \
@@ -105,13 +125,13 @@ pub fn report(
     md.push_str(&table::markdown(&inputs.axes, &inputs.groups, &inputs.baselines));
     let csv = table::csv(&inputs.axes, &inputs.groups, &inputs.baselines);
     sae_data::write_atomic(&dir.root().join(TABLE_CSV), &csv)?;
-    md.push_str(&comparison_figures(&dir, &inputs, &fig_dir)?);
+    md.push_str(&comparison_figures(&inputs, &fig_dir)?);
     if let Some(h) = inputs.experiment.search.halving(inputs.experiment.training.epochs.0) {
-        md.push_str(&search::halving_section(&dir, &inputs, &h, &fig_dir)?);
+        md.push_str(&search::halving_section(&inputs, &h, &fig_dir)?);
     }
-    md.push_str(&curves::validation_curves(&dir, &inputs, &fig_dir)?);
-    md.push_str(&lineup::same_digits(&dir, &inputs, &data, &fig_dir)?);
-    md.push_str(&runs::run_pictures(&dir, &inputs, &data, &fig_dir)?);
+    md.push_str(&curves::validation_curves(&inputs, &fig_dir)?);
+    md.push_str(&lineup::same_digits(&inputs, &data, &fig_dir)?);
+    md.push_str(&runs::run_pictures(&inputs, &data, &fig_dir)?);
     let path = dir.root().join(REPORT_FILE);
     sae_data::write_atomic(&path, md.as_bytes())?;
     remove_unlinked_figures(&fig_dir, &md);
@@ -144,10 +164,10 @@ fn remove_unlinked_figures(fig_dir: &Path, md: &str) {
 /// that was damaged, edited or left behind by an older grid is replaced
 /// rather than refused (saying so), and the report and its linked tables
 /// never disagree.
-fn tables(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>> {
-    let paths = [RUNS_CSV, SUMMARY_CSV].map(|t| dir.root().join(t));
+fn tables(results: &Snapshot, grid: &[RunSpec]) -> Result<Vec<RunRow>> {
+    let paths = [RUNS_CSV, SUMMARY_CSV].map(|t| results.dir().root().join(t));
     let before = paths.each_ref().map(|p| std::fs::read(p).ok());
-    let rows = rebuild_tables(dir, grid)?;
+    let rows = rebuild_tables(results, grid)?;
     for (path, before) in paths.iter().zip(before) {
         if before.is_some_and(|b| std::fs::read(path).ok() != Some(b)) {
             stderr_line!("report: {} did not match the run folders; rebuilt from them", path.display());
@@ -158,13 +178,13 @@ fn tables(dir: &ResultsDir, grid: &[RunSpec]) -> Result<Vec<RunRow>> {
 
 /// The report's title, question, how the results were produced, and a
 /// warning when some runs are missing or failed.
-fn header(name: &str, dir: &ResultsDir, inp: &Inputs<'_>) -> String {
+fn header(name: &str, inp: &Inputs<'_>) -> String {
     let mut md = format!("# Experiment `{name}`\n\n");
     if let Some(d) = &inp.experiment.description {
         let _ = writeln!(md, "**Question.** {d}\n");
     }
     md.push_str("## How these results were produced\n\n");
-    md.push_str(&provenance(dir));
+    md.push_str(&provenance(inp.results.dir()));
     md.push_str(&protocol(&inp.experiment));
     let swept: Vec<&str> = inp.axes.iter().map(|a| a.def().key).collect();
     let _ = writeln!(
@@ -172,7 +192,7 @@ fn header(name: &str, dir: &ResultsDir, inp: &Inputs<'_>) -> String {
         "- swept: {}",
         if swept.is_empty() { "nothing (a single configuration)".into() } else { swept.join(", ") }
     );
-    md.push_str(&partial_results(dir, inp));
+    md.push_str(&partial_results(inp));
     md
 }
 
@@ -232,13 +252,13 @@ fn protocol(e: &Experiment) -> String {
 /// A quoted warning that names the missing, damaged and failed runs (each
 /// damaged or failed one with its reason); nothing when every run of the
 /// grid completed.
-fn partial_results(dir: &ResultsDir, inp: &Inputs<'_>) -> String {
+fn partial_results(inp: &Inputs<'_>) -> String {
     let failed: Vec<&RunRow> = inp.rows.iter().filter(|r| r.status == Status::Failed).collect();
-    let damaged: Vec<(&str, String)> = inp
+    let damaged: Vec<(&str, &String)> = inp
         .grid
         .iter()
         .filter(|spec| !inp.rows.iter().any(|r| r.run_id == spec.id))
-        .filter_map(|spec| match dir.state(spec) {
+        .filter_map(|spec| match inp.results.state(spec) {
             RunState::Damaged(why) => Some((spec.id.as_str(), why)),
             _ => None,
         })
@@ -280,7 +300,7 @@ const PANEL_METRICS: [Metric; 9] = [
 /// Metrics against each numeric swept parameter, the ρ×β heatmap, the
 /// scores per corruption and the sparsity–error trade-off: each figure
 /// where the sweep fits it.
-fn comparison_figures(dir: &ResultsDir, inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
+fn comparison_figures(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
     let mut md = String::from("\n## How the swept parameters trade reconstruction against sparsity\n");
     for x in inp.axes.iter().copied().filter(|&a| axes::numeric(a)) {
         md.push_str(&panels::metrics_against(inp, x, fig_dir)?);
@@ -294,7 +314,7 @@ fn comparison_figures(dir: &ResultsDir, inp: &Inputs<'_>, fig_dir: &Path) -> Res
     }
     // Where mechanisms or their strengths vary, the headline is the frontier at exact L0.
     if inp.axes.iter().any(|&a| a == Param::Sparsity || a.of_a_mechanism()) {
-        md.push_str(&frontier::fvu_against_l0(dir, inp, fig_dir)?);
+        md.push_str(&frontier::fvu_against_l0(inp, fig_dir)?);
         md.push_str(&tradeoff::sparsity_against(inp, Metric::L0, Metric::ProbeAccuracy, "tradeoff_probe", fig_dir)?);
     }
     md.push_str(&tradeoff::sparsity_against(inp, Metric::ActivePerImage, Metric::Mse, "tradeoff", fig_dir)?);

@@ -12,7 +12,7 @@ use super::figures::curves::Curves;
 use super::figures::panels::Series;
 use super::figures::publish;
 use super::Inputs;
-use sae_sweep::{Halving, Metric, ResultsDir, RunRow, RunSpec, Status};
+use sae_sweep::{Halving, Metric, RunRow, RunSpec, Status};
 
 /// A trial followed through its rungs: its runs, one per rung reached.
 struct Trial<'a> {
@@ -37,7 +37,7 @@ fn trials<'a>(grid: &'a [RunSpec], stored: &dyn Fn(&RunSpec) -> bool) -> Vec<Tri
 }
 
 /// The search section of the report for `halving`; returns its markdown.
-pub fn halving_section(dir: &ResultsDir, inp: &Inputs<'_>, halving: &Halving, fig_dir: &Path) -> Result<String> {
+pub fn halving_section(inp: &Inputs<'_>, halving: &Halving, fig_dir: &Path) -> Result<String> {
     let row = |id: &str| inp.rows.iter().find(|r| r.run_id == id);
     let stored = |spec: &RunSpec| row(&spec.id).is_some();
     let trials = trials(&inp.grid, &stored);
@@ -45,7 +45,7 @@ pub fn halving_section(dir: &ResultsDir, inp: &Inputs<'_>, halving: &Halving, fi
     let mut series = Vec::new();
     for t in &trials {
         let end = t.runs[t.runs.len() - 1];
-        let Ok(curve) = dir.load_curve(&end.id) else { continue };
+        let curve = &inp.stored(&end.id)?.curve;
         let reached = end.rung.unwrap_or(0);
         let points = curve.iter().filter(|p| p.val_mse > 0.0 && p.val_mse.is_finite());
         let name =
@@ -64,19 +64,19 @@ pub fn halving_section(dir: &ResultsDir, inp: &Inputs<'_>, halving: &Halving, fi
                    verticals: the rungs' epoch budgets";
     let mut md = String::from("\n## The search\n");
     md.push_str(&publish(&fig, fig_dir, "halving_curves", caption)?);
-    md.push_str(&budget(dir, inp, halving, trials.len()));
+    md.push_str(&budget(inp, halving, trials.len()));
     md.push_str(&best(inp, last));
     Ok(md)
 }
 
 /// The epochs and seconds the search trained (a continued run counts only
 /// the epochs it added), beside the full grid's.
-fn budget(dir: &ResultsDir, inp: &Inputs<'_>, halving: &Halving, trials: usize) -> String {
+fn budget(inp: &Inputs<'_>, halving: &Halving, trials: usize) -> String {
     let max = *halving.rungs.last().expect("a search has a rung");
     let epochs_of = |id: &str| inp.grid.iter().find(|g| g.id == id).map_or(0, |g| g.config.training.epochs.0);
     let (mut epochs, mut seconds) = (0usize, 0.0);
     for spec in &inp.grid {
-        let Ok(Some(record)) = dir.record(&spec.id) else { continue };
+        let Some(record) = inp.results.stored(spec).map(|s| &s.record) else { continue };
         let from = record.continued_from.as_deref().map_or(0, epochs_of);
         let share = 1.0 - from as f64 / record.epochs_done.max(1) as f64;
         epochs += record.epochs_done.saturating_sub(from);

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::report::axes::{self, config_label};
 use crate::report::Inputs;
-use sae_sweep::{ResultsDir, Status};
+use sae_sweep::Status;
 
 /// Validation curves of every run.
 #[derive(Debug, Clone)]
@@ -27,12 +27,12 @@ pub struct Curves {
 
 /// The validation curves of every successful run, coloured by the first
 /// swept parameter; returns the report's training section.
-pub fn validation_curves(dir: &ResultsDir, inp: &Inputs<'_>, fig_dir: &std::path::Path) -> Result<String> {
+pub fn validation_curves(inp: &Inputs<'_>, fig_dir: &std::path::Path) -> Result<String> {
     let first = inp.axes.first().copied();
     let mut keys: Vec<String> = Vec::new();
     let mut series = Vec::new();
     for row in inp.rows.iter().filter(|r| r.status == Status::Ok) {
-        let curve = dir.load_curve(&row.run_id)?;
+        let curve = &inp.stored(&row.run_id)?.curve;
         let key = first.map(|a| axes::text(a, row)).unwrap_or_default();
         let c = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
             keys.push(key);

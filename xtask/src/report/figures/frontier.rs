@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use super::{err, extent, frame, legend, legend_place, mesh, padded, publish, tick, Figure, Frame, COLORS};
 use crate::report::axes::mechanism_kind;
 use crate::report::Inputs;
-use sae_sweep::{mean_std, Metric, ResultsDir, RunRow};
+use sae_sweep::{mean_std, Metric, RunRow};
 
 /// One configuration's frontier.
 #[derive(Debug, Clone)]
@@ -50,11 +50,12 @@ fn mean_frontier(frontiers: &[Vec<sae_core::FrontierPoint>]) -> Vec<(f64, f64)> 
 /// The frontier of every configuration with a successful run whose folder
 /// holds one (runs stored before sae-lab 0.4 have none and are left out,
 /// with a note); returns its markdown.
-pub fn fvu_against_l0(dir: &ResultsDir, inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
+pub fn fvu_against_l0(inp: &Inputs<'_>, fig_dir: &Path) -> Result<String> {
     let mut lines = Vec::new();
     let mut without = 0;
     for g in inp.groups.iter().filter(|g| !g.ok.is_empty()) {
-        let frontiers: Vec<_> = g.ok.iter().filter_map(|r: &&RunRow| dir.load_frontier(&r.run_id).ok()).collect();
+        let frontiers: Vec<_> =
+            g.ok.iter().filter_map(|r: &&RunRow| inp.results.dir().load_frontier(&r.run_id).ok()).collect();
         let (Some((l0, _)), Some((fvu, _))) = (g.stat(Metric::L0), g.stat(Metric::Fvu)) else { continue };
         if frontiers.len() < g.ok.len() {
             without += g.ok.len() - frontiers.len();

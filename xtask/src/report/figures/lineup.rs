@@ -4,14 +4,14 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::pictures;
 use super::runs::DIGITS;
 use crate::report::axes::config_label;
 use crate::report::{table, Inputs};
 use sae_sweep::Param;
-use sae_sweep::{ResultsDir, RunRow, SharedData};
+use sae_sweep::{RunRow, SharedData};
 
 /// Configurations shown at most; a longer sweep shows an even spread of
 /// them, the best always included.
@@ -34,7 +34,7 @@ pub fn spread(n: usize, max: usize, keep: Option<usize>) -> Vec<usize> {
 
 /// The figure, when the sweep has two configurations or more that
 /// succeeded; returns its markdown.
-pub fn same_digits(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_dir: &Path) -> Result<String> {
+pub fn same_digits(inp: &Inputs<'_>, data: &SharedData, fig_dir: &Path) -> Result<String> {
     let ok: Vec<usize> = (0..inp.groups.len()).filter(|&i| !inp.groups[i].ok.is_empty()).collect();
     if ok.len() < 2 {
         return Ok(String::new());
@@ -47,7 +47,7 @@ pub fn same_digits(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_di
     let corruptions: Vec<String> = runs.iter().map(|r| r.text(Param::Corruption)).collect();
     let single_corruption = corruptions.iter().all(|c| *c == corruptions[0]);
     for (i, (row, c)) in runs.iter().zip(&corruptions).enumerate() {
-        let spec = inp.grid.iter().find(|s| s.id == row.run_id).context("a pictured run is in the grid")?;
+        let spec = inp.spec(&row.run_id)?;
         let run = data.for_run(&spec.config)?;
         let (test, input) = (&run.splits.test, &run.test_input);
         (side, n) = (test.rows, DIGITS.min(test.n));
@@ -59,7 +59,7 @@ pub fn same_digits(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_di
             let label = if single_corruption { "corrupted input".into() } else { format!("input: {c}") };
             images.push((label, x.to_vec()));
         }
-        let model = dir.load_model(spec)?;
+        let model = inp.results.model(spec)?;
         // A sweep over corruptions alone names its rows by the input above.
         let label = config_label(&inp.axes, row);
         let label = if label == *c { "reconstruction".into() } else { label };

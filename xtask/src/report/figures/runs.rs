@@ -7,13 +7,13 @@ use std::path::Path;
 
 use sae_sweep::Metric;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::histogram::ActivationHistogram;
 use super::{pictures, save};
 use crate::report::axes::{self, config_label};
 use crate::report::{table, Inputs};
-use sae_sweep::{Param, ResultsDir, RunRow, SharedData};
+use sae_sweep::{Param, RunRow, SharedData};
 
 /// Test digits shown per picture.
 pub const DIGITS: usize = 10;
@@ -52,7 +52,7 @@ fn pictured<'a>(inp: &'a Inputs<'_>) -> Vec<&'a RunRow> {
 
 /// The report's section on what the models do, with the pictures of every
 /// pictured run.
-pub fn run_pictures(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_dir: &Path) -> Result<String> {
+pub fn run_pictures(inp: &Inputs<'_>, data: &SharedData, fig_dir: &Path) -> Result<String> {
     let mut md = String::from("\n## What the models do\n\nFor each run pictured: the first test digits clean, corrupted, reconstructed, and reconstructed from the strongly active units only (activations below 0.5 zeroed); the decoder atoms (the decoder's output for each one-hot code); and the distribution of the units' mean activations.\n");
     let chosen = pictured(inp);
     if chosen.is_empty() {
@@ -71,15 +71,15 @@ pub fn run_pictures(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_d
         }
     }
     for row in chosen {
-        md.push_str(&run_picture(dir, inp, data, fig_dir, row)?);
+        md.push_str(&run_picture(inp, data, fig_dir, row)?);
     }
     Ok(md)
 }
 
 /// The pictures of one run and their markdown.
-fn run_picture(dir: &ResultsDir, inp: &Inputs<'_>, data: &SharedData, fig_dir: &Path, row: &RunRow) -> Result<String> {
-    let spec = inp.grid.iter().find(|s| s.id == row.run_id).context("a pictured run is in the grid")?;
-    let model = dir.load_model(spec)?;
+fn run_picture(inp: &Inputs<'_>, data: &SharedData, fig_dir: &Path, row: &RunRow) -> Result<String> {
+    let spec = inp.spec(&row.run_id)?;
+    let model = inp.results.model(spec)?;
     let run = data.for_run(&spec.config)?;
     let (test, input) = (&run.splits.test, &run.test_input);
     let n = DIGITS.min(test.n);
