@@ -37,6 +37,7 @@
 mod activation;
 mod adam;
 mod auxk;
+mod bf16;
 mod candle_engine;
 mod checkpoint;
 mod config;
@@ -76,7 +77,8 @@ pub use topk::keep_top_k;
 // The fast engine.
 pub use adam::{Adam, AdamState};
 pub use gradients::{Gradients, LossParts, Workspace};
-pub use matmul::Threads;
+pub use bf16::{check_bf16, Bf16Gemm, Bf16Kernel, CpuFeatures};
+pub use matmul::{matmul, MatRef, Threads};
 
 // The candle engine.
 pub use candle_engine::CandleTrainer;

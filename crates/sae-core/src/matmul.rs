@@ -7,11 +7,11 @@ use gemm::Parallelism;
 /// `data[r * row_stride + c * col_stride]`.
 #[derive(Debug, Clone, Copy)]
 pub struct MatRef<'a> {
-    data: &'a [f32],
-    rows: usize,
-    cols: usize,
-    row_stride: usize,
-    col_stride: usize,
+    pub(crate) data: &'a [f32],
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) row_stride: usize,
+    pub(crate) col_stride: usize,
 }
 
 impl<'a> MatRef<'a> {
