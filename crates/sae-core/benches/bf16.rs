@@ -1,7 +1,7 @@
 //! The training step's five matrix products at the reference's shapes
 //! (batch B = 50, D = 784 pixels, H hidden units), through `gemm` in f32
-//! and with bf16 operands through the AMX and AVX-512-BF16 kernels, the
-//! rounding and packing of the operands included; throughput in
+//! and with bf16 operands through the AMX kernel, the rounding and packing
+//! of the operands included; throughput in
 //! floating-point operations (2·m·n·k a product).
 //! `cargo bench -p sae-core --bench bf16`.
 
@@ -15,7 +15,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use sae_core::{matmul, Bf16Gemm, Bf16Kernel, MatRef, Threads};
+use sae_core::{matmul, Bf16Gemm, MatRef, Threads};
 
 const B: usize = 50;
 const D: usize = 784;
@@ -59,7 +59,7 @@ impl Step {
     }
 }
 
-/// A way to multiply: `gemm` in f32, or a bf16 kernel.
+/// A way to multiply: `gemm` in f32, or bf16 on AMX.
 enum Engine {
     F32,
     Bf16(Bf16Gemm),
@@ -68,11 +68,9 @@ enum Engine {
 impl Engine {
     fn all() -> Vec<(&'static str, Engine)> {
         let mut engines = vec![("f32_gemm", Engine::F32)];
-        for (name, kernel) in [("bf16_amx", Bf16Kernel::Amx), ("bf16_avx512", Bf16Kernel::Avx512)] {
-            match Bf16Gemm::new(kernel) {
-                Ok(gemm) => engines.push((name, Engine::Bf16(gemm))),
-                Err(e) => eprintln!("{name} skipped: {e}"),
-            }
+        match Bf16Gemm::new() {
+            Ok(gemm) => engines.push(("bf16_amx", Engine::Bf16(gemm))),
+            Err(e) => eprintln!("bf16_amx skipped: {e}"),
         }
         engines
     }

@@ -12,9 +12,6 @@ use super::pack::{ROWS, TILE};
 /// Bytes between the rows of a packed tile.
 const TILE_STRIDE: usize = 64;
 
-/// Bytes between the rows of the 32 × 32 f32 output block.
-const BLOCK_STRIDE: usize = 2 * ROWS * 4;
-
 /// Palette 1 with eight tiles of 16 rows × 64 bytes (the layout of
 /// `ldtilecfg`'s 64-byte operand: palette, start row, reserved, eight
 /// 16-bit column widths, reserved, eight row counts).
@@ -50,19 +47,40 @@ impl Tiles {
         Self(())
     }
 
-    /// `out` (32 × 32, row-major) = the panels `a0`, `a1` (rows 0–15 and
-    /// 16–31) times `b0`, `b1` (columns 0–15 and 16–31) over `tiles` depth
-    /// tiles.
+    /// The 32 × 32 block at `out.0` (rows `out.1` floats apart) = the
+    /// panels `a[0]`, `a[1]` (its rows 0–15 and 16–31) times `b[0]`, `b[1]`
+    /// (its columns 0–15 and 16–31) over `tiles` depth tiles, added to the
+    /// block's values when `accumulate`.
     ///
     /// # Safety
     /// Each panel pointer is valid for `tiles` packed tiles (of `A` in
     /// [`super::pack`]'s row-panel layout, of `B` in its VNNI layout), and
-    /// `out` for 1,024 floats.
-    pub(super) unsafe fn block(&self, a: [*const u16; 2], b: [*const u16; 2], tiles: usize, out: *mut f32) {
+    /// the block's 32 rows of 32 floats are valid.
+    pub(super) unsafe fn block(
+        &self,
+        a: [*const u16; 2],
+        b: [*const u16; 2],
+        tiles: usize,
+        out: (*mut f32, usize),
+        accumulate: bool,
+    ) {
+        let (c, stride) = (out.0, out.1 * 4);
         // SAFETY: the tiles are configured (`self` exists); every address is
-        // inside the caller's panels or `out`.
+        // inside the caller's panels or block.
         unsafe {
-            asm!("tilezero tmm0", "tilezero tmm1", "tilezero tmm2", "tilezero tmm3", options(nostack, nomem));
+            let (c01, c10, c11) = (c.add(ROWS), c.add(ROWS * out.1), c.add(ROWS * out.1 + ROWS));
+            if accumulate {
+                asm!(
+                    "tileloadd tmm0, [{c00} + {s}*1]",
+                    "tileloadd tmm1, [{c01} + {s}*1]",
+                    "tileloadd tmm2, [{c10} + {s}*1]",
+                    "tileloadd tmm3, [{c11} + {s}*1]",
+                    c00 = in(reg) c, c01 = in(reg) c01, c10 = in(reg) c10, c11 = in(reg) c11, s = in(reg) stride,
+                    options(nostack, readonly, preserves_flags),
+                );
+            } else {
+                asm!("tilezero tmm0", "tilezero tmm1", "tilezero tmm2", "tilezero tmm3", options(nostack, nomem));
+            }
             for t in 0..tiles {
                 let at = |p: *const u16| p.add(t * TILE);
                 asm!(
@@ -87,11 +105,7 @@ impl Tiles {
                 "tilestored [{c01} + {s}*1], tmm1",
                 "tilestored [{c10} + {s}*1], tmm2",
                 "tilestored [{c11} + {s}*1], tmm3",
-                c00 = in(reg) out,
-                c01 = in(reg) out.add(ROWS),
-                c10 = in(reg) out.add(ROWS * 2 * ROWS),
-                c11 = in(reg) out.add(ROWS * 2 * ROWS + ROWS),
-                s = in(reg) BLOCK_STRIDE,
+                c00 = in(reg) c, c01 = in(reg) c01, c10 = in(reg) c10, c11 = in(reg) c11, s = in(reg) stride,
                 options(nostack, preserves_flags),
             );
         }

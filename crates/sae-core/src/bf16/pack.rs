@@ -10,7 +10,7 @@
 //!
 //! A row of `A` along `k`, or a row of `B` along `n`, converts with whole
 //! vectors; an operand stored the other way round (a transposed view) is
-//! converted along its contiguous direction and scattered.
+//! converted along its contiguous direction and scattered (`vpscatterdd`).
 
 use std::arch::x86_64::*;
 
@@ -30,11 +30,13 @@ fn bits512(v: __m512bh) -> __m512i {
     unsafe { std::mem::transmute::<__m512bh, __m512i>(v) }
 }
 
-/// The bits of 16 bf16 values as an integer vector.
-#[inline]
-fn bits256(v: __m256bh) -> __m256i {
-    // SAFETY: both types are 32 bytes of plain bits, every pattern valid.
-    unsafe { std::mem::transmute::<__m256bh, __m256i>(v) }
+/// Makes `out` at least `len` long. It never shrinks: the packing writes
+/// every value it uses, so the buffer is not cleared between products of
+/// different shapes.
+fn grow(out: &mut Vec<u16>, len: usize) {
+    if out.len() < len {
+        out.resize(len, 0);
+    }
 }
 
 /// Lanes of a 16-lane mask that are below `valid`.
@@ -66,18 +68,6 @@ unsafe fn load32(p: *const f32, valid: usize) -> __m512i {
     bits512(_mm512_cvtne2ps_pbh(hi, lo))
 }
 
-/// The `valid` (at most 16) floats at `p` as 16 bf16 values, zero beyond.
-///
-/// # Safety
-/// As [`load32`].
-#[inline]
-#[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
-unsafe fn load16(p: *const f32, valid: usize) -> __m256i {
-    // SAFETY: as in `load32`.
-    let v = unsafe { _mm512_maskz_loadu_ps(mask16(valid), p) };
-    bits256(_mm512_cvtneps_pbh(v))
-}
-
 /// Packs `a` (`m × k`, one of its strides 1) into `out` as
 /// `padded_rows / 16` row panels (the module's layout).
 ///
@@ -86,7 +76,7 @@ unsafe fn load16(p: *const f32, valid: usize) -> __m256i {
 #[target_feature(enable = "avx512f,avx512bw,avx512bf16")]
 pub(super) unsafe fn pack_a(a: MatRef<'_>, padded_rows: usize, out: &mut Vec<u16>) {
     let tiles = a.cols.div_ceil(DEPTH);
-    out.resize(padded_rows * tiles * DEPTH, 0);
+    grow(out, padded_rows * tiles * DEPTH);
     let at = |r: usize, t: usize| ((r / ROWS * tiles + t) * ROWS + r % ROWS) * DEPTH;
     let base = a.data.as_ptr();
     if a.col_stride == 1 {
@@ -106,24 +96,38 @@ pub(super) unsafe fn pack_a(a: MatRef<'_>, padded_rows: usize, out: &mut Vec<u16
         }
         return;
     }
-    // Rows run along memory: convert 16 rows of one column at a time and
-    // scatter them down the panel's tile rows.
+    // Rows run along memory: columns k and k + 1 of a panel's 16 rows
+    // convert into one vector of 16 pairs, interleaved as in `pack_b`, and
+    // scatter down the rows of the panel's tile.
     assert_eq!(a.row_stride, 1, "an operand must have a unit stride");
-    let mut lanes = [0u16; ROWS];
-    for k in 0..tiles * DEPTH {
-        for p in 0..padded_rows / ROWS {
-            let v = if k < a.cols && p * ROWS < a.rows {
-                // SAFETY: column k's rows p·16.. (those below m) lie in `a.data`.
-                unsafe { load16(base.add(k * a.col_stride + p * ROWS), a.rows - p * ROWS) }
-            } else {
-                _mm256_setzero_si256()
-            };
-            // SAFETY: `lanes` holds 16 u16 values, 32 bytes.
-            unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), v) };
-            let first = at(p * ROWS, k / DEPTH) + k % DEPTH;
-            lanes.iter().enumerate().for_each(|(r, &v)| out[first + r * DEPTH] = v);
+    let column = |k: usize, p: usize| {
+        if k < a.cols && p * ROWS < a.rows {
+            // SAFETY: column k's rows p·16.. (those below m) lie in `a.data`.
+            unsafe { _mm512_maskz_loadu_ps(mask16(a.rows - p * ROWS), base.add(k * a.col_stride + p * ROWS)) }
+        } else {
+            _mm512_setzero_ps()
+        }
+    };
+    let words = out.as_mut_ptr().cast::<i32>();
+    for p in 0..padded_rows / ROWS {
+        for t in 0..tiles {
+            for pair in 0..DEPTH / 2 {
+                let k = t * DEPTH + 2 * pair;
+                let v = interleave(bits512(_mm512_cvtne2ps_pbh(column(k + 1, p), column(k, p))));
+                // SAFETY: the words at `first + 16 r`, r < 16, are pair
+                // `pair` of the tile's rows, inside `out`.
+                unsafe { _mm512_i32scatter_epi32::<4>(words.add(at(p * ROWS, t) / 2 + pair), row_offsets(), v) };
+            }
         }
     }
+}
+
+/// Word offsets of the 16 rows of a tile (or of a panel's pair rows): 16
+/// words (32 bf16 values) apart.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn row_offsets() -> __m512i {
+    _mm512_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240)
 }
 
 /// Interleaves the 16-bit lanes of two 16-value rows held in one vector
@@ -156,7 +160,7 @@ fn interleave(v: __m512i) -> __m512i {
 pub(super) unsafe fn pack_b(b: MatRef<'_>, padded_cols: usize, out: &mut Vec<u16>) {
     let pairs = b.rows.div_ceil(DEPTH) * ROWS;
     let panels = padded_cols / ROWS;
-    out.resize(panels * pairs * DEPTH, 0);
+    grow(out, panels * pairs * DEPTH);
     let base = b.data.as_ptr();
     if b.col_stride == 1 {
         // Two rows of 16 columns convert into one vector, interleaved.
@@ -181,7 +185,6 @@ pub(super) unsafe fn pack_b(b: MatRef<'_>, padded_cols: usize, out: &mut Vec<u16
     // Columns run along memory: 32 values of a column are 16 pairs already,
     // scattered down the panel's pair rows.
     assert_eq!(b.row_stride, 1, "an operand must have a unit stride");
-    let offsets = _mm512_setr_epi32(0, 16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240);
     let words = out.as_mut_ptr().cast::<i32>();
     for c in 0..padded_cols {
         for t in 0..pairs / ROWS {
@@ -195,7 +198,7 @@ pub(super) unsafe fn pack_b(b: MatRef<'_>, padded_cols: usize, out: &mut Vec<u16
             let first = (c / ROWS * pairs + t * ROWS) * ROWS + c % ROWS;
             // SAFETY: the 16 words at `first + 16 j`, j < 16, are pair
             // rows t·16 + j of column c, inside `out`.
-            unsafe { _mm512_i32scatter_epi32::<4>(words.add(first), offsets, v) };
+            unsafe { _mm512_i32scatter_epi32::<4>(words.add(first), row_offsets(), v) };
         }
     }
 }
