@@ -59,6 +59,12 @@ pub enum CoreError {
         /// What is missing.
         missing: &'static str,
     },
+    /// `precision = "bf16"` asked of the candle engine.
+    #[error(
+        "[training] precision = \"bf16\" needs the fast engine (engine = \"fast\", device = \"cpu\"): the candle \
+         engine trains in f32 only"
+    )]
+    Bf16NeedsFastEngine,
     /// candle's CPU thread count was already fixed to another value in this
     /// process.
     #[error("candle's CPU threads are already set to {set} in this process; threads = {asked} cannot apply")]

@@ -65,7 +65,7 @@ mod validate;
 pub use error::CoreError;
 
 // The model.
-pub use config::{Activation, AuxK, Init, KlReduction, ModelConfig, SparsityConfig, TrainConfig};
+pub use config::{Activation, AuxK, Init, KlReduction, ModelConfig, Precision, SparsityConfig, TrainConfig};
 pub use model::{Forward, SparseAutoencoder};
 pub use params::{Params, TENSOR_NAMES};
 pub use validate::validate;
@@ -85,7 +85,7 @@ pub use candle_engine::CandleTrainer;
 pub use device::{limit_candle_cpu_threads, DeviceSpec};
 
 // Training.
-pub use engine::{build_engine, resume_engine, Engine, EngineKind};
+pub use engine::{build_engine, check_engine_precision, resume_engine, Engine, EngineKind};
 pub use state::{StateSettings, TrainState};
 pub use train::{train, train_with, CurvePoint, Trainer};
 
