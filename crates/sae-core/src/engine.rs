@@ -176,3 +176,22 @@ pub fn resume_engine(
         EngineKind::Candle => Box::new(CandleTrainer::resume(state, config, sparsity, &device.open()?)?),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ModelConfig;
+
+    #[test]
+    fn bf16_needs_the_fast_engine() {
+        let (cpu, candle) = (DeviceSpec::Cpu, EngineKind::Candle);
+        let msg = check_engine_precision(candle, cpu, Precision::Bf16).unwrap_err().to_string();
+        assert!(msg.starts_with("[training] precision = \"bf16\" needs the fast engine"), "{msg}");
+        assert!(check_engine_precision(candle, cpu, Precision::F32).is_ok());
+        assert!(check_engine_precision(EngineKind::Fast, cpu, Precision::F32).is_ok());
+        let model = SparseAutoencoder::new(ModelConfig::new(4, 2), 0);
+        let config = TrainConfig { precision: Precision::Bf16, ..TrainConfig::reference() };
+        let err = CandleTrainer::new(&model, &config, SparsityConfig::reference(), &candle_core::Device::Cpu);
+        assert!(matches!(err, Err(CoreError::Bf16NeedsFastEngine)));
+    }
+}

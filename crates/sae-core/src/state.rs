@@ -266,3 +266,38 @@ fn check_epochs(done: usize, epochs: usize) -> Result<(), String> {
         false => Err(format!("holds {done} epochs of training, more than the {epochs} asked for")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Trainer;
+
+    /// An f32 state's metadata holds no precision (as states written
+    /// before the setting), a bf16 one's does, and neither continues in
+    /// the other precision.
+    #[test]
+    fn precision_is_stored_for_bf16_only_and_compared() {
+        let (model, sparsity) = (SparseAutoencoder::new(ModelConfig::new(4, 2), 0), SparsityConfig::reference());
+        let f32_config = TrainConfig { batch_size: 2, ..TrainConfig::reference() };
+        let bf16_config = TrainConfig { precision: Precision::Bf16, ..f32_config };
+        let expect = |c: &TrainConfig| StateSettings::new(model.config, c, sparsity);
+        let mut state = Trainer::new(model.clone(), &f32_config, sparsity).state();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.safetensors");
+        let stored = |state: &TrainState| {
+            let bytes = state.to_safetensors().unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+            let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+            header.metadata().clone().unwrap_or_default().get(PRECISION_KEY).cloned()
+        };
+        assert_eq!(stored(&state), None);
+        assert!(TrainState::load(&path, &expect(&f32_config), 50).is_ok());
+        let err = TrainState::load(&path, &expect(&bf16_config), 50).unwrap_err().to_string();
+        assert!(err.contains("precision \"f32\", expected \"bf16\""), "{err}");
+        state.settings.precision = Precision::Bf16;
+        assert_eq!(stored(&state).as_deref(), Some("\"bf16\""));
+        assert!(TrainState::load(&path, &expect(&bf16_config), 50).is_ok());
+        let err = state.check(&expect(&f32_config), 50).unwrap_err();
+        assert!(err.contains("precision \"bf16\", expected \"f32\""), "{err}");
+    }
+}

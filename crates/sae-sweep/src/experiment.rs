@@ -114,7 +114,7 @@ pub struct TrainingSection {
     /// `"f32"` (the default) or `"bf16"`: the number format of the fast
     /// engine's dense products (bf16 needs AMX, checked before a sweep
     /// starts). Left out when default, as `engine`.
-    #[serde(skip_serializing_if = "Precision::is_f32")]
+    #[serde(skip_serializing_if = "Precision::is_f32", deserialize_with = "crate::values::precision")]
     pub precision: Precision,
 }
 
