@@ -138,7 +138,13 @@ fn training_images(args: &BenchArgs) -> Result<IdxImages> {
 
 /// Seconds for `args.steps` timed steps of one model (after
 /// `args.warmup` untimed ones).
-fn time_steps(args: &BenchArgs, images: &IdxImages, hidden: usize, threads: usize, precision: Precision) -> Result<f64> {
+fn time_steps(
+    args: &BenchArgs,
+    images: &IdxImages,
+    hidden: usize,
+    threads: usize,
+    precision: Precision,
+) -> Result<f64> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
     let config = TrainConfig { batch_size: args.batch, threads, precision, ..TrainConfig::reference() };
     let model = SparseAutoencoder::new(ModelConfig::new(images.dim(), hidden), 0);

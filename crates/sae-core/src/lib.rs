@@ -76,8 +76,8 @@ pub use topk::keep_top_k;
 
 // The fast engine.
 pub use adam::{Adam, AdamState};
-pub use gradients::{Gradients, LossParts, Workspace};
 pub use bf16::{check_bf16, Bf16Gemm, CpuFeatures};
+pub use gradients::{Gradients, LossParts, Workspace};
 pub use matmul::{matmul, MatRef, Threads};
 
 // The candle engine.

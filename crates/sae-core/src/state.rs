@@ -72,7 +72,8 @@ impl StateSettings {
     /// The settings of a model shaped `model` trained as `config` and
     /// `sparsity` say.
     pub fn new(model: ModelConfig, config: &TrainConfig, sparsity: SparsityConfig) -> Self {
-        let (batch_size, lr, weight_decay, precision) = (config.batch_size, config.lr, config.weight_decay, config.precision);
+        let (batch_size, lr, weight_decay, precision) =
+            (config.batch_size, config.lr, config.weight_decay, config.precision);
         Self { model, sparsity, batch_size, lr, weight_decay, precision }
     }
 

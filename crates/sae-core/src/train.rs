@@ -4,12 +4,12 @@
 use std::time::Instant;
 
 use crate::adam::{Adam, AdamState};
+use crate::engine::check_precision;
 use crate::engine::Engine;
 use crate::gradients::{LossParts, Workspace};
 use crate::matmul::Threads;
 use crate::metrics::{evaluate, EvalSet, Quality};
 use crate::topk::update_threshold;
-use crate::engine::check_precision;
 use crate::{validate, CoreError, Params, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
 
 /// One point of a training curve.

@@ -33,7 +33,10 @@ fn f32_keeps_existing_run_ids_and_bf16_is_another_run() {
 fn bad_values_name_the_file_the_key_and_the_accepted_values() {
     let cases = [
         ("[training]\nprecision = \"f16\"\n", ["expected \"f32\" or \"bf16\", found \"f16\"", "precision", "line 2"]),
-        ("\n[training]\nprecision = \"BF16\"\n", ["expected \"f32\" or \"bf16\", found \"BF16\"", "precision", "line 3"]),
+        (
+            "\n[training]\nprecision = \"BF16\"\n",
+            ["expected \"f32\" or \"bf16\", found \"BF16\"", "precision", "line 3"],
+        ),
         ("[training]\nprecision = 16\n", ["expected \"f32\" or \"bf16\", found 16", "precision", "line 2"]),
         ("[training]\nprecision = []\n", ["expected \"f32\" or \"bf16\", found []", "precision", "line 2"]),
         (

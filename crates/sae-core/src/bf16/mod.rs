@@ -269,7 +269,8 @@ mod tests {
                             let (i, j) = (idx / n, idx % n);
                             let terms = (0..k).map(|p| (a[i * k + p] as f64, b[p * n + j] as f64));
                             let bound: f64 = terms.clone().map(|(x, y)| (x * y).abs()).sum();
-                            let rounded: f64 = terms.map(|(x, y)| round(x as f32) as f64 * round(y as f32) as f64).sum();
+                            let rounded: f64 =
+                                terms.map(|(x, y)| round(x as f32) as f64 * round(y as f32) as f64).sum();
                             let want = rounded + if accumulate { start[idx] as f64 } else { 0.0 };
                             let what = format!("{m}×{k}×{n} views {v} accumulate {accumulate} at {idx}");
                             assert!((g as f64 - want).abs() <= 1e-5 * (bound + 1.0), "{what}: {g} against {want}");
