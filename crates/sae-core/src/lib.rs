@@ -22,7 +22,9 @@
 //!   BatchTopK selection (`topk.rs`) and AuxK (`auxk.rs`).
 //! - **The fast engine**: the loss and its gradient (`gradients.rs`) over
 //!   `gemm` products (`matmul.rs`) or, for a sparse enough code, products
-//!   over its non-zero entries (`sparse.rs`), and [`Adam`] (`adam.rs`).
+//!   over its non-zero entries (`sparse.rs`), or with bf16 operands on
+//!   AMX ([`Bf16Gemm`], `bf16/`, for [`Precision::Bf16`]), and [`Adam`]
+//!   (`adam.rs`).
 //! - **The candle engine**: `candle_engine/`, on a [`DeviceSpec`]
 //!   (`device.rs`).
 //! - **Training**: the [`Engine`] both implement (`engine.rs`), the loop
