@@ -8,7 +8,10 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::ValueEnum;
 
-use sae_core::{ModelConfig, SparseAutoencoder, SparsityConfig, TrainConfig, Trainer};
+use sae_core::{
+    check_engine_precision, DeviceSpec, EngineKind, ModelConfig, Precision, SparseAutoencoder, SparsityConfig,
+    TrainConfig, Trainer,
+};
 use sae_data::{Corruption, IdxImages, RawDataset, SplitSizes, Splits, TrainBatches};
 use sae_sweep::MAX_WIDTH;
 
@@ -48,6 +51,10 @@ pub struct BenchArgs {
     /// What the model learns to reconstruct.
     #[arg(long, value_enum, default_value_t = Task::Clean)]
     pub task: Task,
+    /// Number formats of the products (bf16 needs AMX-BF16), measured one
+    /// after the other for each width and thread count.
+    #[arg(long, num_args = 1.., value_enum, default_values_t = [BenchPrecision::F32])]
+    pub precision: Vec<BenchPrecision>,
     /// Repetitions of every measurement (at most 100).
     #[arg(long, default_value_t = 1, value_parser = crate::count_to(MAX_REPEATS))]
     pub repeats: usize,
@@ -56,6 +63,25 @@ pub struct BenchArgs {
     pub json: bool,
     #[command(flatten)]
     pub data: DataDirArg,
+}
+
+/// `[training] precision` on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchPrecision {
+    /// f32 products (the default).
+    F32,
+    /// bf16 operands, f32 sums.
+    Bf16,
+}
+
+impl BenchPrecision {
+    /// The setting it names.
+    fn precision(self) -> Precision {
+        match self {
+            Self::F32 => Precision::F32,
+            Self::Bf16 => Precision::Bf16,
+        }
+    }
 }
 
 /// The reference notebook's tasks.
@@ -110,44 +136,59 @@ fn training_images(args: &BenchArgs) -> Result<IdxImages> {
     Ok(Splits::new(&raw, sizes, 0, None)?.train)
 }
 
+/// Seconds for `args.steps` timed steps of one model (after
+/// `args.warmup` untimed ones).
+fn time_steps(
+    args: &BenchArgs,
+    images: &IdxImages,
+    hidden: usize,
+    threads: usize,
+    precision: Precision,
+) -> Result<f64> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let config = TrainConfig { batch_size: args.batch, threads, precision, ..TrainConfig::reference() };
+    let model = SparseAutoencoder::new(ModelConfig::new(images.dim(), hidden), 0);
+    let mut trainer = Trainer::new(model, &config, SparsityConfig::reference());
+    let mut batches = TrainBatches::new(images, args.task.corruption(), 0, args.batch);
+    let per_epoch = batches.per_epoch();
+    let mut x = vec![0.0f32; args.batch * images.dim()];
+    let mut t = x.clone();
+    let mut step = |i: usize| {
+        batches.fill(i / per_epoch, i % per_epoch, &mut x, &mut t);
+        trainer.step(&x, &t);
+    };
+    Ok(pool.install(|| {
+        (0..args.warmup).for_each(&mut step);
+        let start = Instant::now();
+        (args.warmup..args.warmup + args.steps).for_each(&mut step);
+        start.elapsed().as_secs_f64()
+    }))
+}
+
 /// Runs the measurements and prints one line (or JSON object) each.
 pub fn bench(args: &BenchArgs) -> Result<()> {
-    let corruption = args.task.corruption();
+    let precisions: Vec<Precision> = args.precision.iter().map(|p| p.precision()).collect();
+    for &precision in &precisions {
+        check_engine_precision(EngineKind::Fast, DeviceSpec::Cpu, precision)?;
+    }
     let images = training_images(args)?;
-    let sparsity = SparsityConfig::reference();
     for rep in 0..args.repeats {
         for &hidden in &args.hidden {
-            for &threads in &args.threads {
-                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
-                let config = TrainConfig { batch_size: args.batch, threads, ..TrainConfig::reference() };
-                let model = SparseAutoencoder::new(ModelConfig::new(images.dim(), hidden), 0);
-                let mut trainer = Trainer::new(model, &config, sparsity);
-                let mut batches = TrainBatches::new(&images, corruption, 0, args.batch);
-                let per_epoch = batches.per_epoch();
-                let mut x = vec![0.0f32; args.batch * images.dim()];
-                let mut t = x.clone();
-                let mut step = |i: usize| {
-                    batches.fill(i / per_epoch, i % per_epoch, &mut x, &mut t);
-                    trainer.step(&x, &t);
-                };
-                let seconds = pool.install(|| {
-                    (0..args.warmup).for_each(&mut step);
-                    let start = Instant::now();
-                    (args.warmup..args.warmup + args.steps).for_each(&mut step);
-                    start.elapsed().as_secs_f64()
-                });
+            for (&threads, &precision) in args.threads.iter().flat_map(|t| precisions.iter().map(move |p| (t, p))) {
+                let seconds = time_steps(args, &images, hidden, threads, precision)?;
                 let sps = (args.steps * args.batch) as f64 / seconds;
+                let us = seconds / args.steps as f64 * 1e6;
+                let name = precision.as_str();
                 if args.json {
                     stdout_line!(
                         "{}",
                         serde_json::json!({"framework": "sae-lab", "device": "cpu", "task": args.task.name(), "hidden": hidden,
-                            "threads": threads, "rep": rep, "steps": args.steps, "seconds": seconds,
-                            "samples_per_s": sps, "us_per_step": seconds / args.steps as f64 * 1e6})
+                            "threads": threads, "precision": name, "rep": rep, "steps": args.steps, "seconds": seconds,
+                            "samples_per_s": sps, "us_per_step": us})
                     );
                 } else {
                     stdout_line!(
-                        "sae-lab H={hidden:4} threads={threads} rep={rep}: {sps:10.0} samples/s ({:.1} us/step)",
-                        seconds / args.steps as f64 * 1e6
+                        "sae-lab H={hidden:4} threads={threads} precision={name} rep={rep}: {sps:10.0} samples/s ({us:.1} us/step)"
                     );
                 }
             }

@@ -18,7 +18,7 @@
 
 use crate::activation::tanh;
 use crate::gradients::Gradients;
-use crate::matmul::Threads;
+use crate::matmul::Products;
 use crate::metrics::variance_sum;
 use crate::sparse::{backward, decode, SparseCode, SparseDecoder};
 use crate::topk::keep_top_k;
@@ -121,7 +121,7 @@ impl AuxState {
         d_z1: &mut [f32],
         grads: &mut Gradients,
         decoder: Option<&mut SparseDecoder>,
-        threads: Threads,
+        products: &mut Products<'_>,
     ) -> f64 {
         let (d, h) = (model.config.input, model.config.hidden);
         let denom = variance_sum(&self.residual, d);
@@ -130,7 +130,7 @@ impl AuxState {
         }
         let (code, dec_w) = (&self.dense, &model.params.dec_w);
         let entries = decoder.as_deref().map(|decoder| (&mut self.entries, decoder));
-        decode(code, h, dec_w, entries, &mut self.recon, threads);
+        decode(code, h, dec_w, entries, &mut self.recon, products);
         let scale = (2.0 * config.aux_weight / denom) as f32;
         let mut sse = 0.0f64;
         for (r, e) in self.recon.iter_mut().zip(&self.residual) {
@@ -139,7 +139,7 @@ impl AuxState {
             *r = scale * diff;
         }
         let entries = decoder.map(|decoder| (&self.entries, decoder));
-        backward(code, h, &self.recon, dec_w, entries, &mut grads.dec_w, true, &mut self.d_code, threads);
+        backward(code, h, &self.recon, dec_w, entries, &mut grads.dec_w, true, &mut self.d_code, products);
         let derivative = |a: f32| match model.config.activation {
             Activation::Sigmoid => a * (1.0 - a),
             Activation::Relu if a > 0.0 => 1.0,

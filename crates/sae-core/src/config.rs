@@ -236,6 +236,35 @@ impl AuxK {
     }
 }
 
+/// The number format of the training step's dense matrix products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// f32 operands and sums (the default).
+    #[default]
+    F32,
+    /// Operands rounded to bf16 (8 bits of mantissa), sums, master weights
+    /// and Adam's moments in f32, as mixed-precision training does; on
+    /// AMX (the fast engine on an Intel Xeon of the 4th generation or
+    /// later). Evaluation stays f32.
+    Bf16,
+}
+
+impl Precision {
+    /// Whether this is the default (left out when serialised).
+    pub fn is_f32(&self) -> bool {
+        *self == Self::F32
+    }
+
+    /// `f32` or `bf16`, as written in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::Bf16 => "bf16",
+        }
+    }
+}
+
 /// Optimisation settings.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainConfig {
@@ -249,11 +278,15 @@ pub struct TrainConfig {
     pub weight_decay: f64,
     /// Threads for the matrix products of one run.
     pub threads: usize,
+    /// The dense products' number format (absent from older records: f32).
+    #[serde(default, skip_serializing_if = "Precision::is_f32")]
+    pub precision: Precision,
 }
 
 impl TrainConfig {
-    /// The reference protocol: 50 epochs, batch 50, Adam lr 1e-4, no decay.
+    /// The reference protocol: 50 epochs, batch 50, Adam lr 1e-4, no decay,
+    /// f32.
     pub fn reference() -> Self {
-        Self { epochs: 50, batch_size: 50, lr: 1e-4, weight_decay: 0.0, threads: 1 }
+        Self { epochs: 50, batch_size: 50, lr: 1e-4, weight_decay: 0.0, threads: 1, precision: Precision::F32 }
     }
 }

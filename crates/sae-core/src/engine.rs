@@ -5,7 +5,10 @@
 use std::borrow::Cow;
 
 use crate::candle_engine::CandleTrainer;
-use crate::{CoreError, DeviceSpec, LossParts, SparseAutoencoder, SparsityConfig, TrainConfig, TrainState, Trainer};
+use crate::{
+    check_bf16, CoreError, CpuFeatures, DeviceSpec, LossParts, Precision, SparseAutoencoder, SparsityConfig,
+    TrainConfig, TrainState, Trainer,
+};
 
 /// A model with its optimiser, stepped one batch at a time. The training
 /// loop ([`crate::train_with`]) needs nothing else.
@@ -103,13 +106,37 @@ impl EngineKind {
     }
 }
 
+/// Checks that this machine runs the fast engine's products in `precision`.
+///
+/// # Errors
+/// [`CoreError::Bf16Unsupported`] for bf16 without the instructions.
+pub(crate) fn check_precision(precision: Precision) -> Result<(), CoreError> {
+    match precision {
+        Precision::F32 => Ok(()),
+        Precision::Bf16 => check_bf16(CpuFeatures::detect()),
+    }
+}
+
+/// Checks that the engine `kind` asks for on `device` trains in
+/// `precision` here: bf16 needs the fast engine and the instructions.
+///
+/// # Errors
+/// [`CoreError::Bf16NeedsFastEngine`], [`CoreError::Bf16Unsupported`].
+pub fn check_engine_precision(kind: EngineKind, device: DeviceSpec, precision: Precision) -> Result<(), CoreError> {
+    match kind.on(device) {
+        EngineKind::Candle if precision != Precision::F32 => Err(CoreError::Bf16NeedsFastEngine),
+        _ => check_precision(precision),
+    }
+}
+
 /// Prepares `model` for training by the engine `kind` asks for on `device`
 /// (see [`EngineKind::on`]).
 ///
 /// # Errors
 /// [`CoreError::Config`] when the model, mechanism and batch size cannot
-/// train together ([`crate::validate`]); a device that cannot be opened
-/// ([`DeviceSpec::open`]), or a candle error while moving the model there.
+/// train together ([`crate::validate`]); those of [`check_engine_precision`];
+/// a device that cannot be opened ([`DeviceSpec::open`]), or a candle error
+/// while moving the model there.
 pub fn build_engine(
     kind: EngineKind,
     device: DeviceSpec,
@@ -118,6 +145,7 @@ pub fn build_engine(
     sparsity: SparsityConfig,
 ) -> Result<Box<dyn Engine>, CoreError> {
     crate::validate(&model.config, &sparsity, config.batch_size)?;
+    check_engine_precision(kind, device, config.precision)?;
     Ok(match kind.on(device) {
         EngineKind::Fast => Box::new(Trainer::new(model, config, sparsity)),
         EngineKind::Candle => Box::new(CandleTrainer::new(&model, config, sparsity, &device.open()?)?),
@@ -129,7 +157,8 @@ pub fn build_engine(
 /// either saved.
 ///
 /// # Errors
-/// [`CoreError::Config`] as [`build_engine`]; [`CoreError::State`] when
+/// [`CoreError::Config`] and the precision's errors as [`build_engine`];
+/// [`CoreError::State`] when
 /// the state was trained with other settings than `config` and
 /// `sparsity`, or for more than `config.epochs` epochs; a device that
 /// cannot be opened, or a candle error while moving the state there.
@@ -141,8 +170,28 @@ pub fn resume_engine(
     sparsity: SparsityConfig,
 ) -> Result<Box<dyn Engine>, CoreError> {
     crate::validate(&state.model().config, &sparsity, config.batch_size)?;
+    check_engine_precision(kind, device, config.precision)?;
     Ok(match kind.on(device) {
         EngineKind::Fast => Box::new(Trainer::resume(state, config, sparsity)?),
         EngineKind::Candle => Box::new(CandleTrainer::resume(state, config, sparsity, &device.open()?)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ModelConfig;
+
+    #[test]
+    fn bf16_needs_the_fast_engine() {
+        let (cpu, candle) = (DeviceSpec::Cpu, EngineKind::Candle);
+        let msg = check_engine_precision(candle, cpu, Precision::Bf16).unwrap_err().to_string();
+        assert!(msg.starts_with("[training] precision = \"bf16\" needs the fast engine"), "{msg}");
+        assert!(check_engine_precision(candle, cpu, Precision::F32).is_ok());
+        assert!(check_engine_precision(EngineKind::Fast, cpu, Precision::F32).is_ok());
+        let model = SparseAutoencoder::new(ModelConfig::new(4, 2), 0);
+        let config = TrainConfig { precision: Precision::Bf16, ..TrainConfig::reference() };
+        let err = CandleTrainer::new(&model, &config, SparsityConfig::reference(), &candle_core::Device::Cpu);
+        assert!(matches!(err, Err(CoreError::Bf16NeedsFastEngine)));
+    }
 }

@@ -50,6 +50,21 @@ pub enum CoreError {
         /// candle's reason.
         message: String,
     },
+    /// `precision = "bf16"` on a CPU (or system) without the instructions.
+    #[error(
+        "[training] precision = \"bf16\" needs AVX-512-BF16 and AMX-BF16 (Intel Xeon of the 4th generation, \
+         Sapphire Rapids, or later); this machine lacks {missing}: use precision = \"f32\""
+    )]
+    Bf16Unsupported {
+        /// What is missing.
+        missing: &'static str,
+    },
+    /// `precision = "bf16"` asked of the candle engine.
+    #[error(
+        "[training] precision = \"bf16\" needs the fast engine (engine = \"fast\", device = \"cpu\"): the candle \
+         engine trains in f32 only"
+    )]
+    Bf16NeedsFastEngine,
     /// candle's CPU thread count was already fixed to another value in this
     /// process.
     #[error("candle's CPU threads are already set to {set} in this process; threads = {asked} cannot apply")]

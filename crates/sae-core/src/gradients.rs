@@ -19,15 +19,17 @@
 //! term adds its own path from the dead latents (`auxk.rs`). When TopK or
 //! BatchTopK keep at most an eighth of the units, the products with the
 //! code (`h W₂ᵀ`, `dz₂ᵀ h`, `dz₂ W₂`, `dz₁ᵀ x`) visit only its non-zero
-//! entries (`sparse.rs`); every other step goes through `gemm`.
+//! entries (`sparse.rs`); every other step goes through `gemm`, or with
+//! `precision = "bf16"` through the bf16 products (`bf16/`): operands
+//! rounded to bf16, sums and everything else in f32.
 
 use crate::activation::tanh;
 use crate::auxk::AuxState;
-use crate::matmul::{matmul, MatRef, Threads};
+use crate::matmul::{MatRef, Products, Threads};
 use crate::model::activate;
 use crate::sparse::{backward, decode, encoder_gradient, pays, SparseCode, SparseDecoder};
 use crate::topk::{keep_top_k, min_positive};
-use crate::{Activation, ModelConfig, Params, SparseAutoencoder, SparsityConfig};
+use crate::{Activation, Bf16Gemm, CoreError, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig};
 
 /// Independent partial sums of the squared error: they let the compiler
 /// vectorise the sum without reordering any floating-point addition.
@@ -138,6 +140,8 @@ pub struct Workspace {
     aux: Option<AuxState>,
     /// The smallest activation BatchTopK kept in the last step.
     kept_min: Option<f32>,
+    /// The bf16 products, with `precision = "bf16"`.
+    bf16: Option<Bf16Gemm>,
     /// The gradients of the last [`Workspace::loss_and_gradients`] call.
     pub grads: Gradients,
 }
@@ -159,7 +163,31 @@ impl Workspace {
             sparse_kernels: true,
             aux: None,
             kept_min: None,
+            bf16: None,
             grads: Params::shapes(config).sizes().map(|n| vec![0.0; n]),
+        }
+    }
+
+    /// Buffers as [`Workspace::new`], for steps whose dense products run in
+    /// `precision`.
+    ///
+    /// # Errors
+    /// [`CoreError::Bf16Unsupported`] for bf16 on a machine without the
+    /// instructions ([`crate::check_bf16`]).
+    pub fn with_precision(config: ModelConfig, batch: usize, precision: Precision) -> Result<Self, CoreError> {
+        let bf16 = match precision {
+            Precision::F32 => None,
+            Precision::Bf16 => Some(Bf16Gemm::new()?),
+        };
+        Ok(Self { bf16, ..Self::new(config, batch) })
+    }
+
+    /// The precision of the dense products.
+    pub fn precision(&self) -> Precision {
+        if self.bf16.is_some() {
+            Precision::Bf16
+        } else {
+            Precision::F32
         }
     }
 
@@ -189,9 +217,16 @@ impl Workspace {
     /// The forward pass of the encoder: `h = act(x W₁ᵀ + b₁)`, then TopK's
     /// or BatchTopK's selection (AuxK keeps the code before it and counts
     /// which latents fired), and ρ̂.
-    fn encode(&mut self, model: &SparseAutoencoder, input: &[f32], sparsity: &SparsityConfig, threads: Threads) {
+    fn encode(
+        &mut self,
+        model: &SparseAutoencoder,
+        input: &[f32],
+        sparsity: &SparsityConfig,
+        products: &mut Products<'_>,
+    ) {
         let (d, h, b) = (model.config.input, model.config.hidden, self.batch);
-        matmul(&mut self.code, MatRef::new(input, b, d), MatRef::new(&model.params.enc_w, h, d).t(), false, threads);
+        let (x, w1) = (MatRef::new(input, b, d), MatRef::new(&model.params.enc_w, h, d).t());
+        products.matmul(&mut self.code, x, w1, false);
         activate(&mut self.code, &model.params.enc_b, model.config.activation);
         if sparsity.aux().is_some() {
             let state = self.aux.get_or_insert_with(|| AuxState::new(b, d, h));
@@ -215,7 +250,8 @@ impl Workspace {
     }
 
     /// Computes the loss of one batch and leaves its gradients in
-    /// [`Workspace::grads`].
+    /// [`Workspace::grads`]. `threads` is what `gemm`'s f32 products may
+    /// use; the bf16 products run on one.
     ///
     /// # Shapes
     /// `input`, `target`: `[batch, D]`.
@@ -227,9 +263,28 @@ impl Workspace {
         sparsity: &SparsityConfig,
         threads: Threads,
     ) -> LossParts {
+        let mut bf16 = self.bf16.take();
+        let mut products = match bf16.as_mut() {
+            Some(gemm) => Products::Bf16(gemm),
+            None => Products::F32(threads),
+        };
+        let loss = self.step(model, input, target, sparsity, &mut products);
+        self.bf16 = bf16;
+        loss
+    }
+
+    /// [`Workspace::loss_and_gradients`] with its products.
+    fn step(
+        &mut self,
+        model: &SparseAutoencoder,
+        input: &[f32],
+        target: &[f32],
+        sparsity: &SparsityConfig,
+        products: &mut Products<'_>,
+    ) -> LossParts {
         let (d, h, b) = (model.config.input, model.config.hidden, self.batch);
         assert!(input.len() == b * d && target.len() == b * d, "input and target must be [batch, D]");
-        self.encode(model, input, sparsity, threads);
+        self.encode(model, input, sparsity, products);
         let g = &mut self.grads;
         let mut aux = sparsity.aux().zip(self.aux.as_mut());
 
@@ -244,7 +299,7 @@ impl Workspace {
         // Forward, decoder, fused with the output gradient: dz₂ overwrites y
         // (once AuxK has taken its residual t − y).
         let entries = sparse.then_some((&mut self.entries, &self.decoder));
-        decode(&self.code, h, dec_w, entries, &mut self.recon, threads);
+        decode(&self.code, h, dec_w, entries, &mut self.recon, products);
         if let Some((_, state)) = &mut aux {
             state.residual(&self.recon, target, &model.params.dec_b);
         }
@@ -252,7 +307,7 @@ impl Workspace {
 
         // Decoder weights, then back through W₂ into the code.
         let entries = sparse.then_some((&self.entries, &mut self.decoder));
-        backward(&self.code, h, &self.recon, dec_w, entries, &mut g.dec_w, false, &mut self.d_code, threads);
+        backward(&self.code, h, &self.recon, dec_w, entries, &mut g.dec_w, false, &mut self.d_code, products);
 
         // The penalty's gradient joins at the code; then through the
         // activation, and AuxK's path joins.
@@ -270,12 +325,12 @@ impl Workspace {
         let mut penalty = sparsity.penalty(&self.rho_hat);
         if let Some((config, state)) = aux {
             let decoder = aux_sparse.then_some(&mut self.decoder);
-            penalty += state.loss_and_backward(&config, model, &mut self.d_code, g, decoder, threads);
+            penalty += state.loss_and_backward(&config, model, &mut self.d_code, g, decoder, products);
         }
         if aux_sparse {
             self.decoder.store(&mut g.dec_w);
         }
-        encoder_gradient(aux_sparse, &self.d_code, h, input, &mut g.enc_w, threads);
+        encoder_gradient(aux_sparse, &self.d_code, h, input, &mut g.enc_w, products);
         let mse = sse / (b * d) as f64;
         LossParts { mse, penalty, total: mse + sparsity.strength() * penalty }
     }

@@ -22,7 +22,9 @@
 //!   BatchTopK selection (`topk.rs`) and AuxK (`auxk.rs`).
 //! - **The fast engine**: the loss and its gradient (`gradients.rs`) over
 //!   `gemm` products (`matmul.rs`) or, for a sparse enough code, products
-//!   over its non-zero entries (`sparse.rs`), and [`Adam`] (`adam.rs`).
+//!   over its non-zero entries (`sparse.rs`), or with bf16 operands on
+//!   AMX ([`Bf16Gemm`], `bf16/`, for [`Precision::Bf16`]), and [`Adam`]
+//!   (`adam.rs`).
 //! - **The candle engine**: `candle_engine/`, on a [`DeviceSpec`]
 //!   (`device.rs`).
 //! - **Training**: the [`Engine`] both implement (`engine.rs`), the loop
@@ -37,6 +39,7 @@
 mod activation;
 mod adam;
 mod auxk;
+mod bf16;
 mod candle_engine;
 mod checkpoint;
 mod config;
@@ -64,7 +67,7 @@ mod validate;
 pub use error::CoreError;
 
 // The model.
-pub use config::{Activation, AuxK, Init, KlReduction, ModelConfig, SparsityConfig, TrainConfig};
+pub use config::{Activation, AuxK, Init, KlReduction, ModelConfig, Precision, SparsityConfig, TrainConfig};
 pub use model::{Forward, SparseAutoencoder};
 pub use params::{Params, TENSOR_NAMES};
 pub use validate::validate;
@@ -75,15 +78,16 @@ pub use topk::keep_top_k;
 
 // The fast engine.
 pub use adam::{Adam, AdamState};
+pub use bf16::{check_bf16, Bf16Gemm, CpuFeatures};
 pub use gradients::{Gradients, LossParts, Workspace};
-pub use matmul::Threads;
+pub use matmul::{matmul, MatRef, Threads};
 
 // The candle engine.
 pub use candle_engine::CandleTrainer;
 pub use device::{limit_candle_cpu_threads, DeviceSpec};
 
 // Training.
-pub use engine::{build_engine, resume_engine, Engine, EngineKind};
+pub use engine::{build_engine, check_engine_precision, resume_engine, Engine, EngineKind};
 pub use state::{StateSettings, TrainState};
 pub use train::{train, train_with, CurvePoint, Trainer};
 

@@ -1,8 +1,9 @@
 //! The decoder's products and the encoder's weight gradient for a sparse
 //! code (TopK's, BatchTopK's, AuxK's dead latents), touching only the
 //! code's non-zero entries, as OpenAI's sparse kernels do (Gao et al.
-//! 2024); a denser code goes through `gemm`. The sparse kernels run on one
-//! thread, whatever [`Threads`] allows `gemm`.
+//! 2024); a denser code goes through `gemm` (or the bf16 products). The
+//! sparse kernels run on one thread, in f32, whatever the step's
+//! [`Products`].
 //!
 //! The decoder `W₂` is stored `[D, H]` (PyTorch's layout), so a latent's
 //! atom is a strided column. Each sparse step copies `W₂` once into a
@@ -15,7 +16,7 @@
 //! already: a row per latent, a multiple of an input image added for each
 //! of its non-zero entries.
 
-use crate::matmul::{matmul, MatRef, Threads};
+use crate::matmul::{MatRef, Products};
 
 /// A code goes through the sparse kernels when it keeps at most one unit
 /// in this many per image. In the `mechanism_step_batch50` bench, k = H/8
@@ -106,11 +107,11 @@ pub(crate) fn decode(
     dec_w: &[f32],
     sparse: Option<(&mut SparseCode, &SparseDecoder)>,
     recon: &mut [f32],
-    threads: Threads,
+    products: &mut Products<'_>,
 ) {
     let (b, d) = (code.len() / h, dec_w.len() / h);
     match sparse {
-        None => matmul(recon, MatRef::new(code, b, h), MatRef::new(dec_w, d, h).t(), false, threads),
+        None => products.matmul(recon, MatRef::new(code, b, h), MatRef::new(dec_w, d, h).t(), false),
         Some((entries, decoder)) => {
             entries.gather(code, h);
             sparse_decode(entries, &decoder.dec_t, recon);
@@ -144,14 +145,14 @@ pub(crate) fn backward(
     d_dec_w: &mut [f32],
     accumulate: bool,
     d_code: &mut [f32],
-    threads: Threads,
+    products: &mut Products<'_>,
 ) {
     let (b, d) = (code.len() / h, dec_w.len() / h);
     match sparse {
         None => {
             let d_recon = MatRef::new(d_recon, b, d);
-            matmul(d_dec_w, d_recon.t(), MatRef::new(code, b, h), accumulate, threads);
-            matmul(d_code, d_recon, MatRef::new(dec_w, d, h), false, threads);
+            products.matmul(d_dec_w, d_recon.t(), MatRef::new(code, b, h), accumulate);
+            products.matmul(d_code, d_recon, MatRef::new(dec_w, d, h), false);
         }
         Some((entries, decoder)) => sparse_backward(entries, decoder, d_recon, d_code),
     }
@@ -182,14 +183,14 @@ pub(crate) fn encoder_gradient(
     h: usize,
     input: &[f32],
     d_enc_w: &mut [f32],
-    threads: Threads,
+    products: &mut Products<'_>,
 ) {
     let b = d_z.len() / h;
     let d = input.len() / b;
     if sparse {
         sparse_encoder_gradient(d_z, h, input, d_enc_w);
     } else {
-        matmul(d_enc_w, MatRef::new(d_z, b, h).t(), MatRef::new(input, b, d), false, threads);
+        products.matmul(d_enc_w, MatRef::new(d_z, b, h).t(), MatRef::new(input, b, d), false);
     }
 }
 

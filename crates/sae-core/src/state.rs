@@ -22,7 +22,9 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 
-use crate::{AdamState, CoreError, ModelConfig, Params, SparseAutoencoder, SparsityConfig, TrainConfig, TENSOR_NAMES};
+use crate::{
+    AdamState, CoreError, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig, TrainConfig, TENSOR_NAMES,
+};
 
 /// The metadata key that marks a training state, and its format version.
 const FORMAT_KEY: &str = "sae_lab_train_state";
@@ -36,8 +38,9 @@ const STEPS_KEY: &str = "adam_steps";
 const SINCE_FIRED: &str = "auxk.since_fired";
 
 /// What a state was trained with, and a continuation must train with too:
-/// the model's shape and code, the mechanism, the batch size and Adam's
-/// settings (the thread count is not compared).
+/// the model's shape and code, the mechanism, the batch size, Adam's
+/// settings and the products' precision (the thread count is not
+/// compared).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StateSettings {
     /// The model's shape, code and initialisation.
@@ -50,18 +53,33 @@ pub struct StateSettings {
     pub lr: f64,
     /// Adam's L2 weight decay.
     pub weight_decay: f64,
+    /// The dense products' precision: absent from the metadata of an f32
+    /// state (as from states written before the setting).
+    pub precision: Precision,
+}
+
+/// The metadata key of [`StateSettings::precision`].
+const PRECISION_KEY: &str = "settings.precision";
+
+/// What a state's metadata means by leaving `key` out: f32 for the
+/// precision (an f32 state, like one written before the setting, has
+/// none); `None` for every other key, which must be there.
+fn f32_if_absent(key: &str) -> Option<String> {
+    (key == PRECISION_KEY).then(|| serde_json::to_string(&Precision::F32).expect("a precision serialises"))
 }
 
 impl StateSettings {
     /// The settings of a model shaped `model` trained as `config` and
     /// `sparsity` say.
     pub fn new(model: ModelConfig, config: &TrainConfig, sparsity: SparsityConfig) -> Self {
-        Self { model, sparsity, batch_size: config.batch_size, lr: config.lr, weight_decay: config.weight_decay }
+        let (batch_size, lr, weight_decay, precision) =
+            (config.batch_size, config.lr, config.weight_decay, config.precision);
+        Self { model, sparsity, batch_size, lr, weight_decay, precision }
     }
 
     /// Each setting as a state file's metadata spells it: JSON, whose
     /// floats are written exactly; compared as text, never parsed back.
-    fn entries(&self) -> [(&'static str, String); 5] {
+    fn entries(&self) -> [(&'static str, String); 6] {
         fn json(value: &impl serde::Serialize) -> String {
             serde_json::to_string(value).expect("settings serialise")
         }
@@ -71,6 +89,7 @@ impl StateSettings {
             ("settings.batch_size", json(&self.batch_size)),
             ("settings.lr", json(&self.lr)),
             ("settings.weight_decay", json(&self.weight_decay)),
+            (PRECISION_KEY, json(&self.precision)),
         ]
     }
 
@@ -79,7 +98,7 @@ impl StateSettings {
         let differ: Vec<String> = self
             .entries()
             .into_iter()
-            .filter_map(|(key, want)| match stored(key) {
+            .filter_map(|(key, want)| match stored(key).or_else(|| f32_if_absent(key)) {
                 Some(found) if found == want => None,
                 found => Some(format!(
                     "{} {}, expected {want}",
@@ -150,8 +169,8 @@ impl TrainState {
             let counts: Vec<i64> = since.iter().map(|&s| i64::try_from(s).unwrap_or(i64::MAX)).collect();
             tensors.insert(SINCE_FIRED.into(), Tensor::from_vec(counts, since.len(), &Device::Cpu)?);
         }
-        let mut metadata: HashMap<String, String> =
-            self.settings.entries().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let written = self.settings.entries().into_iter().filter(|(k, v)| f32_if_absent(k).as_ref() != Some(v));
+        let mut metadata: HashMap<String, String> = written.map(|(k, v)| (k.to_string(), v)).collect();
         metadata.insert(FORMAT_KEY.into(), FORMAT.into());
         metadata.insert(EPOCHS_KEY.into(), self.epochs_done.to_string());
         metadata.insert(STEPS_KEY.into(), self.adam_steps.to_string());
@@ -246,5 +265,40 @@ fn check_epochs(done: usize, epochs: usize) -> Result<(), String> {
     match done <= epochs {
         true => Ok(()),
         false => Err(format!("holds {done} epochs of training, more than the {epochs} asked for")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Trainer;
+
+    /// An f32 state's metadata holds no precision (as states written
+    /// before the setting), a bf16 one's does, and neither continues in
+    /// the other precision.
+    #[test]
+    fn precision_is_stored_for_bf16_only_and_compared() {
+        let (model, sparsity) = (SparseAutoencoder::new(ModelConfig::new(4, 2), 0), SparsityConfig::reference());
+        let f32_config = TrainConfig { batch_size: 2, ..TrainConfig::reference() };
+        let bf16_config = TrainConfig { precision: Precision::Bf16, ..f32_config };
+        let expect = |c: &TrainConfig| StateSettings::new(model.config, c, sparsity);
+        let mut state = Trainer::new(model.clone(), &f32_config, sparsity).state();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.safetensors");
+        let stored = |state: &TrainState| {
+            let bytes = state.to_safetensors().unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+            let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+            header.metadata().clone().unwrap_or_default().get(PRECISION_KEY).cloned()
+        };
+        assert_eq!(stored(&state), None);
+        assert!(TrainState::load(&path, &expect(&f32_config), 50).is_ok());
+        let err = TrainState::load(&path, &expect(&bf16_config), 50).unwrap_err().to_string();
+        assert!(err.contains("precision \"f32\", expected \"bf16\""), "{err}");
+        state.settings.precision = Precision::Bf16;
+        assert_eq!(stored(&state).as_deref(), Some("\"bf16\""));
+        assert!(TrainState::load(&path, &expect(&bf16_config), 50).is_ok());
+        let err = state.check(&expect(&f32_config), 50).unwrap_err();
+        assert!(err.contains("precision \"bf16\", expected \"f32\""), "{err}");
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use crate::adam::{Adam, AdamState};
+use crate::engine::check_precision;
 use crate::engine::Engine;
 use crate::gradients::{LossParts, Workspace};
 use crate::matmul::Threads;
@@ -55,12 +56,17 @@ pub struct Trainer {
 
 impl Trainer {
     /// Prepares to train `model` with batches of `config.batch_size`.
-    /// [`crate::validate`] says whether the three can train together
-    /// ([`train`] and [`crate::build_engine`] check it).
+    /// [`crate::validate`] says whether the three can train together, and
+    /// [`crate::check_bf16`] whether this machine runs `precision = "bf16"`
+    /// ([`train`] and [`crate::build_engine`] check both).
+    ///
+    /// # Panics
+    /// For bf16 on a machine without the instructions.
     pub fn new(model: SparseAutoencoder, config: &TrainConfig, sparsity: SparsityConfig) -> Self {
         let states = Params::shapes(model.config).sizes().map(AdamState::new);
+        let workspace = Workspace::with_precision(model.config, config.batch_size, config.precision);
         Self {
-            workspace: Workspace::new(model.config, config.batch_size),
+            workspace: workspace.unwrap_or_else(|e| panic!("{e}")),
             adam: Adam::new(config.lr, config.weight_decay),
             threads: Threads(config.threads.max(1)),
             model,
@@ -104,6 +110,7 @@ impl Trainer {
                 batch_size: self.workspace.batch(),
                 lr: self.adam.lr,
                 weight_decay: self.adam.weight_decay,
+                precision: self.workspace.precision(),
             },
         }
     }
@@ -145,8 +152,9 @@ impl Trainer {
 ///
 /// # Errors
 /// [`CoreError::Config`] when the model, mechanism and batch size cannot
-/// train together ([`crate::validate`]); [`CoreError::Diverged`] as soon
-/// as a batch loss is NaN or infinite.
+/// train together ([`crate::validate`]); [`CoreError::Bf16Unsupported`]
+/// for bf16 on a machine without the instructions;
+/// [`CoreError::Diverged`] as soon as a batch loss is NaN or infinite.
 pub fn train(
     model: SparseAutoencoder,
     config: &TrainConfig,
@@ -157,6 +165,7 @@ pub fn train(
     on_epoch: impl FnMut(&CurvePoint),
 ) -> Result<(SparseAutoencoder, Vec<CurvePoint>), CoreError> {
     validate(&model.config, &sparsity, config.batch_size)?;
+    check_precision(config.precision)?;
     let mut trainer = Trainer::new(model, config, sparsity);
     let curve = train_with(&mut trainer, config, &sparsity, batches_per_epoch, fill, validation, on_epoch)?;
     Ok((trainer.model, curve))

@@ -72,7 +72,7 @@ fn cases() -> [Case; 3] {
 
 /// Training to `epochs` epochs (weight decay on, so that it carries over too).
 fn config(epochs: usize) -> TrainConfig {
-    TrainConfig { epochs, batch_size: BATCH, lr: 3e-3, weight_decay: 1e-4, threads: 1 }
+    TrainConfig { epochs, batch_size: BATCH, lr: 3e-3, weight_decay: 1e-4, threads: 1, ..TrainConfig::reference() }
 }
 
 /// Trains `engine` on until it has done `epochs` epochs.

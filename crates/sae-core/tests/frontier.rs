@@ -22,7 +22,8 @@ fn images(n: usize) -> Vec<f32> {
 /// A width-32 model trained for two epochs of 40 images with `sparsity`.
 fn trained(activation: Activation, sparsity: SparsityConfig) -> SparseAutoencoder {
     let data = images(40);
-    let config = TrainConfig { epochs: 2, batch_size: 10, lr: 3e-3, weight_decay: 0.0, threads: 1 };
+    let config =
+        TrainConfig { epochs: 2, batch_size: 10, lr: 3e-3, weight_decay: 0.0, threads: 1, ..TrainConfig::reference() };
     let model = ModelConfig { top_k: sparsity.top_k(), activation, ..ModelConfig::new(64, 32) };
     let set = EvalSet { input: &data, clean: &data, rows: 8, cols: 8 };
     let fill = |_: usize, b: usize, x: &mut [f32], t: &mut [f32]| {

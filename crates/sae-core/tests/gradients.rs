@@ -2,10 +2,12 @@
 //! differences of an independent float64 implementation of the loss, for
 //! every parameter of a small model and every sparsity mechanism (KL with
 //! both reductions, L1, TopK and BatchTopK away from ties, AuxK, none),
-//! with sigmoid and ReLU codes; and AuxK's residual shown detached.
+//! with sigmoid and ReLU codes; the same with bf16 products to bf16's
+//! tolerance; and AuxK's residual shown detached.
 
 use sae_core::{
-    Activation, AuxK, KlReduction, ModelConfig, SparseAutoencoder, SparsityConfig, Threads, Workspace, TENSOR_NAMES,
+    Activation, AuxK, KlReduction, ModelConfig, Precision, SparseAutoencoder, SparsityConfig, Threads, Workspace,
+    TENSOR_NAMES,
 };
 
 const D: usize = 12;
@@ -158,30 +160,63 @@ fn to64(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&a| a as f64).collect()
 }
 
+/// How close the analytic gradients must come to the finite differences:
+/// `|g − fd| ≤ rel·|fd| + floor + of_max·max|fd|`, the maximum over the
+/// tensor; and the loss to the float64 one, within `loss` relatively.
+struct Tolerance {
+    loss: f64,
+    rel: f64,
+    floor: f64,
+    of_max: f64,
+}
+
+/// f32 products: the float64 gradients to f32 rounding.
+const F32: Tolerance = Tolerance { loss: 1e-5, rel: 1e-3, floor: 2e-6, of_max: 0.0 };
+
+/// bf16 products: each operand is rounded with a relative error of at most
+/// 2⁻⁹ (8 significant bits), so a product's entry is off by up to about
+/// 2⁻⁸ of `Σ |a||b|`, which is the entry's size when its terms agree and
+/// a few times it when they cancel: 4% of the entry plus 1% of the
+/// tensor's largest (the errors measured here stay under half of that).
+const BF16: Tolerance = Tolerance { loss: 1e-2, rel: 4e-2, floor: 2e-6, of_max: 1e-2 };
+
 fn check(activation: Activation, sparsity: SparsityConfig) {
+    check_in(activation, sparsity, Precision::F32, &F32);
+}
+
+fn check_in(activation: Activation, sparsity: SparsityConfig, precision: Precision, tol: &Tolerance) {
     let model = model(activation, &sparsity);
     let (x, t) = inputs();
     let params: P = model.params.as_ref().map(|p| to64(p)).into_array();
     let (x64, t64) = (to64(&x), to64(&t));
     assert_away_from_kinks(&params, &x64, activation, &sparsity);
-    let mut ws = Workspace::new(model.config, N);
+    let mut ws = match Workspace::with_precision(model.config, N, precision) {
+        Ok(ws) => ws,
+        Err(e) => return eprintln!("skipped ({activation:?}, {sparsity:?}): {e}"),
+    };
     let loss = ws.loss_and_gradients(&model, &x, &t, &sparsity, Threads(1));
     let residual = residual_f64(&params, &x64, &t64, activation, &sparsity);
     let f = |p: &P| loss_f64(p, &x64, &t64, activation, &sparsity, &residual);
     let reference = f(&params);
-    assert!((loss.total - reference).abs() < 1e-5 * reference, "loss {} vs float64 {reference}", loss.total);
+    assert!((loss.total - reference).abs() < tol.loss * reference, "loss {} vs float64 {reference}", loss.total);
     let step = 1e-5;
     let mut checked = 0;
     for (tensor, (grad, name)) in ws.grads.as_ref().into_array().iter().zip(TENSOR_NAMES.into_array()).enumerate() {
-        for i in 0..grad.len() {
-            let (mut plus, mut minus) = (params.clone(), params.clone());
-            plus[tensor][i] += step;
-            minus[tensor][i] -= step;
-            let fd = (f(&plus) - f(&minus)) / (2.0 * step);
-            let analytic = grad[i] as f64;
+        let fd: Vec<f64> = (0..grad.len())
+            .map(|i| {
+                let (mut plus, mut minus) = (params.clone(), params.clone());
+                plus[tensor][i] += step;
+                minus[tensor][i] -= step;
+                (f(&plus) - f(&minus)) / (2.0 * step)
+            })
+            .collect();
+        let largest = fd.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (i, (&analytic, &fd)) in grad.iter().zip(&fd).enumerate() {
+            let analytic = analytic as f64;
             assert!(
-                (analytic - fd).abs() <= 1e-3 * fd.abs() + 2e-6,
-                "{name}[{i}] ({activation:?}, {sparsity:?}): analytic {analytic:e}, finite difference {fd:e}"
+                (analytic - fd).abs() <= tol.rel * fd.abs() + tol.floor + tol.of_max * largest,
+                "{name}[{i}] ({activation:?}, {sparsity:?}, {precision:?}): analytic {analytic:e}, finite difference \
+                 {fd:e}"
             );
             checked += 1;
         }
@@ -197,6 +232,19 @@ fn aux(aux_k: usize) -> Option<AuxK> {
 fn every_gradient_matches_finite_differences_with_kl() {
     check(Activation::Sigmoid, SparsityConfig::Kl { rho: 0.1, beta: 2.0, reduction: KlReduction::Mean });
     check(Activation::Sigmoid, SparsityConfig::Kl { rho: 0.1, beta: 2.0, reduction: KlReduction::Sum });
+}
+
+/// With bf16 products, the smooth mechanisms (a TopK selection could flip
+/// on bf16's rounding of the pre-activations) to bf16's tolerance; skipped
+/// with a message on a CPU without AMX-BF16.
+#[test]
+fn bf16_gradients_match_finite_differences_to_bf16_rounding() {
+    let kl = SparsityConfig::Kl { rho: 0.1, beta: 2.0, reduction: KlReduction::Mean };
+    check_in(Activation::Sigmoid, kl, Precision::Bf16, &BF16);
+    for activation in [Activation::Sigmoid, Activation::Relu] {
+        check_in(activation, SparsityConfig::L1 { weight: 0.3 }, Precision::Bf16, &BF16);
+        check_in(activation, SparsityConfig::None, Precision::Bf16, &BF16);
+    }
 }
 
 #[test]

@@ -112,7 +112,7 @@ fn batches() -> Vec<(Vec<f32>, Vec<f32>)> {
 }
 
 fn config(threads: usize) -> TrainConfig {
-    TrainConfig { epochs: 1, batch_size: BATCH, lr: 1e-3, weight_decay: 0.0, threads }
+    TrainConfig { epochs: 1, batch_size: BATCH, lr: 1e-3, weight_decay: 0.0, threads, ..TrainConfig::reference() }
 }
 
 /// The code and the initialisation of a run.

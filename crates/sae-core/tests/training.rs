@@ -20,7 +20,8 @@ fn images(n: usize, offset: usize) -> Vec<f32> {
 
 fn run(seed: u64, epochs: usize) -> Result<(SparseAutoencoder, Vec<CurvePoint>), CoreError> {
     let (train_set, val) = (images(200, 0), images(50, 1000));
-    let config = TrainConfig { epochs, batch_size: 10, lr: 3e-3, weight_decay: 0.0, threads: 1 };
+    let config =
+        TrainConfig { epochs, batch_size: 10, lr: 3e-3, weight_decay: 0.0, threads: 1, ..TrainConfig::reference() };
     let sparsity = SparsityConfig::Kl { rho: 0.1, beta: 0.1, reduction: KlReduction::Mean };
     let model = SparseAutoencoder::new(ModelConfig::new(64, 16), seed);
     let set = EvalSet { input: &val, clean: &val, rows: 8, cols: 8 };
@@ -58,7 +59,8 @@ fn validation_error_falls_and_is_reproducible() {
 
 #[test]
 fn a_nan_input_is_reported_as_divergence() {
-    let config = TrainConfig { epochs: 2, batch_size: 4, lr: 1e-3, weight_decay: 0.0, threads: 1 };
+    let config =
+        TrainConfig { epochs: 2, batch_size: 4, lr: 1e-3, weight_decay: 0.0, threads: 1, ..TrainConfig::reference() };
     let sparsity = SparsityConfig::reference();
     let model = SparseAutoencoder::new(ModelConfig::new(64, 8), 0);
     let val = images(4, 0);
@@ -82,7 +84,8 @@ fn batchtopk_learns_a_threshold_and_bad_settings_are_refused() {
         t.copy_from_slice(&data[b * 640..(b + 1) * 640]);
         x.copy_from_slice(t);
     };
-    let config = TrainConfig { epochs: 2, batch_size: 10, lr: 3e-3, weight_decay: 0.0, threads: 1 };
+    let config =
+        TrainConfig { epochs: 2, batch_size: 10, lr: 3e-3, weight_decay: 0.0, threads: 1, ..TrainConfig::reference() };
     let relu = ModelConfig { activation: Activation::Relu, ..ModelConfig::new(64, 16) };
     let sparsity = SparsityConfig::BatchTopk { k: 3, aux: Some(AuxK::new(4)) };
     let (model, _) = train(SparseAutoencoder::new(relu, 0), &config, sparsity, 4, fill, set, |_| {}).unwrap();

@@ -1,18 +1,21 @@
 //! Before any run of a sweep starts: every device its runs ask for opens,
-//! and when candle trains on the CPU, candle's threads are limited to the
-//! runs' `threads` so that `--jobs` runs do not oversubscribe the cores.
+//! bf16 runs find the fast engine and the instructions they need, and when
+//! candle trains on the CPU, candle's threads are limited to the runs'
+//! `threads` so that `--jobs` runs do not oversubscribe the cores.
 
-use sae_core::{limit_candle_cpu_threads, EngineKind};
+use sae_core::{check_engine_precision, limit_candle_cpu_threads, EngineKind};
 
 use crate::{RunSpec, SweepError};
 
-/// Opens each distinct device of `runs` once and fixes candle's CPU thread
-/// count when any run trains with candle on the CPU.
+/// Opens each distinct device of `runs` once, checks each run's
+/// `precision` against its engine and this machine, and fixes candle's
+/// CPU thread count when any run trains with candle on the CPU.
 ///
 /// # Errors
 /// [`SweepError::Core`] naming the `device` setting (and, for CUDA in a
-/// build without it, the `cuda` feature), or two different `threads`
-/// among the candle runs.
+/// build without it, the `cuda` feature), the `precision` setting (bf16
+/// with the candle engine, or on a CPU without AMX-BF16), or two
+/// different `threads` among the candle runs.
 pub fn prepare_engines(runs: &[&RunSpec]) -> Result<(), SweepError> {
     let mut opened = Vec::new();
     for t in runs.iter().map(|r| &r.config.training) {
@@ -20,6 +23,7 @@ pub fn prepare_engines(runs: &[&RunSpec]) -> Result<(), SweepError> {
             t.device.open()?;
             opened.push(t.device);
         }
+        check_engine_precision(t.engine, t.device, t.precision)?;
         if t.device.is_cpu() && t.engine == EngineKind::Candle {
             limit_candle_cpu_threads(t.threads.0)?;
         }

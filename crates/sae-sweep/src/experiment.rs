@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use sae_core::{Activation, DeviceSpec, EngineKind, Init, ModelConfig, SparsityConfig, TrainConfig};
+use sae_core::{Activation, DeviceSpec, EngineKind, Init, ModelConfig, Precision, SparsityConfig, TrainConfig};
 use sae_data::DatasetName;
 
 use crate::search::SearchSection;
@@ -112,6 +112,11 @@ pub struct TrainingSection {
     /// the candle engine. Left out when default, as `engine`.
     #[serde(skip_serializing_if = "DeviceSpec::is_cpu")]
     pub device: DeviceSpec,
+    /// `"f32"` (the default) or `"bf16"`: the number format of the fast
+    /// engine's dense products (bf16 needs AMX, checked before a sweep
+    /// starts). Left out when default, as `engine`.
+    #[serde(skip_serializing_if = "Precision::is_f32", deserialize_with = "crate::values::precision")]
+    pub precision: Precision,
 }
 
 impl TrainingSection {
@@ -124,6 +129,7 @@ impl TrainingSection {
             lr: self.lr.0,
             weight_decay: self.weight_decay.0,
             threads: self.threads.0,
+            precision: self.precision,
         }
     }
 }
@@ -139,6 +145,7 @@ impl Default for TrainingSection {
             threads: Threads(1),
             engine: EngineKind::Fast,
             device: DeviceSpec::Cpu,
+            precision: Precision::F32,
         }
     }
 }

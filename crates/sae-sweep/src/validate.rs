@@ -1,12 +1,12 @@
 //! Checks of an experiment that span several keys: a batch no larger than
-//! the training set, sweep lists without repeated values, a grid of at
+//! the training set, bf16 only with the fast engine, sweep lists without repeated values, a grid of at
 //! most [`MAX_RUNS`] runs, TopK's k against the widths, each per-kind sweep
 //! axis against the mechanisms it applies to, and the probe's labels
 //! against the data's.
 
 use std::path::Path;
 
-use sae_core::validate;
+use sae_core::{validate, EngineKind, Precision};
 
 use crate::search::apply;
 use crate::sparsity::{SparsityKind, SparsitySection};
@@ -34,6 +34,14 @@ impl Experiment {
             return fail(format!(
                 "training.batch_size = {batch} is larger than data.train = {train}: not one full batch, so nothing \
                  would train; expected a batch size ≤ {train}"
+            ));
+        }
+        let t = &self.training;
+        if t.precision != Precision::F32 && t.engine.on(t.device) == EngineKind::Candle {
+            return fail(format!(
+                "training.precision = \"{}\" needs engine = \"fast\" on device = \"cpu\": the candle engine trains \
+                 in f32 only",
+                t.precision.as_str()
             ));
         }
         self.check_sizes().or_else(fail)?;

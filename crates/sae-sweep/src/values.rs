@@ -4,6 +4,7 @@
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use sae_core::Precision;
 use sae_data::Corruption;
 
 /// Defines a newtype over a number that only deserializes when `check`
@@ -153,5 +154,16 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for NonEmpty<T> {
             return Err(D::Error::custom("expected a non-empty list"));
         }
         Ok(Self(v))
+    }
+}
+
+/// `[training] precision`: `"f32"` or `"bf16"`; any other value, of any
+/// type, an error that lists the two.
+pub fn precision<'de, D: Deserializer<'de>>(d: D) -> Result<Precision, D::Error> {
+    let value = toml::Value::deserialize(d)?;
+    match value.as_str() {
+        Some("f32") => Ok(Precision::F32),
+        Some("bf16") => Ok(Precision::Bf16),
+        _ => Err(D::Error::custom(format!("expected \"f32\" or \"bf16\", found {value}"))),
     }
 }

@@ -15,7 +15,9 @@ use candle_core::{Device, Tensor, Var};
 
 use crate::engine::Engine;
 use crate::topk::{min_positive, update_threshold};
-use crate::{CoreError, LossParts, Params, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
+use crate::{
+    CoreError, LossParts, Params, Precision, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState,
+};
 
 use adam::TorchAdam;
 use auxk::{aux_loss, DeadLatents};
@@ -43,8 +45,9 @@ impl CandleTrainer {
     ///
     /// # Errors
     /// [`CoreError::Config`] when the model, mechanism and batch size cannot
-    /// train together ([`crate::validate`]); a candle error while moving
-    /// the model to the device.
+    /// train together ([`crate::validate`]); [`CoreError::Bf16NeedsFastEngine`]
+    /// for `precision = "bf16"`; a candle error while moving the model to
+    /// the device.
     pub fn new(
         model: &SparseAutoencoder,
         config: &TrainConfig,
@@ -52,6 +55,9 @@ impl CandleTrainer {
         device: &Device,
     ) -> Result<Self, CoreError> {
         crate::validate(&model.config, &sparsity, config.batch_size)?;
+        if config.precision != Precision::F32 {
+            return Err(CoreError::Bf16NeedsFastEngine);
+        }
         let candle_model = CandleAutoencoder::new(model, device)?;
         let vars = candle_model.vars();
         let adam = TorchAdam::new(&vars, config.lr, config.weight_decay)?;
@@ -151,6 +157,7 @@ impl Engine for CandleTrainer {
                 batch_size: self.batch_size,
                 lr,
                 weight_decay,
+                precision: Precision::F32,
             },
             model,
             moments,
