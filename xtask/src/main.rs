@@ -151,19 +151,6 @@ enum Command {
     },
 }
 
-/// Reads the experiment file at `path`. Its name, the results folder's,
-/// must be text: a name that is not UTF-8 is refused as such here, before
-/// `ExperimentFile::load` reads it as an empty name.
-pub fn load_experiment(path: &Path) -> Result<ExperimentFile> {
-    if path.file_stem().is_some_and(|s| s.to_str().is_none()) {
-        bail!(
-            "{path:?}: the file name is not UTF-8 text; the experiment's name (the file name without .toml) \
-             names its results folder and must be text: rename the file"
-        );
-    }
-    Ok(ExperimentFile::load(path)?)
-}
-
 /// Whether every run succeeded; errors abort instead.
 type Outcome = Result<bool>;
 
@@ -186,9 +173,9 @@ fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outco
                 writeln!(out, "{:>4}  {:<8} {}", spec.index, "stopped", spec.id)?;
                 continue;
             }
-            let former = spec.former_id.as_ref().filter(|f| !dir.run_dir(&spec.id).exists() && dir.run_dir(f).is_dir());
-            let note = former.map(|f| format!("  (stored as {f}; a sweep renames it)")).unwrap_or_default();
-            let seen = former.map(|f| RunSpec { id: f.clone(), ..spec.clone() });
+            let former = dir.former_folder(spec);
+            let note = former.as_ref().map(|f| format!("  (stored as {f}; a sweep renames it)")).unwrap_or_default();
+            let seen = former.map(|f| RunSpec { id: f, ..spec.clone() });
             match dir.state(seen.as_ref().unwrap_or(spec)) {
                 RunState::Damaged(why) => writeln!(out, "{:>4}  {:<8} {}  ({why})", spec.index, "damaged", spec.id)?,
                 state => writeln!(out, "{:>4}  {:<8} {}{note}", spec.index, state.label(), spec.id)?,
@@ -246,7 +233,7 @@ fn reports(results: &Path, names: Vec<String>, data_dir: Option<&Path>) -> Outco
 
 fn sweep(args: SweepArgs) -> Outcome {
     let results = args.results.folder()?;
-    let file = load_experiment(&args.file)?;
+    let file = ExperimentFile::load(&args.file)?;
     let shard = match args.shard {
         Some(s) => Some(s),
         None => Shard::from_slurm(|k| std::env::var(k).ok())?,
@@ -303,7 +290,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Bench(args) => bench::bench(&args).map(|()| true),
         Command::Merge { file, results } => {
             let results = results.folder()?;
-            let file = load_experiment(&file)?;
+            let file = ExperimentFile::load(&file)?;
             let merged = sae_sweep::merge(&file, results)?;
             for (id, why) in &merged.damaged {
                 eprintln!("merge: left out {id} (a sweep will redo it): {why}");

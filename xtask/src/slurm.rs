@@ -154,7 +154,7 @@ fn sbatch(args: &[&str]) -> Result<String> {
 /// Writes the scripts into `results/<experiment>/slurm/` and, with
 /// `--submit`, submits the array and the merge job that depends on it.
 pub fn slurm(args: &SlurmArgs) -> Result<()> {
-    let file = crate::load_experiment(&args.file)?;
+    let file = ExperimentFile::load(&args.file)?;
     let xtask = std::env::current_exe().context("locating the xtask binary")?;
     let cwd = std::env::current_dir().context("reading the current folder")?;
     let runs = file.experiment.expand().len();

@@ -24,6 +24,16 @@ pub enum SweepError {
         /// What is wrong, with line and column where toml gives them.
         message: String,
     },
+    /// An experiment file whose name is not UTF-8 text: its name names the
+    /// results folder.
+    #[error(
+        "{path:?}: the file name is not UTF-8 text; the experiment's name (the file name without .toml) names its \
+         results folder and must be text: rename the file"
+    )]
+    NotUtf8 {
+        /// The file concerned.
+        path: PathBuf,
+    },
     /// A `--shard` value is malformed.
     #[error("invalid shard {0:?}: expected i/n with 0 ≤ i < n, e.g. 0/4")]
     Shard(String),

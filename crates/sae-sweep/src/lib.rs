@@ -9,7 +9,8 @@
 //!    `sparsity.rs`) and the checks that span keys (`validate.rs`); every
 //!    parameter of a run is defined once ([`Param`], `parameter.rs`).
 //! 2. **The grid** ([`Experiment::expand`], `grid.rs`): one [`RunSpec`] per
-//!    point, with a stable id.
+//!    point, with a stable id that hashes its canonical settings
+//!    ([`Experiment::canonical`], `canonical.rs`).
 //! 3. **The runner** ([`run_sweep`], `runner.rs`): the runs not yet stored
 //!    ([`RunState`], `complete.rs`), locked one by one (`lock.rs`), trained
 //!    in parallel on shared data (`data.rs`) by [`execute`] (`run.rs`),
@@ -22,6 +23,7 @@
 //! 5. **The tables** (`table.rs`): `runs.csv` and `summary.csv`, with the
 //!    metrics defined once in the results schema ([`Metric`], `schema.rs`).
 
+mod canonical;
 mod complete;
 mod data;
 mod engines;
