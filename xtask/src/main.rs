@@ -160,6 +160,7 @@ type Outcome = Result<bool>;
 fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outcome {
     use std::io::Write as _;
     let dir = sae_sweep::ResultsDir::new(results, &file.name);
+    dir.check_owner(file)?;
     let mut out = std::io::stdout().lock();
     let grid = file.experiment.expand();
     let halving = file.experiment.search.halving(file.experiment.training.epochs.0);
@@ -241,6 +242,8 @@ fn sweep(args: SweepArgs) -> Outcome {
     if args.dry_run {
         return dry_run(&file, results, shard);
     }
+    // Another experiment's folder is refused before anything is said or done.
+    sae_sweep::ResultsDir::new(results, &file.name).check_owner(&file)?;
     let command = invoked_command();
     on_interrupt(command.clone())?;
     let grid = file.experiment.expand().len();

@@ -166,6 +166,8 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
             file.path.display()
         );
     }
+    // Its scripts go into the results folder: never into another experiment's.
+    sae_sweep::ResultsDir::new(args.results.folder()?, &file.name).check_owner(&file)?;
     let (array, merge) = scripts(args, &file, &xtask, &cwd)?;
     let dir = absolute(args.results.folder()?)?.join(&file.name).join("slurm");
     sae_data::create_folder(&dir)?;

@@ -34,6 +34,25 @@ pub enum SweepError {
         /// The file concerned.
         path: PathBuf,
     },
+    /// A results folder that belongs to another experiment file of the same
+    /// name, with other runs: nothing was written.
+    #[error(
+        "{}: holds the results of {}; {} has the same name but other runs ({example} is in one grid only), and \
+         two experiments' results are never mixed in one folder",
+        folder.display(),
+        owner.display(),
+        file.display()
+    )]
+    OwnedByAnother {
+        /// The experiment's results folder.
+        folder: PathBuf,
+        /// The experiment file it belongs to.
+        owner: PathBuf,
+        /// The file refused, made absolute.
+        file: PathBuf,
+        /// A run id of one grid and not the other.
+        example: String,
+    },
     /// A `--shard` value is malformed.
     #[error("invalid shard {0:?}: expected i/n with 0 ≤ i < n, e.g. 0/4")]
     Shard(String),

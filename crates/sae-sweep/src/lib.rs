@@ -16,7 +16,8 @@
 //!    in parallel on shared data (`data.rs`) by [`execute`] (`run.rs`),
 //!    which scores them with the probe (`probe.rs`); a [`Shard`] takes part
 //!    of the grid (`shard.rs`); progress is shown by `progress.rs`.
-//! 4. **The store** ([`ResultsDir`], `store.rs`): one folder per run, its
+//! 4. **The store** ([`ResultsDir`], `store.rs`), which belongs to one
+//!    experiment file (`owner.rs`): one folder per run, its
 //!    [`RunRecord`] (`record.rs`), and on request its training state, from
 //!    which a run of more epochs continues ([`ResultsDir::continuation`],
 //!    [`execute_from`]).
@@ -32,6 +33,7 @@ mod experiment;
 mod grid;
 mod halving;
 mod lock;
+mod owner;
 mod parameter;
 mod probe;
 mod progress;
@@ -77,6 +79,7 @@ pub use runner::{merge, run_sweep, MergeSummary, SweepOptions, SweepSummary, EXP
 pub use shard::Shard;
 
 // 4. The store.
+pub use owner::OWNER_FILE;
 pub use record::{RunRecord, Status};
 pub use store::{
     Continuation, ResultsDir, RunOutput, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, FRONTIER_FILE, METRICS_FILE,
