@@ -202,14 +202,23 @@ fn jobs(asked: Option<usize>, runs: usize) -> usize {
     jobs
 }
 
+/// How long a stopping sweep waits for its writes in flight: a checkpoint
+/// of the widest model takes a second or two, and Slurm's SIGKILL follows
+/// its SIGTERM by `KillWait` (30 s by default).
+const WRITES_TO_END: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// On Ctrl-C, SIGTERM (Slurm's at a time limit, asked for early by the
-/// generated script) or SIGHUP: says what is kept and how to resume, and
-/// exits with 130 (as a shell reports SIGINT). Every stored run is whole (runs are renamed into
-/// place), and what the interrupted runs left is removed when they rerun.
+/// generated script) or SIGHUP: lets the writes in flight end (a run folder
+/// or table being renamed into place) and holds back new ones, says what is
+/// kept and how to resume, and exits with 130 (as a shell reports SIGINT).
+/// Every stored run is whole and no temporary file or folder is left; the
+/// runs that were training are redone by the next sweep.
 fn on_interrupt(command: String) -> Result<()> {
     ctrlc::set_handler(move || {
+        let ended = sae_data::stop_writes(WRITES_TO_END);
+        let left = if ended { "" } else { " (a write still in flight is removed when its run reruns)" };
         eprintln!(
-            "\ninterrupted: the runs stored so far are kept; the interrupted ones will be redone. \
+            "\ninterrupted: the runs stored so far are kept; the interrupted ones will be redone{left}. \
              To resume, run the same command again: {command}"
         );
         std::process::exit(130);

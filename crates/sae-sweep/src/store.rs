@@ -155,6 +155,8 @@ impl ResultsDir {
     pub fn write_run(&self, spec: &RunSpec, out: &RunOutput<'_>) -> Result<(), SweepError> {
         let runs = self.runs();
         sae_data::create_folder(&runs)?;
+        // A process stopping by signal waits for the folder to be renamed into place.
+        let _writing = sae_data::writing();
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".tmp-{}-", spec.id))
             .tempdir_in(&runs)
