@@ -3,8 +3,8 @@
 //! array of three tasks and the merge job, and the merged runs.csv equals
 //! the one a single-process sweep writes. Skipped, saying so, where Slurm
 //! is not installed (`.ci/run` installs it). A second test lets a task hit
-//! its one-minute time limit and resubmits it to completion (about a
-//! minute and a half: Slurm counts time limits in minutes).
+//! its one-minute time limit and resubmits it to completion (about 40 s:
+//! Slurm counts limits in minutes, and signals the task 0 to 30 s in).
 
 mod common;
 
@@ -186,24 +186,23 @@ fn a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table() {
     assert_eq!(merged, single_process(root, "halving.toml"));
 }
 
-/// Forty runs of about 1.3 s each on one core (50 s in all), well past the
-/// 30 s a one-minute job may train: Slurm checks time limits every 30 s
-/// and sends the script's early SIGTERM (`--signal=B:TERM@60`, a minute
-/// before a one-minute limit, so at once) at the first check.
+/// Twelve runs of a fraction of a second each. Slurm checks time limits
+/// every 30 s and sends the script's early SIGTERM (`--signal=B:TERM@60`,
+/// a minute before a one-minute limit, so due at once) at its first check,
+/// 0 to 30 s into the task.
 const TIMED: &str = r#"
 description = "slurm time limit test"
 [data]
-train = 4000
-validation = 200
+train = 1000
+validation = 100
 test = 100
 [model]
-hidden = 256
+hidden = 64
 [training]
-epochs = 5
+epochs = 3
 lr = 0.003
 [sweep]
-seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-         20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]
+seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
 "#;
 
 /// Every file under `dir` whose name starts with `.tmp-`: what an
@@ -240,7 +239,7 @@ fn a_task_that_hits_its_time_limit_stops_cleanly_and_a_resubmission_completes_it
         return;
     }
     let _turn = cluster_turn();
-    let tmp = folder("data", Synthetic { train: 4300, test: 100, seed: 5 }, &[("timed.toml", TIMED)]);
+    let tmp = folder("data", Synthetic { train: 1200, test: 100, seed: 5 }, &[("timed.toml", TIMED)]);
     let root = tmp.path();
     let cluster = Cluster::start(root.join("slurm"));
     // The table of one uninterrupted process, swept meanwhile on the other core.
@@ -250,15 +249,25 @@ fn a_task_that_hits_its_time_limit_stops_cleanly_and_a_resubmission_completes_it
         .spawn()
         .unwrap();
     let (shared, runs) = (root.join("shared/timed"), root.join("shared/timed/runs"));
+    // The last run's lock, held here as another sweep training it would:
+    // the task trains the other runs, then waits for it, so it cannot end
+    // before its time limit however fast the machine (and the test stays
+    // short however slow).
+    let grid = sae_sweep::ExperimentFile::load(&root.join("timed.toml")).unwrap().experiment.expand();
+    let held = sae_sweep::ResultsDir::new(&root.join("shared"), "timed").lock_run(&grid[11].id, false).unwrap();
+    assert!(held.is_some());
     // A one-minute task is stopped 0 to 30 s after it starts, where Slurm's
     // check falls; until a task has stored a run, another is sent.
     let mut kept = Vec::new();
     for _ in 0..3 {
-        let ids = submit(root, &cluster, "timed.toml", 1, &["--time", "1"]);
+        let (ids, sent) = (submit(root, &cluster, "timed.toml", 1, &["--time", "1"]), Instant::now());
+        wait(&cluster, &ids[..1]);
+        // Stopped by the script's early SIGTERM, not at the limit (60 to 90 s).
+        assert!(sent.elapsed() < Duration::from_secs(50), "the task ran {:?}", sent.elapsed());
         wait(&cluster, &ids);
         let log = std::fs::read_to_string(shared.join(format!("slurm/task-{}_0.out", ids[0]))).unwrap();
         assert!(log.contains("interrupted: the runs stored so far are kept"), "{log}");
-        assert!(!log.contains("sweep: 40 runs:"), "the task ended before its time limit:\n{log}");
+        assert!(!log.contains("sweep: 12 runs:"), "the task ended before its time limit:\n{log}");
         assert_eq!(temporaries(&shared), Vec::<PathBuf>::new(), "a stopped task leaves no temporary file");
         let now = stored(&runs);
         assert!(kept.iter().all(|k| now.contains(k)), "the runs stored before are kept as they were");
@@ -267,11 +276,12 @@ fn a_task_that_hits_its_time_limit_stops_cleanly_and_a_resubmission_completes_it
             break;
         }
     }
-    assert!(!kept.is_empty() && kept.len() < 40, "{} runs stored by the stopped tasks", kept.len());
+    assert!(!kept.is_empty() && kept.len() < 12, "{} of 12 runs stored by the stopped tasks", kept.len());
+    drop(held);
     // Resubmitted with time enough, it trains only what is missing.
     wait(&cluster, &submit(root, &cluster, "timed.toml", 1, &["--time", "10"]));
     let done = stored(&runs);
-    assert_eq!(done.len(), 40);
+    assert_eq!(done.len(), 12);
     assert!(kept.iter().all(|k| done.contains(k)), "no stored run was trained again");
     assert_eq!(temporaries(&shared), Vec::<PathBuf>::new());
     assert!(shared.join("report.md").is_file(), "the merge job wrote the report");
