@@ -6,8 +6,9 @@
 //!
 //! The rule, for file F sweeping (or merging) into a folder:
 //!
-//! - the folder is new, or records F itself: F may write it (F edited,
-//!   its description or its grid, stays the owner, as before);
+//! - the folder is new, or records F itself (its path, or on Unix the same
+//!   file reached by another path): F may write it (F edited, its
+//!   description or its grid, stays the owner, as before);
 //! - the folder's stored experiment has the same runs as F (same run ids):
 //!   it is the same experiment, wherever it now lies (a moved checkout, a
 //!   second clone), and F becomes the recorded file;
@@ -39,6 +40,24 @@ enum Verdict {
 /// `path` made absolute, its links resolved where it exists.
 fn absolute(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)).unwrap_or_else(|_| path.into())
+}
+
+/// Whether `a` and `b` name one file: one path, or (on Unix) one device
+/// and inode, as a file reached through a bind mount or a hard link is (a
+/// cluster's compute node may see the checkout under another path than
+/// the login node).
+fn same_file(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return (x.dev(), x.ino()) == (y.dev(), y.ino());
+        }
+    }
+    false
 }
 
 /// The sorted run ids of `e`.
@@ -102,7 +121,7 @@ impl ResultsDir {
         let (me, folder) = (absolute(&file.path), self.root());
         let copy = folder.join(EXPERIMENT_COPY);
         let owner = self.owner();
-        if owner.as_ref() == Some(&me) || (owner.is_none() && !copy.exists()) {
+        if owner.as_ref().is_some_and(|o| same_file(o, &me)) || (owner.is_none() && !copy.exists()) {
             return Verdict::Allowed(None);
         }
         let stored = std::fs::read_to_string(&copy).ok().and_then(|t| Experiment::from_toml(&t, &copy).ok());

@@ -121,3 +121,19 @@ fn two_files_of_one_name_at_once_one_is_refused_and_shards_of_one_file_share() {
     let table = Table::read(&shared.join("rho/runs.csv")).without(&TIMING);
     assert_eq!(table.len(), 3, "a header and both shards' rows");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_same_file_by_another_path_is_its_owner_when_edited() {
+    // A hard link, as a bind mount on a cluster's compute node: one file, two paths.
+    let f = fixture();
+    let root = f.tmp.path();
+    let a = rho(root, "a", "", "[sweep]\nrho = [0.05, 0.1]\n");
+    sweep(&a, &f.data, &f.results).unwrap();
+    std::fs::create_dir(root.join("mount")).unwrap();
+    std::fs::hard_link(root.join("a/rho.toml"), root.join("mount/rho.toml")).unwrap();
+    let edited = format!("{BASE}\n[sweep]\nrho = [0.05, 0.1, 0.2]\n");
+    std::fs::write(root.join("a/rho.toml"), edited).unwrap();
+    let linked = ExperimentFile::load(&root.join("mount/rho.toml")).unwrap();
+    assert_eq!(sweep(&linked, &f.data, &f.results).unwrap().done, 1, "an edit of the owner, not another file");
+}
