@@ -163,6 +163,16 @@ proptest! {
     }
 }
 
+/// Whether `v` holds a `-0.0` anywhere.
+fn negative_zero(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|x| x == 0.0 && x.is_sign_negative()),
+        serde_json::Value::Array(items) => items.iter().any(negative_zero),
+        serde_json::Value::Object(map) => map.values().any(negative_zero),
+        _ => false,
+    }
+}
+
 /// Section headers of an experiment file, a wrong one and none.
 const SECTIONS: &[&str] =
     &["[data]", "[model]", "[sparsity]", "[training]", "[probe]", "[sweep]", "[corruption]", "[bogus]", ""];
@@ -255,6 +265,8 @@ proptest! {
                     prop_assert!(run.id.len() <= 180, "{} bytes: {}", run.id.len(), run.id);
                     // A run's settings are written one way (sorted labels, no -0.0).
                     prop_assert_eq!(&run.config.canonical(), &run.config);
+                    let json = serde_json::to_value(&run.config).unwrap();
+                    prop_assert!(!negative_zero(&json), "{}", json);
                 }
             }
             Err(err) => prop_assert!(err.to_string().starts_with("fuzz.toml: "), "{}", err),
