@@ -30,6 +30,16 @@ pub fn fix(error: &anyhow::Error) -> Option<String> {
         if let Some(SweepError::NeverRun { .. }) = cause.downcast_ref() {
             return Some("fix: run `cargo xtask sweep FILE` first, or give the --results folder it used".into());
         }
+        if let Some(SweepError::OwnedByAnother { folder, owner, file, .. }) = cause.downcast_ref() {
+            return Some(format!(
+                "fix: give {file} a results folder of its own (--results DIR), or rename one of the two files (the \
+                 file name names the folder); if it is {owner} moved here and edited, delete {} to make it the \
+                 folder's file",
+                folder.join(sae_sweep::OWNER_FILE).display(),
+                file = file.display(),
+                owner = owner.display()
+            ));
+        }
         if let Some(CoreError::CudaNotBuilt { .. }) = cause.downcast_ref() {
             return Some(
                 "fix: build with the cuda feature (`cargo run --release -p xtask --features cuda -- sweep FILE`, \
@@ -65,6 +75,11 @@ mod tests {
         assert!(fix(&never.into()).unwrap().contains("cargo xtask sweep FILE"));
         assert!(fix(&cuda.into()).unwrap().contains("--features cuda"));
         assert!(fix(&mirror).unwrap().contains("--data-dir"));
+        let (folder, owner, file) = ("results/rho".into(), "/a/rho.toml".into(), "/b/rho.toml".into());
+        let owned = SweepError::OwnedByAnother { folder, owner, file, example: "rho0.2-1".into() };
+        let owned = fix(&owned.into()).unwrap();
+        assert!(owned.contains("give /b/rho.toml a results folder of its own (--results DIR)"), "{owned}");
+        assert!(owned.contains("delete results/rho/experiment-file.txt"), "{owned}");
         let offline =
             anyhow::Error::new(DataError::Download { file: "t10k-labels-idx1-ubyte", reasons: "Dns Failed".into() });
         assert!(fix(&offline.context("downloading mnist")).unwrap().contains("SAE_DATA_MIRROR"));

@@ -153,19 +153,6 @@ enum Command {
     },
 }
 
-/// Reads the experiment file at `path`. Its name, the results folder's,
-/// must be text: a name that is not UTF-8 is refused as such here, before
-/// `ExperimentFile::load` reads it as an empty name.
-pub fn load_experiment(path: &Path) -> Result<ExperimentFile> {
-    if path.file_stem().is_some_and(|s| s.to_str().is_none()) {
-        bail!(
-            "{path:?}: the file name is not UTF-8 text; the experiment's name (the file name without .toml) \
-             names its results folder and must be text: rename the file"
-        );
-    }
-    Ok(ExperimentFile::load(path)?)
-}
-
 /// Whether every run succeeded; errors abort instead.
 type Outcome = Result<bool>;
 
@@ -175,6 +162,7 @@ type Outcome = Result<bool>;
 fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outcome {
     use std::io::Write as _;
     let dir = sae_sweep::ResultsDir::new(results, &file.name);
+    dir.check_owner(file)?;
     let mut out = std::io::stdout().lock();
     let grid = file.experiment.expand();
     let results = Snapshot::new(dir.clone(), &grid);
@@ -189,9 +177,9 @@ fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outco
                 writeln!(out, "{:>4}  {:<8} {}", spec.index, "stopped", spec.id)?;
                 continue;
             }
-            let former = spec.former_id.as_ref().filter(|f| !dir.run_dir(&spec.id).exists() && dir.run_dir(f).is_dir());
-            let note = former.map(|f| format!("  (stored as {f}; a sweep renames it)")).unwrap_or_default();
-            let seen = former.map(|f| dir.state(&RunSpec { id: f.clone(), ..spec.clone() }));
+            let former = dir.former_folder(spec);
+            let note = former.as_ref().map(|f| format!("  (stored as {f}; a sweep renames it)")).unwrap_or_default();
+            let seen = former.map(|f| dir.state(&RunSpec { id: f, ..spec.clone() }));
             match seen.as_ref().unwrap_or_else(|| results.state(spec)) {
                 RunState::Damaged(why) => writeln!(out, "{:>4}  {:<8} {}  ({why})", spec.index, "damaged", spec.id)?,
                 state => writeln!(out, "{:>4}  {:<8} {}{note}", spec.index, state.label(), spec.id)?,
@@ -217,14 +205,23 @@ fn jobs(asked: Option<usize>, runs: usize) -> usize {
     jobs
 }
 
+/// How long a stopping sweep waits for its writes in flight: a checkpoint
+/// of the widest model takes a second or two, and Slurm's SIGKILL follows
+/// its SIGTERM by `KillWait` (30 s by default).
+const WRITES_TO_END: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// On Ctrl-C, SIGTERM (Slurm's at a time limit, asked for early by the
-/// generated script) or SIGHUP: says what is kept and how to resume, and
-/// exits with 130 (as a shell reports SIGINT). Every stored run is whole (runs are renamed into
-/// place), and what the interrupted runs left is removed when they rerun.
+/// generated script) or SIGHUP: lets the writes in flight end (a run folder
+/// or table being renamed into place) and holds back new ones, says what is
+/// kept and how to resume, and exits with 130 (as a shell reports SIGINT).
+/// Every stored run is whole and no temporary file or folder is left; the
+/// runs that were training are redone by the next sweep.
 fn on_interrupt(command: String) -> Result<()> {
     ctrlc::set_handler(move || {
+        let ended = sae_data::stop_writes(WRITES_TO_END);
+        let left = if ended { "" } else { " (a write still in flight is removed when its run reruns)" };
         stderr_line!(
-            "\ninterrupted: the runs stored so far are kept; the interrupted ones will be redone. \
+            "\ninterrupted: the runs stored so far are kept; the interrupted ones will be redone{left}. \
              To resume, run the same command again: {command}"
         );
         std::process::exit(130);
@@ -256,7 +253,7 @@ fn write_report(results: &Path, name: &str, read: Option<Snapshot>, data_dir: Op
 
 fn sweep(args: SweepArgs) -> Outcome {
     let results = args.results.folder()?;
-    let file = load_experiment(&args.file)?;
+    let file = ExperimentFile::load(&args.file)?;
     let shard = match args.shard {
         Some(s) => Some(s),
         None => Shard::from_slurm(|k| std::env::var(k).ok())?,
@@ -264,6 +261,8 @@ fn sweep(args: SweepArgs) -> Outcome {
     if args.dry_run {
         return dry_run(&file, results, shard);
     }
+    // Another experiment's folder is refused before anything is said or done.
+    sae_sweep::ResultsDir::new(results, &file.name).check_owner(&file)?;
     let command = invoked_command();
     on_interrupt(command.clone())?;
     let grid = file.experiment.expand().len();
@@ -314,7 +313,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Bench(args) => bench::bench(&args).map(|()| true),
         Command::Merge { file, results } => {
             let results = results.folder()?;
-            let file = load_experiment(&file)?;
+            let file = ExperimentFile::load(&file)?;
             let merged = sae_sweep::merge(&file, results)?;
             for (id, why) in &merged.damaged {
                 stderr_line!("merge: left out {id} (a sweep will redo it): {why}");

@@ -112,8 +112,9 @@ pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path
         array,
         "#SBATCH --array=0-{}{limit}\n#SBATCH --cpus-per-task={}\n\
          #SBATCH --signal=B:TERM@60\n\n\
-         # SIGTERM a minute before the time limit: the sweep (exec'd, so it is\n\
-         # the batch shell) stops cleanly, its stored runs kept for a resubmit.\n\
+         # SIGTERM a minute before the time limit (up to 30 s earlier, where\n\
+         # Slurm's check falls): the sweep (exec'd, so it is the batch shell)\n\
+         # lets its writes end and stops, its stored runs kept for a resubmit.\n\
          # Each task runs shard SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT; it\n\
          # exits 1 when one of its runs failed (the run is recorded as failed).\n\
          set -euo pipefail\ncd {}\n\
@@ -140,6 +141,41 @@ pub fn scripts(args: &SlurmArgs, file: &ExperimentFile, xtask: &Path, cwd: &Path
     Ok((array, merge))
 }
 
+/// The time limit `time` (sbatch's `--time`: `M`, `M:S`, `H:M:S`, `D-H`,
+/// `D-H:M`, `D-H:M:S`) in whole minutes, as Slurm rounds it (up); `None`
+/// for a limit it cannot read (sbatch judges those) or an unlimited one.
+fn limit_minutes(time: &str) -> Option<u64> {
+    let (days, rest) = match time.split_once('-') {
+        Some((d, rest)) => (d.parse::<u64>().ok()?, Some(rest)),
+        None => (0, None),
+    };
+    let parts: Vec<u64> = rest.unwrap_or(time).split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let seconds = match (rest.is_some(), parts.as_slice()) {
+        (false, [m]) => m.checked_mul(60)?,
+        (false, [m, s]) => m.checked_mul(60)?.checked_add(*s)?,
+        (_, [h, m, s]) => h.checked_mul(3600)?.checked_add(m.checked_mul(60)?)?.checked_add(*s)?,
+        (true, [h]) => h.checked_mul(3600)?,
+        (true, [h, m]) => h.checked_mul(3600)?.checked_add(m.checked_mul(60)?)?,
+        _ => return None,
+    };
+    days.checked_mul(86_400)?.checked_add(seconds).map(|s| s.div_ceil(60))
+}
+
+/// What a time limit under five minutes leaves a task: the script asks
+/// for SIGTERM a minute before the limit, and Slurm, which checks time
+/// limits every 30 s, sends it at the first check that finds it due (seen
+/// on the local cluster: 27 s into a one-minute job).
+fn short_limit_note(time: &str) -> Option<String> {
+    let minutes = limit_minutes(time).filter(|&m| m < 5)?;
+    let most = (minutes * 60).saturating_sub(60).max(30);
+    Some(format!(
+        "slurm: --time {time}: a task gets SIGTERM a minute before its limit (--signal=B:TERM@60), up to 30 s earlier \
+         where Slurm's 30-second check falls, so it trains for {} to {most} s; it stops cleanly, keeping the runs \
+         it stored, and the same command resubmitted goes on from them",
+        most - 30
+    ))
+}
+
 /// Runs `sbatch --parsable ARGS` and returns the job id.
 fn sbatch(args: &[&str]) -> Result<String> {
     let out =
@@ -154,7 +190,7 @@ fn sbatch(args: &[&str]) -> Result<String> {
 /// Writes the scripts into `results/<experiment>/slurm/` and, with
 /// `--submit`, submits the array and the merge job that depends on it.
 pub fn slurm(args: &SlurmArgs) -> Result<()> {
-    let file = crate::load_experiment(&args.file)?;
+    let file = ExperimentFile::load(&args.file)?;
     let xtask = std::env::current_exe().context("locating the xtask binary")?;
     let cwd = std::env::current_dir().context("reading the current folder")?;
     let runs = file.experiment.expand().len();
@@ -166,6 +202,8 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
             file.path.display()
         );
     }
+    // Its scripts go into the results folder: never into another experiment's.
+    sae_sweep::ResultsDir::new(args.results.folder()?, &file.name).check_owner(&file)?;
     let (array, merge) = scripts(args, &file, &xtask, &cwd)?;
     let dir = absolute(args.results.folder()?)?.join(&file.name).join("slurm");
     sae_data::create_folder(&dir)?;
@@ -173,6 +211,9 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     sae_data::write_atomic(&array_path, array.as_bytes())?;
     sae_data::write_atomic(&merge_path, merge.as_bytes())?;
     stderr_line!("slurm: {runs} runs in {} tasks: {}, then {}", args.array, array_path.display(), merge_path.display());
+    if let Some(note) = short_limit_note(&args.time) {
+        stderr_line!("{note}");
+    }
     if !args.submit {
         stderr_line!("slurm: submit with: {} --submit (or sbatch them yourself)", crate::invoked_command());
         return Ok(());
@@ -236,6 +277,28 @@ mod tests {
                 Command::new("bash").arg("-c").arg(format!("printf %s {}", quote(path).unwrap())).output().unwrap();
             assert_eq!(String::from_utf8_lossy(&out.stdout), path);
         }
+    }
+
+    #[test]
+    fn time_limits_are_read_in_minutes_and_short_ones_get_a_note() {
+        for (time, minutes) in [
+            ("1", Some(1)),
+            ("0:30", Some(1)),
+            ("02:00:00", Some(120)),
+            ("1-0", Some(1440)),
+            ("1-2:30", Some(1590)),
+            ("0-0:3:01", Some(4)),
+            ("UNLIMITED", None),
+            ("1:2:3:4", None),
+            ("99999999999999999999", None),
+        ] {
+            assert_eq!(limit_minutes(time), minutes, "{time}");
+        }
+        let one = short_limit_note("1").unwrap();
+        assert!(one.contains("--time 1: a task gets SIGTERM") && one.contains("trains for 0 to 30 s"), "{one}");
+        assert!(short_limit_note("2").unwrap().contains("trains for 30 to 60 s"));
+        assert_eq!(short_limit_note("00:05:00"), None);
+        assert_eq!(short_limit_note("infinite"), None);
     }
 
     #[test]

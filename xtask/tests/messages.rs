@@ -1,5 +1,6 @@
 //! Messages that once misled, through the real binary: each now names the
-//! cause and the fix (docs/RELIABILITY.md, "Messages that misled").
+//! cause and the fix (docs/RELIABILITY.md, "Messages that misled"), and a
+//! results folder that another experiment file of the same name would share.
 
 mod common;
 
@@ -68,4 +69,30 @@ fn fetching_into_another_datasets_folder_is_refused_naming_it() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("it holds a train-images-idx3-ubyte that is no file of fashion-mnist"), "{err}");
     assert_eq!(std::fs::read(tmp.path().join("data/digits/train-images-idx3-ubyte")).unwrap(), before);
+}
+
+#[test]
+fn a_second_experiment_file_of_the_same_name_is_refused_naming_both_and_the_fix() {
+    let tmp = setup();
+    let root = tmp.path();
+    for (dir, rho) in [("a", "[0.05, 0.1]"), ("b", "[0.2]")] {
+        std::fs::create_dir(root.join(dir)).unwrap();
+        let text = common::SMALL.replace("[0.05, 0.1, 0.2, 0.3]", rho);
+        std::fs::write(root.join(dir).join("small.toml"), text).unwrap();
+    }
+    let (code, _, err) = run(xtask(root).args(["sweep", "a/small.toml", "--no-report"]));
+    assert_eq!(code, Some(0), "{err}");
+    let table = std::fs::read(root.join("results/small/runs.csv")).unwrap();
+    for command in [&["sweep", "b/small.toml"][..], &["sweep", "b/small.toml", "--dry-run"], &["merge", "b/small.toml"]]
+    {
+        let (code, _, err) = run(xtask(root).args(command));
+        assert_eq!(code, Some(2), "{command:?}: {err}");
+        assert!(err.starts_with("error: results/small: holds the results of /"), "{command:?}: {err}");
+        assert!(err.contains("/a/small.toml; /") && err.contains("/b/small.toml has the same name but other runs"));
+        assert!(err.contains("\nfix: give /") && err.contains("--results DIR"), "{err}");
+    }
+    let (code, _, err) = run(xtask(root).args(["slurm", "b/small.toml", "--array", "1"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!root.join("results/small/slurm").exists(), "no script written into another experiment's folder");
+    assert_eq!(std::fs::read(root.join("results/small/runs.csv")).unwrap(), table, "its table untouched");
 }

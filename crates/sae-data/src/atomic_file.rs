@@ -2,7 +2,8 @@
 //! reports, figures, checkpoints, downloads) goes through a temporary file
 //! in the same folder, synced to disk and renamed over the target, so a
 //! reader, a crash or a full disk sees the old content or the new, never a
-//! part, and no temporary file is left behind.
+//! part, and no temporary file is left behind (nor by a process stopped by
+//! a signal: see `writes.rs`).
 
 use std::io::Write;
 use std::path::Path;
@@ -35,6 +36,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let failed = |e: std::io::Error| DataError::Io { path: path.into(), error: os_error(e) };
+    // A process stopping by signal waits for this write to end ([`crate::stop_writes`]).
+    let _writing = crate::writing();
     // The temporary file is removed when dropped, so an error below leaves nothing.
     let mut tmp = builder.tempfile_in(dir).map_err(failed)?;
     tmp.as_file_mut().write_all(bytes).map_err(failed)?;

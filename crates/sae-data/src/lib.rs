@@ -18,7 +18,9 @@
 //! - **Names**: [`short_number`] (`short_number.rs`), numbers in ids and
 //!   labels.
 //! - **Writing files**: [`write_atomic`] (`atomic_file.rs`), which every
-//!   crate of the workspace writes through.
+//!   crate of the workspace writes through, and [`stop_writes`]
+//!   (`writes.rs`), with which a process stopped by a signal exits between
+//!   writes.
 //! - **For tests**: a [`write_synthetic_dataset`] (`synthetic.rs`) and
 //!   [`skip_test`] (`skip.rs`).
 
@@ -37,6 +39,7 @@ mod short_number;
 mod skip;
 mod split;
 mod synthetic;
+mod writes;
 
 pub use error::DataError;
 
@@ -60,6 +63,7 @@ pub use short_number::short_number;
 
 // Writing files.
 pub use atomic_file::{create_folder, os_error, remove_interrupted_writes, write_atomic, TEMPORARY};
+pub use writes::{stop_writes, writing, Writing};
 
 // For tests.
 pub use skip::skip_test;

@@ -67,7 +67,8 @@ impl ResultsDir {
             Ok(None) => return Err(format!("{METRICS_FILE} is missing")),
             Err(e) => return Err(e.to_string()),
         };
-        if record.run_id != spec.id {
+        // A folder adopted from a former id keeps the record it was stored with.
+        if record.run_id != spec.id && !spec.former_ids.contains(&record.run_id) {
             return Err(format!("{METRICS_FILE} belongs to run {}", record.run_id));
         }
         if let Some(why) = Metric::impossible(&record, spec.config.model.hidden.0) {
@@ -105,10 +106,11 @@ impl ResultsDir {
 
 /// Where the configuration `stored` in a run folder departs from `run`, the
 /// configuration its id stands for: `training.lr is 0.001, the run's id
-/// stands for 0.005`. The description is not compared: the id does not
-/// hash it.
+/// stands for 0.005`. The description is not compared, and both are
+/// compared canonically ([`Experiment::canonical`]): the id hashes neither
+/// the description nor how the settings were written.
 fn first_difference(stored: &Experiment, run: &Experiment) -> Option<String> {
-    let json = |e: &Experiment| serde_json::to_value(Experiment { description: None, ..e.clone() }).ok();
+    let json = |e: &Experiment| serde_json::to_value(Experiment { description: None, ..e.canonical() }).ok();
     let (stored, run) = (json(stored)?, json(run)?);
     let mut path = Vec::new();
     let (found, wanted) = differing(&stored, &run, &mut path)?;

@@ -24,6 +24,35 @@ pub enum SweepError {
         /// What is wrong, with line and column where toml gives them.
         message: String,
     },
+    /// An experiment file whose name is not UTF-8 text: its name names the
+    /// results folder.
+    #[error(
+        "{path:?}: the file name is not UTF-8 text; the experiment's name (the file name without .toml) names its \
+         results folder and must be text: rename the file"
+    )]
+    NotUtf8 {
+        /// The file concerned.
+        path: PathBuf,
+    },
+    /// A results folder that belongs to another experiment file of the same
+    /// name, with other runs: nothing was written.
+    #[error(
+        "{}: holds the results of {}; {} has the same name but other runs ({example} is in one grid only), and \
+         two experiments' results are never mixed in one folder",
+        folder.display(),
+        owner.display(),
+        file.display()
+    )]
+    OwnedByAnother {
+        /// The experiment's results folder.
+        folder: PathBuf,
+        /// The experiment file it belongs to.
+        owner: PathBuf,
+        /// The file refused, made absolute.
+        file: PathBuf,
+        /// A run id of one grid and not the other.
+        example: String,
+    },
     /// A `--shard` value is malformed.
     #[error("invalid shard {0:?}: expected i/n with 0 ≤ i < n, e.g. 0/4")]
     Shard(String),

@@ -279,7 +279,7 @@ impl Experiment {
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, SweepError> {
         let experiment: Self =
             toml::from_str(text).map_err(|e| SweepError::Parse { path: path.into(), message: e.to_string() })?;
-        experiment.check(path)?;
+        experiment.check(path, text)?;
         Ok(experiment)
     }
 
@@ -306,15 +306,23 @@ impl Experiment {
 }
 
 impl ExperimentFile {
-    /// Reads and validates an experiment file.
+    /// Reads and validates an experiment file. Its name (the file name
+    /// without `.toml`) names its results folder, so it must be text: a
+    /// name that is not UTF-8 is refused as such, before the file is read.
     ///
     /// # Errors
-    /// [`SweepError::Io`] when unreadable, [`SweepError::Parse`] otherwise.
+    /// [`SweepError::Parse`] for a file name that is not UTF-8 text or not
+    /// a plain folder name, [`SweepError::Io`] when unreadable,
+    /// [`SweepError::Parse`] for invalid content.
     pub fn load(path: &Path) -> Result<Self, SweepError> {
+        let refuse = |message: String| SweepError::Parse { path: path.into(), message };
+        let stem = path.file_stem().unwrap_or_default();
+        let Some(stem) = stem.to_str() else {
+            return Err(SweepError::NotUtf8 { path: path.into() });
+        };
+        let name = experiment_name(stem).map_err(refuse)?;
         let text = std::fs::read_to_string(path).map_err(SweepError::io(path))?;
         let experiment = Experiment::from_toml(&text, path)?;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-        let name = experiment_name(stem).map_err(|message| SweepError::Parse { path: path.into(), message })?;
         Ok(Self { name, path: path.into(), experiment })
     }
 }

@@ -18,11 +18,14 @@ pub struct RunSpec {
     /// Readable and stable: the swept values, then a hash of the whole
     /// configuration, e.g. `rho0.05-beta1-3fa2c1d9`.
     pub id: String,
-    /// The id this run had before its id stopped depending on the
-    /// experiment's `description` (sae-lab's first round), when that differs:
-    /// a stored folder under it is adopted, not retrained
+    /// The ids earlier versions of sae-lab gave this run, where they differ
+    /// from `id`: the first round hashed the experiment's `description`,
+    /// and until ids hashed the canonical configuration
+    /// ([`Experiment::canonical`]) labels listed in another order, all ten
+    /// labels listed, or a `-0.0`, gave ids of their own. A folder stored
+    /// under one is adopted, not retrained
     /// ([`crate::ResultsDir::adopt_former_ids`]).
-    pub former_id: Option<String>,
+    pub former_ids: Vec<String>,
     /// The swept values but the seed, shared by replicates: `rho0.05-beta1`
     /// (`run` when nothing is swept).
     pub label: String,
@@ -31,7 +34,8 @@ pub struct RunSpec {
     /// The run of the previous rung this one continues (same settings, fewer
     /// epochs), for a halving search's rungs after the first.
     pub continues: Option<String>,
-    /// The run's complete settings (its `sweep` section is empty).
+    /// The run's complete settings (its `sweep` section is empty), written
+    /// canonically ([`Experiment::canonical`]).
     pub config: Experiment,
 }
 
@@ -107,12 +111,11 @@ impl Experiment {
                 if let Some(e) = *e {
                     run.training.epochs = Count(e);
                 }
-                let config = settled(run.clone());
-                let (label, id, former_id) = self.run_names(&run, &config);
+                let (label, id, former_ids, config) = self.run_names(&run, settled(run.clone()));
                 let continues = before.replace(id.clone());
                 if ids.insert(id.clone()) {
                     let rung = e.map(|_| rung);
-                    runs.push(RunSpec { index: runs.len(), id, former_id, label, rung, continues, config });
+                    runs.push(RunSpec { index: runs.len(), id, former_ids, label, rung, continues, config });
                 }
             }
         }
@@ -136,13 +139,16 @@ impl Experiment {
         self.cross(shapes).into_iter().map(settled).collect()
     }
 
-    /// The label, id and former id of `run`, a point of this experiment's
-    /// grid whose settings are `config` (`run` [`settled`]): the values of the swept keys (a mechanism's own parameters
-    /// inside its label when whole mechanisms are swept), then eight hex
-    /// digits of the SHA-256 of the run's whole configuration but its
-    /// description, so changing any setting changes the id and rewording
-    /// the question does not. The former id hashed the description too.
-    fn run_names(&self, run: &Experiment, config: &Experiment) -> (String, String, Option<String>) {
+    /// The label, id, former ids and canonical settings of `run`, a point
+    /// of this experiment's grid whose settings are `config` (`run`
+    /// [`settled`]): the values of the swept keys (a mechanism's own
+    /// parameters inside its label when whole mechanisms are swept), then
+    /// eight hex digits of the SHA-256 of the run's whole configuration,
+    /// canonical and without its description, so changing any setting
+    /// changes the id, and rewording the question or writing the same
+    /// settings otherwise does not. The former ids hashed `config` as
+    /// written, with its description and without.
+    fn run_names(&self, run: &Experiment, config: Experiment) -> (String, String, Vec<String>, Experiment) {
         let mechanisms_swept = self.varies(Param::Sparsity);
         let mut parts = Vec::new();
         let mut label = None;
@@ -164,9 +170,16 @@ impl Experiment {
         }
         let readable = shorten(parts.join("-"));
         let named = |run: &Experiment| format!("{readable}-{}", config_hash(run));
-        let former = config.description.is_some().then(|| named(config));
-        let id = named(&Experiment { description: None, ..config.clone() });
-        (shorten(label.expect("the seed is a parameter")), id, former)
+        let undescribed = |run: &Experiment| Experiment { description: None, ..run.clone() };
+        let canonical = config.canonical();
+        let id = named(&undescribed(&canonical));
+        let mut former_ids = Vec::new();
+        for former in [config.description.is_some().then(|| named(&config)), Some(named(&undescribed(&config)))] {
+            if let Some(f) = former.filter(|f| *f != id && !former_ids.contains(f)) {
+                former_ids.push(f);
+            }
+        }
+        (shorten(label.unwrap_or_default()), id, former_ids, canonical)
     }
 }
 

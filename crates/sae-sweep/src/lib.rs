@@ -9,13 +9,15 @@
 //!    `sparsity.rs`) and the checks that span keys (`validate.rs`); every
 //!    parameter of a run is defined once ([`Param`], `parameter.rs`).
 //! 2. **The grid** ([`Experiment::expand`], `grid.rs`): one [`RunSpec`] per
-//!    point, with a stable id.
+//!    point, with a stable id that hashes its canonical settings
+//!    ([`Experiment::canonical`], `canonical.rs`).
 //! 3. **The runner** ([`run_sweep`], `runner.rs`): the runs not yet stored
 //!    ([`RunState`], `complete.rs`), locked one by one (`lock.rs`), trained
 //!    in parallel on shared data (`data.rs`) by [`execute`] (`run.rs`),
 //!    which scores them with the probe (`probe.rs`); a [`Shard`] takes part
 //!    of the grid (`shard.rs`); progress is shown by `progress.rs`.
-//! 4. **The store** ([`ResultsDir`], `store.rs`): one folder per run, its
+//! 4. **The store** ([`ResultsDir`], `store.rs`), which belongs to one
+//!    experiment file (`owner.rs`): one folder per run, its
 //!    [`RunRecord`] (`record.rs`), and on request its training state, from
 //!    which a run of more epochs continues ([`ResultsDir::continuation`],
 //!    [`execute_from`]). A command reads each run once, into a
@@ -24,6 +26,7 @@
 //! 5. **The tables** (`table.rs`): `runs.csv` and `summary.csv`, with the
 //!    metrics defined once in the results schema ([`Metric`], `schema.rs`).
 
+mod canonical;
 mod complete;
 mod data;
 mod engines;
@@ -32,6 +35,7 @@ mod experiment;
 mod grid;
 mod halving;
 mod lock;
+mod owner;
 mod parameter;
 mod probe;
 mod progress;
@@ -78,6 +82,7 @@ pub use runner::{merge, run_sweep, MergeSummary, SweepOptions, SweepSummary, EXP
 pub use shard::Shard;
 
 // 4. The store.
+pub use owner::OWNER_FILE;
 pub use record::{RunRecord, Status};
 pub use snapshot::Snapshot;
 pub use store::{

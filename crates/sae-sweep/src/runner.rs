@@ -14,7 +14,6 @@ use crate::progress::{Progress, ProgressMode};
 use crate::run::execute_from;
 use crate::table::rebuild_tables;
 use crate::{ExperimentFile, ResultsDir, RunSpec, RunState, Shard, SharedData, Snapshot, Status, SweepError};
-use sae_data::write_atomic;
 
 /// The copy of the experiment file kept in its results folder.
 pub const EXPERIMENT_COPY: &str = "experiment.toml";
@@ -58,8 +57,10 @@ pub struct SweepSummary {
 /// train.
 ///
 /// # Errors
-/// Data that cannot be found or read, or results that cannot be written.
-/// Failed runs are not errors: they are counted in the summary.
+/// [`SweepError::OwnedByAnother`] when the results folder belongs to
+/// another experiment file of the same name (see `owner.rs`); data that
+/// cannot be found or read, or results that cannot be written. Failed runs
+/// are not errors: they are counted in the summary.
 pub fn run_sweep(
     file: &ExperimentFile,
     options: &SweepOptions,
@@ -67,6 +68,8 @@ pub fn run_sweep(
 ) -> Result<SweepSummary, SweepError> {
     let start = Instant::now();
     let dir = ResultsDir::new(&options.results_root, &file.name);
+    // Another experiment's folder is refused before anything is touched.
+    dir.check_owner(file)?;
     let grid = file.experiment.expand();
     dir.adopt_former_ids(&grid);
     let halving = file.experiment.search.halving(file.experiment.training.epochs.0);
@@ -85,7 +88,7 @@ pub fn run_sweep(
             stage.iter().map(|spec| (*spec, results.state(spec))).filter(|(_, state)| !state.is_done()).collect();
         // A device that cannot open stops the sweep before anything is written.
         prepare_engines(&todo.iter().map(|(spec, _)| *spec).collect::<Vec<_>>())?;
-        write_atomic(&dir.root().join(EXPERIMENT_COPY), file.experiment.to_toml().as_bytes())?;
+        dir.claim(file)?;
         (total, skipped) = (total + stage.len(), skipped + stage.len() - todo.len());
         if !todo.is_empty() {
             if data.is_none() {
@@ -290,6 +293,8 @@ pub struct MergeSummary {
 /// # Errors
 /// [`SweepError::NeverRun`] when no run of the experiment was ever stored
 /// there (a wrong `--results`, a sweep not yet run);
+/// [`SweepError::OwnedByAnother`] when the folder belongs to another
+/// experiment file of the same name;
 /// [`SweepError::NoneStored`] when the folder holds runs but none of this
 /// grid's (the file changed since the sweep), leaving the tables as they
 /// were; or a table that cannot be written.
@@ -298,6 +303,7 @@ pub fn merge(file: &ExperimentFile, results_root: &Path) -> Result<MergeSummary,
     if !dir.runs().is_dir() {
         return Err(SweepError::NeverRun { name: file.name.clone(), path: dir.root().into() });
     }
+    dir.check_owner(file)?;
     let grid = file.experiment.expand();
     dir.adopt_former_ids(&grid);
     let results = Snapshot::new(dir.clone(), &grid);
@@ -312,5 +318,7 @@ pub fn merge(file: &ExperimentFile, results_root: &Path) -> Result<MergeSummary,
     if stored == 0 {
         return Err(SweepError::NoneStored { path: dir.runs(), runs: grid.len() });
     }
+    // The tables become this file's: so does the experiment the report reads.
+    dir.claim(file)?;
     Ok(MergeSummary { rows: rebuild_tables(&results, &grid)?.len(), missing, damaged })
 }

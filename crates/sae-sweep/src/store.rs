@@ -97,29 +97,56 @@ impl ResultsDir {
         }
     }
 
-    /// Renames the folder of each run of `grid` stored under its former id
-    /// (see [`RunSpec::former_id`]) to its id, once; returns how many. A
-    /// folder already under the new id is left alone, and a rename another
-    /// process made first is not an error.
+    /// Renames the folder of each run of `grid` stored under one of its
+    /// former ids (see [`RunSpec::former_ids`]) to its id, once, saying so,
+    /// then has its `metrics.json` name the new id (until then the run's
+    /// checks accept a former one); returns how many. A folder already
+    /// under the new id is left alone, and a rename another process made
+    /// first is not an error.
     pub fn adopt_former_ids(&self, grid: &[RunSpec]) -> usize {
         if !self.runs().is_dir() {
             return 0;
         }
         let mut adopted = 0;
         for spec in grid {
-            let Some(former) = &spec.former_id else { continue };
-            let (old, new) = (self.run_dir(former), self.run_dir(&spec.id));
-            if old.is_dir() && !new.exists() && std::fs::rename(&old, &new).is_ok() {
-                adopted += 1;
+            for former in &spec.former_ids {
+                let (old, new) = (self.run_dir(former), self.run_dir(&spec.id));
+                if old.is_dir() && !new.exists() && std::fs::rename(&old, &new).is_ok() {
+                    adopted += 1;
+                    self.rename_record(&spec.id);
+                }
             }
         }
         if adopted > 0 {
             crate::note(&format!(
-                "{}: {adopted} run folders renamed to ids that no longer depend on the description (nothing retrained)",
+                "{}: {adopted} run folders stored under the ids of an earlier sae-lab renamed to their ids (which no \
+                 longer hash the description, the order of labels or a -0.0); nothing retrained",
                 self.runs().display()
             ));
         }
         adopted
+    }
+
+    /// Has run `id`'s `metrics.json` name `id`, if it names another (a
+    /// former id); a record that cannot be read is left for the run's
+    /// checks to find.
+    fn rename_record(&self, id: &str) {
+        if let Ok(Some(mut record)) = self.record(id) {
+            if record.run_id != id {
+                record.run_id = id.into();
+                let bytes = serde_json::to_vec_pretty(&record).expect("records serialise");
+                let _ = write_atomic(&self.run_dir(id).join(METRICS_FILE), &bytes);
+            }
+        }
+    }
+
+    /// The stored folder of `spec` under one of its former ids, when its own
+    /// id has none: what [`Self::adopt_former_ids`] would rename.
+    pub fn former_folder(&self, spec: &RunSpec) -> Option<String> {
+        if self.run_dir(&spec.id).exists() {
+            return None;
+        }
+        spec.former_ids.iter().find(|f| self.run_dir(f).is_dir()).cloned()
     }
 
     /// Writes a run's folder: config, curve, metrics, (when trained)
@@ -132,6 +159,8 @@ impl ResultsDir {
     pub fn write_run(&self, spec: &RunSpec, out: &RunOutput<'_>) -> Result<(), SweepError> {
         let runs = self.runs();
         sae_data::create_folder(&runs)?;
+        // A process stopping by signal waits for the folder to be renamed into place.
+        let _writing = sae_data::writing();
         let tmp = tempfile::Builder::new()
             .prefix(&format!("{TEMPORARY}{}-", spec.id))
             .tempdir_in(&runs)
@@ -202,7 +231,8 @@ impl ResultsDir {
         let stored = Experiment::from_toml(&text, &config_path)?;
         let (have, want) = (stored.training.epochs.0, spec.config.training.epochs.0);
         let training = TrainingSection { epochs: spec.config.training.epochs, ..stored.training };
-        if (Experiment { description: spec.config.description.clone(), training, ..stored }) != spec.config {
+        let stored = Experiment { description: spec.config.description.clone(), training, ..stored };
+        if stored.canonical() != spec.config.canonical() {
             let message = "configured otherwise than the run to continue (the two may differ in epochs only)";
             return Err(refuse(CONFIG_FILE, message.into()));
         }

@@ -16,18 +16,34 @@ use crate::{Experiment, Param, ProbeImages, SweepError};
 /// The fewest validation or test images: the FVU needs their variance.
 const MIN_EVAL_IMAGES: usize = 2;
 
-/// The first value of `values` that an earlier one equals.
-fn first_repeat<T: PartialEq>(values: &[T]) -> Option<&T> {
-    values.iter().enumerate().find(|(i, v)| values[..*i].contains(v)).map(|(_, v)| v)
+/// The first value of `values` that an earlier one equals, with its
+/// position.
+fn first_repeat<T: PartialEq>(values: &[T]) -> Option<(usize, &T)> {
+    values.iter().enumerate().find(|(i, v)| values[..*i].contains(v))
+}
+
+/// Where element `index` of the list under `keys` (`["sweep", "rho"]`) is
+/// written in `text`, as `line L, column C: ` (empty when it cannot be
+/// found: an experiment built otherwise than from a file's text).
+fn position(text: &str, keys: &[&str], index: usize) -> String {
+    let Ok(doc) = toml_edit::ImDocument::parse(text) else { return String::new() };
+    let item = keys.iter().try_fold(doc.as_item(), |item, key| item.get(*key));
+    let Some(start) = item.and_then(|i| i.as_array()).and_then(|a| a.get(index)).and_then(|v| v.span()) else {
+        return String::new();
+    };
+    let before = &text[..start.start];
+    let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+    format!("line {}, column {column}: ", before.matches('\n').count() + 1)
 }
 
 impl Experiment {
-    /// Checks what no single key can: run after parsing, so every
+    /// Checks what no single key can: run after parsing `text`, so every
     /// experiment read from a file passes it.
     ///
     /// # Errors
-    /// [`SweepError::Parse`] naming `path`, the keys and what was expected.
-    pub(crate) fn check(&self, path: &Path) -> Result<(), SweepError> {
+    /// [`SweepError::Parse`] naming `path`, the keys and what was expected,
+    /// and for a repeated value its line and column in `text`.
+    pub(crate) fn check(&self, path: &Path, text: &str) -> Result<(), SweepError> {
         let fail = |message: String| Err(SweepError::Parse { path: path.into(), message });
         let (batch, train) = (self.training.batch_size.0, self.data.train.0);
         if batch > train {
@@ -45,17 +61,18 @@ impl Experiment {
             ));
         }
         self.check_sizes().or_else(fail)?;
-        self.check_labels().or_else(fail)?;
+        self.check_labels(text).or_else(fail)?;
         self.check_search().or_else(fail)?;
         // Every list of the sweep section, whatever its key, through its JSON form.
         let lists = serde_json::to_value(&self.sweep).expect("a sweep section serialises");
         let mut runs = self.search.trials.map_or(1, |t| t.0);
         for (key, values) in lists.as_object().into_iter().flatten() {
             let values = values.as_array().map(Vec::as_slice).unwrap_or_default();
-            if let Some(dup) = first_repeat(values) {
+            if let Some((i, dup)) = first_repeat(values) {
                 return fail(format!(
-                    "sweep.{key} lists {dup} more than once: each value must appear once (it would train the same \
-                     run again and count it as a replicate); replicates are `seeds`, one per seed"
+                    "{}sweep.{key} lists {dup} more than once: each value must appear once (it would train the same \
+                     run again and count it as a replicate); replicates are `seeds`, one per seed",
+                    position(text, &["sweep", key], i)
                 ));
             }
             runs = runs.saturating_mul(values.len());
@@ -85,12 +102,17 @@ impl Experiment {
         Ok(())
     }
 
-    /// Label lists without repeats, and a probe of two classes or more.
-    fn check_labels(&self) -> Result<(), String> {
-        for (key, labels) in [("data.labels", self.data.kept_labels()), ("probe.labels", self.probe.kept_labels())] {
+    /// Label lists without repeats (each listed once, as sweep values are:
+    /// a repeat is a slip, and would make a run id of its own), and a probe
+    /// of two classes or more.
+    fn check_labels(&self, text: &str) -> Result<(), String> {
+        for (section, labels) in [("data", self.data.kept_labels()), ("probe", self.probe.kept_labels())] {
             let labels = labels.unwrap_or_default();
-            if let Some(dup) = first_repeat(&labels) {
-                return Err(format!("{key} lists {dup} more than once: expected each label once"));
+            if let Some((i, dup)) = first_repeat(&labels) {
+                return Err(format!(
+                    "{}{section}.labels lists {dup} more than once: expected each label once",
+                    position(text, &[section, "labels"], i)
+                ));
             }
         }
         let probe_labels = match (self.probe.kept_labels(), self.probe.images) {
@@ -147,7 +169,7 @@ impl Experiment {
                 SparsityKind::of(&m.config).as_str()
             ));
         }
-        if let Some(dup) = first_repeat(&mechanisms) {
+        if let Some((_, dup)) = first_repeat(&mechanisms) {
             return Err(format!(
                 "the sweep gives the mechanism {} more than once (a [sweep] axis overrides the value a listed \
                  mechanism sets): each run must appear once",
@@ -199,6 +221,23 @@ mod tests {
             assert!(err.contains("more than once"), "{err}");
         }
         assert!(parse("[sweep]\nseeds = [1, 2]\nrho = [0.05, 0.1]\n").is_ok());
+        // The repeat's line and column, as a parse error gives them.
+        let err = parse("\n[sweep]\nrho = [0.05, 0.1, 0.05]\n").unwrap_err();
+        assert!(err.starts_with("e.toml: line 3, column 19: sweep.rho lists 0.05 more than once"), "{err}");
+        let err = parse("[sweep]\nbeta = [0.0, -0.0]\n").unwrap_err();
+        assert!(err.starts_with("e.toml: line 2, column 14: sweep.beta lists"), "-0.0 is 0.0: {err}");
+    }
+
+    #[test]
+    fn repeated_labels_are_refused_with_their_key_line_and_column() {
+        for (text, want) in [
+            ("[data]\nlabels = [3, 1, 3]\n", "e.toml: line 2, column 17: data.labels lists 3 more than once"),
+            ("probe = { labels = [0, 9, 9] }\n", "e.toml: line 1, column 27: probe.labels lists 9 more than once"),
+            ("[data]\nlabels = [1, 2]\n[probe]\nlabels = [2, 2]\n", "e.toml: line 4, column 14: probe.labels lists 2"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.starts_with(want) && err.ends_with("expected each label once"), "{text:?}: {err}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::path::Path;
 use common::{assert_rejected, parse};
 use sae_core::{KlReduction, SparsityConfig};
 use sae_sweep::ExperimentFile;
+use sha2::Digest as _;
 
 #[test]
 fn an_empty_file_is_the_reference_protocol() {
@@ -272,6 +273,92 @@ fn run_ids_stay_stable_across_versions() {
     for new_key in ["labels", "[probe]", "l1_weight"] {
         assert!(!text.contains(new_key), "{new_key} written at its default:\n{text}");
     }
+}
+
+#[test]
+fn settings_written_otherwise_make_the_same_id_and_keep_the_former_one() {
+    // Each pair trains the same numbers; the second id of each is the one
+    // sae-lab gave before ids hashed the canonical settings (pinned from
+    // that version's `--dry-run`), kept so that its folders are adopted.
+    let ids = |text: &str| parse(text).unwrap().expand();
+    let rho = "[sweep]\nrho = [0.05, 0.1]\n";
+    for (written, former) in [
+        ("[data]\nlabels = [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]\n", "rho0.05-89cc8833"),
+        ("[data]\nlabels = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n", ""),
+        ("[probe]\nlabels = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n", ""),
+    ] {
+        let grid = ids(&format!("{written}{rho}"));
+        assert_eq!((grid[0].id.as_str(), grid[1].id.as_str()), ("rho0.05-84410203", "rho0.1-775a72cf"), "{written}");
+        if !former.is_empty() {
+            assert_eq!(grid[0].former_ids, [former], "{written}");
+        }
+    }
+    let (shuffled, sorted) =
+        (ids(&format!("[data]\nlabels = [7, 1, 3]\n{rho}")), ids(&format!("[data]\nlabels = [1, 3, 7]\n{rho}")));
+    assert_eq!((shuffled[0].id.as_str(), sorted[0].id.as_str()), ("rho0.05-d811cb55", "rho0.05-d811cb55"));
+    assert_eq!(shuffled[0].former_ids, ["rho0.05-f0a21456"]);
+    assert!(sorted[0].former_ids.is_empty(), "already canonical: {:?}", sorted[0].former_ids);
+    assert_eq!(shuffled[0].config.data.kept_labels(), Some(vec![1, 3, 7]), "the run's settings are canonical");
+    let l1 = |w: &str| ids(&format!("[sparsity]\nkind = \"l1\"\nweight = {w}\n"));
+    assert_eq!((l1("-0.0")[0].id.as_str(), l1("0.0")[0].id.as_str()), ("run-7071e33f", "run-7071e33f"));
+    assert_eq!(l1("-0.0")[0].former_ids, ["run-588cfb4a"]);
+    let swept = ids("[sweep]\nsparsity = [{ kind = \"l1\", weight = -0.0 }, { kind = \"l1\", weight = 0.1 }]\n");
+    assert_eq!(swept[0].id, "l1-w0-7071e33f");
+    // A description adds the first round's id, which hashed it.
+    let described = ids(&format!("description = \"d\"\n[data]\nlabels = [7, 1, 3]\n{rho}"));
+    assert_eq!(described[0].id, "rho0.05-d811cb55");
+    assert_eq!(described[0].former_ids.len(), 2, "{:?}", described[0].former_ids);
+    assert_eq!(described[0].former_ids[1], "rho0.05-f0a21456");
+}
+
+#[test]
+fn the_ids_of_every_shipped_experiment_are_pinned() {
+    // Pinned from `cargo xtask sweep experiments/NAME.toml --dry-run` before
+    // ids hashed the canonical settings: the runs, and 16 hex digits of the
+    // SHA-256 of their ids joined by line breaks. A shipped experiment's
+    // results must never be retrained because sae-lab changed.
+    let pins = [
+        ("beta", 12, "d7876528e68f73e7"),
+        ("k-sparse", 1, "5d874e431e213a1e"),
+        ("mechanisms", 48, "f9efef9f21f6ed12"),
+        ("noise", 9, "4e368d951b5df142"),
+        ("quick", 2, "7e3c886cea83d4bc"),
+        ("rho", 10, "9dfdd64be4a1cad4"),
+        ("rho-beta", 16, "1bc1ccd61ebf8883"),
+        ("search-halving", 81, "ba79ab8a94fbb38b"),
+        ("search-random", 16, "94463d794442ff6f"),
+        ("seed-clean", 3, "1ed64b1ba47ffa21"),
+        ("seed-denoise", 1, "9ca4e443d66350c6"),
+        ("seed-half", 1, "3c8fb6ecb6cab3cf"),
+        ("self-taught", 2, "6e78a53eb215deb9"),
+        ("width", 7, "bd262e3149a7db4d"),
+    ];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+    let mut shipped: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok()?.strip_suffix(".toml").map(String::from))
+        .collect();
+    shipped.sort();
+    assert_eq!(shipped, pins.iter().map(|p| p.0).collect::<Vec<_>>(), "a new shipped experiment gets its pin");
+    for (name, runs, digest) in pins {
+        let grid = ExperimentFile::load(&dir.join(format!("{name}.toml"))).unwrap().experiment.expand();
+        let ids: Vec<&str> = grid.iter().map(|r| r.id.as_str()).collect();
+        let hash = hex::encode(&sha2::Sha256::digest(ids.join("\n").as_bytes())[..8]);
+        assert_eq!((grid.len(), hash.as_str()), (runs, digest), "{name}: {ids:#?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_is_refused_by_load_itself() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join(std::ffi::OsStr::from_bytes(b"bad\xff.toml"));
+    std::fs::write(&path, "").unwrap();
+    let err = ExperimentFile::load(&path).unwrap_err();
+    assert!(matches!(err, sae_sweep::SweepError::NotUtf8 { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains(r#"bad\xFF.toml": the file name is not UTF-8 text"#) && !msg.contains("empty"), "{msg}");
 }
 
 #[test]

@@ -8,7 +8,9 @@ mod common;
 use std::path::Path;
 
 use common::{experiment, fixture, Table, TIMING};
-use sae_sweep::{merge, ExperimentFile, ResultsDir, RunState, Status, SweepError, SweepSummary};
+use sae_sweep::{
+    merge, Experiment, ExperimentFile, Label, NonEmpty, ResultsDir, RunSpec, RunState, Status, SweepError, SweepSummary,
+};
 
 fn sweep(data: &Path, results: &Path, file: &ExperimentFile) -> SweepSummary {
     common::sweep(file, data, results, 2, None).unwrap()
@@ -92,6 +94,17 @@ fn merging_an_experiment_never_run_is_an_error_naming_it() {
     assert!(!f.results.join("never/runs.csv").exists(), "no empty table written");
 }
 
+/// Moves run `spec`'s folder to `former`, as an earlier sae-lab stored it
+/// there: its record naming that id, and its configuration `written` as
+/// the experiment file wrote it.
+fn store_as_earlier_version(dir: &ResultsDir, spec: &RunSpec, former: &str, written: &Experiment) {
+    let old = dir.run_dir(former);
+    std::fs::rename(dir.run_dir(&spec.id), &old).unwrap();
+    let metrics = std::fs::read_to_string(old.join("metrics.json")).unwrap();
+    std::fs::write(old.join("metrics.json"), metrics.replace(&spec.id, former)).unwrap();
+    std::fs::write(old.join("config.toml"), written.to_toml()).unwrap();
+}
+
 #[test]
 fn rewording_the_description_keeps_the_ids_and_runs_stored_under_former_ids_are_adopted() {
     let f = fixture();
@@ -110,13 +123,47 @@ fn rewording_the_description_keeps_the_ids_and_runs_stored_under_former_ids_are_
     // Folders as the first round named them (the description hashed in).
     let dir = ResultsDir::new(&f.results, "worded");
     for spec in &grid {
-        let former = spec.former_id.as_ref().expect("a described run has a former id");
-        assert_ne!(former, &spec.id);
-        std::fs::rename(dir.run_dir(&spec.id), dir.run_dir(former)).unwrap();
+        assert_eq!(spec.former_ids.len(), 1, "a described run has a former id");
+        assert_ne!(spec.former_ids[0], spec.id);
+        store_as_earlier_version(&dir, spec, &spec.former_ids[0], &spec.config);
     }
     let again = sweep(&f.data, &f.results, &file);
     assert_eq!((again.done, again.skipped, again.rows), (0, 2, 2), "adopted, nothing retrained");
     let reworded = sweep(&f.data, &f.results, &new_words);
     assert_eq!((reworded.done, reworded.skipped), (0, 2), "a new description retrains nothing");
-    assert!(grid.iter().all(|s| dir.run_dir(&s.id).is_dir() && !dir.run_dir(s.former_id.as_ref().unwrap()).exists()));
+    assert!(grid.iter().all(|s| dir.run_dir(&s.id).is_dir() && !dir.run_dir(&s.former_ids[0]).exists()));
+}
+
+#[test]
+fn runs_stored_under_the_id_of_labels_written_otherwise_are_adopted_not_retrained() {
+    let f = fixture();
+    let labels: Vec<Label> = (0..10).rev().map(Label).collect();
+    let mut file = experiment("labelled", "[sweep]\nrho = [0.05, 0.1]\n");
+    file.experiment.data.labels = Some(NonEmpty(labels.clone()));
+    let grid = file.experiment.expand();
+    let plain = experiment("labelled", "[sweep]\nrho = [0.05, 0.1]\n").experiment.expand();
+    assert_eq!(grid.iter().map(|r| &r.id).collect::<Vec<_>>(), plain.iter().map(|r| &r.id).collect::<Vec<_>>());
+    sweep(&f.data, &f.results, &file);
+    let dir = ResultsDir::new(&f.results, "labelled");
+    let before = Table::read(&f.results.join("labelled/runs.csv")).without(&TIMING);
+    // As the previous sae-lab stored them: under the id of the labels as
+    // written, the configuration listing them in that order.
+    for spec in &grid {
+        let mut written = spec.config.clone();
+        written.data.labels = Some(NonEmpty(labels.clone()));
+        assert_eq!(spec.former_ids.len(), 1);
+        store_as_earlier_version(&dir, spec, &spec.former_ids[0], &written);
+        assert_eq!(dir.state(spec), RunState::Missing, "not under its id until adopted");
+    }
+    let again = sweep(&f.data, &f.results, &file);
+    assert_eq!((again.done, again.skipped, again.rows), (0, 2, 2), "adopted, nothing retrained");
+    assert!(grid.iter().all(|s| dir.run_dir(&s.id).is_dir() && !dir.run_dir(&s.former_ids[0]).exists()));
+    let record = dir.record(&grid[0].id).unwrap().unwrap();
+    assert_eq!(record.run_id, grid[0].id, "migrated once: the record names its new id");
+    // The file without the labels, or listing them in order, is the same experiment.
+    let plain = sweep(&f.data, &f.results, &experiment("labelled", "[sweep]\nrho = [0.05, 0.1]\n"));
+    assert_eq!((plain.done, plain.skipped), (0, 2));
+    let run_id = |t: &[Vec<String>]| t.iter().map(|r| r[0].clone()).collect::<Vec<_>>();
+    let after = Table::read(&f.results.join("labelled/runs.csv")).without(&TIMING);
+    assert_eq!(run_id(&after), run_id(&before));
 }

@@ -163,6 +163,16 @@ proptest! {
     }
 }
 
+/// Whether `v` holds a `-0.0` anywhere.
+fn negative_zero(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|x| x == 0.0 && x.is_sign_negative()),
+        serde_json::Value::Array(items) => items.iter().any(negative_zero),
+        serde_json::Value::Object(map) => map.values().any(negative_zero),
+        _ => false,
+    }
+}
+
 /// Section headers of an experiment file, a wrong one and none.
 const SECTIONS: &[&str] =
     &["[data]", "[model]", "[sparsity]", "[training]", "[probe]", "[sweep]", "[corruption]", "[bogus]", ""];
@@ -253,9 +263,31 @@ proptest! {
                 // for any accepted value (a file name holds 255 bytes).
                 for run in &runs {
                     prop_assert!(run.id.len() <= 180, "{} bytes: {}", run.id.len(), run.id);
+                    // A run's settings are written one way (sorted labels, no -0.0).
+                    prop_assert_eq!(&run.config.canonical(), &run.config);
+                    let json = serde_json::to_value(&run.config).unwrap();
+                    prop_assert!(!negative_zero(&json), "{}", json);
                 }
             }
             Err(err) => prop_assert!(err.to_string().starts_with("fuzz.toml: "), "{}", err),
+        }
+    }
+
+    #[test]
+    fn labels_in_any_order_make_the_same_runs(
+        (kept, shuffled, probe) in prop::sample::subsequence((0u8..10).collect::<Vec<_>>(), 2..=10)
+            .prop_flat_map(|k| (Just(k.clone()), Just(k.clone()).prop_shuffle(), Just(k).prop_shuffle()))
+    ) {
+        let ids = |data: &[u8], probe: &[u8]| -> Vec<String> {
+            let text = format!("[data]\nlabels = {data:?}\n[probe]\nlabels = {probe:?}\n[sweep]\nrho = [0.05, 0.1]\n");
+            Experiment::from_toml(&text, Path::new("p.toml")).unwrap().expand().into_iter().map(|r| r.id).collect()
+        };
+        let sorted = ids(&kept, &kept);
+        prop_assert_eq!(&ids(&shuffled, &probe), &sorted);
+        if kept.len() == 10 {
+            let default: Vec<String> = Experiment::from_toml("[sweep]\nrho = [0.05, 0.1]\n", Path::new("p.toml"))
+                .unwrap().expand().into_iter().map(|r| r.id).collect();
+            prop_assert_eq!(&sorted, &default);
         }
     }
 }
