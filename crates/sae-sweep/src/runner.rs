@@ -106,9 +106,7 @@ pub fn run_sweep(
             None => break,
         };
     }
-    if let Some(h) = &halving {
-        remove_spent_states(&results, &grid, h);
-    }
+    halving.iter().for_each(|h| remove_spent_states(&results, &grid, h));
     let rows = rebuild_tables(&results, &grid)?.len();
     let wall_seconds = start.elapsed().as_secs_f64();
     Ok(SweepSummary {
