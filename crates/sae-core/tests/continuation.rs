@@ -4,6 +4,10 @@
 //! TopK with AuxK and BatchTopK with AuxK; a state that cannot continue is
 //! refused, naming its file.
 
+mod common;
+
+use common::images;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -17,18 +21,6 @@ use sae_core::{
 const D: usize = 64;
 const BATCH: usize = 10;
 const BATCHES: usize = 6;
-
-/// `n` 8×8 images, each a random mix of three smooth prototypes, in [-1, 1]
-/// (as `tests/training.rs` makes them).
-fn images(n: usize, offset: usize) -> Vec<f32> {
-    let proto = |p: usize, k: usize| (k as f32 * (0.2 + 0.15 * p as f32)).sin();
-    (0..n)
-        .flat_map(|i| {
-            let w: Vec<f32> = (0..3).map(|p| (((i + offset) * 7 + p * 13) % 11) as f32 / 11.0).collect();
-            (0..64).map(move |k| ((0..3).map(|p| w[p] * proto(p, k)).sum::<f32>() * 0.6).clamp(-1.0, 1.0))
-        })
-        .collect()
-}
 
 /// Writes batch `b` of epoch `e`: an order and a noise that change with the
 /// epoch and are drawn from `(e, b)` alone, as `sae_data::TrainBatches`

@@ -2,21 +2,14 @@
 //! the curve is complete, and the same seed gives the same numbers; a
 //! BatchTopK model learns its threshold.
 
+mod common;
+
+use common::images;
+
 use sae_core::{
     evaluate, train, Activation, AuxK, CoreError, CurvePoint, EvalSet, KlReduction, ModelConfig, Quality,
     SparseAutoencoder, SparsityConfig, TrainConfig,
 };
-
-/// `n` 8×8 images, each a random mix of three smooth prototypes, in [-1, 1].
-fn images(n: usize, offset: usize) -> Vec<f32> {
-    let proto = |p: usize, k: usize| (k as f32 * (0.2 + 0.15 * p as f32)).sin();
-    (0..n)
-        .flat_map(|i| {
-            let w: Vec<f32> = (0..3).map(|p| (((i + offset) * 7 + p * 13) % 11) as f32 / 11.0).collect();
-            (0..64).map(move |k| ((0..3).map(|p| w[p] * proto(p, k)).sum::<f32>() * 0.6).clamp(-1.0, 1.0))
-        })
-        .collect()
-}
 
 fn run(seed: u64, epochs: usize) -> Result<(SparseAutoencoder, Vec<CurvePoint>), CoreError> {
     let (train_set, val) = (images(200, 0), images(50, 1000));

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{experiment, fixture, Table, TIMING};
+use common::{damage_reasons, experiment, fixture, Table, TIMING};
 use sae_sweep::{
     merge, Experiment, ExperimentFile, Label, NonEmpty, ResultsDir, RunSpec, RunState, Status, SweepError, SweepSummary,
 };
@@ -36,13 +36,7 @@ fn damaged_run_files_make_the_run_incomplete_and_it_is_redone() {
     std::fs::write(run(2).join("metrics.json"), mse).unwrap();
     std::fs::write(run(3).join("metrics.json"), &metrics[..metrics.len() / 2]).unwrap();
 
-    let reasons: Vec<String> = grid
-        .iter()
-        .map(|spec| match dir.state(spec) {
-            RunState::Damaged(why) => why,
-            other => panic!("{}: {other:?}", spec.id),
-        })
-        .collect();
+    let reasons = damage_reasons(&dir, &grid);
     assert!(reasons[0].contains("model.safetensors"), "{}", reasons[0]);
     assert!(reasons[1].contains("curve.csv"), "{}", reasons[1]);
     assert!(reasons[2].contains("metrics.json"), "{}", reasons[2]);

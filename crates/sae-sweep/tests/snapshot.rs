@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{experiment, fixture, Table, TIMING};
+use common::{damage_reasons, experiment, fixture, Table, TIMING};
 use sae_core::{ModelConfig, SparseAutoencoder};
 use sae_sweep::{ResultsDir, RunState, Snapshot};
 
@@ -25,13 +25,7 @@ fn garbage_narrower_and_lengthened_checkpoints_are_damage_and_are_redone() {
     std::fs::write(checkpoint(1), narrower.to_safetensors().unwrap()).unwrap();
     std::fs::write(checkpoint(2), [bytes.as_slice(), b"more"].concat()).unwrap();
 
-    let reasons: Vec<String> = grid
-        .iter()
-        .map(|spec| match dir.state(spec) {
-            RunState::Damaged(why) => why,
-            other => panic!("{}: {other:?}", spec.id),
-        })
-        .collect();
+    let reasons = damage_reasons(&dir, &grid);
     let header = u64::from_le_bytes([0x5a; 8]);
     assert!(
         reasons[0].ends_with(&format!(

@@ -5,7 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use sae_sweep::{run_sweep, Experiment, ExperimentFile, ProgressMode, Shard, SweepError, SweepOptions, SweepSummary};
+use sae_sweep::{
+    run_sweep, Experiment, ExperimentFile, ProgressMode, ResultsDir, RunSpec, RunState, Shard, SweepError,
+    SweepOptions, SweepSummary,
+};
 
 /// A run that trains in well under a second: 200 training images of a
 /// synthetic dataset, 8 hidden units, 2 epochs of 10 batches. It ends in
@@ -124,3 +127,16 @@ impl Table {
 
 /// The timing columns of `runs.csv`, which differ from run to run.
 pub const TIMING: [&str; 2] = ["seconds", "samples_per_s"];
+
+/// Why each run of `grid` is damaged, in grid order.
+///
+/// # Panics
+/// When a run is not damaged.
+pub fn damage_reasons(dir: &ResultsDir, grid: &[RunSpec]) -> Vec<String> {
+    grid.iter()
+        .map(|spec| match dir.state(spec) {
+            RunState::Damaged(why) => why,
+            other => panic!("{}: {other:?}", spec.id),
+        })
+        .collect()
+}
