@@ -205,6 +205,30 @@ fn jobs(asked: Option<usize>, runs: usize) -> usize {
     jobs
 }
 
+/// The report's baselines scored ahead, on a thread of its own, when the
+/// runs leave a core idle (fewer jobs of their threads than cores) and the
+/// report will need baselines it has not cached: one run on a laptop then
+/// spends its training time on them too. Returns the dataset folder, then
+/// resolved, and the thread.
+fn baselines_beside(
+    file: &ExperimentFile,
+    results: &Path,
+    jobs: usize,
+    report_after: bool,
+    data_flag: Option<&Path>,
+) -> Result<(Option<PathBuf>, Option<std::thread::JoinHandle<Result<()>>>)> {
+    let dir = sae_sweep::ResultsDir::new(results, &file.name);
+    let experiment = file.experiment.clone();
+    let idle_core = jobs * experiment.training.threads.0 < cores();
+    if !(report_after && idle_core && report::baselines_missing(&dir, &experiment)) {
+        return Ok((None, None));
+    }
+    let data_dir = data::resolve(&experiment.data.dataset, data_flag)?;
+    stderr_line!("sweep: scoring the report's baselines beside the runs, on the core they leave idle");
+    let path = data_dir.clone();
+    Ok((Some(data_dir), Some(std::thread::spawn(move || report::score_ahead(&dir, &experiment, &path)))))
+}
+
 /// How long a stopping sweep waits for its writes in flight: a checkpoint
 /// of the widest model takes a second or two, and Slurm's SIGKILL follows
 /// its SIGTERM by `KillWait` (30 s by default).
@@ -282,9 +306,12 @@ fn sweep(args: SweepArgs) -> Outcome {
         machine: provenance::machine(),
         date_utc: provenance::now_utc(),
     };
+    let write_report_after = shard.is_none() && !args.no_report;
+    let (resolved, ahead) = baselines_beside(&file, results, jobs, write_report_after, args.data.get())?;
     let options = SweepOptions { results_root: results.to_path_buf(), jobs, shard, progress };
-    let summary = run_sweep(&file, &options, || {
-        data::resolve(&dataset, args.data.get()).map_err(|e| SweepError::DataUnavailable(format!("{e:#}")))
+    let summary = run_sweep(&file, &options, || match resolved {
+        Some(path) => Ok(path),
+        None => data::resolve(&dataset, args.data.get()).map_err(|e| SweepError::DataUnavailable(format!("{e:#}"))),
     })?;
     stderr_line!(
         "sweep: {} runs: {} done, {} failed, {} already complete; {:.1} s wall, {:.0} samples/s; {} rows in {}",
@@ -299,7 +326,9 @@ fn sweep(args: SweepArgs) -> Outcome {
     );
     provenance.save(&out_dir)?;
     let all_ok = summary.failed == 0;
-    if shard.is_none() && !args.no_report {
+    if write_report_after {
+        // What went wrong ahead (nothing a user sees) the report meets again and says.
+        let _ = ahead.map(|thread| thread.join());
         write_report(results, &file.name, Some(summary.results), args.data.get())?;
     }
     Ok(all_ok)

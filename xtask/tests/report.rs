@@ -1,7 +1,8 @@
 //! The report of a small sweep made here: its tables, valid PNG and SVG
 //! figures with real content and the baselines drawn in them, the figure
 //! per corruption, a cheap rerun, an honest note on partial results, and a
-//! report of a sweep where every run diverged.
+//! report of a sweep where every run diverged, and baselines scored
+//! beside the runs.
 
 mod common;
 
@@ -140,6 +141,25 @@ fn a_sweep_report_has_its_tables_and_figures() {
     let log = succeed(root, &["report", "small", "--data-dir", "data"]);
     assert!(!log.contains("scoring the baselines"), "{log}");
     partial_results_are_reported(root, &dir);
+}
+
+/// A sweep whose runs leave a core idle scores the report's baselines
+/// beside them; the report then finds them cached, the same to the last
+/// digit as the report's own scoring.
+#[test]
+fn baselines_scored_beside_the_runs_are_the_reports_own() {
+    let tmp = setup("small.toml", EXPERIMENT);
+    let root = tmp.path();
+    let log = succeed(root, &["sweep", "small.toml", "--data-dir", "data", "--jobs", "1"]);
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+        assert!(log.contains("baselines beside the runs") && !log.contains("report: scoring"), "{log}");
+    }
+    let cache = root.join("results/small/baselines.csv");
+    let ahead = std::fs::read_to_string(&cache).unwrap();
+    std::fs::remove_file(&cache).unwrap();
+    let log = succeed(root, &["report", "small", "--data-dir", "data"]);
+    assert!(log.contains("report: scoring the baselines"), "{log}");
+    assert_eq!(std::fs::read_to_string(&cache).unwrap(), ahead);
 }
 
 /// The report's provenance, tables and figures are all linked.

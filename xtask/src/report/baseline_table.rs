@@ -10,8 +10,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use sae_data::Corruption;
-use sae_sweep::{probe_accuracy, BaselineKind, BaselineRow, Metric, Param, RunData, RunSpec, SharedData};
+use sae_data::{remove_interrupted_writes, Corruption};
+use sae_sweep::{
+    probe_accuracy, BaselineKind, BaselineRow, Experiment, Metric, Param, ResultsDir, RunData, RunSpec, SharedData,
+};
 
 use super::baselines::{corrupted_input, pca, Pca};
 use super::Inputs;
@@ -21,9 +23,11 @@ pub const BASELINES_CSV: &str = "baselines.csv";
 /// The metrics a baseline can have, the cache's columns.
 const SCORED: [Metric; 5] = [Metric::Mse, Metric::Fvu, Metric::PsnrDb, Metric::Ssim, Metric::ProbeAccuracy];
 
+/// The corruptions and widths whose baselines a table needs.
+type Wanted = BTreeSet<(String, usize)>;
+
 /// What the baseline scores depend on, as the cache's key.
-fn cache_key(inp: &Inputs<'_>) -> String {
-    let e = &inp.experiment;
+fn cache_key(e: &Experiment) -> String {
     serde_json::to_string(&(&e.data, &e.probe)).expect("sections serialise")
 }
 
@@ -59,7 +63,7 @@ fn write_cache(path: &Path, key: &str, rows: &[BaselineRow]) -> Result<()> {
 }
 
 /// Whether `rows` hold every baseline the `wanted` corruptions and widths need.
-fn covers(rows: &[BaselineRow], wanted: &BTreeSet<(String, usize)>) -> bool {
+fn covers(rows: &[BaselineRow], wanted: &Wanted) -> bool {
     let has = |kind, c: &str, h: usize| rows.iter().any(|b| b.kind == kind && b.corruption == c && b.hidden == h);
     rows.iter().any(|b| b.kind == BaselineKind::Pixels)
         && wanted.iter().all(|(c, h)| {
@@ -68,32 +72,58 @@ fn covers(rows: &[BaselineRow], wanted: &BTreeSet<(String, usize)>) -> bool {
 }
 
 /// The baselines of the runs in `inp`, from the cache when it holds them.
+/// The caller holds the report's lock.
 pub fn baselines(inp: &Inputs<'_>, data: &SharedData) -> Result<Vec<BaselineRow>> {
-    let wanted: BTreeSet<(String, usize)> =
-        inp.rows.iter().map(|r| (r.text(Param::Corruption), r.config.model.hidden.0)).collect();
-    let (path, key) = (inp.results.dir().root().join(BASELINES_CSV), cache_key(inp));
+    let wanted: Wanted = inp.rows.iter().map(|r| (r.text(Param::Corruption), r.config.model.hidden.0)).collect();
+    let (path, key) = (inp.results.dir().root().join(BASELINES_CSV), cache_key(&inp.experiment));
     let cached = read_cache(&path, &key);
     if covers(&cached, &wanted) {
         return Ok(cached);
     }
     stderr_line!("report: scoring the baselines (PCA of the clean training images, linear probes)");
-    let rows = score(inp, data, &wanted)?;
+    let rows = score(&inp.grid, data, &wanted)?;
     write_cache(&path, &key, &rows)?;
     Ok(rows)
+}
+
+/// The corruptions and widths of every run of `grid`.
+fn wanted_by(grid: &[RunSpec]) -> Wanted {
+    grid.iter().map(|s| (s.config.corruption.0.label(), s.config.model.hidden.0)).collect()
+}
+
+/// Whether the cache in `dir` lacks a baseline that `experiment`'s report
+/// will need.
+pub fn baselines_missing(dir: &ResultsDir, experiment: &Experiment) -> bool {
+    let cached = read_cache(&dir.root().join(BASELINES_CSV), &cache_key(experiment));
+    !covers(&cached, &wanted_by(&experiment.expand()))
+}
+
+/// Scores into the cache in `dir` every baseline `experiment`'s report will
+/// need, from the data in `data_dir`: what a sweep does on a core its runs
+/// leave idle, so its report finds them ready.
+pub fn score_ahead(dir: &ResultsDir, experiment: &Experiment, data_dir: &Path) -> Result<()> {
+    let data = SharedData::load(data_dir)?;
+    sae_data::create_folder(dir.root())?;
+    let _lock = dir.lock_report()?;
+    remove_interrupted_writes(dir.root(), BASELINES_CSV);
+    let grid = experiment.expand();
+    let (path, key) = (dir.root().join(BASELINES_CSV), cache_key(experiment));
+    let wanted = wanted_by(&grid);
+    if !covers(&read_cache(&path, &key), &wanted) {
+        write_cache(&path, &key, &score(&grid, &data, &wanted)?)?;
+    }
+    Ok(())
 }
 
 /// Scores the baselines of the `wanted` corruptions and widths: per
 /// corruption, its input and its PCA projections; the pixel probe once.
 /// The pixel probe (the longest part) runs on a second thread beside the
 /// rest, which needs nothing from it.
-fn score(inp: &Inputs<'_>, data: &SharedData, wanted: &BTreeSet<(String, usize)>) -> Result<Vec<BaselineRow>> {
+fn score(grid: &[RunSpec], data: &SharedData, wanted: &Wanted) -> Result<Vec<BaselineRow>> {
     let mut runs = Vec::new();
     for corruption in wanted.iter().map(|w| &w.0).collect::<BTreeSet<_>>() {
-        let spec = inp
-            .grid
-            .iter()
-            .find(|s| s.config.corruption.0.label() == *corruption)
-            .context("a run of this corruption")?;
+        let spec =
+            grid.iter().find(|s| s.config.corruption.0.label() == *corruption).context("a run of this corruption")?;
         runs.push((corruption, spec, data.for_run(&spec.config)?));
     }
     let (first_spec, first_run) = (runs[0].1, &runs[0].2);

@@ -22,6 +22,7 @@ use sae_sweep::{
 use crate::provenance::Provenance;
 use axes::swept;
 use baseline_table::baselines;
+pub use baseline_table::{baselines_missing, score_ahead};
 use figures::{bars, curves, frontier, heatmap, lineup, panels, runs, tradeoff};
 use sae_data::remove_interrupted_writes;
 use sae_sweep::{Param, Strategy};
