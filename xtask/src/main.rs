@@ -205,6 +205,9 @@ fn jobs(asked: Option<usize>, runs: usize) -> usize {
     jobs
 }
 
+/// The thread that scores the report's baselines while the runs train.
+type ScoringAhead = std::thread::JoinHandle<Result<()>>;
+
 /// The report's baselines scored ahead, on a thread of its own, when the
 /// runs leave a core idle (fewer jobs of their threads than cores) and the
 /// report will need baselines it has not cached: one run on a laptop then
@@ -216,7 +219,7 @@ fn baselines_beside(
     jobs: usize,
     report_after: bool,
     data_flag: Option<&Path>,
-) -> Result<(Option<PathBuf>, Option<std::thread::JoinHandle<Result<()>>>)> {
+) -> Result<(Option<PathBuf>, Option<ScoringAhead>)> {
     let dir = sae_sweep::ResultsDir::new(results, &file.name);
     let experiment = file.experiment.clone();
     let idle_core = jobs * experiment.training.threads.0 < cores();
