@@ -27,9 +27,6 @@ const MAX_STEPS: usize = 1_000_000;
 /// few per cent; more only multiplies the time.
 const MAX_REPEATS: usize = 100;
 
-/// The training images of the reference split, which the steps go through.
-const TRAINING_IMAGES: usize = 50_000;
-
 /// What to measure.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
@@ -46,7 +43,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 200, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=MAX_STEPS as u64))]
     pub warmup: usize,
     /// Images per step (at most the 50,000 training images).
-    #[arg(long, default_value_t = 50, value_parser = crate::count_to(TRAINING_IMAGES))]
+    #[arg(long, default_value_t = TrainConfig::reference().batch_size, value_parser = crate::count_to(SplitSizes::default().train))]
     pub batch: usize,
     /// What the model learns to reconstruct.
     #[arg(long, value_enum, default_value_t = Task::Clean)]
@@ -132,7 +129,7 @@ fn training_images(args: &BenchArgs) -> Result<IdxImages> {
             raw?
         }
     };
-    let sizes = SplitSizes { train: TRAINING_IMAGES, validation: 10_000, test: 10 };
+    let sizes = SplitSizes { test: 10, ..SplitSizes::default() };
     Ok(Splits::new(&raw, sizes, 0, None)?.train)
 }
 

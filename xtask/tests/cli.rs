@@ -6,31 +6,28 @@ mod common;
 
 use std::process::Stdio;
 
-use common::{complete_runs, folder, output as run, table, xtask, Synthetic};
+use common::{complete_runs, folder, output as run, table, tiny, xtask, Synthetic};
 use std::time::{Duration, Instant};
 
-const EXPERIMENT: &str = r#"
-description = "kill test"
-[data]
-train = 1500
-validation = 200
-test = 100
-[model]
-hidden = 48
-[training]
-epochs = 4
-lr = 0.003
-[corruption]
-kind = "masking"
-p = 0.3
-[sweep]
-rho = [0.02, 0.05, 0.1, 0.2]
-beta = [0.5, 2]
-"#;
+/// Eight runs of four epochs over masked inputs: long enough to be killed
+/// in the middle.
+fn experiment() -> String {
+    tiny()
+        .set("description", r#""kill test""#)
+        .images(1500, 200, 100)
+        .set("model.hidden", "48")
+        .set("training.epochs", "4")
+        .set("training.lr", "0.003")
+        .set("corruption.kind", r#""masking""#)
+        .set("corruption.p", "0.3")
+        .set("sweep.rho", "[0.02, 0.05, 0.1, 0.2]")
+        .set("sweep.beta", "[0.5, 2]")
+        .text()
+}
 
 #[test]
 fn a_sweep_killed_with_sigkill_resumes_to_the_same_table() {
-    let tmp = folder("data/mnist", Synthetic { train: 1700, test: 100, seed: 2 }, &[("kill.toml", EXPERIMENT)]);
+    let tmp = folder("data/mnist", Synthetic { train: 1700, test: 100, seed: 2 }, &[("kill.toml", &experiment())]);
     let root = tmp.path();
     let sweep = |results: &str| {
         let mut c = xtask(root);
@@ -90,7 +87,7 @@ fn missing_data_with_no_mirror_reachable_says_how_to_get_it() {
 
 #[test]
 fn a_listing_that_cannot_be_written_is_an_error_and_a_closed_pipe_is_not() {
-    let tmp = folder("data", Synthetic { train: 10, test: 10, seed: 1 }, &[("e.toml", EXPERIMENT)]);
+    let tmp = folder("data", Synthetic { train: 10, test: 10, seed: 1 }, &[("e.toml", &experiment())]);
     let full = std::fs::File::create("/dev/full").expect("/dev/full");
     let out = run(xtask(tmp.path()).args(["sweep", "e.toml", "--dry-run"]).stdout(full));
     let err = String::from_utf8_lossy(&out.stderr);

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{records, run, setup, table, xtask, SMALL};
+use common::{records, run, setup, small, table, xtask};
 
 #[test]
 fn jobs_zero_is_refused_and_too_many_jobs_are_capped_with_a_note() {
@@ -184,8 +184,8 @@ fn a_closed_stdout_ends_a_dry_run_quietly() {
 #[test]
 fn the_baseline_cache_is_keyed_by_the_data() {
     let tmp = setup();
-    let noisy = SMALL.replace("[sweep]", "[corruption]\nkind = \"gaussian\"\nstd = 0.5\n[sweep]");
-    std::fs::write(tmp.path().join("small.toml"), &noisy).unwrap();
+    let noisy = small().set("corruption.kind", r#""gaussian""#).set("corruption.std", "0.5");
+    std::fs::write(tmp.path().join("small.toml"), noisy.text()).unwrap();
     let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml"]));
     assert_eq!(code, Some(0), "{err}");
     let baselines = tmp.path().join("results/small/baselines.csv");
@@ -197,7 +197,7 @@ fn the_baseline_cache_is_keyed_by_the_data() {
         keys()
     );
     // The same experiment on another split: the cached baselines no longer apply.
-    std::fs::write(tmp.path().join("small.toml"), noisy.replace("test = 40", "test = 40\nsplit_seed = 1")).unwrap();
+    std::fs::write(tmp.path().join("small.toml"), noisy.set("data.split_seed", "1").text()).unwrap();
     let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml"]));
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("scoring the baselines"), "{err}");
@@ -216,8 +216,8 @@ fn sigint_sigterm_and_sighup_say_how_to_resume_exit_130_and_the_rerun_completes(
 fn interrupt_and_resume(signal: &str) {
     let tmp = setup();
     // Two runs of a second or more each, so the interrupt comes mid-run.
-    let slow = SMALL.replace("epochs = 1", "epochs = 1000").replace("rho = [0.05, 0.1, 0.2, 0.3]", "rho = [0.05, 0.1]");
-    std::fs::write(tmp.path().join("slow.toml"), slow).unwrap();
+    let slow = small().set("training.epochs", "1000").set("sweep.rho", "[0.05, 0.1]");
+    std::fs::write(tmp.path().join("slow.toml"), slow.text()).unwrap();
     let child = xtask(tmp.path())
         .args(["sweep", "slow.toml", "--jobs", "1", "--no-report"])
         .stdout(Stdio::null())

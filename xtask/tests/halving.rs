@@ -8,34 +8,30 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{complete_runs, folder, output as run, table, xtask, Synthetic};
+use common::{complete_runs, folder, output as run, table, tiny, xtask, Synthetic};
 
-const SEARCH: &str = r#"
-description = "halving kill test"
-[data]
-train = 1500
-validation = 200
-test = 100
-[model]
-hidden = 32
-[training]
-epochs = 9
-[corruption]
-kind = "masking"
-p = 0.3
-[sweep]
-rho = [0.02, 0.05, 0.2]
-lr = [3e-4, 1e-3, 3e-3]
-[search]
-strategy = "halving"
-min_epochs = 1
-max_epochs = 9
-eta = 3
-"#;
+/// Nine trials of up to nine epochs, halved by three at rungs of 1, 3 and
+/// 9 epochs.
+fn search() -> String {
+    tiny()
+        .set("description", r#""halving kill test""#)
+        .images(1500, 200, 100)
+        .set("model.hidden", "32")
+        .set("training.epochs", "9")
+        .set("corruption.kind", r#""masking""#)
+        .set("corruption.p", "0.3")
+        .set("sweep.rho", "[0.02, 0.05, 0.2]")
+        .set("sweep.lr", "[3e-4, 1e-3, 3e-3]")
+        .set("search.strategy", r#""halving""#)
+        .set("search.min_epochs", "1")
+        .set("search.max_epochs", "9")
+        .set("search.eta", "3")
+        .text()
+}
 
 #[test]
 fn a_halving_search_killed_with_sigkill_resumes_training_nothing_twice() {
-    let tmp = folder("data/mnist", Synthetic { train: 1700, test: 100, seed: 3 }, &[("h.toml", SEARCH)]);
+    let tmp = folder("data/mnist", Synthetic { train: 1700, test: 100, seed: 3 }, &[("h.toml", &search())]);
     let root = tmp.path();
     let sweep = |results: &str| {
         let mut c = xtask(root);

@@ -77,8 +77,7 @@ fn a_second_experiment_file_of_the_same_name_is_refused_naming_both_and_the_fix(
     let root = tmp.path();
     for (dir, rho) in [("a", "[0.05, 0.1]"), ("b", "[0.2]")] {
         std::fs::create_dir(root.join(dir)).unwrap();
-        let text = common::SMALL.replace("[0.05, 0.1, 0.2, 0.3]", rho);
-        std::fs::write(root.join(dir).join("small.toml"), text).unwrap();
+        std::fs::write(root.join(dir).join("small.toml"), common::small().set("sweep.rho", rho).text()).unwrap();
     }
     let (code, _, err) = run(xtask(root).args(["sweep", "a/small.toml", "--no-report"]));
     assert_eq!(code, Some(0), "{err}");

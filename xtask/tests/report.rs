@@ -8,43 +8,19 @@ mod common;
 
 use std::path::Path;
 
-use common::{folder, records, xtask, Synthetic};
+use common::{folder, records, tiny, xtask, Synthetic, Tiny};
 
-const EXPERIMENT: &str = r#"
-description = "report test"
-[data]
-train = 300
-validation = 60
-test = 40
-[model]
-hidden = 8
-[training]
-epochs = 2
-lr = 0.005
-[corruption]
-kind = "gaussian"
-std = 0.5
-[sweep]
-rho = [0.05, 0.2]
-beta = [0.5, 2]
-seeds = [0, 1]
-"#;
-
-/// A second experiment: the same model over two corruptions.
-const CORRUPTIONS: &str = r#"
-[data]
-train = 300
-validation = 60
-test = 40
-[model]
-hidden = 8
-[training]
-epochs = 2
-lr = 0.005
-[sweep]
-corruption = [{ kind = "gaussian", std = 0.5 }, { kind = "masking", p = 0.25 }]
-seeds = [0, 1]
-"#;
+/// Eight runs over a noisy input: two sparsities, two weights, two seeds.
+fn experiment() -> Tiny {
+    tiny()
+        .set("description", r#""report test""#)
+        .set("training.epochs", "2")
+        .set("corruption.kind", r#""gaussian""#)
+        .set("corruption.std", "0.5")
+        .set("sweep.rho", "[0.05, 0.2]")
+        .set("sweep.beta", "[0.5, 2]")
+        .set("sweep.seeds", "[0, 1]")
+}
 
 /// A folder with a synthetic MNIST in ./data and the experiment `file`.
 fn setup(file: &str, text: &str) -> tempfile::TempDir {
@@ -124,7 +100,7 @@ fn configuration_rows(md: &str) -> Vec<&str> {
 
 #[test]
 fn a_sweep_report_has_its_tables_and_figures() {
-    let tmp = setup("small.toml", EXPERIMENT);
+    let tmp = setup("small.toml", &experiment().text());
     let root = tmp.path();
     succeed(root, &["sweep", "small.toml", "--data-dir", "data", "--jobs", "2"]);
     let dir = root.join("results/small");
@@ -283,7 +259,12 @@ fn partial_results_are_reported(root: &Path, dir: &Path) {
 
 #[test]
 fn a_sweep_over_corruptions_compares_them_with_their_baselines() {
-    let tmp = setup("corruptions.toml", CORRUPTIONS);
+    // The same model over two corruptions.
+    let corruptions = tiny()
+        .set("training.epochs", "2")
+        .set("sweep.corruption", r#"[{ kind = "gaussian", std = 0.5 }, { kind = "masking", p = 0.25 }]"#)
+        .set("sweep.seeds", "[0, 1]");
+    let tmp = setup("corruptions.toml", &corruptions.text());
     let root = tmp.path();
     succeed(root, &["sweep", "corruptions.toml", "--data-dir", "data", "--jobs", "2"]);
     let dir = root.join("results/corruptions");
@@ -310,8 +291,8 @@ fn a_sweep_over_corruptions_compares_them_with_their_baselines() {
 #[test]
 fn a_sweep_whose_every_run_diverged_reports_without_its_figures() {
     // A step size this large overflows the loss within a few batches.
-    let diverging = EXPERIMENT.replace("lr = 0.005", "lr = 1e30").replace("rho = [0.05, 0.2]", "rho = [0.2, 0.3]");
-    let tmp = setup("diverge.toml", &diverging);
+    let diverging = experiment().set("training.lr", "1e30").set("sweep.rho", "[0.2, 0.3]");
+    let tmp = setup("diverge.toml", &diverging.text());
     let root = tmp.path();
     let sweep = xtask(root).args(["sweep", "diverge.toml", "--data-dir", "data"]).output().unwrap();
     let log = String::from_utf8_lossy(&sweep.stderr);

@@ -13,26 +13,25 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use common::{folder, table, xtask, Synthetic};
+use common::{folder, table, tiny, xtask, Synthetic, Tiny};
 
-const EXPERIMENT: &str = r#"
-description = "slurm test"
-[data]
-train = 400
-validation = 100
-test = 50
-[model]
-hidden = 16
-[training]
-epochs = 2
-lr = 0.003
-[corruption]
-kind = "gaussian"
-std = 0.5
-[sweep]
-rho = [0.02, 0.05, 0.1]
-beta = [0.5, 2]
-"#;
+/// The experiment of the Slurm tests: a small split, 16 hidden units, lr
+/// 0.003.
+fn slurm_test() -> Tiny {
+    tiny().images(400, 100, 50).set("model.hidden", "16").set("training.lr", "0.003")
+}
+
+/// Six runs of two epochs over noisy inputs.
+fn grid() -> String {
+    slurm_test()
+        .set("description", r#""slurm test""#)
+        .set("training.epochs", "2")
+        .set("corruption.kind", r#""gaussian""#)
+        .set("corruption.std", "0.5")
+        .set("sweep.rho", "[0.02, 0.05, 0.1]")
+        .set("sweep.beta", "[0.5, 2]")
+        .text()
+}
 
 /// The cluster, stopped (every daemon, by pid) when dropped.
 struct Cluster {
@@ -65,25 +64,18 @@ fn installed(cmd: &str) -> bool {
     Command::new("sh").arg("-c").arg(format!("command -v {cmd}")).output().is_ok_and(|o| o.status.success())
 }
 
-const HALVING: &str = r#"
-description = "slurm halving test"
-[data]
-train = 400
-validation = 100
-test = 50
-[model]
-hidden = 16
-[training]
-epochs = 4
-lr = 0.003
-[sweep]
-rho = [0.02, 0.05, 0.1]
-beta = [0.5, 1, 2]
-[search]
-strategy = "halving"
-min_epochs = 1
-eta = 3
-"#;
+/// Nine trials halved by three at rungs of 1, 3 and 4 epochs.
+fn halving() -> String {
+    slurm_test()
+        .set("description", r#""slurm halving test""#)
+        .set("training.epochs", "4")
+        .set("sweep.rho", "[0.02, 0.05, 0.1]")
+        .set("sweep.beta", "[0.5, 1, 2]")
+        .set("search.strategy", r#""halving""#)
+        .set("search.min_epochs", "1")
+        .set("search.eta", "3")
+        .text()
+}
 
 /// Whether Slurm is here; says so and skips `test` where it is not.
 fn slurm_here(test: &str) -> bool {
@@ -168,7 +160,7 @@ fn a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table() {
     let tmp = folder(
         "data",
         Synthetic { train: 500, test: 50, seed: 3 },
-        &[("grid.toml", EXPERIMENT), ("halving.toml", HALVING)],
+        &[("grid.toml", &grid()), ("halving.toml", &halving())],
     );
     let root = tmp.path();
     let cluster = Cluster::start(root.join("slurm"));
@@ -190,20 +182,16 @@ fn a_sweep_runs_as_a_slurm_array_and_merges_to_the_single_process_table() {
 /// every 30 s and sends the script's early SIGTERM (`--signal=B:TERM@60`,
 /// a minute before a one-minute limit, so due at once) at its first check,
 /// 0 to 30 s into the task.
-const TIMED: &str = r#"
-description = "slurm time limit test"
-[data]
-train = 1000
-validation = 100
-test = 100
-[model]
-hidden = 64
-[training]
-epochs = 3
-lr = 0.003
-[sweep]
-seeds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
-"#;
+fn timed() -> String {
+    tiny()
+        .set("description", r#""slurm time limit test""#)
+        .images(1000, 100, 100)
+        .set("model.hidden", "64")
+        .set("training.epochs", "3")
+        .set("training.lr", "0.003")
+        .set("sweep.seeds", "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]")
+        .text()
+}
 
 /// Every file under `dir` whose name starts with `.tmp-`: what an
 /// interrupted write leaves.
@@ -239,7 +227,7 @@ fn a_task_that_hits_its_time_limit_stops_cleanly_and_a_resubmission_completes_it
         return;
     }
     let _turn = cluster_turn();
-    let tmp = folder("data", Synthetic { train: 1200, test: 100, seed: 5 }, &[("timed.toml", TIMED)]);
+    let tmp = folder("data", Synthetic { train: 1200, test: 100, seed: 5 }, &[("timed.toml", &timed())]);
     let root = tmp.path();
     let cluster = Cluster::start(root.join("slurm"));
     // The table of one uninterrupted process, swept meanwhile on the other core.

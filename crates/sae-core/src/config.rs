@@ -20,10 +20,14 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// The reference's hidden units.
+    pub const REFERENCE_HIDDEN: usize = 256;
+
     /// A sigmoid autoencoder of `input` pixels and `hidden` units, every
-    /// activation kept, initialised as PyTorch's `Linear`.
+    /// activation kept, initialised as PyTorch's `Linear` (the default
+    /// activation and initialisation).
     pub fn new(input: usize, hidden: usize) -> Self {
-        Self { input, hidden, top_k: None, activation: Activation::Sigmoid, init: Init::Pytorch }
+        Self { input, hidden, top_k: None, activation: Activation::default(), init: Init::default() }
     }
 }
 

@@ -6,12 +6,12 @@ use crate::KlReduction;
 /// `KL(ρ‖ρ̂) = ρ log(ρ/ρ̂) + (1−ρ) log((1−ρ)/(1−ρ̂))`, the divergence of a
 /// Bernoulli(ρ̂) unit from the target Bernoulli(ρ). Zero when ρ̂ = ρ,
 /// positive otherwise.
-pub fn kl_bernoulli(rho: f64, rho_hat: f64) -> f64 {
+fn kl_bernoulli(rho: f64, rho_hat: f64) -> f64 {
     rho * (rho / rho_hat).ln() + (1.0 - rho) * ((1.0 - rho) / (1.0 - rho_hat)).ln()
 }
 
 /// `d KL(ρ‖ρ̂) / d ρ̂ = −ρ/ρ̂ + (1−ρ)/(1−ρ̂)`.
-pub fn kl_bernoulli_grad(rho: f64, rho_hat: f64) -> f64 {
+pub(crate) fn kl_bernoulli_grad(rho: f64, rho_hat: f64) -> f64 {
     -rho / rho_hat + (1.0 - rho) / (1.0 - rho_hat)
 }
 

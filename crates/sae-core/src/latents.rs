@@ -7,14 +7,14 @@
 use crate::Activation;
 
 /// The share of images on which a latent must fire to count as dense.
-pub const DENSE_ABOVE: f64 = 0.1;
+const DENSE_ABOVE: f64 = 0.1;
 
 /// How a code's latents fire over a set of images.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LatentStats {
     /// Fraction of latents that fire on no image.
     pub dead_fraction: f64,
-    /// Fraction of latents that fire on more than [`DENSE_ABOVE`] of the images.
+    /// Fraction of latents that fire on more than `DENSE_ABOVE` (10%) of the images.
     pub dense_fraction: f64,
     /// Mean count of non-zero entries per image (exact zeros only: a ReLU's
     /// and a selection's; a sigmoid code's entries are all non-zero).

@@ -73,7 +73,7 @@ pub use params::{Params, TENSOR_NAMES};
 pub use validate::validate;
 
 // Sparsity.
-pub use kl::{kl_bernoulli, kl_bernoulli_grad, kl_sparsity};
+pub use kl::kl_sparsity;
 pub use topk::keep_top_k;
 
 // The fast engine.
@@ -93,7 +93,7 @@ pub use train::{train, train_with, CurvePoint, Trainer};
 
 // Scoring.
 pub use frontier::{fvu, ladder, progressive_evaluation, FrontierPoint, DEFAULT_LADDER};
-pub use latents::{code_statistics, LatentStats, DENSE_ABOVE};
-pub use metrics::{evaluate, image_quality, to_unit, variance_sum, EvalSet, ImageQuality, Metrics, Quality};
+pub use latents::{code_statistics, LatentStats};
+pub use metrics::{evaluate, image_quality, to_unit, EvalSet, ImageQuality, Metrics, Quality};
 pub use probe::{LinearProbe, ProbeConfig};
 pub use ssim::ssim;

@@ -115,7 +115,7 @@ pub(crate) fn squared_error(a: &[f32], b: &[f32]) -> f64 {
 /// `Σ (x − x̄)²` over a set of images (`[n, d]`), x̄ the mean image: the
 /// denominator of the fraction of variance unexplained.
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+fma", "x86_64+avx2+fma", "aarch64+neon"))]
-pub fn variance_sum(clean: &[f32], d: usize) -> f64 {
+pub(crate) fn variance_sum(clean: &[f32], d: usize) -> f64 {
     let n = (clean.len() / d) as f64;
     let (mut sum, mut sq) = (vec![0.0f64; d], vec![0.0f64; d]);
     for row in clean.chunks_exact(d) {

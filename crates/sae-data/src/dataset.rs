@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{read_idx_images, read_idx_labels, DataError, IdxImages, Result};
+use crate::idx::{read_idx_images, read_idx_labels};
+use crate::{DataError, IdxImages, Result};
 
 /// The canonical file names of an MNIST-layout dataset, in the order
 /// train images, train labels, test images, test labels.

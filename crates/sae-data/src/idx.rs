@@ -47,7 +47,7 @@ impl IdxImages {
 /// The most data bytes an IDX file may announce (2 GiB, four times the
 /// largest MNIST-layout set in use, EMNIST's 547 MB): a larger header is
 /// refused before anything is allocated for it.
-pub const MAX_IDX_BODY: u64 = 2 << 30;
+const MAX_IDX_BODY: u64 = 2 << 30;
 
 /// The header of an IDX file whose magic number is `magic`: its length and
 /// the dimensions it announces, with their product checked.
@@ -113,7 +113,7 @@ fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32, what: &'static str) -> Re
 }
 
 /// Decompresses the gzip stream of the canonical IDX file `file` (images
-/// or labels by its name), capped as [`read_idx_images`] caps it.
+/// or labels by its name), capped as [`parse_idx_images`] caps it.
 pub(crate) fn gunzip_idx(path: &Path, file: &str, gz: &[u8]) -> Result<Vec<u8>> {
     if file.contains("labels") {
         gunzip_capped(path, gz, MAGIC_LABELS, "labels")
@@ -122,11 +122,13 @@ pub(crate) fn gunzip_idx(path: &Path, file: &str, gz: &[u8]) -> Result<Vec<u8>> 
     }
 }
 
-/// Reads IDX bytes already in memory (raw or gzip), as the files are read;
-/// `path` only labels errors.
+/// Reads IDX image bytes already in memory (raw or gzip), as the files are
+/// read; `path` only labels errors.
 ///
 /// # Errors
-/// As [`read_idx_images`].
+/// [`DataError::Io`] (a damaged gzip stream), [`DataError::Empty`],
+/// [`DataError::BadMagic`], [`DataError::Truncated`],
+/// [`DataError::TrailingData`] or [`DataError::TooLarge`], each naming `path`.
 pub fn parse_idx_images(path: &Path, bytes: &[u8]) -> Result<IdxImages> {
     let bytes = decoded(path, bytes, MAGIC_IMAGES, "images")?;
     let (dims, body) = parse(path, &bytes, MAGIC_IMAGES, "images")?;
@@ -136,7 +138,7 @@ pub fn parse_idx_images(path: &Path, bytes: &[u8]) -> Result<IdxImages> {
 /// Reads IDX label bytes already in memory (raw or gzip).
 ///
 /// # Errors
-/// As [`read_idx_labels`].
+/// As [`parse_idx_images`].
 pub fn parse_idx_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
     let bytes = decoded(path, bytes, MAGIC_LABELS, "labels")?;
     let (_, body) = parse(path, &bytes, MAGIC_LABELS, "labels")?;
@@ -155,10 +157,8 @@ fn decoded<'a>(path: &Path, bytes: &'a [u8], magic: u32, what: &'static str) -> 
 /// Reads an IDX image file (`.gz` or raw).
 ///
 /// # Errors
-/// [`DataError::Io`] (unreadable, or a damaged gzip stream),
-/// [`DataError::Empty`], [`DataError::BadMagic`], [`DataError::Truncated`],
-/// [`DataError::TrailingData`] or [`DataError::TooLarge`], each naming `path`.
-pub fn read_idx_images(path: &Path) -> Result<IdxImages> {
+/// [`DataError::Io`] when unreadable, else as [`parse_idx_images`].
+pub(crate) fn read_idx_images(path: &Path) -> Result<IdxImages> {
     parse_idx_images(path, &std::fs::read(path).map_err(DataError::io(path))?)
 }
 
@@ -166,7 +166,7 @@ pub fn read_idx_images(path: &Path) -> Result<IdxImages> {
 ///
 /// # Errors
 /// As [`read_idx_images`].
-pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_idx_labels(path: &Path) -> Result<Vec<u8>> {
     parse_idx_labels(path, &std::fs::read(path).map_err(DataError::io(path))?)
 }
 

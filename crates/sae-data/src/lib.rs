@@ -49,7 +49,7 @@ pub use discover::{find_dataset, DataSource, SearchPaths, DATA_DIR_ENV, SYSTEM_D
 pub use download::{check_destination, download_dataset, Mirror};
 
 // Reading them.
-pub use idx::{parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, IdxImages, MAX_IDX_BODY};
+pub use idx::{parse_idx_images, parse_idx_labels, IdxImages};
 pub use images::{normalize_byte, ImageSet};
 pub use split::{labelled, LabelledHalves, SplitSizes, Splits};
 

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use sae_core::{Activation, DeviceSpec, EngineKind, Init, ModelConfig, Precision, SparsityConfig, TrainConfig};
+use sae_core::{
+    Activation, DeviceSpec, EngineKind, Init, ModelConfig, Precision, ProbeConfig, SparsityConfig, TrainConfig,
+};
 use sae_data::DatasetName;
 
 use crate::search::SearchSection;
@@ -83,7 +85,7 @@ pub struct ModelSection {
 
 impl Default for ModelSection {
     fn default() -> Self {
-        Self { hidden: Width(256), activation: Activation::Sigmoid, init: Init::Pytorch }
+        Self { hidden: Width(ModelConfig::REFERENCE_HIDDEN), activation: Activation::default(), init: Init::default() }
     }
 }
 
@@ -135,17 +137,20 @@ impl TrainingSection {
 }
 
 impl Default for TrainingSection {
+    /// sae-core's reference protocol, seed 0, on the default engine and
+    /// device.
     fn default() -> Self {
+        let reference = TrainConfig::reference();
         Self {
-            epochs: Count(50),
-            batch_size: Count(50),
-            lr: LearningRate(1e-4),
-            weight_decay: WeightDecay(0.0),
+            epochs: Count(reference.epochs),
+            batch_size: Count(reference.batch_size),
+            lr: LearningRate(reference.lr),
+            weight_decay: WeightDecay(reference.weight_decay),
             seed: 0,
-            threads: Threads(1),
-            engine: EngineKind::Fast,
-            device: DeviceSpec::Cpu,
-            precision: Precision::F32,
+            threads: Threads(reference.threads),
+            engine: EngineKind::default(),
+            device: DeviceSpec::default(),
+            precision: reference.precision,
         }
     }
 }
@@ -178,7 +183,7 @@ pub struct ProbeSection {
 
 impl Default for ProbeSection {
     fn default() -> Self {
-        Self { labels: None, images: ProbeImages::Splits, l2: ProbeL2(1e-4) }
+        Self { labels: None, images: ProbeImages::default(), l2: ProbeL2(ProbeConfig::default().l2) }
     }
 }
 

@@ -70,7 +70,7 @@ impl Objective {
 
 /// The epochs of each rung: `min`, `min·η`, `min·η²`… while below `max`,
 /// then `max`.
-pub fn rung_epochs(min: usize, max: usize, eta: usize) -> Vec<usize> {
+pub(crate) fn rung_epochs(min: usize, max: usize, eta: usize) -> Vec<usize> {
     let mut rungs = Vec::new();
     let mut e = min;
     while e < max {
@@ -84,11 +84,11 @@ pub fn rung_epochs(min: usize, max: usize, eta: usize) -> Vec<usize> {
 /// A trial's standing at a rung: its objectives, the mean over its seeds;
 /// `None` when a replicate failed or is missing (never promoted).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Standing {
+struct Standing {
     /// The trial's label (its settings but the seed).
-    pub label: String,
+    label: String,
     /// The first objective, then the Pareto one if any.
-    pub scores: Option<Vec<f64>>,
+    scores: Option<Vec<f64>>,
 }
 
 /// Whether `a` dominates `b`: no worse in every objective, better in one.
@@ -139,7 +139,7 @@ fn crowding(points: &[&[f64]], rank: &[usize]) -> Vec<f64> {
 /// best `keep` by the first objective, or, with two, by non-dominated rank
 /// then crowding distance (largest first); ties go to the trial listed
 /// first. Trials without scores never go on.
-pub fn promote(standings: &[Standing], keep: usize) -> Vec<String> {
+fn promote(standings: &[Standing], keep: usize) -> Vec<String> {
     let scored: Vec<(usize, &[f64])> =
         standings.iter().enumerate().filter_map(|(i, s)| s.scores.as_deref().map(|v| (i, v))).collect();
     let points: Vec<&[f64]> = scored.iter().map(|s| s.1).collect();
@@ -233,7 +233,7 @@ pub fn remove_spent_states(results: &Snapshot, grid: &[RunSpec], halving: &Halvi
 }
 
 /// How many of `n` trials go on: a 1/η share, at least one.
-pub fn survivors(n: usize, eta: usize) -> usize {
+fn survivors(n: usize, eta: usize) -> usize {
     (n / eta).max(1).min(n)
 }
 

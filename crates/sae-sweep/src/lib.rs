@@ -59,13 +59,13 @@ pub use experiment::{
     experiment_name, DataSection, Experiment, ExperimentFile, ModelSection, ProbeImages, ProbeSection, SweepSection,
     TrainingSection,
 };
-pub use halving::{promote, rung_epochs, stopped_runs, survivors, Objective, Standing};
+pub use halving::{stopped_runs, Objective};
 pub use parameter::{Param, ParamDef, Scale, Sweep, Value};
 pub use search::{Distribution, Halving, SearchSection, Strategy};
 pub use sparsity::{SparsityKind, SparsitySection};
 pub use values::{
     Beta, Count, Eta, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, TopK, ValidCorruption, WeightDecay, Width,
-    MAX_COUNT, MAX_DESCRIPTION, MAX_PROBE_L2, MAX_RUNS, MAX_THREADS, MAX_WIDTH,
+    MAX_RUNS, MAX_WIDTH,
 };
 
 // 2. The grid.
@@ -85,10 +85,7 @@ pub use shard::Shard;
 pub use owner::OWNER_FILE;
 pub use record::{RunRecord, Status};
 pub use snapshot::Snapshot;
-pub use store::{
-    Continuation, ResultsDir, RunOutput, CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, FRONTIER_FILE, METRICS_FILE,
-    STATE_FILE,
-};
+pub use store::{Continuation, ResultsDir, RunOutput, STATE_FILE};
 
 // 5. The tables.
 pub use schema::{Direction, Metric, MetricDef, Range};

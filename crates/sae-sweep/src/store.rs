@@ -14,15 +14,15 @@ use crate::{Experiment, RunData, RunRecord, RunSpec, Status, SweepError, Trainin
 pub(crate) const REPLACED: &str = ".old-";
 
 /// Files of a run's folder.
-pub const CONFIG_FILE: &str = "config.toml";
+pub(crate) const CONFIG_FILE: &str = "config.toml";
 /// The per-epoch curve.
-pub const CURVE_FILE: &str = "curve.csv";
+pub(crate) const CURVE_FILE: &str = "curve.csv";
 /// The outcome; its presence marks the run complete.
-pub const METRICS_FILE: &str = "metrics.json";
+pub(crate) const METRICS_FILE: &str = "metrics.json";
 /// The trained parameters.
-pub const CHECKPOINT_FILE: &str = "model.safetensors";
+pub(crate) const CHECKPOINT_FILE: &str = "model.safetensors";
 /// Test scores with the code truncated to each k of a ladder (exact L0).
-pub const FRONTIER_FILE: &str = "frontier.csv";
+pub(crate) const FRONTIER_FILE: &str = "frontier.csv";
 /// The training state a later run continues from ([`sae_core::TrainState`]):
 /// the parameters and Adam's two moments, about three checkpoints' worth,
 /// so written only when asked ([`crate::execute_from`]'s `keep_state`).

@@ -64,7 +64,7 @@ validated!(
     WeightDecay(f64), |v| v >= 0.0 && f32_representable(v), "a weight decay of 0 or from 1.2e-38 to 3.4e38 (float32)"
 );
 validated!(
-    /// The linear probe's L2 weight, from 0 to [`MAX_PROBE_L2`]: beyond it
+    /// The linear probe's L2 weight, from 0 to `MAX_PROBE_L2`: beyond it
     /// the penalty swamps the data and the probe scores below chance.
     ProbeL2(f64), |v| (0.0..=MAX_PROBE_L2).contains(&v), format!("a probe L2 weight from 0 to {MAX_PROBE_L2}")
 );
@@ -86,7 +86,7 @@ validated!(
     Label(u8), |v| v <= 9, "a label from 0 to 9"
 );
 validated!(
-    /// A count from 1 to [`MAX_COUNT`] (epochs, batch size, threads, images).
+    /// A count from 1 to `MAX_COUNT` (epochs, batch size, threads, images).
     Count(usize), |v| v > 0 && v <= MAX_COUNT, format!("a count from 1 to {MAX_COUNT}")
 
 );
@@ -111,20 +111,20 @@ pub const MAX_WIDTH: usize = 16_384;
 
 /// The largest count accepted (epochs, batch size, threads, images): a
 /// million, beyond any MNIST-layout set or sensible budget.
-pub const MAX_COUNT: usize = 1_000_000;
+const MAX_COUNT: usize = 1_000_000;
 
 /// The largest L2 weight of the linear probe: 10, ten thousand times the
 /// default, where the weights of a standardised 784-pixel probe are already
 /// held near 0.
-pub const MAX_PROBE_L2: f64 = 10.0;
+const MAX_PROBE_L2: f64 = 10.0;
 
 /// The most matrix-product threads a run may ask for: 256, more cores than
 /// one machine here has; a million threads made a run 600 times slower.
-pub const MAX_THREADS: usize = 256;
+const MAX_THREADS: usize = 256;
 
 /// The longest `description`, in bytes: a paragraph, not a file (it is
 /// copied into every run's folder).
-pub const MAX_DESCRIPTION: usize = 10_000;
+pub(crate) const MAX_DESCRIPTION: usize = 10_000;
 
 /// The most runs one experiment's grid may hold.
 pub const MAX_RUNS: usize = 100_000;

@@ -48,24 +48,69 @@ pub fn folder(data_dir: &str, data: Synthetic, files: &[(&str, &str)]) -> tempfi
     tmp
 }
 
-/// A four-run experiment that trains in a moment.
-pub const SMALL: &str = r#"
-[data]
-train = 300
-validation = 60
-test = 40
-[model]
-hidden = 8
-[training]
-epochs = 1
-lr = 0.005
-[sweep]
-rho = [0.05, 0.1, 0.2, 0.3]
-"#;
+/// The sections of an experiment file, in the order [`Tiny::text`] writes
+/// them; "" holds the keys before the first section.
+const SECTIONS: [&str; 7] = ["", "data", "model", "training", "corruption", "sweep", "search"];
 
-/// A folder with a synthetic MNIST in ./data/mnist and [`SMALL`] as `small.toml`.
+/// An experiment file as a test writes it: the tiny experiment every
+/// command-line test starts from ([`tiny`]) with the keys the test changes
+/// or adds, each a section, its key and its value as TOML text.
+#[derive(Debug, Clone)]
+pub struct Tiny(Vec<(String, String, String)>);
+
+/// An experiment that trains in a moment: 300 training, 60 validation and
+/// 40 test images, 8 hidden units, one epoch at lr 0.005, and nothing swept.
+pub fn tiny() -> Tiny {
+    Tiny(Vec::new())
+        .images(300, 60, 40)
+        .set("model.hidden", "8")
+        .set("training.epochs", "1")
+        .set("training.lr", "0.005")
+}
+
+impl Tiny {
+    /// `key` (`section.key`, or a key before the sections such as
+    /// `description`) set to `value`, TOML text: in its place if the key is
+    /// already set, else after the section's other keys.
+    pub fn set(mut self, key: &str, value: &str) -> Self {
+        let (section, key) = key.split_once('.').unwrap_or(("", key));
+        assert!(SECTIONS.contains(&section), "no section [{section}] in an experiment file");
+        match self.0.iter_mut().find(|(s, k, _)| s == section && k == key) {
+            Some(entry) => entry.2 = value.into(),
+            None => self.0.push((section.into(), key.into(), value.into())),
+        }
+        self
+    }
+
+    /// The split: `train`, `validation` and `test` images.
+    pub fn images(self, train: usize, validation: usize, test: usize) -> Self {
+        self.set("data.train", &train.to_string())
+            .set("data.validation", &validation.to_string())
+            .set("data.test", &test.to_string())
+    }
+
+    /// The file's text, its sections in a fixed order.
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        for section in SECTIONS {
+            let mut keys = self.0.iter().filter(|(s, ..)| s == section).peekable();
+            if keys.peek().is_some() && !section.is_empty() {
+                text += &format!("[{section}]\n");
+            }
+            keys.for_each(|(_, key, value)| text += &format!("{key} = {value}\n"));
+        }
+        text
+    }
+}
+
+/// A four-run experiment: [`tiny`] over four target sparsities.
+pub fn small() -> Tiny {
+    tiny().set("sweep.rho", "[0.05, 0.1, 0.2, 0.3]")
+}
+
+/// A folder with a synthetic MNIST in ./data/mnist and [`small`] as `small.toml`.
 pub fn setup() -> tempfile::TempDir {
-    folder("data/mnist", Synthetic { train: 400, test: 60, seed: 6 }, &[("small.toml", SMALL)])
+    folder("data/mnist", Synthetic { train: 400, test: 60, seed: 6 }, &[("small.toml", &small().text())])
 }
 
 /// A row of a CSV table: each column's name and value.
