@@ -124,7 +124,7 @@ fn a_sweep_report_has_its_tables_and_figures() {
 /// digit as the report's own scoring.
 #[test]
 fn baselines_scored_beside_the_runs_are_the_reports_own() {
-    let tmp = setup("small.toml", EXPERIMENT);
+    let tmp = setup("small.toml", &experiment().text());
     let root = tmp.path();
     let log = succeed(root, &["sweep", "small.toml", "--data-dir", "data", "--jobs", "1"]);
     if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
