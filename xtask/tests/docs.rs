@@ -160,7 +160,10 @@ fn a_broken_link_or_anchor_is_caught() {
 
 #[test]
 fn anchors_follow_githubs_rule() {
-    assert_eq!(anchor(" Search side by side (issue 17 §5): grid, successive halving, Optuna"), "search-side-by-side-issue-17-5-grid-successive-halving-optuna");
+    assert_eq!(
+        anchor(" Search side by side (issue 17 §5): grid, successive halving, Optuna"),
+        "search-side-by-side-issue-17-5-grid-successive-halving-optuna"
+    );
     assert_eq!(anchor("Precision: bf16 matrix products"), "precision-bf16-matrix-products");
     assert_eq!(anchor("What the codes are worth: the linear probe"), "what-the-codes-are-worth-the-linear-probe");
 }
@@ -206,7 +209,9 @@ fn the_guides_ready_experiments_are_the_files_in_experiments() {
     let mut listed: Vec<String> = table
         .lines()
         .filter(|l| l.starts_with("| `"))
-        .flat_map(|l| l.split('|').nth(1).unwrap().split('`').skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|l| {
+            l.split('|').nth(1).unwrap().split('`').skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>()
+        })
         .collect();
     let mut files: Vec<String> = std::fs::read_dir(root().join("experiments"))
         .unwrap()
