@@ -271,7 +271,6 @@ fn check_epochs(done: usize, epochs: usize) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Trainer;
 
     /// An f32 state's metadata holds no precision (as states written
     /// before the setting), a bf16 one's does, and neither continues in
@@ -282,7 +281,10 @@ mod tests {
         let f32_config = TrainConfig { batch_size: 2, ..TrainConfig::reference() };
         let bf16_config = TrainConfig { precision: Precision::Bf16, ..f32_config };
         let expect = |c: &TrainConfig| StateSettings::new(model.config, c, sparsity);
-        let mut state = Trainer::new(model.clone(), &f32_config, sparsity).state();
+        let moments = Params::shapes(model.config).sizes().map(AdamState::new);
+        let (since_fired, settings) = (None, expect(&f32_config));
+        let mut state =
+            TrainState { model: model.clone(), moments, adam_steps: 0, since_fired, epochs_done: 0, settings };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.safetensors");
         let stored = |state: &TrainState| {

@@ -13,11 +13,9 @@ use std::borrow::Cow;
 
 use candle_core::{Device, Tensor, Var};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, LossParts};
 use crate::topk::{min_positive, update_threshold};
-use crate::{
-    CoreError, LossParts, Params, Precision, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState,
-};
+use crate::{CoreError, Params, Precision, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
 
 use adam::TorchAdam;
 use auxk::{aux_loss, DeadLatents};

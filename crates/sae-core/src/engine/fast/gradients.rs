@@ -24,12 +24,16 @@
 //! rounded to bf16, sums and everything else in f32.
 
 use crate::activation::tanh;
-use crate::auxk::AuxState;
-use crate::matmul::{MatRef, Products, Threads};
+use crate::engine::LossParts;
+use crate::matmul::{MatRef, Threads};
 use crate::model::activate;
-use crate::sparse::{backward, decode, encoder_gradient, pays, SparseCode, SparseDecoder};
 use crate::topk::{keep_top_k, min_positive};
-use crate::{Activation, Bf16Gemm, CoreError, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig};
+use crate::{Activation, CoreError, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig};
+
+use super::auxk::AuxState;
+use super::bf16::Bf16Gemm;
+use super::products::Products;
+use super::sparse::{backward, decode, encoder_gradient, pays, SparseCode, SparseDecoder};
 
 /// Independent partial sums of the squared error: they let the compiler
 /// vectorise the sum without reordering any floating-point addition.
@@ -100,18 +104,6 @@ fn relu_backward(d_code: &mut [f32], code: &[f32], penalty_grad: &[f32], d_bias:
             *db += *dz;
         }
     }
-}
-
-/// The parts of a batch's loss.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LossParts {
-    /// Per-pixel mean squared error against the clean target.
-    pub mse: f64,
-    /// The unweighted penalty term ([`SparsityConfig::penalty`]; for TopK
-    /// and BatchTopK with AuxK, the AuxK loss).
-    pub penalty: f64,
-    /// `mse + strength · penalty`, the value minimised.
-    pub total: f64,
 }
 
 /// d loss / d each parameter, with the model's layout.
