@@ -104,7 +104,7 @@ impl Engine for CandleTrainer {
         let shape = (input.len() / self.input_dim, self.input_dim);
         let x = Tensor::from_slice(input, shape, &self.device)?;
         let t = Tensor::from_slice(target, shape, &self.device)?;
-        let [dense, code, recon] = self.model.forward(&x, self.sparsity.batch_top_k())?;
+        let [dense, code, recon] = self.model.forward(&x, &self.sparsity)?;
         let mut loss = loss(&code, &recon, &t, &self.sparsity)?;
         if self.sparsity.batch_top_k().is_some() {
             let kept_min = min_positive(&code.flatten_all()?.to_vec1::<f32>()?);
@@ -129,7 +129,7 @@ impl Engine for CandleTrainer {
     }
 
     fn model(&self) -> Result<Cow<'_, SparseAutoencoder>, CoreError> {
-        Ok(Cow::Owned(self.model.to_model(self.threshold)?))
+        Ok(Cow::Owned(self.model.to_model(self.threshold, &self.sparsity)?))
     }
 
     fn optimiser_finite(&self) -> Result<bool, CoreError> {
@@ -145,7 +145,7 @@ impl Engine for CandleTrainer {
     }
 
     fn state(&self) -> Result<TrainState, CoreError> {
-        let model = self.model.to_model(self.threshold)?;
+        let model = self.model.to_model(self.threshold, &self.sparsity)?;
         let (moments, adam_steps) = self.adam.export()?;
         let (lr, weight_decay) = self.adam.settings();
         Ok(TrainState {

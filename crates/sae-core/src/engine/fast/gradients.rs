@@ -224,7 +224,7 @@ impl Workspace {
             let state = self.aux.get_or_insert_with(|| AuxState::new(b, d, h));
             state.dense.copy_from_slice(&self.code);
         }
-        if let Some(k) = model.config.top_k {
+        if let Some(k) = sparsity.top_k() {
             keep_top_k(&mut self.code, h, k, &mut self.top_k_scratch);
         }
         self.kept_min = sparsity.batch_top_k().map(|k| {
@@ -282,7 +282,7 @@ impl Workspace {
 
         // The products with the code go through the sparse kernels when
         // TopK or BatchTopK keep few enough units (`sparse.rs`).
-        let kept = model.config.top_k.or(sparsity.batch_top_k());
+        let kept = sparsity.top_k().or(sparsity.batch_top_k());
         let sparse = self.sparse_kernels && kept.is_some_and(|k| pays(k, h));
         let dec_w = &model.params.dec_w;
         if sparse {
@@ -353,7 +353,7 @@ mod tests {
                 SparsityConfig::BatchTopk { k: 4, aux },
                 SparsityConfig::Topk { k: 4, aux: dense_aux },
             ] {
-                let config = ModelConfig { top_k: sparsity.top_k(), activation, init, ..ModelConfig::new(d, h) };
+                let config = ModelConfig { activation, init, ..ModelConfig::new(d, h) };
                 let mut model = SparseAutoencoder::new(config, 3);
                 let mut sparse = Workspace::new(config, b);
                 let mut dense = Workspace { sparse_kernels: false, ..Workspace::new(config, b) };

@@ -50,7 +50,7 @@ impl Trainer {
             workspace: workspace.unwrap_or_else(|e| panic!("{e}")),
             adam: Adam::new(config.lr, config.weight_decay),
             threads: Threads(config.threads.max(1)),
-            model,
+            model: model.with_mechanism(&sparsity),
             sparsity,
             states,
             epochs_done: 0,
