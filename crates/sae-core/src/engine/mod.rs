@@ -58,7 +58,7 @@ pub trait Engine {
     fn end_epoch(&mut self);
 
     /// What training carries from one step to the next, to continue from
-    /// ([`resume_engine`]); meant to be taken between epochs.
+    /// ([`crate::resume_engine`]); meant to be taken between epochs.
     ///
     /// # Errors
     /// A failed copy from the device.

@@ -39,7 +39,7 @@ impl Trainer {
     /// Prepares to train `model` with batches of `config.batch_size`.
     /// [`crate::validate`] says whether the three can train together, and
     /// [`crate::check_bf16`] whether this machine runs `precision = "bf16"`
-    /// ([`train`] and [`crate::build_engine`] check both).
+    /// ([`crate::train`] and [`crate::build_engine`] check both).
     ///
     /// # Panics
     /// For bf16 on a machine without the instructions.
