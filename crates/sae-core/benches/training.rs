@@ -80,7 +80,7 @@ fn mechanisms(c: &mut Criterion) {
     for hidden in [256, 1024] {
         for (name, sparsity, activation) in kinds {
             let init = if activation == relu { Init::Tied } else { Init::Pytorch };
-            let config = ModelConfig { top_k: sparsity.top_k(), activation, init, ..ModelConfig::new(D, hidden) };
+            let config = ModelConfig { activation, init, ..ModelConfig::new(D, hidden) };
             let mut trainer = Trainer::new(SparseAutoencoder::new(config, 0), &cfg, sparsity);
             g.bench_with_input(BenchmarkId::new(name, hidden), &hidden, |b, _| {
                 b.iter(|| black_box(trainer.step(&x, &x)))

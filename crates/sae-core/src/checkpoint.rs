@@ -2,7 +2,9 @@
 //! reference's PyTorch `state_dict` names them, and the safetensors file
 //! that holds them, which loads into the reference model. A BatchTopK
 //! model adds its threshold as a scalar tensor named `threshold`, as
-//! dictionary_learning's `BatchTopKSAE` registers it.
+//! dictionary_learning's `BatchTopKSAE` registers it, and a TopK model its
+//! k as a scalar integer tensor named `k`, as its `AutoEncoderTopK` does
+//! (a checkpoint written before that holds no `k`).
 
 use std::collections::HashMap;
 use std::io::Read as _;
@@ -14,12 +16,14 @@ use safetensors::tensor::Metadata;
 use crate::{CoreError, ModelConfig, Params, SparseAutoencoder, TENSOR_NAMES};
 
 /// The name of BatchTopK's threshold in a checkpoint (a 0-dimensional tensor).
-pub const THRESHOLD_NAME: &str = "threshold";
+const THRESHOLD_NAME: &str = "threshold";
+/// The name of TopK's k in a checkpoint (a 0-dimensional i64 tensor).
+const K_NAME: &str = "k";
 
 impl SparseAutoencoder {
     /// The parameters as CPU tensors: `encoder.weight` `[H, D]`,
     /// `encoder.bias` `[H]`, `decoder.weight` `[D, H]`, `decoder.bias` `[D]`,
-    /// and `threshold` `[]` when the model has one.
+    /// and `threshold` `[]` and `k` `[]` when the model has them.
     ///
     /// # Errors
     /// Only if candle fails to allocate.
@@ -31,6 +35,10 @@ impl SparseAutoencoder {
         let mut tensors: HashMap<String, Tensor> = tensors.into_iter().collect::<Result<_, _>>()?;
         if let Some(t) = self.threshold {
             tensors.insert(THRESHOLD_NAME.into(), Tensor::new(t, &Device::Cpu)?);
+        }
+        if let Some(k) = self.top_k {
+            // A k beyond i64::MAX units cannot be: a model that wide does not fit in memory.
+            tensors.insert(K_NAME.into(), Tensor::new(k as i64, &Device::Cpu)?);
         }
         Ok(tensors)
     }
@@ -45,7 +53,11 @@ impl SparseAutoencoder {
         let params = TENSOR_NAMES
             .try_map(|name| Ok::<_, CoreError>(tensors[name].to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?))?;
         let threshold = tensors.get(THRESHOLD_NAME).map(|t| t.to_dtype(DType::F32)?.to_scalar::<f32>()).transpose()?;
-        Ok(Self { config, params, threshold })
+        let top_k = tensors.get(K_NAME).map(|t| t.to_dtype(DType::I64)?.to_scalar::<i64>()).transpose()?;
+        let top_k = top_k
+            .map(|k| usize::try_from(k).map_err(|_| CoreError::StateDict(format!("{K_NAME} is {k}, expected k ≥ 0"))))
+            .transpose()?;
+        Ok(Self { config, params, threshold, top_k })
     }
 
     /// The parameters as the bytes of a safetensors file (the caller writes
@@ -107,7 +119,7 @@ impl SparseAutoencoder {
 /// The shape of the model that tensors of these shapes hold (`shape_of`
 /// gives a tensor's dimensions by name, `None` when it is missing):
 /// `encoder.weight` is `[H, D]`, every parameter has the shape H and D
-/// give it, and `threshold`, if present, is a scalar.
+/// give it, and `threshold` and `k`, if present, are scalars.
 ///
 /// # Errors
 /// [`CoreError::StateDict`] naming a missing tensor or a wrong shape.
@@ -124,12 +136,12 @@ fn config_of<'a>(shape_of: impl Fn(&str) -> Option<&'a [usize]>) -> Result<Model
             return Err(CoreError::StateDict(format!("{name} has shape {found:?}, expected {shape:?}")));
         }
     }
-    match shape_of(THRESHOLD_NAME) {
-        Some(found) if !found.is_empty() => {
-            Err(CoreError::StateDict(format!("{THRESHOLD_NAME} has shape {found:?}, expected []")))
+    for name in [THRESHOLD_NAME, K_NAME] {
+        if let Some(found) = shape_of(name).filter(|found| !found.is_empty()) {
+            return Err(CoreError::StateDict(format!("{name} has shape {found:?}, expected []")));
         }
-        _ => Ok(config),
     }
+    Ok(config)
 }
 
 #[cfg(test)]
@@ -145,9 +157,12 @@ mod tests {
         t.insert("decoder.bias".into(), Tensor::zeros(11, DType::F32, &Device::Cpu).unwrap());
         let err = SparseAutoencoder::from_tensors(&t).unwrap_err().to_string();
         assert!(err.contains("decoder.bias has shape [11], expected [12]"), "{err}");
-        let with = SparseAutoencoder { threshold: Some(0.25), ..m.clone() };
+        let with = SparseAutoencoder { threshold: Some(0.25), top_k: Some(3), ..m.clone() };
         let mut saved = with.to_tensors().unwrap();
         assert_eq!(SparseAutoencoder::from_tensors(&saved).unwrap(), with);
+        assert_eq!(saved["k"].to_scalar::<i64>().unwrap(), 3);
+        saved.insert("k".into(), Tensor::new(-1i64, &Device::Cpu).unwrap());
+        assert!(SparseAutoencoder::from_tensors(&saved).unwrap_err().to_string().contains("k is -1"));
         saved.insert("threshold".into(), Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap());
         assert!(SparseAutoencoder::from_tensors(&saved).unwrap_err().to_string().contains("threshold has shape [2]"));
         t.remove("encoder.bias");

@@ -9,8 +9,6 @@ pub struct ModelConfig {
     pub input: usize,
     /// Hidden units `H`.
     pub hidden: usize,
-    /// Keep only the `k` largest activations of each code (TopK), if set.
-    pub top_k: Option<usize>,
     /// The encoder's nonlinearity (`sigmoid`, the reference, or `relu`).
     #[serde(default, skip_serializing_if = "Activation::is_sigmoid")]
     pub activation: Activation,
@@ -27,7 +25,7 @@ impl ModelConfig {
     /// activation kept, initialised as PyTorch's `Linear` (the default
     /// activation and initialisation).
     pub fn new(input: usize, hidden: usize) -> Self {
-        Self { input, hidden, top_k: None, activation: Activation::default(), init: Init::default() }
+        Self { input, hidden, activation: Activation::default(), init: Init::default() }
     }
 }
 
@@ -171,7 +169,8 @@ impl SparsityConfig {
         Self::Kl { rho: 0.05, beta: 1.0, reduction: KlReduction::Mean }
     }
 
-    /// The units kept per image, for TopK (the model's `top_k`).
+    /// The units kept per image, for TopK: the one place TopK's k is set
+    /// (a model trained with it keeps it, [`crate::SparseAutoencoder::top_k`]).
     pub fn top_k(&self) -> Option<usize> {
         match *self {
             Self::Topk { k, .. } => Some(k),

@@ -19,17 +19,19 @@
 //!   (`config.rs`, checked together by [`validate`] in `validate.rs`) and
 //!   checkpoints (`checkpoint.rs`).
 //! - **Sparsity**: the penalties (`penalty.rs`, KL in `kl.rs`), TopK and
-//!   BatchTopK selection (`topk.rs`) and AuxK (`auxk.rs`).
-//! - **The fast engine**: the loss and its gradient (`gradients.rs`) over
-//!   `gemm` products (`matmul.rs`) or, for a sparse enough code, products
-//!   over its non-zero entries (`sparse.rs`), or with bf16 operands on
-//!   AMX ([`Bf16Gemm`], `bf16/`, for [`Precision::Bf16`]), and [`Adam`]
-//!   (`adam.rs`).
-//! - **The candle engine**: `candle_engine/`, on a [`DeviceSpec`]
-//!   (`device.rs`).
-//! - **Training**: the [`Engine`] both implement (`engine.rs`), the loop
-//!   over epochs ([`train`], `train.rs`), and the [`TrainState`] a run
-//!   continues from (`state.rs`).
+//!   BatchTopK selection (`topk.rs`) and AuxK (each engine's `auxk.rs`).
+//! - **Training**: `engine/`, with the [`Engine`] both engines implement,
+//!   the [`LossParts`] they report and the choice between them
+//!   ([`EngineKind`], [`build_engine`], `engine/choice.rs`); the loop over
+//!   epochs ([`train`], `train.rs`), and the [`TrainState`] a run continues
+//!   from (`state.rs`), with [`Adam`]'s moments (`adam.rs`).
+//! - **The fast engine** (`engine/fast/`): [`Trainer`], the loss and its
+//!   gradient (`gradients.rs`) over `gemm` products (`matmul.rs`, shared
+//!   with inference) or, for a sparse enough code, products over its
+//!   non-zero entries (`sparse.rs`), or with bf16 operands on AMX
+//!   ([`Bf16Gemm`], `bf16/`, for [`Precision::Bf16`]).
+//! - **The candle engine** (`engine/candle/`): [`CandleTrainer`], on a
+//!   [`DeviceSpec`] (`device.rs`).
 //! - **Scoring**: [`evaluate`] and its metrics (`metrics.rs`, SSIM in
 //!   `ssim.rs`), and the [`LinearProbe`] (`probe.rs`, fitted by L-BFGS in
 //!   `lbfgs.rs`); progressive evaluation at exact L0 ([`progressive_evaluation`],
@@ -38,16 +40,12 @@
 
 mod activation;
 mod adam;
-mod auxk;
-mod bf16;
-mod candle_engine;
 mod checkpoint;
 mod config;
 mod device;
 mod engine;
 mod error;
 mod frontier;
-mod gradients;
 mod kl;
 mod latents;
 mod lbfgs;
@@ -57,7 +55,6 @@ mod model;
 mod params;
 mod penalty;
 mod probe;
-mod sparse;
 mod ssim;
 mod state;
 mod topk;
@@ -77,19 +74,21 @@ pub use kl::kl_sparsity;
 pub use topk::keep_top_k;
 
 // The fast engine.
-pub use adam::{Adam, AdamState};
-pub use bf16::{check_bf16, Bf16Gemm, CpuFeatures};
-pub use gradients::{Gradients, LossParts, Workspace};
+pub use engine::fast::bf16::{check_bf16, Bf16Gemm, CpuFeatures};
+pub use engine::fast::gradients::Workspace;
+pub use engine::fast::Trainer;
 pub use matmul::{matmul, MatRef, Threads};
 
 // The candle engine.
-pub use candle_engine::CandleTrainer;
 pub use device::{limit_candle_cpu_threads, DeviceSpec};
+pub use engine::candle::CandleTrainer;
 
 // Training.
-pub use engine::{build_engine, check_engine_precision, resume_engine, Engine, EngineKind};
+pub use adam::{Adam, AdamState};
+pub use engine::choice::{build_engine, check_engine_precision, resume_engine};
+pub use engine::{Engine, EngineKind, LossParts};
 pub use state::{StateSettings, TrainState};
-pub use train::{train, train_with, CurvePoint, Trainer};
+pub use train::{train, train_with, CurvePoint};
 
 // Scoring.
 pub use frontier::{fvu, ladder, progressive_evaluation, FrontierPoint, DEFAULT_LADDER};

@@ -3,8 +3,6 @@
 
 use gemm::Parallelism;
 
-use crate::Bf16Gemm;
-
 /// A read-only view of a matrix: `rows × cols` values of `data` at
 /// `data[r * row_stride + c * col_stride]`.
 #[derive(Debug, Clone, Copy)]
@@ -82,25 +80,6 @@ pub fn matmul(dst: &mut [f32], a: MatRef<'_>, b: MatRef<'_>, accumulate: bool, t
             false,
             threads.parallelism(),
         );
-    }
-}
-
-/// How a training step multiplies: through `gemm` in f32 on some threads,
-/// or with bf16 operands through [`Bf16Gemm`] (one thread).
-pub(crate) enum Products<'a> {
-    /// `gemm`, f32.
-    F32(Threads),
-    /// bf16 operands, f32 sums.
-    Bf16(&'a mut Bf16Gemm),
-}
-
-impl Products<'_> {
-    /// [`matmul`] in this precision.
-    pub(crate) fn matmul(&mut self, dst: &mut [f32], a: MatRef<'_>, b: MatRef<'_>, accumulate: bool) {
-        match self {
-            Self::F32(threads) => matmul(dst, a, b, accumulate, *threads),
-            Self::Bf16(gemm) => gemm.matmul(dst, a, b, accumulate),
-        }
     }
 }
 

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::activation::{relu, sigmoid, tanh};
 use crate::matmul::{matmul, MatRef, Threads};
 use crate::topk::keep_top_k;
-use crate::{Activation, Init, ModelConfig, Params};
+use crate::{Activation, Init, ModelConfig, Params, SparsityConfig};
 
 /// The parameters of a sparse autoencoder, laid out as the reference's
 /// PyTorch modules store them (row-major).
@@ -26,6 +26,11 @@ pub struct SparseAutoencoder {
     /// BatchTopK model before its first step). Saved as the checkpoint's
     /// `threshold` tensor.
     pub threshold: Option<f32>,
+    /// TopK's k: the forward pass keeps each code's k largest activations.
+    /// Taken from the mechanism ([`SparseAutoencoder::with_mechanism`], as
+    /// the engines do), never set on its own; `None` for other models.
+    /// Saved as the checkpoint's `k` tensor.
+    pub top_k: Option<usize>,
 }
 
 /// What a forward pass produces for a batch of `n` inputs.
@@ -86,7 +91,7 @@ impl SparseAutoencoder {
         let (d, h) = (config.input, config.hidden);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         if config.init == Init::Tied {
-            return Self { config, params: tied(d, h, &mut rng), threshold: None };
+            return Self { config, params: tied(d, h, &mut rng), threshold: None, top_k: None };
         }
         let enc_bound = 1.0 / (d as f32).sqrt();
         let dec_bound = 1.0 / (h as f32).sqrt();
@@ -96,7 +101,14 @@ impl SparseAutoencoder {
             dec_w: uniform(d * h, dec_bound, &mut rng),
             dec_b: uniform(d, dec_bound, &mut rng),
         };
-        Self { config, params, threshold: None }
+        Self { config, params, threshold: None, top_k: None }
+    }
+
+    /// This model as `sparsity` trains it and its forward pass then
+    /// selects: TopK keeps the mechanism's k, every other mechanism keeps
+    /// every unit (BatchTopK's threshold is learned in training).
+    pub fn with_mechanism(self, sparsity: &SparsityConfig) -> Self {
+        Self { top_k: sparsity.top_k(), ..self }
     }
 
     /// Number of trainable values.
@@ -111,7 +123,7 @@ impl SparseAutoencoder {
         let (d, h) = (self.config.input, self.config.hidden);
         matmul(code, MatRef::new(input, n, d), MatRef::new(&self.params.enc_w, h, d).t(), false, threads);
         activate(&mut code[..n * h], &self.params.enc_b, self.config.activation);
-        if let Some(k) = self.config.top_k {
+        if let Some(k) = self.top_k {
             keep_top_k(&mut code[..n * h], h, k, &mut Vec::with_capacity(h));
         }
         if let Some(t) = self.threshold {

@@ -60,6 +60,22 @@ pub struct StateSettings {
 
 /// The metadata key of [`StateSettings::precision`].
 const PRECISION_KEY: &str = "settings.precision";
+/// The metadata key of [`StateSettings::model`].
+const MODEL_KEY: &str = "settings.model";
+
+/// A stored setting as this sae-lab writes it: a model's settings written
+/// before TopK's k lived in the mechanism alone also name it (`top_k`,
+/// which `settings.sparsity` holds too); read back, they are written
+/// without it. Every other setting is compared as stored.
+fn as_written_now(key: &str, stored: String) -> String {
+    if key != MODEL_KEY {
+        return stored;
+    }
+    match serde_json::from_str::<ModelConfig>(&stored) {
+        Ok(model) => serde_json::to_string(&model).expect("a model's settings serialise"),
+        Err(_) => stored,
+    }
+}
 
 /// What a state's metadata means by leaving `key` out: f32 for the
 /// precision (an f32 state, like one written before the setting, has
@@ -84,7 +100,7 @@ impl StateSettings {
             serde_json::to_string(value).expect("settings serialise")
         }
         [
-            ("settings.model", json(&self.model)),
+            (MODEL_KEY, json(&self.model)),
             ("settings.sparsity", json(&self.sparsity)),
             ("settings.batch_size", json(&self.batch_size)),
             ("settings.lr", json(&self.lr)),
@@ -98,13 +114,15 @@ impl StateSettings {
         let differ: Vec<String> = self
             .entries()
             .into_iter()
-            .filter_map(|(key, want)| match stored(key).or_else(|| f32_if_absent(key)) {
-                Some(found) if found == want => None,
-                found => Some(format!(
-                    "{} {}, expected {want}",
-                    key.trim_start_matches("settings."),
-                    found.as_deref().unwrap_or("missing")
-                )),
+            .filter_map(|(key, want)| {
+                match stored(key).map(|v| as_written_now(key, v)).or_else(|| f32_if_absent(key)) {
+                    Some(found) if found == want => None,
+                    found => Some(format!(
+                        "{} {}, expected {want}",
+                        key.trim_start_matches("settings."),
+                        found.as_deref().unwrap_or("missing")
+                    )),
+                }
             })
             .collect();
         match differ.is_empty() {
@@ -217,7 +235,7 @@ impl TrainState {
         adam_steps: u64,
         epochs_done: usize,
     ) -> Result<Self, CoreError> {
-        let mut model = SparseAutoencoder::from_tensors(tensors)?;
+        let mut model = SparseAutoencoder::from_tensors(tensors)?.with_mechanism(&settings.sparsity);
         let (want, found) = (settings.model, model.config);
         if (found.input, found.hidden) != (want.input, want.hidden) {
             return Err(CoreError::StateDict(format!(
@@ -271,7 +289,6 @@ fn check_epochs(done: usize, epochs: usize) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Trainer;
 
     /// An f32 state's metadata holds no precision (as states written
     /// before the setting), a bf16 one's does, and neither continues in
@@ -282,7 +299,10 @@ mod tests {
         let f32_config = TrainConfig { batch_size: 2, ..TrainConfig::reference() };
         let bf16_config = TrainConfig { precision: Precision::Bf16, ..f32_config };
         let expect = |c: &TrainConfig| StateSettings::new(model.config, c, sparsity);
-        let mut state = Trainer::new(model.clone(), &f32_config, sparsity).state();
+        let moments = Params::shapes(model.config).sizes().map(AdamState::new);
+        let (since_fired, settings) = (None, expect(&f32_config));
+        let mut state =
+            TrainState { model: model.clone(), moments, adam_steps: 0, since_fired, epochs_done: 0, settings };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.safetensors");
         let stored = |state: &TrainState| {
@@ -300,5 +320,15 @@ mod tests {
         assert!(TrainState::load(&path, &expect(&bf16_config), 50).is_ok());
         let err = state.check(&expect(&f32_config), 50).unwrap_err();
         assert!(err.contains("precision \"bf16\", expected \"f32\""), "{err}");
+    }
+
+    /// A model's settings stored before TopK's k lived in the mechanism
+    /// alone, with a `top_k`, read as this sae-lab writes them.
+    #[test]
+    fn model_settings_with_a_top_k_read_as_written_now() {
+        let model = ModelConfig { activation: crate::Activation::Relu, ..ModelConfig::new(4, 2) };
+        let old = r#"{"input":4,"hidden":2,"top_k":3,"activation":"relu"}"#;
+        assert_eq!(as_written_now(MODEL_KEY, old.into()), serde_json::to_string(&model).unwrap());
+        assert_eq!(as_written_now("settings.lr", "0.1".into()), "0.1");
     }
 }

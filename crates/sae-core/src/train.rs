@@ -3,14 +3,10 @@
 
 use std::time::Instant;
 
-use crate::adam::{Adam, AdamState};
-use crate::engine::check_precision;
+use crate::engine::fast::{check_precision, Trainer};
 use crate::engine::Engine;
-use crate::gradients::{LossParts, Workspace};
-use crate::matmul::Threads;
 use crate::metrics::{evaluate, EvalSet, Quality};
-use crate::topk::update_threshold;
-use crate::{validate, CoreError, Params, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
+use crate::{validate, CoreError, SparseAutoencoder, SparsityConfig, TrainConfig};
 
 /// One point of a training curve.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -38,113 +34,6 @@ pub struct CurvePoint {
     pub val_l0: Option<f64>,
     /// Seconds spent training in this epoch (validation excluded).
     pub seconds: f64,
-}
-
-/// The fast engine: a model with its optimiser state and step buffers.
-#[derive(Debug, Clone)]
-pub struct Trainer {
-    /// The model being trained.
-    pub model: SparseAutoencoder,
-    /// The sparsity penalty.
-    pub sparsity: SparsityConfig,
-    adam: Adam,
-    states: Params<AdamState>,
-    workspace: Workspace,
-    threads: Threads,
-    epochs_done: usize,
-}
-
-impl Trainer {
-    /// Prepares to train `model` with batches of `config.batch_size`.
-    /// [`crate::validate`] says whether the three can train together, and
-    /// [`crate::check_bf16`] whether this machine runs `precision = "bf16"`
-    /// ([`train`] and [`crate::build_engine`] check both).
-    ///
-    /// # Panics
-    /// For bf16 on a machine without the instructions.
-    pub fn new(model: SparseAutoencoder, config: &TrainConfig, sparsity: SparsityConfig) -> Self {
-        let states = Params::shapes(model.config).sizes().map(AdamState::new);
-        let workspace = Workspace::with_precision(model.config, config.batch_size, config.precision);
-        Self {
-            workspace: workspace.unwrap_or_else(|e| panic!("{e}")),
-            adam: Adam::new(config.lr, config.weight_decay),
-            threads: Threads(config.threads.max(1)),
-            model,
-            sparsity,
-            states,
-            epochs_done: 0,
-        }
-    }
-
-    /// Takes up training from `state` with batches of `config.batch_size`:
-    /// the next step is the one that followed the state's last.
-    ///
-    /// # Errors
-    /// [`CoreError::State`] when the state was trained with other settings
-    /// than `config` and `sparsity`, or for more than `config.epochs` epochs.
-    pub fn resume(state: TrainState, config: &TrainConfig, sparsity: SparsityConfig) -> Result<Self, CoreError> {
-        state
-            .check(&StateSettings::new(state.model.config, config, sparsity), config.epochs)
-            .map_err(CoreError::State)?;
-        let mut trainer = Self::new(state.model, config, sparsity);
-        trainer.adam = Adam::after(config.lr, config.weight_decay, state.adam_steps);
-        trainer.states = state.moments;
-        if let Some(since) = state.since_fired {
-            trainer.workspace.resume_since_fired(trainer.model.config.input, since);
-        }
-        trainer.epochs_done = state.epochs_done;
-        Ok(trainer)
-    }
-
-    /// The state to continue from (see [`TrainState`]).
-    pub fn state(&self) -> TrainState {
-        TrainState {
-            model: self.model.clone(),
-            moments: self.states.clone(),
-            adam_steps: self.adam.steps(),
-            since_fired: self.workspace.since_fired().map(<[u64]>::to_vec),
-            epochs_done: self.epochs_done,
-            settings: StateSettings {
-                model: self.model.config,
-                sparsity: self.sparsity,
-                batch_size: self.workspace.batch(),
-                lr: self.adam.lr,
-                weight_decay: self.adam.weight_decay,
-                precision: self.workspace.precision(),
-            },
-        }
-    }
-
-    /// Epochs completed.
-    pub fn epochs_done(&self) -> usize {
-        self.epochs_done
-    }
-
-    /// Records that an epoch ended.
-    pub fn end_epoch(&mut self) {
-        self.epochs_done += 1;
-    }
-
-    /// One Adam step on a batch; returns the batch's loss before the step.
-    /// BatchTopK's threshold moves towards the smallest activation the
-    /// batch kept.
-    pub fn step(&mut self, input: &[f32], target: &[f32]) -> LossParts {
-        let loss = self.workspace.loss_and_gradients(&self.model, input, target, &self.sparsity, self.threads);
-        if let Some(kept_min) = self.workspace.kept_min() {
-            self.model.threshold = Some(update_threshold(self.model.threshold, kept_min));
-        }
-        self.adam.begin_step();
-        let tensors = self.model.params.as_mut().zip(self.workspace.grads.as_ref()).zip(self.states.as_mut());
-        for ((param, grad), state) in tensors.into_array() {
-            self.adam.update(param, grad, state);
-        }
-        loss
-    }
-
-    /// Whether Adam's moments are finite for every tensor.
-    pub fn optimiser_finite(&self) -> bool {
-        self.states.as_ref().into_array().iter().all(|s| s.is_finite())
-    }
 }
 
 /// Trains `model` with the fast engine for `config.epochs` epochs of

@@ -22,8 +22,7 @@ fn units(key: &'static str, k: usize, hidden: usize) -> Result<(), CoreError> {
 ///
 /// # Errors
 /// [`CoreError::Config`] naming the setting: `kl` with a ReLU code; `k`
-/// or `aux_k` of 0 or above the width; a model whose `top_k` disagrees
-/// with the mechanism's; `batchtopk` with a batch of 1; an `aux_weight`
+/// or `aux_k` of 0 or above the width; `batchtopk` with a batch of 1; an `aux_weight`
 /// that is negative or not finite; a `dead_after` of 0.
 pub fn validate(model: &ModelConfig, sparsity: &SparsityConfig, batch: usize) -> Result<(), CoreError> {
     let h = model.hidden;
@@ -33,10 +32,6 @@ pub fn validate(model: &ModelConfig, sparsity: &SparsityConfig, batch: usize) ->
             "[model] activation",
             format!("\"{found}\" with kind = \"kl\": the KL penalty needs a sigmoid code"),
         ));
-    }
-    if model.top_k != sparsity.top_k() {
-        let msg = format!("the model keeps {:?} units per image, the mechanism {:?}", model.top_k, sparsity.top_k());
-        return Err(bad("[sparsity] k", msg));
     }
     if let Some(k) = sparsity.top_k().or(sparsity.batch_top_k()) {
         units("[sparsity] k", k, h)?;
@@ -72,15 +67,14 @@ mod tests {
             err(relu, SparsityConfig::reference(), 2).starts_with("[model] activation: \"relu\" with kind = \"kl\"")
         );
         let topk = |k, aux| SparsityConfig::Topk { k, aux };
-        let model = |k| ModelConfig { top_k: Some(k), ..ModelConfig::new(4, 8) };
-        assert!(err(model(9), topk(9, None), 2).starts_with("[sparsity] k: 9 units: expected 1 to the width, 8"));
-        assert!(err(model(0), topk(0, None), 2).starts_with("[sparsity] k: 0 units"));
-        assert!(err(ModelConfig::new(4, 8), topk(3, None), 2).starts_with("[sparsity] k: the model keeps None"));
-        assert!(err(model(3), topk(3, Some(AuxK::new(9))), 2).starts_with("[sparsity] aux_k: 9 units"));
+        let model = ModelConfig::new(4, 8);
+        assert!(err(model, topk(9, None), 2).starts_with("[sparsity] k: 9 units: expected 1 to the width, 8"));
+        assert!(err(model, topk(0, None), 2).starts_with("[sparsity] k: 0 units"));
+        assert!(err(model, topk(3, Some(AuxK::new(9))), 2).starts_with("[sparsity] aux_k: 9 units"));
         let weight = AuxK { aux_weight: f64::NAN, ..AuxK::new(2) };
-        assert!(err(model(3), topk(3, Some(weight)), 2).starts_with("[sparsity] aux_weight: NaN"));
+        assert!(err(model, topk(3, Some(weight)), 2).starts_with("[sparsity] aux_weight: NaN"));
         let never = AuxK { dead_after: 0, ..AuxK::new(2) };
-        assert!(err(model(3), topk(3, Some(never)), 2).starts_with("[sparsity] dead_after: 0"));
+        assert!(err(model, topk(3, Some(never)), 2).starts_with("[sparsity] dead_after: 0"));
         let batch = SparsityConfig::BatchTopk { k: 2, aux: None };
         assert!(err(ModelConfig::new(4, 8), batch, 1).starts_with("[training] batch_size: 1 with kind = \"batchtopk\""));
         assert!(validate(&ModelConfig::new(4, 8), &batch, 2).is_ok());

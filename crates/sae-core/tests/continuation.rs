@@ -53,11 +53,7 @@ fn cases() -> [Case; 3] {
             model: ModelConfig::new(D, 16),
             sparsity: SparsityConfig::Kl { rho: 0.1, beta: 0.1, reduction: KlReduction::Mean },
         },
-        Case {
-            name: "topk",
-            model: ModelConfig { top_k: Some(3), ..relu },
-            sparsity: SparsityConfig::Topk { k: 3, aux },
-        },
+        Case { name: "topk", model: relu, sparsity: SparsityConfig::Topk { k: 3, aux } },
         Case { name: "batchtopk", model: relu, sparsity: SparsityConfig::BatchTopk { k: 3, aux } },
     ]
 }
@@ -101,13 +97,13 @@ fn in_one_go_and_continued(kind: EngineKind, case: &Case, dir: &Path) -> (Ended,
     (one_go, Ended { state: resumed.state().unwrap(), curve })
 }
 
-/// Every tensor of a state (parameters, threshold, Adam's moments, AuxK's
-/// counts) by name, as the bits of its values.
+/// Every tensor of a state (parameters, threshold or k, Adam's moments,
+/// AuxK's counts) by name, as the bits of its values.
 fn tensor_bits(state: &TrainState) -> BTreeMap<String, Vec<u64>> {
     let bytes = state.to_safetensors().unwrap();
     let tensors = candle_core::safetensors::load_buffer(&bytes, &candle_core::Device::Cpu).unwrap();
     let bits = |t: &Tensor| match t.dtype() {
-        DType::I64 => t.to_vec1::<i64>().unwrap().into_iter().map(|v| v as u64).collect(),
+        DType::I64 => t.flatten_all().unwrap().to_vec1::<i64>().unwrap().into_iter().map(|v| v as u64).collect(),
         _ => t.flatten_all().unwrap().to_vec1::<f32>().unwrap().into_iter().map(|v| u64::from(v.to_bits())).collect(),
     };
     tensors.iter().map(|(name, t)| (name.clone(), bits(t))).collect()

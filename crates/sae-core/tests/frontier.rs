@@ -24,7 +24,7 @@ fn trained(activation: Activation, sparsity: SparsityConfig) -> SparseAutoencode
     let data = images(40);
     let config =
         TrainConfig { epochs: 2, batch_size: 10, lr: 3e-3, weight_decay: 0.0, threads: 1, ..TrainConfig::reference() };
-    let model = ModelConfig { top_k: sparsity.top_k(), activation, ..ModelConfig::new(64, 32) };
+    let model = ModelConfig { activation, ..ModelConfig::new(64, 32) };
     let set = EvalSet { input: &data, clean: &data, rows: 8, cols: 8 };
     let fill = |_: usize, b: usize, x: &mut [f32], t: &mut [f32]| {
         t.copy_from_slice(&data[b * 640..(b + 1) * 640]);

@@ -152,8 +152,8 @@ fn inputs() -> (Vec<f32>, Vec<f32>) {
     (x, t)
 }
 
-fn model(activation: Activation, sparsity: &SparsityConfig) -> SparseAutoencoder {
-    SparseAutoencoder::new(ModelConfig { top_k: sparsity.top_k(), activation, ..ModelConfig::new(D, H) }, 11)
+fn model(activation: Activation) -> SparseAutoencoder {
+    SparseAutoencoder::new(ModelConfig { activation, ..ModelConfig::new(D, H) }, 11)
 }
 
 fn to64(v: &[f32]) -> Vec<f64> {
@@ -185,7 +185,7 @@ fn check(activation: Activation, sparsity: SparsityConfig) {
 }
 
 fn check_in(activation: Activation, sparsity: SparsityConfig, precision: Precision, tol: &Tolerance) {
-    let model = model(activation, &sparsity);
+    let model = model(activation);
     let (x, t) = inputs();
     let params: P = model.params.as_ref().map(|p| to64(p)).into_array();
     let (x64, t64) = (to64(&x), to64(&t));
@@ -282,7 +282,7 @@ fn every_gradient_matches_finite_differences_with_auxk() {
 fn auxk_residual_is_detached() {
     let with = SparsityConfig::Topk { k: 1, aux: aux(1) };
     let without = SparsityConfig::Topk { k: 1, aux: None };
-    let model = model(Activation::Relu, &with);
+    let model = model(Activation::Relu);
     let (x, t) = inputs();
     let mut ws = Workspace::new(model.config, N);
     ws.loss_and_gradients(&model, &x, &t, &with, Threads(1));

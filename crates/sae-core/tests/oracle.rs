@@ -120,8 +120,8 @@ type Code = (Activation, Init);
 
 const REFERENCE: Code = (Activation::Sigmoid, Init::Pytorch);
 
-fn initial(sparsity: SparsityConfig, (activation, init): Code) -> SparseAutoencoder {
-    SparseAutoencoder::new(ModelConfig { top_k: sparsity.top_k(), activation, init, ..ModelConfig::new(D, H) }, 5)
+fn initial((activation, init): Code) -> SparseAutoencoder {
+    SparseAutoencoder::new(ModelConfig { activation, init, ..ModelConfig::new(D, H) }, 5)
 }
 
 /// Steps `engine` through every batch; returns the losses and the model.
@@ -178,8 +178,8 @@ fn fast_against_candle(sparsity: SparsityConfig) {
 /// Returns the fast engine's losses.
 fn fast_against_candle_with(sparsity: SparsityConfig, code: Code) -> Vec<LossParts> {
     let data = batches();
-    let fast = run(&mut Trainer::new(initial(sparsity, code), &config(1), sparsity), &data);
-    let mut candle = CandleTrainer::new(&initial(sparsity, code), &config(1), sparsity, &Device::Cpu).unwrap();
+    let fast = run(&mut Trainer::new(initial(code), &config(1), sparsity), &data);
+    let mut candle = CandleTrainer::new(&initial(code), &config(1), sparsity, &Device::Cpu).unwrap();
     let oracle = run(&mut candle, &data);
     let what = format!("fast against candle, {code:?}, {sparsity:?}");
     assert_agree(&what, tolerance(sparsity, code), &fast, &oracle);
@@ -249,7 +249,7 @@ fn engines_agree_without_a_penalty() {
 fn two_threads_agree_with_one() {
     let sparsity = SparsityConfig::reference();
     let data = batches();
-    let one = run(&mut Trainer::new(initial(sparsity, REFERENCE), &config(1), sparsity), &data);
-    let two = run(&mut Trainer::new(initial(sparsity, REFERENCE), &config(2), sparsity), &data);
+    let one = run(&mut Trainer::new(initial(REFERENCE), &config(1), sparsity), &data);
+    let two = run(&mut Trainer::new(initial(REFERENCE), &config(2), sparsity), &data);
     assert_agree("fast on two threads against one", TIGHT, &one, &two);
 }

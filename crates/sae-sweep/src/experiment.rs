@@ -293,11 +293,10 @@ impl Experiment {
         toml::to_string(self).expect("an experiment always serialises")
     }
 
-    /// The model shape for images of `input` pixels (TopK keeps its k in
-    /// the model, whose forward pass selects).
+    /// The model shape for images of `input` pixels (TopK's k is the
+    /// mechanism's: [`Self::sparsity_config`]).
     pub fn model_config(&self, input: usize) -> ModelConfig {
         ModelConfig {
-            top_k: self.sparsity.config.top_k(),
             activation: self.model.activation,
             init: self.model.init,
             ..ModelConfig::new(input, self.model.hidden.0)

@@ -139,7 +139,7 @@ fn train_run(
     let (train_cfg, sparsity, t) = (cfg.training.train_config(), cfg.sparsity_config(), &cfg.training);
     let s = &data.splits;
     reserve_memory(cfg.model_config(s.train.dim()), train_cfg.batch_size)?;
-    let model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), t.seed);
+    let model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), t.seed).with_mechanism(&sparsity);
     let mut batches = TrainBatches::new(&s.train, cfg.corruption.0, t.seed, train_cfg.batch_size);
     let per_epoch = batches.per_epoch();
     let (val, val_input) = (&s.validation, &data.val_input);

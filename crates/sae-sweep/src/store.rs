@@ -192,17 +192,26 @@ impl ResultsDir {
         Ok(())
     }
 
-    /// Loads the checkpoint of run `spec`, as its configuration shapes the
-    /// model (a TopK model selects in its forward pass; the file holds the
-    /// tensors only).
+    /// Loads the checkpoint of run `spec`, with the activation its
+    /// configuration gives the code (the file holds tensors only: the
+    /// parameters, and BatchTopK's threshold or TopK's k).
     ///
     /// # Errors
-    /// [`SweepError::Core`] naming the file when it is missing or invalid.
+    /// [`SweepError::Core`] naming the file when it is missing or invalid;
+    /// [`SweepError::Corrupt`] naming it when its k is not the run's.
     pub fn load_model(&self, spec: &RunSpec) -> Result<SparseAutoencoder, SweepError> {
-        let mut model = SparseAutoencoder::load(&self.run_dir(&spec.id).join(CHECKPOINT_FILE))?;
-        model.config.top_k = spec.config.sparsity_config().top_k();
+        let path = self.run_dir(&spec.id).join(CHECKPOINT_FILE);
+        let mut model = SparseAutoencoder::load(&path)?;
         model.config.activation = spec.config.model.activation;
-        Ok(model)
+        let k = spec.config.sparsity_config().top_k();
+        match model.top_k {
+            // A TopK checkpoint written before the model saved its k holds none.
+            None if k.is_some() => Ok(model.with_mechanism(&spec.config.sparsity_config())),
+            found if found == k => Ok(model),
+            found => {
+                Err(SweepError::Corrupt { path, message: format!("k {found:?}, the run's configuration says {k:?}") })
+            }
+        }
     }
 
     /// Reads stored run `from` to continue it as `spec`: the same

@@ -17,12 +17,12 @@
 //! latents.
 
 use crate::activation::tanh;
-use crate::gradients::Gradients;
-use crate::matmul::Products;
 use crate::metrics::variance_sum;
-use crate::sparse::{backward, decode, SparseCode, SparseDecoder};
 use crate::topk::keep_top_k;
-use crate::{Activation, AuxK, SparseAutoencoder};
+use crate::{Activation, AuxK, Params, SparseAutoencoder};
+
+use super::products::Products;
+use super::sparse::{backward, decode, SparseCode, SparseDecoder};
 
 /// When each latent last fired, and AuxK's buffers for one batch size.
 #[derive(Debug, Clone)]
@@ -119,7 +119,7 @@ impl AuxState {
         config: &AuxK,
         model: &SparseAutoencoder,
         d_z1: &mut [f32],
-        grads: &mut Gradients,
+        grads: &mut Params<Vec<f32>>,
         decoder: Option<&mut SparseDecoder>,
         products: &mut Products<'_>,
     ) -> f64 {

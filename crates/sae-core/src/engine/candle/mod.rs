@@ -13,11 +13,9 @@ use std::borrow::Cow;
 
 use candle_core::{Device, Tensor, Var};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, LossParts};
 use crate::topk::{min_positive, update_threshold};
-use crate::{
-    CoreError, LossParts, Params, Precision, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState,
-};
+use crate::{CoreError, Params, Precision, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
 
 use adam::TorchAdam;
 use auxk::{aux_loss, DeadLatents};
@@ -106,7 +104,7 @@ impl Engine for CandleTrainer {
         let shape = (input.len() / self.input_dim, self.input_dim);
         let x = Tensor::from_slice(input, shape, &self.device)?;
         let t = Tensor::from_slice(target, shape, &self.device)?;
-        let [dense, code, recon] = self.model.forward(&x, self.sparsity.batch_top_k())?;
+        let [dense, code, recon] = self.model.forward(&x, &self.sparsity)?;
         let mut loss = loss(&code, &recon, &t, &self.sparsity)?;
         if self.sparsity.batch_top_k().is_some() {
             let kept_min = min_positive(&code.flatten_all()?.to_vec1::<f32>()?);
@@ -131,7 +129,7 @@ impl Engine for CandleTrainer {
     }
 
     fn model(&self) -> Result<Cow<'_, SparseAutoencoder>, CoreError> {
-        Ok(Cow::Owned(self.model.to_model(self.threshold)?))
+        Ok(Cow::Owned(self.model.to_model(self.threshold, &self.sparsity)?))
     }
 
     fn optimiser_finite(&self) -> Result<bool, CoreError> {
@@ -147,7 +145,7 @@ impl Engine for CandleTrainer {
     }
 
     fn state(&self) -> Result<TrainState, CoreError> {
-        let model = self.model.to_model(self.threshold)?;
+        let model = self.model.to_model(self.threshold, &self.sparsity)?;
         let (moments, adam_steps) = self.adam.export()?;
         let (lr, weight_decay) = self.adam.settings();
         Ok(TrainState {

@@ -24,12 +24,16 @@
 //! rounded to bf16, sums and everything else in f32.
 
 use crate::activation::tanh;
-use crate::auxk::AuxState;
-use crate::matmul::{MatRef, Products, Threads};
+use crate::engine::LossParts;
+use crate::matmul::{MatRef, Threads};
 use crate::model::activate;
-use crate::sparse::{backward, decode, encoder_gradient, pays, SparseCode, SparseDecoder};
 use crate::topk::{keep_top_k, min_positive};
-use crate::{Activation, Bf16Gemm, CoreError, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig};
+use crate::{Activation, CoreError, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig};
+
+use super::auxk::AuxState;
+use super::bf16::Bf16Gemm;
+use super::products::Products;
+use super::sparse::{backward, decode, encoder_gradient, pays, SparseCode, SparseDecoder};
 
 /// Independent partial sums of the squared error: they let the compiler
 /// vectorise the sum without reordering any floating-point addition.
@@ -100,18 +104,6 @@ fn relu_backward(d_code: &mut [f32], code: &[f32], penalty_grad: &[f32], d_bias:
             *db += *dz;
         }
     }
-}
-
-/// The parts of a batch's loss.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LossParts {
-    /// Per-pixel mean squared error against the clean target.
-    pub mse: f64,
-    /// The unweighted penalty term ([`SparsityConfig::penalty`]; for TopK
-    /// and BatchTopK with AuxK, the AuxK loss).
-    pub penalty: f64,
-    /// `mse + strength · penalty`, the value minimised.
-    pub total: f64,
 }
 
 /// d loss / d each parameter, with the model's layout.
@@ -232,7 +224,7 @@ impl Workspace {
             let state = self.aux.get_or_insert_with(|| AuxState::new(b, d, h));
             state.dense.copy_from_slice(&self.code);
         }
-        if let Some(k) = model.config.top_k {
+        if let Some(k) = sparsity.top_k() {
             keep_top_k(&mut self.code, h, k, &mut self.top_k_scratch);
         }
         self.kept_min = sparsity.batch_top_k().map(|k| {
@@ -290,7 +282,7 @@ impl Workspace {
 
         // The products with the code go through the sparse kernels when
         // TopK or BatchTopK keep few enough units (`sparse.rs`).
-        let kept = model.config.top_k.or(sparsity.batch_top_k());
+        let kept = sparsity.top_k().or(sparsity.batch_top_k());
         let sparse = self.sparse_kernels && kept.is_some_and(|k| pays(k, h));
         let dec_w = &model.params.dec_w;
         if sparse {
@@ -361,7 +353,7 @@ mod tests {
                 SparsityConfig::BatchTopk { k: 4, aux },
                 SparsityConfig::Topk { k: 4, aux: dense_aux },
             ] {
-                let config = ModelConfig { top_k: sparsity.top_k(), activation, init, ..ModelConfig::new(d, h) };
+                let config = ModelConfig { activation, init, ..ModelConfig::new(d, h) };
                 let mut model = SparseAutoencoder::new(config, 3);
                 let mut sparse = Workspace::new(config, b);
                 let mut dense = Workspace { sparse_kernels: false, ..Workspace::new(config, b) };

@@ -5,8 +5,7 @@
 use candle_core::{DType, Device, Module, Tensor, Var};
 use candle_nn::{Linear, VarBuilder, VarMap};
 
-use crate::checkpoint::THRESHOLD_NAME;
-use crate::{Activation, CoreError, ModelConfig, Params, SparseAutoencoder, TENSOR_NAMES};
+use crate::{Activation, CoreError, ModelConfig, Params, SparseAutoencoder, SparsityConfig, TENSOR_NAMES};
 
 /// `h = act(encoder(x))` (of which TopK keeps the k largest per image, or
 /// BatchTopK the k·B largest of the batch), `y = tanh(decoder(h))`, on a
@@ -31,29 +30,32 @@ impl CandleAutoencoder {
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
         let encoder = candle_nn::linear(d, h, vb.pp("encoder"))?;
         let decoder = candle_nn::linear(h, d, vb.pp("decoder"))?;
-        // BatchTopK's threshold is no variable: the trainer keeps it on the host.
-        for (name, tensor) in model.to_tensors()?.into_iter().filter(|(name, _)| name != THRESHOLD_NAME) {
-            varmap.set_one(name, tensor.to_device(device)?)?;
+        // BatchTopK's threshold and TopK's k are no variables: the trainer
+        // keeps the threshold on the host, the mechanism k.
+        let tensors = model.to_tensors()?;
+        for name in TENSOR_NAMES.into_array() {
+            varmap.set_one(name, tensors[name].to_device(device)?)?;
         }
         Ok(Self { config: model.config, encoder, decoder, varmap })
     }
 
     /// A training batch's activations before selection, its code and its
-    /// reconstruction; `batch_top_k` keeps the `k·n` largest of the batch.
+    /// reconstruction: `sparsity`'s TopK keeps the k largest of each image,
+    /// its BatchTopK the `k·n` largest of the batch.
     ///
     /// # Shapes
     /// `input: [n, D]` → `(dense: [n, H], code: [n, H], recon: [n, D])`.
-    pub fn forward(&self, input: &Tensor, batch_top_k: Option<usize>) -> candle_core::Result<[Tensor; 3]> {
+    pub fn forward(&self, input: &Tensor, sparsity: &SparsityConfig) -> candle_core::Result<[Tensor; 3]> {
         let pre = self.encoder.forward(input)?;
         let dense = match self.config.activation {
             Activation::Sigmoid => candle_nn::ops::sigmoid(&pre)?,
             Activation::Relu => pre.relu()?,
         };
         let mut code = dense.clone();
-        if let Some(k) = self.config.top_k {
+        if let Some(k) = sparsity.top_k() {
             code = keep_top_k(&code, k)?;
         }
-        if let Some(k) = batch_top_k {
+        if let Some(k) = sparsity.batch_top_k() {
             let (n, h) = code.dims2()?;
             code = keep_top_k(&code.reshape((1, n * h))?, k * n)?.reshape((n, h))?;
         }
@@ -87,12 +89,12 @@ impl CandleAutoencoder {
     }
 
     /// The current values, copied to the host, with BatchTopK's
-    /// `threshold`.
+    /// `threshold`, as `sparsity` trains them.
     ///
     /// # Errors
     /// A failed copy from the device.
-    pub fn to_model(&self, threshold: Option<f32>) -> Result<SparseAutoencoder, CoreError> {
+    pub fn to_model(&self, threshold: Option<f32>, sparsity: &SparsityConfig) -> Result<SparseAutoencoder, CoreError> {
         let params = self.vars().try_map(|v| v.as_tensor().flatten_all()?.to_vec1::<f32>())?;
-        Ok(SparseAutoencoder { config: self.config, params, threshold })
+        Ok(SparseAutoencoder { config: self.config, params, threshold, top_k: None }.with_mechanism(sparsity))
     }
 }

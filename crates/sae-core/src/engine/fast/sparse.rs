@@ -16,7 +16,9 @@
 //! already: a row per latent, a multiple of an input image added for each
 //! of its non-zero entries.
 
-use crate::matmul::{MatRef, Products};
+use crate::matmul::MatRef;
+
+use super::products::Products;
 
 /// A code goes through the sparse kernels when it keeps at most one unit
 /// in this many per image. In the `mechanism_step_batch50` bench, k = H/8

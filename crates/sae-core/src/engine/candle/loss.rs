@@ -1,7 +1,9 @@
-//! The loss from candle ops, for autograd: the reconstruction MSE plus each
-//! mechanism's penalty (KL, L1; TopK, BatchTopK and none add none, but
-//! AuxK's loss, `auxk.rs`), each a small function of the code and the
-//! reconstruction.
+//! The loss from candle ops, for autograd: the reconstruction MSE
+//! (candle-nn's `loss::mse`) plus each mechanism's penalty (KL, L1; TopK,
+//! BatchTopK and none add none, but AuxK's loss, `auxk.rs`), each a small
+//! function of the code and the reconstruction. candle-nn has no KL
+//! divergence between Bernoulli means nor an L1 penalty, so those two are
+//! written here.
 
 use candle_core::Tensor;
 
@@ -15,11 +17,6 @@ pub struct CandleLoss {
     pub mse: Tensor,
     /// The unweighted penalty term (absent for TopK and none).
     pub penalty: Option<Tensor>,
-}
-
-/// The mean over batch and pixels of `(recon − target)²`.
-pub fn mse(recon: &Tensor, target: &Tensor) -> candle_core::Result<Tensor> {
-    (recon - target)?.sqr()?.mean_all()
 }
 
 /// The mean (or sum) over units of `KL(ρ‖ρ̂_j)`, `ρ̂_j` the batch mean of
@@ -44,7 +41,8 @@ pub fn loss(
     target: &Tensor,
     sparsity: &SparsityConfig,
 ) -> candle_core::Result<CandleLoss> {
-    let mse = mse(recon, target)?;
+    // The mean over batch and pixels of `(recon − target)²`.
+    let mse = candle_nn::loss::mse(recon, target)?;
     let penalty = match *sparsity {
         SparsityConfig::Kl { rho, reduction, .. } => Some(kl(code, rho, reduction)?),
         // The mean over images of each code's L1 norm (the code is ≥ 0).
