@@ -38,7 +38,7 @@ impl DeviceSpec {
             Self::Cpu => Ok(Device::Cpu),
             Self::Cuda(_) if !cfg!(feature = "cuda") => Err(CoreError::CudaNotBuilt { device: self.to_string() }),
             Self::Cuda(ordinal) => Device::new_cuda(ordinal)
-                .map_err(|e| CoreError::Device { device: self.to_string(), message: e.to_string() }),
+                .map_err(|source| CoreError::Device { device: self.to_string(), source }),
         }
     }
 }

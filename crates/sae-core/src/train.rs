@@ -10,7 +10,7 @@ use crate::gradients::{LossParts, Workspace};
 use crate::matmul::Threads;
 use crate::metrics::{evaluate, EvalSet, Quality};
 use crate::topk::update_threshold;
-use crate::{validate, CoreError, Params, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
+use crate::{validate, CoreError, Params, Setting, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
 
 /// One point of a training curve.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -201,7 +201,7 @@ pub fn train_with(
     let first = engine.epochs_done();
     if first > config.epochs {
         let message = format!("{} epochs asked for, fewer than the {first} already trained", config.epochs);
-        return Err(CoreError::Config { key: "[training] epochs", message });
+        return Err(CoreError::Config { setting: Setting::Epochs, message });
     }
     let mut curve = Vec::with_capacity(config.epochs - first);
     for epoch in first..config.epochs {
