@@ -284,7 +284,8 @@ fn sweep(args: SweepArgs) -> Outcome {
     };
     let options = SweepOptions { results_root: results.to_path_buf(), jobs, shard, progress };
     let summary = run_sweep(&file, &options, || {
-        data::resolve(&dataset, args.data.get()).map_err(|e| SweepError::DataUnavailable(e.into()))
+        data::resolve(&dataset, args.data.get())
+            .map_err(|e| SweepError::DataUnavailable(e.reallocate_into_boxed_dyn_error_without_backtrace()))
     })?;
     stderr_line!(
         "sweep: {} runs: {} done, {} failed, {} already complete; {:.1} s wall, {:.0} samples/s; {} rows in {}",

@@ -61,9 +61,7 @@ pub enum CoreError {
         missing: &'static str,
     },
     /// `precision = "bf16"` asked of the candle engine.
-    #[error(
-        "bf16 precision needs the fast engine on the CPU: the candle engine trains in f32 only"
-    )]
+    #[error("bf16 precision needs the fast engine on the CPU: the candle engine trains in f32 only")]
     Bf16NeedsFastEngine,
     /// candle's CPU thread count was already fixed to another value in this
     /// process.

@@ -64,7 +64,10 @@ pub fn progressive_evaluation(
 ) -> Result<Vec<FrontierPoint>, CoreError> {
     let (d, h) = (model.config.input, model.config.hidden);
     if let Some(&k) = ks.iter().find(|&&k| k == 0 || k > h) {
-        return Err(CoreError::Config { setting: Setting::FrontierK, message: format!("{k}: expected 1 to the width, {h}") });
+        return Err(CoreError::Config {
+            setting: Setting::FrontierK,
+            message: format!("{k}: expected 1 to the width, {h}"),
+        });
     }
     if set.rows * set.cols != d {
         let message = format!("{}×{} images for a model of {d} inputs", set.rows, set.cols);

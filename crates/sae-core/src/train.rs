@@ -10,7 +10,9 @@ use crate::gradients::{LossParts, Workspace};
 use crate::matmul::Threads;
 use crate::metrics::{evaluate, EvalSet, Quality};
 use crate::topk::update_threshold;
-use crate::{validate, CoreError, Params, Setting, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
+use crate::{
+    validate, CoreError, Params, Setting, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState,
+};
 
 /// One point of a training curve.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -68,9 +68,7 @@ mod tests {
     #[test]
     fn bad_combinations_name_their_setting() {
         let relu = ModelConfig { activation: Activation::Relu, ..ModelConfig::new(4, 8) };
-        assert!(
-            err(relu, SparsityConfig::reference(), 2).starts_with("activation: \"relu\" with kind = \"kl\"")
-        );
+        assert!(err(relu, SparsityConfig::reference(), 2).starts_with("activation: \"relu\" with kind = \"kl\""));
         let topk = |k, aux| SparsityConfig::Topk { k, aux };
         let model = |k| ModelConfig { top_k: Some(k), ..ModelConfig::new(4, 8) };
         assert!(err(model(9), topk(9, None), 2).starts_with("k: 9 units: expected 1 to the width, 8"));

@@ -56,8 +56,8 @@ pub use error::SweepError;
 
 // 1. The experiment file.
 pub use experiment::{
-    experiment_name, BadExperimentName, DataSection, Experiment, ExperimentFile, ModelSection, ProbeImages, ProbeSection, SweepSection,
-    TrainingSection,
+    experiment_name, BadExperimentName, DataSection, Experiment, ExperimentFile, ModelSection, ProbeImages,
+    ProbeSection, SweepSection, TrainingSection,
 };
 pub use halving::{promote, rung_epochs, stopped_runs, survivors, Objective, Standing};
 pub use parameter::{Param, ParamDef, Scale, Sweep, Value};

@@ -61,7 +61,11 @@ fn a_bf16_sweep_trains_and_scores_like_the_f32_one() {
     let bf16 = sweep("precision = \"bf16\"\n", &f.data, &f.results.join("bf16"));
     if let Err(lacks) = check_bf16(CpuFeatures::detect()) {
         let msg = chain(&bf16.unwrap_err());
-        assert_eq!(msg, format!("the sweep cannot start: {lacks}"), "stopped before any run, naming what the CPU lacks");
+        assert_eq!(
+            msg,
+            format!("the sweep cannot start: {lacks}"),
+            "stopped before any run, naming what the CPU lacks"
+        );
         assert!(!f.results.join("bf16").exists(), "nothing written");
         return eprintln!("bf16 sweep skipped: {msg}");
     }
