@@ -37,9 +37,8 @@ impl DeviceSpec {
         match *self {
             Self::Cpu => Ok(Device::Cpu),
             Self::Cuda(_) if !cfg!(feature = "cuda") => Err(CoreError::CudaNotBuilt { device: self.to_string() }),
-            Self::Cuda(ordinal) => {
-                Device::new_cuda(ordinal).map_err(|source| CoreError::Device { device: self.to_string(), source })
-            }
+            Self::Cuda(ordinal) => Device::new_cuda(ordinal)
+                .map_err(|e| CoreError::Device { device: self.to_string(), source: Box::new(e) }),
         }
     }
 }

@@ -47,9 +47,9 @@ pub enum CoreError {
     Device {
         /// The device setting, e.g. `cuda:0`.
         device: String,
-        /// candle's reason.
+        /// candle's reason (boxed: candle's errors are large).
         #[source]
-        source: candle_core::Error,
+        source: Box<candle_core::Error>,
     },
     /// `precision = "bf16"` on a CPU (or system) without the instructions.
     #[error(
