@@ -21,11 +21,26 @@ pub fn resolve(name: &DatasetName, flag: Option<&Path>) -> Result<PathBuf> {
             stderr_line!("data: no {name} data found; downloading {name} into {} (checksums verified)", dest.display());
             match fetch(name, &dest) {
                 Ok(()) => Ok(dest),
-                Err(e) => Err(anyhow::anyhow!("{e:#}\n{not_found}\n{}", crate::advice::data_not_found(name))),
+                Err(download) => Err(NotFetched { name: name.clone(), not_found, dest, download }.into()),
             }
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A dataset found nowhere, whose download failed too.
+#[derive(Debug, thiserror::Error)]
+#[error("{not_found}; downloading it into {} failed", dest.display())]
+pub struct NotFetched {
+    /// The dataset.
+    pub name: DatasetName,
+    /// Where it was looked for.
+    not_found: DataError,
+    /// Where it was to be downloaded.
+    dest: PathBuf,
+    /// Why the download failed.
+    #[source]
+    download: anyhow::Error,
 }
 
 /// Replaces the public mirrors (for a local mirror, or for tests).

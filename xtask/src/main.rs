@@ -263,7 +263,7 @@ fn reports(results: &Path, names: Vec<String>, data_dir: Option<&Path>) -> Outco
         anyhow::bail!("no experiment results under {}; run `cargo xtask sweep FILE` first", results.display());
     }
     for name in names {
-        let name = sae_sweep::experiment_name(&name).map_err(anyhow::Error::msg)?;
+        let name = sae_sweep::experiment_name(&name)?;
         write_report(results, &name, None, data_dir)?;
     }
     Ok(true)
@@ -314,7 +314,8 @@ fn sweep(args: SweepArgs) -> Outcome {
     let options = SweepOptions { results_root: results.to_path_buf(), jobs, shard, progress };
     let summary = run_sweep(&file, &options, || match resolved {
         Some(path) => Ok(path),
-        None => data::resolve(&dataset, args.data.get()).map_err(|e| SweepError::DataUnavailable(format!("{e:#}"))),
+        None => data::resolve(&dataset, args.data.get())
+            .map_err(|e| SweepError::DataUnavailable(e.reallocate_into_boxed_dyn_error_without_backtrace())),
     })?;
     stderr_line!(
         "sweep: {} runs: {} done, {} failed, {} already complete; {:.1} s wall, {:.0} samples/s; {} rows in {}",

@@ -38,7 +38,7 @@ impl DeviceSpec {
             Self::Cpu => Ok(Device::Cpu),
             Self::Cuda(_) if !cfg!(feature = "cuda") => Err(CoreError::CudaNotBuilt { device: self.to_string() }),
             Self::Cuda(ordinal) => Device::new_cuda(ordinal)
-                .map_err(|e| CoreError::Device { device: self.to_string(), message: e.to_string() }),
+                .map_err(|e| CoreError::Device { device: self.to_string(), source: Box::new(e) }),
         }
     }
 }
@@ -127,8 +127,8 @@ mod tests {
 
     #[test]
     #[cfg(not(feature = "cuda"))]
-    fn cuda_without_the_feature_names_the_setting_and_the_feature() {
+    fn cuda_without_the_feature_names_the_device_and_the_feature() {
         let err = DeviceSpec::Cuda(1).open().unwrap_err().to_string();
-        assert!(err.contains("device = \"cuda:1\"") && err.contains("the `cuda` feature is off"), "{err}");
+        assert!(err.starts_with("device cuda:1: ") && err.contains("the `cuda` feature is off"), "{err}");
     }
 }

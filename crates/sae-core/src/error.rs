@@ -15,10 +15,10 @@ pub enum CoreError {
     },
     /// A model, mechanism and batch size that cannot train together, or an
     /// evaluation setting out of range.
-    #[error("{key}: {message}")]
+    #[error("{setting}: {message}")]
     Config {
-        /// The setting at fault, as files spell it (`[sparsity] aux_k`).
-        key: &'static str,
+        /// The setting at fault.
+        setting: Setting,
         /// What was found and what was expected.
         message: String,
     },
@@ -37,37 +37,35 @@ pub enum CoreError {
         message: String,
     },
     /// A CUDA device was asked of a build without the `cuda` feature.
-    #[error("[training] device = \"{device}\": this build of sae-lab has no CUDA support (the `cuda` feature is off)")]
+    #[error("device {device}: this build of sae-lab has no CUDA support (the `cuda` feature is off)")]
     CudaNotBuilt {
         /// The device setting, e.g. `cuda:0`.
         device: String,
     },
     /// A device could not be opened.
-    #[error("[training] device = \"{device}\" cannot be used: {message}")]
+    #[error("device {device} cannot be opened")]
     Device {
         /// The device setting, e.g. `cuda:0`.
         device: String,
-        /// candle's reason.
-        message: String,
+        /// candle's reason (boxed: candle's errors are large).
+        #[source]
+        source: Box<candle_core::Error>,
     },
     /// `precision = "bf16"` on a CPU (or system) without the instructions.
     #[error(
-        "[training] precision = \"bf16\" needs AVX-512-BF16 and AMX-BF16 (Intel Xeon of the 4th generation, \
-         Sapphire Rapids, or later); this machine lacks {missing}: use precision = \"f32\""
+        "bf16 precision needs AVX-512-BF16 and AMX-BF16 (Intel Xeon of the 4th generation, Sapphire Rapids, or \
+         later); this machine lacks {missing}"
     )]
     Bf16Unsupported {
         /// What is missing.
         missing: &'static str,
     },
     /// `precision = "bf16"` asked of the candle engine.
-    #[error(
-        "[training] precision = \"bf16\" needs the fast engine (engine = \"fast\", device = \"cpu\"): the candle \
-         engine trains in f32 only"
-    )]
+    #[error("bf16 precision needs the fast engine on the CPU: the candle engine trains in f32 only")]
     Bf16NeedsFastEngine,
     /// candle's CPU thread count was already fixed to another value in this
     /// process.
-    #[error("candle's CPU threads are already set to {set} in this process; threads = {asked} cannot apply")]
+    #[error("candle's CPU threads are already set to {set} in this process; {asked} threads cannot apply")]
     CandleThreads {
         /// The count in force.
         set: usize,
@@ -77,4 +75,44 @@ pub enum CoreError {
     /// candle reported an error.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+}
+
+/// A setting of a model, its mechanism or its training, as sae-core's
+/// types name it: what [`CoreError::Config`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// [`crate::ModelConfig::activation`].
+    Activation,
+    /// The units TopK or BatchTopK keeps.
+    K,
+    /// [`crate::AuxK::aux_k`].
+    AuxK,
+    /// [`crate::AuxK::aux_weight`].
+    AuxWeight,
+    /// [`crate::AuxK::dead_after`].
+    DeadAfter,
+    /// [`crate::TrainConfig::batch_size`].
+    BatchSize,
+    /// [`crate::TrainConfig::epochs`].
+    Epochs,
+    /// A `k` of [`crate::progressive_evaluation`]'s ladder.
+    FrontierK,
+    /// The images [`crate::progressive_evaluation`] scores.
+    FrontierImages,
+}
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Activation => "activation",
+            Self::K => "k",
+            Self::AuxK => "AuxK aux_k",
+            Self::AuxWeight => "AuxK aux_weight",
+            Self::DeadAfter => "AuxK dead_after",
+            Self::BatchSize => "batch size",
+            Self::Epochs => "epochs",
+            Self::FrontierK => "frontier k",
+            Self::FrontierImages => "frontier images",
+        })
+    }
 }

@@ -7,7 +7,7 @@
 use crate::matmul::Threads;
 use crate::metrics::{squared_error, variance_sum, CHUNK};
 use crate::topk::keep_top_k;
-use crate::{CoreError, EvalSet, SparseAutoencoder};
+use crate::{CoreError, EvalSet, Setting, SparseAutoencoder};
 
 /// The ladder of `k` scored after training, to which the width is added.
 pub const DEFAULT_LADDER: [usize; 6] = [5, 10, 20, 40, 80, 160];
@@ -64,11 +64,14 @@ pub fn progressive_evaluation(
 ) -> Result<Vec<FrontierPoint>, CoreError> {
     let (d, h) = (model.config.input, model.config.hidden);
     if let Some(&k) = ks.iter().find(|&&k| k == 0 || k > h) {
-        return Err(CoreError::Config { key: "frontier k", message: format!("{k}: expected 1 to the width, {h}") });
+        return Err(CoreError::Config {
+            setting: Setting::FrontierK,
+            message: format!("{k}: expected 1 to the width, {h}"),
+        });
     }
     if set.rows * set.cols != d {
         let message = format!("{}×{} images for a model of {d} inputs", set.rows, set.cols);
-        return Err(CoreError::Config { key: "frontier images", message });
+        return Err(CoreError::Config { setting: Setting::FrontierImages, message });
     }
     let n = set.len();
     let (mut code, mut kept) = (vec![0.0f32; CHUNK * h], vec![0.0f32; CHUNK * h]);

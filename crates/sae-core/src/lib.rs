@@ -61,7 +61,7 @@ mod topk;
 mod train;
 mod validate;
 
-pub use error::CoreError;
+pub use error::{CoreError, Setting};
 
 // The model.
 pub use config::{Activation, AuxK, Init, KlReduction, ModelConfig, Precision, SparsityConfig, TrainConfig};

@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::engine::fast::{check_precision, Trainer};
 use crate::engine::Engine;
 use crate::metrics::{evaluate, EvalSet, Quality};
-use crate::{validate, CoreError, SparseAutoencoder, SparsityConfig, TrainConfig};
+use crate::{validate, CoreError, Setting, SparseAutoencoder, SparsityConfig, TrainConfig};
 
 /// One point of a training curve.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -90,7 +90,7 @@ pub fn train_with(
     let first = engine.epochs_done();
     if first > config.epochs {
         let message = format!("{} epochs asked for, fewer than the {first} already trained", config.epochs);
-        return Err(CoreError::Config { key: "[training] epochs", message });
+        return Err(CoreError::Config { setting: Setting::Epochs, message });
     }
     let mut curve = Vec::with_capacity(config.epochs - first);
     for epoch in first..config.epochs {

@@ -2,17 +2,17 @@
 //! before training: the combinations sae-core cannot train are refused
 //! with an error naming the setting, never a panic or a silent fallback.
 
-use crate::{Activation, CoreError, ModelConfig, SparsityConfig};
+use crate::{Activation, CoreError, ModelConfig, Setting, SparsityConfig};
 
-/// An error for `key`.
-fn bad(key: &'static str, message: String) -> CoreError {
-    CoreError::Config { key, message }
+/// An error for `setting`.
+fn bad(setting: Setting, message: String) -> CoreError {
+    CoreError::Config { setting, message }
 }
 
 /// Checks that a `k` (or `aux_k`) lies in 1..=H.
-fn units(key: &'static str, k: usize, hidden: usize) -> Result<(), CoreError> {
+fn units(setting: Setting, k: usize, hidden: usize) -> Result<(), CoreError> {
     if k == 0 || k > hidden {
-        return Err(bad(key, format!("{k} units: expected 1 to the width, {hidden}")));
+        return Err(bad(setting, format!("{k} units: expected 1 to the width, {hidden}")));
     }
     Ok(())
 }
@@ -29,23 +29,23 @@ pub fn validate(model: &ModelConfig, sparsity: &SparsityConfig, batch: usize) ->
     if matches!(sparsity, SparsityConfig::Kl { .. }) && model.activation != Activation::Sigmoid {
         let found = model.activation.as_str();
         return Err(bad(
-            "[model] activation",
+            Setting::Activation,
             format!("\"{found}\" with kind = \"kl\": the KL penalty needs a sigmoid code"),
         ));
     }
     if let Some(k) = sparsity.top_k().or(sparsity.batch_top_k()) {
-        units("[sparsity] k", k, h)?;
+        units(Setting::K, k, h)?;
     }
     if sparsity.batch_top_k().is_some() && batch < 2 {
-        return Err(bad("[training] batch_size", format!("{batch} with kind = \"batchtopk\": expected at least 2")));
+        return Err(bad(Setting::BatchSize, format!("{batch} with kind = \"batchtopk\": expected at least 2")));
     }
     if let Some(aux) = sparsity.aux() {
-        units("[sparsity] aux_k", aux.aux_k, h)?;
+        units(Setting::AuxK, aux.aux_k, h)?;
         if !(aux.aux_weight.is_finite() && aux.aux_weight >= 0.0) {
-            return Err(bad("[sparsity] aux_weight", format!("{}: expected a finite value ≥ 0", aux.aux_weight)));
+            return Err(bad(Setting::AuxWeight, format!("{}: expected a finite value ≥ 0", aux.aux_weight)));
         }
         if aux.dead_after == 0 {
-            return Err(bad("[sparsity] dead_after", "0 images: expected at least 1".into()));
+            return Err(bad(Setting::DeadAfter, "0 images: expected at least 1".into()));
         }
     }
     Ok(())
@@ -63,20 +63,18 @@ mod tests {
     #[test]
     fn bad_combinations_name_their_setting() {
         let relu = ModelConfig { activation: Activation::Relu, ..ModelConfig::new(4, 8) };
-        assert!(
-            err(relu, SparsityConfig::reference(), 2).starts_with("[model] activation: \"relu\" with kind = \"kl\"")
-        );
+        assert!(err(relu, SparsityConfig::reference(), 2).starts_with("activation: \"relu\" with kind = \"kl\""));
         let topk = |k, aux| SparsityConfig::Topk { k, aux };
         let model = ModelConfig::new(4, 8);
-        assert!(err(model, topk(9, None), 2).starts_with("[sparsity] k: 9 units: expected 1 to the width, 8"));
-        assert!(err(model, topk(0, None), 2).starts_with("[sparsity] k: 0 units"));
-        assert!(err(model, topk(3, Some(AuxK::new(9))), 2).starts_with("[sparsity] aux_k: 9 units"));
+        assert!(err(model, topk(9, None), 2).starts_with("k: 9 units: expected 1 to the width, 8"));
+        assert!(err(model, topk(0, None), 2).starts_with("k: 0 units"));
+        assert!(err(model, topk(3, Some(AuxK::new(9))), 2).starts_with("AuxK aux_k: 9 units"));
         let weight = AuxK { aux_weight: f64::NAN, ..AuxK::new(2) };
-        assert!(err(model, topk(3, Some(weight)), 2).starts_with("[sparsity] aux_weight: NaN"));
+        assert!(err(model, topk(3, Some(weight)), 2).starts_with("AuxK aux_weight: NaN"));
         let never = AuxK { dead_after: 0, ..AuxK::new(2) };
-        assert!(err(model, topk(3, Some(never)), 2).starts_with("[sparsity] dead_after: 0"));
+        assert!(err(model, topk(3, Some(never)), 2).starts_with("AuxK dead_after: 0"));
         let batch = SparsityConfig::BatchTopk { k: 2, aux: None };
-        assert!(err(ModelConfig::new(4, 8), batch, 1).starts_with("[training] batch_size: 1 with kind = \"batchtopk\""));
+        assert!(err(ModelConfig::new(4, 8), batch, 1).starts_with("batch size: 1 with kind = \"batchtopk\""));
         assert!(validate(&ModelConfig::new(4, 8), &batch, 2).is_ok());
         assert!(validate(&relu, &SparsityConfig::L1 { weight: 0.1 }, 1).is_ok());
     }

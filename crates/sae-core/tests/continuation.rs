@@ -224,7 +224,7 @@ fn a_state_that_cannot_continue_is_refused_naming_its_file() {
     let set = EvalSet { input: &val, clean: &val, rows: 8, cols: 8 };
     let data = images(BATCH * BATCHES, 0);
     let err = train_with(&mut engine, &config(2), &kl.sparsity, BATCHES, fill(&data), set, |_| {}).unwrap_err();
-    assert_eq!(err.to_string(), "[training] epochs: 2 epochs asked for, fewer than the 3 already trained");
+    assert_eq!(err.to_string(), "epochs: 2 epochs asked for, fewer than the 3 already trained");
 }
 
 #[test]

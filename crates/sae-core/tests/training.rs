@@ -88,5 +88,5 @@ fn batchtopk_learns_a_threshold_and_bad_settings_are_refused() {
     assert!(code.iter().all(|v| *v == 0.0 || *v > threshold), "the threshold replaces the batch at inference");
     let one = TrainConfig { batch_size: 1, ..config };
     let err = train(SparseAutoencoder::new(relu, 0), &one, sparsity, 4, fill, set, |_| {}).unwrap_err();
-    assert!(err.to_string().starts_with("[training] batch_size: 1 with kind = \"batchtopk\""), "{err}");
+    assert!(err.to_string().starts_with("batch size: 1 with kind = \"batchtopk\""), "{err}");
 }

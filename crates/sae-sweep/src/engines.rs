@@ -12,20 +12,20 @@ use crate::{RunSpec, SweepError};
 /// CPU thread count when any run trains with candle on the CPU.
 ///
 /// # Errors
-/// [`SweepError::Core`] naming the `device` setting (and, for CUDA in a
-/// build without it, the `cuda` feature), the `precision` setting (bf16
-/// with the candle engine, or on a CPU without AMX-BF16), or two
-/// different `threads` among the candle runs.
+/// [`SweepError::Engines`] naming the device (and, for CUDA in a
+/// build without it, the `cuda` feature), the precision (bf16 with the
+/// candle engine, or on a CPU without AMX-BF16), or two different thread
+/// counts among the candle runs.
 pub fn prepare_engines(runs: &[&RunSpec]) -> Result<(), SweepError> {
     let mut opened = Vec::new();
     for t in runs.iter().map(|r| &r.config.training) {
         if !opened.contains(&t.device) {
-            t.device.open()?;
+            t.device.open().map_err(SweepError::Engines)?;
             opened.push(t.device);
         }
-        check_engine_precision(t.engine, t.device, t.precision)?;
+        check_engine_precision(t.engine, t.device, t.precision).map_err(SweepError::Engines)?;
         if t.device.is_cpu() && t.engine == EngineKind::Candle {
-            limit_candle_cpu_threads(t.threads.0)?;
+            limit_candle_cpu_threads(t.threads.0).map_err(SweepError::Engines)?;
         }
     }
     Ok(())

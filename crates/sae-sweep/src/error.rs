@@ -24,6 +24,15 @@ pub enum SweepError {
         /// What is wrong, with line and column where toml gives them.
         message: String,
     },
+    /// An experiment file whose name cannot name its results folder.
+    #[error("{}", path.display())]
+    BadFileName {
+        /// The file concerned.
+        path: PathBuf,
+        /// What is wrong with its name.
+        #[source]
+        source: crate::BadExperimentName,
+    },
     /// An experiment file whose name is not UTF-8 text: its name names the
     /// results folder.
     #[error(
@@ -105,10 +114,16 @@ pub enum SweepError {
         /// Why.
         message: String,
     },
-    /// The dataset could not be found nor downloaded.
-    #[error("{0}")]
-    DataUnavailable(String),
-    /// A checkpoint could not be written or read, or a device not opened.
+    /// The dataset could not be found nor downloaded: the caller's error,
+    /// from the function the sweep asked for the data's folder.
+    #[error("no data to train on")]
+    DataUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A device the runs ask for does not open, a precision cannot train
+    /// here, or candle's threads cannot be set: nothing has run yet.
+    #[error("the sweep cannot start")]
+    Engines(#[source] sae_core::CoreError),
+    /// A checkpoint or training state could not be written or read. It
+    /// names its file itself, so this adds no words of its own.
     #[error(transparent)]
     Core(#[from] sae_core::CoreError),
     /// The data could not be loaded.

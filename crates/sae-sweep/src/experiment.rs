@@ -315,16 +315,16 @@ impl ExperimentFile {
     /// name that is not UTF-8 is refused as such, before the file is read.
     ///
     /// # Errors
-    /// [`SweepError::Parse`] for a file name that is not UTF-8 text or not
-    /// a plain folder name, [`SweepError::Io`] when unreadable,
+    /// [`SweepError::NotUtf8`] and [`SweepError::BadFileName`] for a file
+    /// name that is not UTF-8 text or not a plain folder name,
+    /// [`SweepError::Io`] when unreadable,
     /// [`SweepError::Parse`] for invalid content.
     pub fn load(path: &Path) -> Result<Self, SweepError> {
-        let refuse = |message: String| SweepError::Parse { path: path.into(), message };
         let stem = path.file_stem().unwrap_or_default();
         let Some(stem) = stem.to_str() else {
             return Err(SweepError::NotUtf8 { path: path.into() });
         };
-        let name = experiment_name(stem).map_err(refuse)?;
+        let name = experiment_name(stem).map_err(|source| SweepError::BadFileName { path: path.into(), source })?;
         let text = std::fs::read_to_string(path).map_err(SweepError::io(path))?;
         let experiment = Experiment::from_toml(&text, path)?;
         Ok(Self { name, path: path.into(), experiment })
@@ -336,13 +336,21 @@ impl ExperimentFile {
 /// outside it.
 ///
 /// # Errors
-/// What is wrong with it: empty, a path, or starting with `.`.
-pub fn experiment_name(name: &str) -> Result<String, String> {
+/// [`BadExperimentName`] when it is empty, a path, or starts with `.`.
+pub fn experiment_name(name: &str) -> Result<String, BadExperimentName> {
     if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
-        return Err(format!(
-            "the experiment name {name:?} (the file name without .toml) must be a plain folder name, \
-             not empty, without '/' or '\\', and not starting with '.'"
-        ));
+        return Err(BadExperimentName { name: name.into() });
     }
     Ok(name.to_string())
+}
+
+/// An experiment name that is not one plain folder name.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the experiment name {name:?} (the file name without .toml) must be a plain folder name, not empty, without \
+     '/' or '\\', and not starting with '.'"
+)]
+pub struct BadExperimentName {
+    /// The name refused.
+    pub name: String,
 }

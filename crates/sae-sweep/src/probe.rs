@@ -7,6 +7,15 @@ use sae_data::{labelled, normalize_byte};
 
 use crate::{Experiment, RunData};
 
+/// A probe with no image to fit or score on: none carries the labels its
+/// `[probe]` section keeps.
+#[derive(Debug, thiserror::Error)]
+#[error("the probe has no image with labels {labels:?} to fit or score on")]
+pub struct NoProbeImages {
+    /// The labels kept (`None`: all of them).
+    pub labels: Option<Vec<u8>>,
+}
+
 /// Images encoded per forward pass.
 const CHUNK: usize = 1000;
 
@@ -36,13 +45,13 @@ fn encode_images(
 /// `[probe]` section selects.
 ///
 /// # Errors
-/// A message when the probe has no image to fit or score on.
+/// [`NoProbeImages`] when the probe has no image to fit or score on.
 pub fn probe_accuracy(
     data: &RunData,
     config: &Experiment,
     dim: usize,
     features: impl Fn(&[f32], usize) -> Vec<f32>,
-) -> Result<f64, String> {
+) -> Result<f64, NoProbeImages> {
     let keep = config.probe.kept_labels();
     let s = &data.splits;
     let d = s.test.dim();
@@ -66,7 +75,7 @@ pub fn probe_accuracy(
         }
     };
     if fit_y.is_empty() || score_y.is_empty() {
-        return Err(format!("the probe has no image with labels {keep:?} to fit or score on"));
+        return Err(NoProbeImages { labels: keep });
     }
     let probe_config = ProbeConfig { l2: config.probe.l2.0, ..ProbeConfig::default() };
     let probe = LinearProbe::fit(&fit_x, &fit_y, dim, probe_config);

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use sae_core::{validate, EngineKind, Precision};
+use sae_core::{validate, CoreError, EngineKind, Precision, Setting};
 
 use crate::search::apply;
 use crate::sparsity::{SparsityKind, SparsitySection};
@@ -34,6 +34,23 @@ fn position(text: &str, keys: &[&str], index: usize) -> String {
     let before = &text[..start.start];
     let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
     format!("line {}, column {column}: ", before.matches('\n').count() + 1)
+}
+
+/// sae-core's refusal of a model with its mechanism and batch size, with
+/// the setting at fault named by its key in the experiment file.
+fn in_file_terms(error: CoreError) -> String {
+    let CoreError::Config { setting, message } = &error else { return error.to_string() };
+    let key = match setting {
+        Setting::Activation => "[model] activation",
+        Setting::K => "[sparsity] k",
+        Setting::AuxK => "[sparsity] aux_k",
+        Setting::AuxWeight => "[sparsity] aux_weight",
+        Setting::DeadAfter => "[sparsity] dead_after",
+        Setting::BatchSize => "[training] batch_size",
+        Setting::Epochs => "[training] epochs",
+        Setting::FrontierK | Setting::FrontierImages => return error.to_string(),
+    };
+    format!("{key}: {message}")
 }
 
 impl Experiment {
@@ -187,7 +204,7 @@ impl Experiment {
         for run in self.models().iter().flat_map(|m| draws.iter().map(|d| apply(d, m.clone()))) {
             // The input size plays no part in these checks.
             let model = run.model_config(1);
-            validate(&model, &run.sparsity.config, run.training.batch_size.0).map_err(|e| e.to_string())?;
+            validate(&model, &run.sparsity.config, run.training.batch_size.0).map_err(in_file_terms)?;
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_rejected, fixture, parse, Table};
+use common::{assert_rejected, chain, fixture, parse, Table};
 use sae_core::{DeviceSpec, EngineKind};
 
 #[test]
@@ -52,8 +52,8 @@ fn cuda_without_the_feature_stops_the_sweep_before_any_run() {
     let results = tmp.path().join("results");
     // Were the check made later, loading this missing dataset would fail first.
     let err = sweep("device = \"cuda:1\"\n", &tmp.path().join("no-data"), &results);
-    let msg = err.unwrap_err().to_string();
-    assert!(msg.contains("device = \"cuda:1\"") && msg.contains("`cuda` feature"), "{msg}");
+    let msg = chain(&err.unwrap_err());
+    assert!(msg.contains("device cuda:1: this build") && msg.contains("`cuda` feature"), "{msg}");
     assert!(!results.exists(), "nothing written");
 }
 

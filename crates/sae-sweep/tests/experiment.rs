@@ -366,8 +366,8 @@ fn an_experiment_name_that_is_not_a_plain_folder_name_is_refused() {
     for file in ["...toml", ".hidden.toml"] {
         let path = tmp.path().join(file);
         std::fs::write(&path, "").unwrap();
-        let err = ExperimentFile::load(&path).unwrap_err().to_string();
-        assert!(err.contains("must be a plain folder name"), "{file}: {err}");
+        let err = common::chain(&ExperimentFile::load(&path).unwrap_err());
+        assert!(err.contains(file) && err.contains("must be a plain folder name"), "{file}: {err}");
     }
     for bad in ["", "..", "../x", "a/b"] {
         assert!(sae_sweep::experiment_name(bad).is_err(), "{bad:?}");

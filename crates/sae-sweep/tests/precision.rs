@@ -9,7 +9,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_rejected, fixture, parse, Table};
+use common::{assert_rejected, chain, fixture, parse, Table};
 use sae_core::{check_bf16, CpuFeatures, Precision};
 
 #[test]
@@ -60,8 +60,12 @@ fn a_bf16_sweep_trains_and_scores_like_the_f32_one() {
     let f = fixture();
     let bf16 = sweep("precision = \"bf16\"\n", &f.data, &f.results.join("bf16"));
     if let Err(lacks) = check_bf16(CpuFeatures::detect()) {
-        let msg = bf16.unwrap_err().to_string();
-        assert_eq!(msg, lacks.to_string(), "stopped before any run, naming what the CPU lacks");
+        let msg = chain(&bf16.unwrap_err());
+        assert_eq!(
+            msg,
+            format!("the sweep cannot start: {lacks}"),
+            "stopped before any run, naming what the CPU lacks"
+        );
         assert!(!f.results.join("bf16").exists(), "nothing written");
         return eprintln!("bf16 sweep skipped: {msg}");
     }

@@ -172,7 +172,7 @@ fn input_row(corruption: &str, run: &RunData) -> BaselineRow {
 /// The linear probe on the raw pixels of the clean images.
 fn pixels_row(spec: &RunSpec, run: &RunData) -> Result<BaselineRow> {
     let d = run.splits.test.dim();
-    let accuracy = probe_accuracy(run, &spec.config, d, |x, _| x.to_vec()).map_err(anyhow::Error::msg)?;
+    let accuracy = probe_accuracy(run, &spec.config, d, |x, _| x.to_vec())?;
     Ok(BaselineRow {
         kind: BaselineKind::Pixels,
         name: "raw pixels (probe)".into(),
@@ -193,8 +193,7 @@ fn pca_row(p: &Pca, h: usize, spec: &RunSpec, run: &RunData, probes: &mut Vec<(u
     let accuracy = match probes.iter().find(|(k, _)| *k == components) {
         Some(&(_, a)) => a,
         None => {
-            let a = probe_accuracy(run, &spec.config, components, |x, _| p.project(x, components))
-                .map_err(anyhow::Error::msg)?;
+            let a = probe_accuracy(run, &spec.config, components, |x, _| p.project(x, components))?;
             probes.push((components, a));
             a
         }

@@ -32,6 +32,13 @@ pub fn parse(text: &str) -> Result<Experiment, String> {
     Experiment::from_toml(text, Path::new("experiments/bad.toml")).map_err(|e| e.to_string())
 }
 
+/// `error` and each of its sources, joined by ": " as the command line
+/// prints them.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let messages: Vec<String> = std::iter::successors(Some(error), |e| e.source()).map(ToString::to_string).collect();
+    messages.join(": ")
+}
+
 /// Checks that each `(text, expected)` is rejected with a message that
 /// names the file and contains every one of `expected`.
 pub fn assert_rejected<const N: usize>(cases: &[(&str, [&str; N])]) {

@@ -290,10 +290,10 @@ mod tests {
     fn a_cpu_without_the_instructions_is_told_what_it_lacks() {
         let none = CpuFeatures::default();
         let message = check_bf16(none).unwrap_err().to_string();
-        assert!(message.contains("precision = \"bf16\"") && message.contains("lacks AVX-512-BF16"), "{message}");
+        assert!(message.starts_with("bf16 precision needs") && message.contains("lacks AVX-512-BF16"), "{message}");
         let vector_only = CpuFeatures { avx512_bf16: true, ..none };
         let message = check_bf16(vector_only).unwrap_err().to_string();
-        assert!(message.contains("lacks AMX-BF16") && message.contains("use precision = \"f32\""), "{message}");
+        assert!(message.contains("lacks AMX-BF16"), "{message}");
         let unpermitted = CpuFeatures { amx_bf16: true, ..vector_only };
         assert!(check_bf16(unpermitted).unwrap_err().to_string().contains("permission"));
         assert!(check_bf16(CpuFeatures { amx_permitted: true, ..unpermitted }).is_ok());
