@@ -91,7 +91,7 @@ fn aux_f64(p: &P, aux: &[Vec<f64>], residual: &[f64], weight: f64) -> f64 {
     weight * sse / denom
 }
 
-/// The loss of the design card, written plainly in float64:
+/// The training loss, written plainly in float64:
 /// `mse(tanh(W₂c + b₂), t)` plus the mechanism's penalty plus AuxK's term
 /// against `residual` (held fixed: detached).
 fn loss_f64(p: &P, x: &[f64], t: &[f64], act: Activation, s: &SparsityConfig, residual: &[f64]) -> f64 {
