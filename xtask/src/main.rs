@@ -211,25 +211,25 @@ type ScoringAhead = std::thread::JoinHandle<Result<()>>;
 /// The report's baselines scored ahead, on a thread of its own, when the
 /// runs leave a core idle (fewer jobs of their threads than cores) and the
 /// report will need baselines it has not cached: one run on a laptop then
-/// spends its training time on them too. Returns the dataset folder, then
-/// resolved, and the thread.
+/// spends its training time on them too. Called once the sweep has found
+/// its data in `data_dir`, after its devices opened, so that a device that
+/// cannot open is still the first thing said.
 fn baselines_beside(
     file: &ExperimentFile,
     results: &Path,
     jobs: usize,
     report_after: bool,
-    data_flag: Option<&Path>,
-) -> Result<(Option<PathBuf>, Option<ScoringAhead>)> {
+    data_dir: &Path,
+) -> Option<ScoringAhead> {
     let dir = sae_sweep::ResultsDir::new(results, &file.name);
     let experiment = file.experiment.clone();
     let idle_core = jobs * experiment.training.threads.0 < cores();
     if !(report_after && idle_core && report::baselines_missing(&dir, &experiment)) {
-        return Ok((None, None));
+        return None;
     }
-    let data_dir = data::resolve(&experiment.data.dataset, data_flag)?;
     stderr_line!("sweep: scoring the report's baselines beside the runs, on the core they leave idle");
-    let path = data_dir.clone();
-    Ok((Some(data_dir), Some(std::thread::spawn(move || report::score_ahead(&dir, &experiment, &path)))))
+    let path = data_dir.to_path_buf();
+    Some(std::thread::spawn(move || report::score_ahead(&dir, &experiment, &path)))
 }
 
 /// How long a stopping sweep waits for its writes in flight: a checkpoint
@@ -310,12 +310,13 @@ fn sweep(args: SweepArgs) -> Outcome {
         date_utc: provenance::now_utc(),
     };
     let write_report_after = shard.is_none() && !args.no_report;
-    let (resolved, ahead) = baselines_beside(&file, results, jobs, write_report_after, args.data.get())?;
     let options = SweepOptions { results_root: results.to_path_buf(), jobs, shard, progress };
-    let summary = run_sweep(&file, &options, || match resolved {
-        Some(path) => Ok(path),
-        None => data::resolve(&dataset, args.data.get())
-            .map_err(|e| SweepError::DataUnavailable(e.reallocate_into_boxed_dyn_error_without_backtrace())),
+    let mut ahead = None;
+    let summary = run_sweep(&file, &options, || {
+        let data_dir = data::resolve(&dataset, args.data.get())
+            .map_err(|e| SweepError::DataUnavailable(e.reallocate_into_boxed_dyn_error_without_backtrace()))?;
+        ahead = baselines_beside(&file, results, jobs, write_report_after, &data_dir);
+        Ok(data_dir)
     })?;
     stderr_line!(
         "sweep: {} runs: {} done, {} failed, {} already complete; {:.1} s wall, {:.0} samples/s; {} rows in {}",

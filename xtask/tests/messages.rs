@@ -48,6 +48,24 @@ fn a_mirror_set_by_the_variable_is_joined_with_a_slash_named_and_given_a_fix() {
     assert!(!tmp.path().join("out").exists(), "nothing written");
 }
 
+/// The device is the first thing said: the data may be anywhere by then
+/// (here it is nowhere), and a GPU that will not open is the error to fix.
+/// CI's CUDA build meets a stub driver this way; a CPU build, as here,
+/// meets the missing feature.
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn a_device_that_cannot_open_is_said_before_missing_data() {
+    let tmp = setup();
+    std::fs::remove_dir_all(tmp.path().join("data")).unwrap();
+    std::fs::write(tmp.path().join("gpu.toml"), common::tiny().set("training.device", "\"cuda\"").text()).unwrap();
+    let (code, _, err) = run(xtask(tmp.path())
+        .args(["sweep", "gpu.toml", "--data-dir", "nowhere"])
+        .env("SAE_DATA_MIRROR", "file:///nowhere"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("device cuda:0: this build of sae-lab has no CUDA support"), "{err}");
+    assert!(!err.contains("no data to train on"), "the device comes first: {err}");
+}
+
 #[test]
 fn a_dataset_folder_in_the_wrong_case_gets_a_hint() {
     let tmp = setup();
