@@ -64,6 +64,7 @@ fn a_device_that_cannot_open_is_said_before_missing_data() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("device cuda:0: this build of sae-lab has no CUDA support"), "{err}");
     assert!(!err.contains("no data to train on"), "the device comes first: {err}");
+    assert!(!tmp.path().join("results/gpu").exists(), "nothing written");
 }
 
 #[test]
@@ -73,6 +74,7 @@ fn a_dataset_folder_in_the_wrong_case_gets_a_hint() {
     let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "small.toml"]).env("SAE_DATA_MIRROR", "file:///nowhere"));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("data/MNIST does: names are matched exactly, so rename it to mnist"), "{err}");
+    assert!(!tmp.path().join("results/small").exists(), "no results folder for a sweep that found no data");
 }
 
 #[test]

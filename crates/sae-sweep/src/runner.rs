@@ -86,15 +86,16 @@ pub fn run_sweep(
     loop {
         let todo: Vec<(&RunSpec, &RunState)> =
             stage.iter().map(|spec| (*spec, results.state(spec))).filter(|(_, state)| !state.is_done()).collect();
-        // A device that cannot open stops the sweep before anything is written.
+        // A device that cannot open, then data that cannot be found, stop
+        // the sweep before anything is written.
         prepare_engines(&todo.iter().map(|(spec, _)| *spec).collect::<Vec<_>>())?;
+        if !todo.is_empty() && data.is_none() {
+            let find = data_dir.take().expect("the data folder is asked for once");
+            data = Some(SharedData::load(&find()?)?);
+        }
         dir.claim(file)?;
         (total, skipped) = (total + stage.len(), skipped + stage.len() - todo.len());
         if !todo.is_empty() {
-            if data.is_none() {
-                let find = data_dir.take().expect("the data folder is asked for once");
-                data = Some(SharedData::load(&find()?)?);
-            }
             let data = data.as_ref().expect("loaded above");
             let (counts, stored) = train_stage(&dir, &todo, stage.len(), &continued, options, data)?;
             trained.add(counts);
