@@ -14,13 +14,14 @@ mod slurm;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use sae_data::DatasetName;
 use sae_sweep::{
-    run_sweep, ExperimentFile, ProgressMode, RunSpec, RunState, Shard, Snapshot, SweepError, SweepOptions,
+    run_sweep, ExperimentFile, ProgressMode, RunSpec, RunState, Shard, SharedData, Snapshot, SweepError, SweepOptions,
 };
 
 #[derive(Parser)]
@@ -205,21 +206,29 @@ fn jobs(asked: Option<usize>, runs: usize) -> usize {
     jobs
 }
 
+/// The dataset `name`, found by the discovery rules (or downloaded) as
+/// [`data::resolve`] does, loaded for the runs.
+fn load_data(name: &DatasetName, flag: Option<&Path>) -> Result<Arc<SharedData>, SweepError> {
+    let dir = data::resolve(name, flag)
+        .map_err(|e| SweepError::DataUnavailable(e.reallocate_into_boxed_dyn_error_without_backtrace()))?;
+    Ok(Arc::new(SharedData::load(&dir)?))
+}
+
 /// The thread that scores the report's baselines while the runs train.
 type ScoringAhead = std::thread::JoinHandle<Result<()>>;
 
 /// The report's baselines scored ahead, on a thread of its own, when the
 /// runs leave a core idle (fewer jobs of their threads than cores) and the
 /// report will need baselines it has not cached: one run on a laptop then
-/// spends its training time on them too. Called once the sweep has found
-/// its data in `data_dir`, after its devices opened, so that a device that
-/// cannot open is still the first thing said.
+/// spends its training time on them too. Called once the sweep has loaded
+/// its `data`, after its devices opened, so that a device that cannot open
+/// is still the first thing said; the thread reads the same images.
 fn baselines_beside(
     file: &ExperimentFile,
     results: &Path,
     jobs: usize,
     report_after: bool,
-    data_dir: &Path,
+    data: &Arc<SharedData>,
 ) -> Option<ScoringAhead> {
     let dir = sae_sweep::ResultsDir::new(results, &file.name);
     let experiment = file.experiment.clone();
@@ -228,8 +237,8 @@ fn baselines_beside(
         return None;
     }
     stderr_line!("sweep: scoring the report's baselines beside the runs, on the core they leave idle");
-    let path = data_dir.to_path_buf();
-    Some(std::thread::spawn(move || report::score_ahead(&dir, &experiment, &path)))
+    let data = Arc::clone(data);
+    Some(std::thread::spawn(move || report::score_ahead(&dir, &experiment, &data)))
 }
 
 /// How long a stopping sweep waits for its writes in flight: a checkpoint
@@ -313,10 +322,9 @@ fn sweep(args: SweepArgs) -> Outcome {
     let options = SweepOptions { results_root: results.to_path_buf(), jobs, shard, progress };
     let mut ahead = None;
     let summary = run_sweep(&file, &options, || {
-        let data_dir = data::resolve(&dataset, args.data.get())
-            .map_err(|e| SweepError::DataUnavailable(e.reallocate_into_boxed_dyn_error_without_backtrace()))?;
-        ahead = baselines_beside(&file, results, jobs, write_report_after, &data_dir);
-        Ok(data_dir)
+        let data = load_data(&dataset, args.data.get())?;
+        ahead = baselines_beside(&file, results, jobs, write_report_after, &data);
+        Ok(data)
     })?;
     stderr_line!(
         "sweep: {} runs: {} done, {} failed, {} already complete; {:.1} s wall, {:.0} samples/s; {} rows in {}",

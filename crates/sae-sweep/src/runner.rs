@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -53,8 +54,9 @@ pub struct SweepSummary {
 }
 
 /// Runs the missing part of `file`'s grid (or of one shard of it).
-/// `data_dir` is asked for the dataset's folder only if something must
-/// train.
+/// `load_data` is asked for the dataset, once, only if something must
+/// train; the caller may share what it loads (a report's baselines scored
+/// beside the runs read the same images).
 ///
 /// # Errors
 /// [`SweepError::OwnedByAnother`] when the results folder belongs to
@@ -64,7 +66,7 @@ pub struct SweepSummary {
 pub fn run_sweep(
     file: &ExperimentFile,
     options: &SweepOptions,
-    data_dir: impl FnOnce() -> Result<PathBuf, SweepError>,
+    load_data: impl FnOnce() -> Result<Arc<SharedData>, SweepError>,
 ) -> Result<SweepSummary, SweepError> {
     let start = Instant::now();
     let dir = ResultsDir::new(&options.results_root, &file.name);
@@ -78,7 +80,7 @@ pub fn run_sweep(
     let shard = options.shard.filter(|_| halving.is_none());
     let mut stage: Vec<&RunSpec> =
         grid.iter().filter(|r| r.rung.is_none_or(|r| r == 0) && shard.is_none_or(|s| s.contains(r))).collect();
-    let (mut data, mut data_dir) = (None, Some(data_dir));
+    let (mut data, mut load_data) = (None, Some(load_data));
     // The runs a later rung continues keep their training state.
     let continued: HashSet<&str> = grid.iter().filter_map(|r| r.continues.as_deref()).collect();
     let (mut trained, mut total, mut skipped) = (Trained::default(), 0, 0);
@@ -90,8 +92,8 @@ pub fn run_sweep(
         // the sweep before anything is written.
         prepare_engines(&todo.iter().map(|(spec, _)| *spec).collect::<Vec<_>>())?;
         if !todo.is_empty() && data.is_none() {
-            let find = data_dir.take().expect("the data folder is asked for once");
-            data = Some(SharedData::load(&find()?)?);
+            let load = load_data.take().expect("the data is asked for once");
+            data = Some(load()?);
         }
         dir.claim(file)?;
         (total, skipped) = (total + stage.len(), skipped + stage.len() - todo.len());

@@ -3,9 +3,10 @@
 //! trains like MNIST. Skipped, saying so, where the package is absent.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use sae_data::{find_dataset, DatasetName, SearchPaths, SYSTEM_DATASETS};
-use sae_sweep::{run_sweep, Experiment, ExperimentFile, ProgressMode, Status, SweepOptions};
+use sae_sweep::{run_sweep, Experiment, ExperimentFile, ProgressMode, SharedData, Status, SweepOptions};
 
 #[test]
 fn fashion_mnist_from_the_debian_package_trains() {
@@ -27,7 +28,7 @@ fn fashion_mnist_from_the_debian_package_trains() {
     let file = ExperimentFile { name: "fashion".into(), experiment: Experiment::from_toml(text, &path).unwrap(), path };
     let options =
         SweepOptions { results_root: tmp.path().join("results"), jobs: 1, shard: None, progress: ProgressMode::Quiet };
-    let summary = run_sweep(&file, &options, || Ok(source.dir.clone())).unwrap();
+    let summary = run_sweep(&file, &options, || Ok(Arc::new(SharedData::load(&source.dir)?))).unwrap();
     assert_eq!((summary.done, summary.failed), (1, 0));
     let dir = sae_sweep::ResultsDir::new(&options.results_root, "fashion");
     let id = &file.experiment.expand()[0].id;

@@ -99,10 +99,9 @@ pub fn baselines_missing(dir: &ResultsDir, experiment: &Experiment) -> bool {
 }
 
 /// Scores into the cache in `dir` every baseline `experiment`'s report will
-/// need, from the data in `data_dir`: what a sweep does on a core its runs
-/// leave idle, so its report finds them ready.
-pub fn score_ahead(dir: &ResultsDir, experiment: &Experiment, data_dir: &Path) -> Result<()> {
-    let data = SharedData::load(data_dir)?;
+/// need, from `data`, the images the sweep's runs train on: what a sweep
+/// does on a core its runs leave idle, so its report finds them ready.
+pub fn score_ahead(dir: &ResultsDir, experiment: &Experiment, data: &SharedData) -> Result<()> {
     sae_data::create_folder(dir.root())?;
     let _lock = dir.lock_report()?;
     remove_interrupted_writes(dir.root(), BASELINES_CSV);
@@ -110,7 +109,7 @@ pub fn score_ahead(dir: &ResultsDir, experiment: &Experiment, data_dir: &Path) -
     let (path, key) = (dir.root().join(BASELINES_CSV), cache_key(experiment));
     let wanted = wanted_by(&grid);
     if !covers(&read_cache(&path, &key), &wanted) {
-        write_cache(&path, &key, &score(&grid, &data, &wanted)?)?;
+        write_cache(&path, &key, &score(&grid, data, &wanted)?)?;
     }
     Ok(())
 }

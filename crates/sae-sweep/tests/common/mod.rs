@@ -4,9 +4,10 @@
 #![allow(dead_code)] // Each test file uses its own part of this module.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sae_sweep::{
-    run_sweep, Experiment, ExperimentFile, ProgressMode, ResultsDir, RunSpec, RunState, Shard, SweepError,
+    run_sweep, Experiment, ExperimentFile, ProgressMode, ResultsDir, RunSpec, RunState, Shard, SharedData, SweepError,
     SweepOptions, SweepSummary,
 };
 
@@ -85,7 +86,7 @@ pub fn sweep(
     shard: Option<Shard>,
 ) -> Result<SweepSummary, SweepError> {
     let options = SweepOptions { results_root: results.into(), jobs, shard, progress: ProgressMode::Quiet };
-    run_sweep(file, &options, || Ok(data.into()))
+    run_sweep(file, &options, || Ok(Arc::new(SharedData::load(data)?)))
 }
 
 /// A CSV file read whole: its header and its records.
