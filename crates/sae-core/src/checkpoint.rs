@@ -4,7 +4,9 @@
 //! model adds its threshold as a scalar tensor named `threshold`, as
 //! dictionary_learning's `BatchTopKSAE` registers it, and a TopK model its
 //! k as a scalar integer tensor named `k`, as its `AutoEncoderTopK` does
-//! (a checkpoint written before that holds no `k`).
+//! (a checkpoint written before that holds no `k`). A model with a
+//! pre-encoder bias adds it as `pre_bias` `[D]`, as OpenAI's
+//! `sparse_autoencoder` names it; a model without one holds no such tensor.
 
 use std::collections::HashMap;
 use std::io::Read as _;
@@ -23,13 +25,15 @@ const K_NAME: &str = "k";
 impl SparseAutoencoder {
     /// The parameters as CPU tensors: `encoder.weight` `[H, D]`,
     /// `encoder.bias` `[H]`, `decoder.weight` `[D, H]`, `decoder.bias` `[D]`,
-    /// and `threshold` `[]` and `k` `[]` when the model has them.
+    /// and `pre_bias` `[D]`, `threshold` `[]` and `k` `[]` when the model
+    /// has them.
     ///
     /// # Errors
     /// Only if candle fails to allocate.
     pub fn to_tensors(&self) -> Result<HashMap<String, Tensor>, CoreError> {
         let shapes = Params::shapes(self.config);
-        let tensors = TENSOR_NAMES.zip(self.params.as_ref().zip(shapes)).into_array().map(|(name, (v, shape))| {
+        let present = TENSOR_NAMES.zip(self.params.as_ref().zip(shapes)).into_array().into_iter();
+        let tensors = present.filter(|(_, (v, _))| !v.is_empty()).map(|(name, (v, shape))| {
             Ok::<_, CoreError>((name.to_string(), Tensor::from_slice(v, shape, &Device::Cpu)?))
         });
         let mut tensors: HashMap<String, Tensor> = tensors.into_iter().collect::<Result<_, _>>()?;
@@ -50,8 +54,10 @@ impl SparseAutoencoder {
     /// [`CoreError::StateDict`] naming a missing tensor or a wrong shape.
     pub fn from_tensors(tensors: &HashMap<String, Tensor>) -> Result<Self, CoreError> {
         let config = config_of(|name| tensors.get(name).map(Tensor::dims))?;
-        let params = TENSOR_NAMES
-            .try_map(|name| Ok::<_, CoreError>(tensors[name].to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?))?;
+        let params = TENSOR_NAMES.try_map(|name| match tensors.get(name) {
+            Some(t) => Ok::<_, CoreError>(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?),
+            None => Ok(Vec::new()),
+        })?;
         let threshold = tensors.get(THRESHOLD_NAME).map(|t| t.to_dtype(DType::F32)?.to_scalar::<f32>()).transpose()?;
         let top_k = tensors.get(K_NAME).map(|t| t.to_dtype(DType::I64)?.to_scalar::<i64>()).transpose()?;
         let top_k = top_k
@@ -119,7 +125,8 @@ impl SparseAutoencoder {
 /// The shape of the model that tensors of these shapes hold (`shape_of`
 /// gives a tensor's dimensions by name, `None` when it is missing):
 /// `encoder.weight` is `[H, D]`, every parameter has the shape H and D
-/// give it, and `threshold` and `k`, if present, are scalars.
+/// give it (`pre_bias`, if present, `[D]`), and `threshold` and `k`, if
+/// present, are scalars.
 ///
 /// # Errors
 /// [`CoreError::StateDict`] naming a missing tensor or a wrong shape.
@@ -129,8 +136,9 @@ fn config_of<'a>(shape_of: impl Fn(&str) -> Option<&'a [usize]>) -> Result<Model
     let &[h, d] = enc_w else {
         return Err(CoreError::StateDict(format!("{} has shape {enc_w:?}, expected [H, D]", TENSOR_NAMES.enc_w)));
     };
-    let config = ModelConfig::new(d, h);
-    for (name, shape) in TENSOR_NAMES.zip(Params::shapes(config)).into_array() {
+    let config = ModelConfig { pre_bias: shape_of(TENSOR_NAMES.pre_b).is_some(), ..ModelConfig::new(d, h) };
+    let shapes = TENSOR_NAMES.zip(Params::shapes(config)).into_array();
+    for (name, shape) in shapes.into_iter().filter(|(_, shape)| shape.iter().product::<usize>() > 0) {
         let found = get(name)?;
         if found != shape.as_slice() {
             return Err(CoreError::StateDict(format!("{name} has shape {found:?}, expected {shape:?}")));

@@ -15,6 +15,28 @@ pub struct ModelConfig {
     /// How the weights start (`pytorch`, the reference, or `tied`).
     #[serde(default, skip_serializing_if = "Init::is_pytorch")]
     pub init: Init,
+    /// Whether a learned vector `b_pre` `[D]` is subtracted from the input
+    /// before the encoder, `h = act(W₁(x − b_pre) + b₁)` (Gao et al.'s
+    /// pre-encoder bias; off in the reference).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pre_bias: bool,
+    /// Whether every decoder atom (a column of `W₂`) is held at unit norm
+    /// in training: the gradient's component along each atom removed before
+    /// each step, the atoms rescaled to norm 1 after it (off in the
+    /// reference).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unit_atoms: bool,
+    /// Whether the weights stay tied throughout training: one matrix, the
+    /// decoder `W₂`, whose transpose is the encoder (Makhzani and Frey's
+    /// k-sparse autoencoder); needs `init = Tied`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tie_weights: bool,
+}
+
+/// Whether a flag is off (left out when serialised, so that settings
+/// written before the flag existed read the same).
+fn is_false(flag: &bool) -> bool {
+    !flag
 }
 
 impl ModelConfig {
@@ -22,10 +44,18 @@ impl ModelConfig {
     pub const REFERENCE_HIDDEN: usize = 256;
 
     /// A sigmoid autoencoder of `input` pixels and `hidden` units, every
-    /// activation kept, initialised as PyTorch's `Linear` (the default
-    /// activation and initialisation).
+    /// activation kept, initialised as PyTorch's `Linear`, without a
+    /// pre-encoder bias or a norm constraint (the reference).
     pub fn new(input: usize, hidden: usize) -> Self {
-        Self { input, hidden, activation: Activation::default(), init: Init::default() }
+        Self {
+            input,
+            hidden,
+            activation: Activation::default(),
+            init: Init::default(),
+            pre_bias: false,
+            unit_atoms: false,
+            tie_weights: false,
+        }
     }
 }
 
@@ -284,12 +314,24 @@ pub struct TrainConfig {
     /// The dense products' number format (absent from older records: f32).
     #[serde(default, skip_serializing_if = "Precision::is_f32")]
     pub precision: Precision,
+    /// TopK's or BatchTopK's k annealed from a larger value in the first
+    /// epochs, if at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k_schedule: Option<crate::KSchedule>,
 }
 
 impl TrainConfig {
     /// The reference protocol: 50 epochs, batch 50, Adam lr 1e-4, no decay,
     /// f32.
     pub fn reference() -> Self {
-        Self { epochs: 50, batch_size: 50, lr: 1e-4, weight_decay: 0.0, threads: 1, precision: Precision::F32 }
+        Self {
+            epochs: 50,
+            batch_size: 50,
+            lr: 1e-4,
+            weight_decay: 0.0,
+            threads: 1,
+            precision: Precision::F32,
+            k_schedule: None,
+        }
     }
 }

@@ -95,6 +95,10 @@ pub enum Setting {
     BatchSize,
     /// [`crate::TrainConfig::epochs`].
     Epochs,
+    /// [`crate::ModelConfig::tie_weights`].
+    TieWeights,
+    /// [`crate::TrainConfig::k_schedule`].
+    KSchedule,
     /// A `k` of [`crate::progressive_evaluation`]'s ladder.
     FrontierK,
     /// The images [`crate::progressive_evaluation`] scores.
@@ -111,6 +115,8 @@ impl std::fmt::Display for Setting {
             Self::DeadAfter => "AuxK dead_after",
             Self::BatchSize => "batch size",
             Self::Epochs => "epochs",
+            Self::TieWeights => "tie_weights",
+            Self::KSchedule => "k_schedule",
             Self::FrontierK => "frontier k",
             Self::FrontierImages => "frontier images",
         })

@@ -40,6 +40,7 @@
 
 mod activation;
 mod adam;
+mod atoms;
 mod checkpoint;
 mod config;
 mod device;
@@ -55,8 +56,10 @@ mod model;
 mod params;
 mod penalty;
 mod probe;
+mod schedule;
 mod ssim;
 mod state;
+mod tied;
 mod topk;
 mod train;
 mod validate;
@@ -67,6 +70,7 @@ pub use error::{CoreError, Setting};
 pub use config::{Activation, AuxK, Init, KlReduction, ModelConfig, Precision, SparsityConfig, TrainConfig};
 pub use model::{Forward, SparseAutoencoder};
 pub use params::{Params, TENSOR_NAMES};
+pub use schedule::KSchedule;
 pub use validate::validate;
 
 // Sparsity.

@@ -1,14 +1,17 @@
-//! The sparse autoencoder: `h = act(W₁x + b₁)` (a sigmoid, the reference,
-//! or a ReLU), `y = tanh(W₂h + b₂)`, with PyTorch's default `Linear`
-//! initialisation or Gao et al.'s tied one, and inference helpers
-//! (reconstruction, thresholded reconstruction, decoder atoms).
+//! The sparse autoencoder: `h = act(W₁(x − b_pre) + b₁)` (a sigmoid, the
+//! reference, or a ReLU; `b_pre` only with a pre-encoder bias),
+//! `y = tanh(W₂h + b₂)`, with PyTorch's default `Linear` initialisation or
+//! Gao et al.'s tied one, and inference helpers (reconstruction,
+//! thresholded reconstruction, decoder atoms).
 
 use rand::distr::{Distribution, Uniform};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::activation::{relu, sigmoid, tanh};
+use crate::atoms::normalise_atoms;
 use crate::matmul::{matmul, MatRef, Threads};
+use crate::tied::transpose_into;
 use crate::topk::keep_top_k;
 use crate::{Activation, Init, ModelConfig, Params, SparsityConfig};
 
@@ -49,6 +52,19 @@ fn uniform(n: usize, bound: f32, rng: &mut ChaCha8Rng) -> Vec<f32> {
     (0..n).map(|_| dist.sample(rng)).collect()
 }
 
+/// `input` less `pre_b` row by row, written into `centred`, or `input`
+/// itself when `pre_b` is empty (a model without a pre-encoder bias).
+pub(crate) fn centre<'a>(input: &'a [f32], pre_b: &[f32], centred: &'a mut Vec<f32>) -> &'a [f32] {
+    if pre_b.is_empty() {
+        return input;
+    }
+    centred.clear();
+    for row in input.chunks_exact(pre_b.len()) {
+        centred.extend(row.iter().zip(pre_b).map(|(x, b)| x - b));
+    }
+    centred
+}
+
 /// `z[i, j] = act(z[i, j] + bias[j])` for a row-major `z` of width `bias.len()`.
 /// Compiled also for AVX2 and chosen at run time (as every elementwise hot
 /// loop here), since the default x86-64 target vectorises 4 lanes only.
@@ -73,35 +89,52 @@ pub(crate) fn activate(z: &mut [f32], bias: &[f32], activation: Activation) {
 /// (atom) scaled to unit norm, the encoder its transpose, zero biases.
 fn tied(d: usize, h: usize, rng: &mut ChaCha8Rng) -> Params<Vec<f32>> {
     let mut dec_w = uniform(d * h, 1.0 / (h as f32).sqrt(), rng);
-    for j in 0..h {
-        let norm = (0..d).map(|k| (dec_w[k * h + j] as f64).powi(2)).sum::<f64>().sqrt();
-        // A column of d uniform draws is zero with probability 0.
-        (0..d).for_each(|k| dec_w[k * h + j] = (dec_w[k * h + j] as f64 / norm.max(f64::MIN_POSITIVE)) as f32);
-    }
-    let enc_w = (0..h * d).map(|i| dec_w[(i % d) * h + i / d]).collect();
-    Params { enc_w, enc_b: vec![0.0; h], dec_w, dec_b: vec![0.0; d] }
+    normalise_atoms(&mut dec_w, h);
+    let mut enc_w = vec![0.0; h * d];
+    transpose_into(&dec_w, &mut enc_w, d, h);
+    Params { enc_w, enc_b: vec![0.0; h], dec_w, dec_b: vec![0.0; d], pre_b: Vec::new() }
 }
 
 impl SparseAutoencoder {
     /// A fresh model drawn from a generator seeded with `seed`, initialised
     /// as `config.init` says: as PyTorch's `nn.Linear` (weights and biases
     /// uniform in ±1/√fan_in; Kaiming-uniform with a = √5 reduces to this
-    /// bound), or tied (see [`Init::Tied`]).
+    /// bound), or tied (see [`Init::Tied`]). A pre-encoder bias starts at
+    /// zero ([`SparseAutoencoder::start_pre_bias`] sets it from the data);
+    /// with `unit_atoms` the decoder's atoms start at unit norm.
     pub fn new(config: ModelConfig, seed: u64) -> Self {
         let (d, h) = (config.input, config.hidden);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        if config.init == Init::Tied {
-            return Self { config, params: tied(d, h, &mut rng), threshold: None, top_k: None };
-        }
-        let enc_bound = 1.0 / (d as f32).sqrt();
-        let dec_bound = 1.0 / (h as f32).sqrt();
-        let params = Params {
-            enc_w: uniform(h * d, enc_bound, &mut rng),
-            enc_b: uniform(h, enc_bound, &mut rng),
-            dec_w: uniform(d * h, dec_bound, &mut rng),
-            dec_b: uniform(d, dec_bound, &mut rng),
+        let mut params = match config.init {
+            Init::Tied => tied(d, h, &mut rng),
+            Init::Pytorch => {
+                let enc_bound = 1.0 / (d as f32).sqrt();
+                let dec_bound = 1.0 / (h as f32).sqrt();
+                Params {
+                    enc_w: uniform(h * d, enc_bound, &mut rng),
+                    enc_b: uniform(h, enc_bound, &mut rng),
+                    dec_w: uniform(d * h, dec_bound, &mut rng),
+                    dec_b: uniform(d, dec_bound, &mut rng),
+                    pre_b: Vec::new(),
+                }
+            }
         };
+        if config.pre_bias {
+            params.pre_b = vec![0.0; d];
+        }
+        if config.unit_atoms && config.init != Init::Tied {
+            normalise_atoms(&mut params.dec_w, h);
+        }
         Self { config, params, threshold: None, top_k: None }
+    }
+
+    /// Sets the pre-encoder bias to `mean_image` (`[D]`, the training
+    /// images' mean), as the field starts `b_pre` from the data; a model
+    /// without one is left as it is.
+    pub fn start_pre_bias(&mut self, mean_image: &[f32]) {
+        if self.config.pre_bias && mean_image.len() == self.config.input {
+            self.params.pre_b = mean_image.to_vec();
+        }
     }
 
     /// This model as `sparsity` trains it and its forward pass then
@@ -121,6 +154,8 @@ impl SparseAutoencoder {
     /// threshold those above it.
     pub(crate) fn encode_into(&self, input: &[f32], n: usize, code: &mut [f32], threads: Threads) {
         let (d, h) = (self.config.input, self.config.hidden);
+        let mut centred = Vec::new();
+        let input = centre(&input[..n * d], &self.params.pre_b, &mut centred);
         matmul(code, MatRef::new(input, n, d), MatRef::new(&self.params.enc_w, h, d).t(), false, threads);
         activate(&mut code[..n * h], &self.params.enc_b, self.config.activation);
         if let Some(k) = self.top_k {

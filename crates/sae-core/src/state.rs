@@ -179,6 +179,9 @@ impl TrainState {
         let shapes = Params::shapes(self.model.config);
         for (name, (state, shape)) in TENSOR_NAMES.zip(self.moments.as_ref().zip(shapes)).into_array() {
             let (m, v) = state.moments();
+            if m.is_empty() {
+                continue;
+            }
             tensors.insert(format!("adam.m.{name}"), Tensor::from_slice(m, shape.as_slice(), &Device::Cpu)?);
             tensors.insert(format!("adam.v.{name}"), Tensor::from_slice(v, shape.as_slice(), &Device::Cpu)?);
         }
@@ -243,10 +246,17 @@ impl TrainState {
                 found.input, found.hidden, want.input, want.hidden
             )));
         }
+        if found.pre_bias != want.pre_bias {
+            let (has, say) = (if found.pre_bias { "has" } else { "lacks" }, if want.pre_bias { "one" } else { "none" });
+            return Err(CoreError::StateDict(format!("the model {has} a pre_bias tensor, its settings say {say}")));
+        }
         model.config = want;
         let shapes = Params::shapes(want);
         let moments = TENSOR_NAMES.zip(shapes).try_map(|(name, shape)| {
             let moment = |kind: &str| {
+                if shape.iter().product::<usize>() == 0 {
+                    return Ok(Vec::new());
+                }
                 let key = format!("adam.{kind}.{name}");
                 let t = tensors.get(&key).ok_or_else(|| CoreError::StateDict(format!("missing tensor {key}")))?;
                 if t.dims() != shape.as_slice() {

@@ -53,7 +53,7 @@ pub fn train(
     validation: EvalSet<'_>,
     on_epoch: impl FnMut(&CurvePoint),
 ) -> Result<(SparseAutoencoder, Vec<CurvePoint>), CoreError> {
-    validate(&model.config, &sparsity, config.batch_size)?;
+    validate(&model.config, &sparsity, config)?;
     check_precision(config.precision)?;
     let mut trainer = Trainer::new(model, config, sparsity);
     let curve = train_with(&mut trainer, config, &sparsity, batches_per_epoch, fill, validation, on_epoch)?;

@@ -2,8 +2,9 @@
 //! differences of an independent float64 implementation of the loss, for
 //! every parameter of a small model and every sparsity mechanism (KL with
 //! both reductions, L1, TopK and BatchTopK away from ties, AuxK, none),
-//! with sigmoid and ReLU codes; the same with bf16 products to bf16's
-//! tolerance; and AuxK's residual shown detached.
+//! with sigmoid and ReLU codes, with and without a pre-encoder bias; the
+//! same with bf16 products to bf16's tolerance; and AuxK's residual shown
+//! detached.
 
 use sae_core::{
     Activation, AuxK, KlReduction, ModelConfig, Precision, SparseAutoencoder, SparsityConfig, Threads, Workspace,
@@ -14,13 +15,15 @@ const D: usize = 12;
 const H: usize = 8;
 const N: usize = 6;
 
-type P = [Vec<f64>; 4];
+type P = [Vec<f64>; 5];
 
-/// The pre-activations `W₁x + b₁` of each image.
+/// The pre-activations `W₁(x − b_pre) + b₁` of each image (`b_pre` the
+/// fifth tensor, empty for a model without one).
 fn pre_f64(p: &P, x: &[f64]) -> Vec<Vec<f64>> {
-    let (w1, b1) = (&p[0], &p[1]);
+    let (w1, b1, pre) = (&p[0], &p[1], &p[4]);
+    let centred = |i: usize, k: usize| x[i * D + k] - pre.get(k).copied().unwrap_or(0.0);
     (0..N)
-        .map(|i| (0..H).map(|j| (0..D).map(|k| w1[j * D + k] * x[i * D + k]).sum::<f64>() + b1[j]).collect())
+        .map(|i| (0..H).map(|j| (0..D).map(|k| w1[j * D + k] * centred(i, k)).sum::<f64>() + b1[j]).collect())
         .collect()
 }
 
@@ -156,6 +159,14 @@ fn model(activation: Activation) -> SparseAutoencoder {
     SparseAutoencoder::new(ModelConfig { activation, ..ModelConfig::new(D, H) }, 11)
 }
 
+/// [`model`] with a pre-encoder bias away from zero, as if started from a
+/// mean image.
+fn centred_model(activation: Activation) -> SparseAutoencoder {
+    let mut model = SparseAutoencoder::new(ModelConfig { activation, pre_bias: true, ..ModelConfig::new(D, H) }, 11);
+    model.start_pre_bias(&(0..D).map(|k| (k as f32 * 0.9).cos() * 0.6).collect::<Vec<_>>());
+    model
+}
+
 fn to64(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&a| a as f64).collect()
 }
@@ -181,11 +192,11 @@ const F32: Tolerance = Tolerance { loss: 1e-5, rel: 1e-3, floor: 2e-6, of_max: 0
 const BF16: Tolerance = Tolerance { loss: 1e-2, rel: 4e-2, floor: 2e-6, of_max: 1e-2 };
 
 fn check(activation: Activation, sparsity: SparsityConfig) {
-    check_in(activation, sparsity, Precision::F32, &F32);
+    check_in(model(activation), sparsity, Precision::F32, &F32);
 }
 
-fn check_in(activation: Activation, sparsity: SparsityConfig, precision: Precision, tol: &Tolerance) {
-    let model = model(activation);
+fn check_in(model: SparseAutoencoder, sparsity: SparsityConfig, precision: Precision, tol: &Tolerance) {
+    let activation = model.config.activation;
     let (x, t) = inputs();
     let params: P = model.params.as_ref().map(|p| to64(p)).into_array();
     let (x64, t64) = (to64(&x), to64(&t));
@@ -240,10 +251,29 @@ fn every_gradient_matches_finite_differences_with_kl() {
 #[test]
 fn bf16_gradients_match_finite_differences_to_bf16_rounding() {
     let kl = SparsityConfig::Kl { rho: 0.1, beta: 2.0, reduction: KlReduction::Mean };
-    check_in(Activation::Sigmoid, kl, Precision::Bf16, &BF16);
+    check_in(model(Activation::Sigmoid), kl, Precision::Bf16, &BF16);
     for activation in [Activation::Sigmoid, Activation::Relu] {
-        check_in(activation, SparsityConfig::L1 { weight: 0.3 }, Precision::Bf16, &BF16);
-        check_in(activation, SparsityConfig::None, Precision::Bf16, &BF16);
+        check_in(model(activation), SparsityConfig::L1 { weight: 0.3 }, Precision::Bf16, &BF16);
+        check_in(model(activation), SparsityConfig::None, Precision::Bf16, &BF16);
+    }
+    check_in(centred_model(Activation::Relu), SparsityConfig::L1 { weight: 0.3 }, Precision::Bf16, &BF16);
+}
+
+/// The pre-encoder bias's gradient, and every other one through it, for
+/// each mechanism: KL on a sigmoid code, L1, TopK (sparse kernels and
+/// `gemm`), BatchTopK and AuxK on ReLU codes.
+#[test]
+fn every_gradient_matches_finite_differences_with_a_pre_encoder_bias() {
+    let kl = SparsityConfig::Kl { rho: 0.1, beta: 2.0, reduction: KlReduction::Mean };
+    check_in(centred_model(Activation::Sigmoid), kl, Precision::F32, &F32);
+    for sparsity in [
+        SparsityConfig::L1 { weight: 0.3 },
+        SparsityConfig::Topk { k: 1, aux: None },
+        SparsityConfig::Topk { k: 2, aux: None },
+        SparsityConfig::BatchTopk { k: 2, aux: None },
+        SparsityConfig::Topk { k: 1, aux: aux(1) },
+    ] {
+        check_in(centred_model(Activation::Relu), sparsity, Precision::F32, &F32);
     }
 }
 

@@ -36,6 +36,16 @@ impl IdxImages {
         &self.pixels[i * self.dim()..(i + 1) * self.dim()]
     }
 
+    /// The mean image in normalised units ([`crate::normalize_byte`]),
+    /// summed in f64: where a pre-encoder bias starts.
+    pub fn mean_image(&self) -> Vec<f32> {
+        let mut sums = vec![0.0f64; self.dim()];
+        for image in self.pixels.chunks_exact(self.dim().max(1)) {
+            sums.iter_mut().zip(image).for_each(|(s, &b)| *s += crate::normalize_byte(b) as f64);
+        }
+        sums.iter().map(|s| (s / self.n.max(1) as f64) as f32).collect()
+    }
+
     /// The images at `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> Self {
         let mut pixels = Vec::with_capacity(indices.len() * self.dim());

@@ -8,15 +8,15 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use sae_core::{
-    Activation, DeviceSpec, EngineKind, Init, ModelConfig, Precision, ProbeConfig, SparsityConfig, TrainConfig,
+    Activation, DeviceSpec, EngineKind, Init, KSchedule, ModelConfig, Precision, SparsityConfig, TrainConfig,
 };
 use sae_data::DatasetName;
 
+use crate::probe::ProbeSection;
 use crate::search::SearchSection;
 use crate::sparsity::SparsitySection;
 use crate::values::{
-    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, ProbeL2, Rho, Threads, TopK, ValidCorruption, WeightDecay,
-    Width,
+    Beta, Count, L1Weight, Label, LearningRate, NonEmpty, Rho, Threads, TopK, ValidCorruption, WeightDecay, Width,
 };
 use crate::SweepError;
 
@@ -47,7 +47,7 @@ impl DataSection {
 }
 
 /// A list of labels as bytes, if one is given.
-fn label_bytes(labels: &Option<NonEmpty<Label>>) -> Option<Vec<u8>> {
+pub(crate) fn label_bytes(labels: &Option<NonEmpty<Label>>) -> Option<Vec<u8>> {
     labels.as_ref().map(|l| l.0.iter().map(|x| x.0).collect())
 }
 
@@ -81,11 +81,41 @@ pub struct ModelSection {
     /// when default, as `activation`.
     #[serde(skip_serializing_if = "Init::is_pytorch")]
     pub init: Init,
+    /// Whether a learned pre-encoder bias is subtracted from the input
+    /// (default: on for a ReLU code, as the field trains TopK, BatchTopK
+    /// and L1 codes; off for a sigmoid code, the reference). Settled to its
+    /// value in each run, and left out when off for a sigmoid code, so the
+    /// reference's run ids stay the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_bias: Option<bool>,
+    /// Whether the decoder's atoms are held at unit norm in training
+    /// (default: as `pre_bias`, on for a ReLU code, as the field trains
+    /// them, off for a sigmoid code). Settled and left out as `pre_bias`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_atoms: Option<bool>,
+    /// Whether the encoder stays the decoder's transpose throughout
+    /// training (Makhzani and Frey's k-sparse autoencoder; needs
+    /// `init = "tied"`). Left out when off.
+    #[serde(skip_serializing_if = "is_false")]
+    pub tie_weights: bool,
+}
+
+/// Whether a switch is off (left out when serialised, so that run ids made
+/// before it existed stay the same).
+fn is_false(on: &bool) -> bool {
+    !on
 }
 
 impl Default for ModelSection {
     fn default() -> Self {
-        Self { hidden: Width(ModelConfig::REFERENCE_HIDDEN), activation: Activation::default(), init: Init::default() }
+        Self {
+            hidden: Width(ModelConfig::REFERENCE_HIDDEN),
+            activation: Activation::default(),
+            init: Init::default(),
+            pre_bias: None,
+            unit_atoms: None,
+            tie_weights: false,
+        }
     }
 }
 
@@ -119,6 +149,11 @@ pub struct TrainingSection {
     /// starts). Left out when default, as `engine`.
     #[serde(skip_serializing_if = "Precision::is_f32", deserialize_with = "crate::values::precision")]
     pub precision: Precision,
+    /// TopK's or BatchTopK's k annealed from `from` to the mechanism's k
+    /// over the first `epochs` epochs (Makhzani and Frey's schedule),
+    /// `{ from = 100, epochs = 10 }`. Left out when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k_schedule: Option<KSchedule>,
 }
 
 impl TrainingSection {
@@ -132,6 +167,7 @@ impl TrainingSection {
             weight_decay: self.weight_decay.0,
             threads: self.threads.0,
             precision: self.precision,
+            k_schedule: self.k_schedule,
         }
     }
 }
@@ -151,50 +187,8 @@ impl Default for TrainingSection {
             engine: EngineKind::default(),
             device: DeviceSpec::default(),
             precision: reference.precision,
+            k_schedule: None,
         }
-    }
-}
-
-/// Which images the linear probe learns from and is scored on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProbeImages {
-    /// Fit on the clean training split, score on the clean test split.
-    #[default]
-    Splits,
-    /// The training file's images of the probe's labels, shuffled with
-    /// `split_seed` and halved: one half to fit, the other to score (UFLDL's
-    /// self-taught protocol, for labels the autoencoder never saw).
-    Halves,
-}
-
-/// The linear probe that scores the code's features.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ProbeSection {
-    /// Classes the probe learns (default: every label of its images).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub labels: Option<NonEmpty<Label>>,
-    /// Where its images come from.
-    pub images: ProbeImages,
-    /// L2 weight on the probe's weights.
-    pub l2: ProbeL2,
-}
-
-impl Default for ProbeSection {
-    fn default() -> Self {
-        Self { labels: None, images: ProbeImages::default(), l2: ProbeL2(ProbeConfig::default().l2) }
-    }
-}
-
-impl ProbeSection {
-    fn is_default(&self) -> bool {
-        *self == Self::default()
-    }
-
-    /// The probe's labels, as bytes, if it selects any.
-    pub fn kept_labels(&self) -> Option<Vec<u8>> {
-        label_bytes(&self.labels)
     }
 }
 
@@ -223,6 +217,12 @@ pub struct SweepSection {
     /// L1 penalty weights (for the `l1` mechanisms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub l1_weight: Option<NonEmpty<L1Weight>>,
+    /// With and without the pre-encoder bias.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_bias: Option<NonEmpty<bool>>,
+    /// With and without unit-norm decoder atoms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_atoms: Option<NonEmpty<bool>>,
     /// Learning rates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lr: Option<NonEmpty<LearningRate>>,
@@ -297,10 +297,31 @@ impl Experiment {
     /// mechanism's: [`Self::sparsity_config`]).
     pub fn model_config(&self, input: usize) -> ModelConfig {
         ModelConfig {
-            activation: self.model.activation,
+            activation: self.activation(),
             init: self.model.init,
+            pre_bias: self.pre_bias(),
+            unit_atoms: self.unit_atoms(),
+            tie_weights: self.model.tie_weights,
             ..ModelConfig::new(input, self.model.hidden.0)
         }
+    }
+
+    /// The code's activation: the mechanism's own, if it has one, else
+    /// the model's.
+    pub fn activation(&self) -> Activation {
+        self.sparsity.activation.unwrap_or(self.model.activation)
+    }
+
+    /// Whether the model has a pre-encoder bias: as `[model] pre_bias`
+    /// says, by default for a ReLU code.
+    pub fn pre_bias(&self) -> bool {
+        self.model.pre_bias.unwrap_or(self.activation() == Activation::Relu)
+    }
+
+    /// Whether the decoder's atoms are held at unit norm: as
+    /// `[model] unit_atoms` says, by default for a ReLU code.
+    pub fn unit_atoms(&self) -> bool {
+        self.model.unit_atoms.unwrap_or(self.activation() == Activation::Relu)
     }
 
     /// The sparsity mechanism.

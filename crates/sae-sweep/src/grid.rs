@@ -5,6 +5,8 @@ use sha2::{Digest, Sha256};
 
 use std::collections::HashSet;
 
+use sae_core::Activation;
+
 use crate::search::apply;
 use crate::sparsity::SparsitySection;
 use crate::values::Count;
@@ -184,10 +186,16 @@ impl Experiment {
 }
 
 /// `run` with its mechanism's own activation, if it has one, moved into
-/// `[model]`, where training reads it.
+/// `[model]`, where training reads it, and its pre-encoder bias and atom
+/// constraint written as they are, unless off for a sigmoid code (the
+/// reference's default), so that the sigmoid codes' runs keep their ids.
 fn settled(mut run: Experiment) -> Experiment {
+    let (pre_bias, unit_atoms) = (run.pre_bias(), run.unit_atoms());
     if let Some(activation) = run.sparsity.activation.take() {
         run.model.activation = activation;
     }
+    let sigmoid = run.model.activation == Activation::Sigmoid;
+    run.model.pre_bias = (pre_bias || !sigmoid).then_some(pre_bias);
+    run.model.unit_atoms = (unit_atoms || !sigmoid).then_some(unit_atoms);
     run
 }

@@ -36,6 +36,7 @@ mod grid;
 mod halving;
 mod lock;
 mod owner;
+mod param_value;
 mod parameter;
 mod probe;
 mod progress;
@@ -56,8 +57,8 @@ pub use error::SweepError;
 
 // 1. The experiment file.
 pub use experiment::{
-    experiment_name, BadExperimentName, DataSection, Experiment, ExperimentFile, ModelSection, ProbeImages,
-    ProbeSection, SweepSection, TrainingSection,
+    experiment_name, BadExperimentName, DataSection, Experiment, ExperimentFile, ModelSection, SweepSection,
+    TrainingSection,
 };
 pub use halving::{stopped_runs, Objective};
 pub use parameter::{Param, ParamDef, Scale, Sweep, Value};
@@ -75,7 +76,7 @@ pub use grid::RunSpec;
 pub use complete::{RunState, StoredRun};
 pub use data::{RunData, SharedData};
 pub use lock::RunLock;
-pub use probe::{probe_accuracy, NoProbeImages};
+pub use probe::{probe_accuracy, NoProbeImages, ProbeImages, ProbeSection};
 pub use progress::{note, ProgressMode};
 pub use run::{execute, execute_from, RunResult};
 pub use runner::{merge, run_sweep, MergeSummary, SweepOptions, SweepSummary, EXPERIMENT_COPY};

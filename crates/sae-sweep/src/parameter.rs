@@ -6,46 +6,11 @@
 //! all go through [`Param`], so adding a parameter is one entry here (and
 //! its list in [`SweepSection`] when it can be swept).
 
-use std::fmt;
-
 use sae_core::{KlReduction, SparsityConfig};
-use sae_data::short_number;
 
+pub use crate::param_value::Value;
 use crate::values::NonEmpty;
 use crate::{Experiment, SparsityKind, SweepSection};
-
-/// A parameter's value in one run.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    /// A count or seed.
-    Integer(u64),
-    /// A real number.
-    Real(f64),
-    /// A name (dataset, corruption, mechanism...).
-    Text(String),
-}
-
-impl Value {
-    /// The value as a number; `None` for names.
-    pub fn number(&self) -> Option<f64> {
-        match self {
-            Self::Integer(n) => Some(*n as f64),
-            Self::Real(x) => Some(*x),
-            Self::Text(_) => None,
-        }
-    }
-}
-
-impl fmt::Display for Value {
-    /// As written in tables and names: reals short (`0.05`, `1e-250`).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Integer(n) => write!(f, "{n}"),
-            Self::Real(x) => f.write_str(&short_number(*x)),
-            Self::Text(s) => f.write_str(s),
-        }
-    }
-}
 
 /// How a parameter's values are laid out on a plot axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +102,23 @@ const fn fixed(key: &'static str, title: &'static str, read: fn(&Experiment) -> 
     ParamDef { key, title, symbol: "", scale: Scale::Categorical, integer: false, mechanisms: &[], read, sweep: None }
 }
 
+/// A switch of the model, on or off, swept by its own list of booleans.
+const fn switch(
+    key: &'static str,
+    title: &'static str,
+    id_prefix: &'static str,
+    read: fn(&Experiment) -> Option<Value>,
+    vary: fn(&SweepSection, &Experiment) -> Option<Vec<Experiment>>,
+) -> ParamDef {
+    let sweep = Some(Sweep { key, id_prefix, vary });
+    ParamDef { key, title, symbol: key, scale: Scale::Categorical, integer: false, mechanisms: &[], read, sweep }
+}
+
+/// A switch as tables and run names write it: `on` or `off`.
+fn on_off(on: bool) -> Value {
+    Value::Text(if on { "on" } else { "off" }.into())
+}
+
 fn kl(run: &Experiment) -> Option<(f64, f64, KlReduction)> {
     match run.sparsity.config {
         SparsityConfig::Kl { rho, beta, reduction } => Some((rho, beta, reduction)),
@@ -179,6 +161,12 @@ params! {
     };
     Activation => fixed("activation", "code activation", |r| Some(Value::Text(r.model.activation.as_str().into())));
     Init => fixed("init", "initial weights", |r| Some(Value::Text(r.model.init.as_str().into())));
+    PreBias => switch("pre_bias", "pre-encoder bias", "pre-", |r| Some(on_off(r.pre_bias())), |s, run| {
+        each(&s.pre_bias, run, |r, v| r.model.pre_bias = Some(*v))
+    });
+    UnitAtoms => switch("unit_atoms", "unit-norm atoms", "unit-", |r| Some(on_off(r.unit_atoms())), |s, run| {
+        each(&s.unit_atoms, run, |r, v| r.model.unit_atoms = Some(*v))
+    });
     Sparsity => ParamDef {
         key: "sparsity",
         title: "sparsity mechanism",
@@ -375,7 +363,8 @@ mod tests {
     #[test]
     fn every_sweep_list_is_a_parameter_and_every_swept_parameter_a_list() {
         let every = "corruption = [{ kind = \"none\" }]\nhidden = [8]\nsparsity = [{ kind = \"none\" }]\nrho = [0.1]\n\
-                     beta = [1]\nk = [1]\nl1_weight = [0.1]\nlr = [0.1]\nepochs = [1]\nseeds = [1]\n";
+                     beta = [1]\nk = [1]\nl1_weight = [0.1]\nlr = [0.1]\nepochs = [1]\nseeds = [1]\n\
+                     pre_bias = [true]\nunit_atoms = [false]\n";
         let sweep: SweepSection = toml::from_str(every).unwrap();
         let listed = serde_json::to_value(&sweep).unwrap();
         let mut keys: Vec<&str> = listed.as_object().unwrap().keys().map(String::as_str).collect();

@@ -1,11 +1,64 @@
 //! Scoring what features are worth: the linear probe fitted on the
 //! features of clean images with their labels and scored on others, for a
-//! model's code and for the baselines' features alike.
+//! model's code and for the baselines' features alike, and the `[probe]`
+//! section that sets it.
+
+use serde::{Deserialize, Serialize};
 
 use sae_core::{LinearProbe, ProbeConfig};
 use sae_data::{labelled, normalize_byte};
 
+use crate::experiment::label_bytes;
+use crate::values::{Count, Label, NonEmpty, ProbeL2};
 use crate::{Experiment, RunData};
+
+/// Which images the linear probe learns from and is scored on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeImages {
+    /// Fit on the clean training split, score on the clean test split.
+    #[default]
+    Splits,
+    /// The training file's images of the probe's labels, shuffled with
+    /// `split_seed` and halved: one half to fit, the other to score (UFLDL's
+    /// self-taught protocol, for labels the autoencoder never saw).
+    Halves,
+}
+
+/// The linear probe that scores the code's features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProbeSection {
+    /// Classes the probe learns (default: every label of its images).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<NonEmpty<Label>>,
+    /// Where its images come from.
+    pub images: ProbeImages,
+    /// L2 weight on the probe's weights.
+    pub l2: ProbeL2,
+    /// For a TopK code: the probe's features keep α·k units per image
+    /// rather than k (Makhzani and Frey encode with α = 3). Left out when
+    /// absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<Count>,
+}
+
+impl Default for ProbeSection {
+    fn default() -> Self {
+        Self { labels: None, images: ProbeImages::default(), l2: ProbeL2(ProbeConfig::default().l2), alpha: None }
+    }
+}
+
+impl ProbeSection {
+    pub(crate) fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The probe's labels, as bytes, if it selects any.
+    pub fn kept_labels(&self) -> Option<Vec<u8>> {
+        label_bytes(&self.labels)
+    }
+}
 
 /// A probe with no image to fit or score on: none carries the labels its
 /// `[probe]` section keeps.

@@ -139,7 +139,8 @@ fn train_run(
     let (train_cfg, sparsity, t) = (cfg.training.train_config(), cfg.sparsity_config(), &cfg.training);
     let s = &data.splits;
     reserve_memory(cfg.model_config(s.train.dim()), train_cfg.batch_size)?;
-    let model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), t.seed).with_mechanism(&sparsity);
+    let mut model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), t.seed).with_mechanism(&sparsity);
+    model.start_pre_bias(&s.train.mean_image());
     let mut batches = TrainBatches::new(&s.train, cfg.corruption.0, t.seed, train_cfg.batch_size);
     let per_epoch = batches.per_epoch();
     let (val, val_input) = (&s.validation, &data.val_input);
@@ -199,7 +200,8 @@ fn check_trained(untrained: &Untrained, model: &SparseAutoencoder, val_mse: Opti
         ));
     }
     let pairs = untrained.params.as_ref().zip(model.params.as_ref()).into_array();
-    if let Some(i) = pairs.iter().position(|(before, after)| before == after) {
+    // A tensor of no values (the pre-encoder bias of a model without one) has nothing to change.
+    if let Some(i) = pairs.iter().position(|(before, after)| !after.is_empty() && before == after) {
         return Err(format!(
             "trained nothing: {} never changed from its initial values (a learning rate or update too small for \
              float32?)",
@@ -241,7 +243,9 @@ fn score(spec: &RunSpec, data: &RunData, trained: Trained) -> Result<Scored, Str
     }
     let (ladder, _) = ladder(&DEFAULT_LADDER, model.config.hidden);
     let frontier = progressive_evaluation(&model, set, &ladder).map_err(|e| format!("frontier: {e}"))?;
-    let accuracy = probe_accuracy(data, &spec.config, model.config.hidden, |x, n| model.encode(x, n))
+    let alpha = spec.config.probe.alpha.map(|a| a.0);
+    let probed = SparseAutoencoder { top_k: model.top_k.map(|k| k * alpha.unwrap_or(1)), ..model.clone() };
+    let accuracy = probe_accuracy(data, &spec.config, model.config.hidden, |x, n| probed.encode(x, n))
         .map_err(|e| format!("probe: {e}"))?;
     Ok(Scored { model, state, metrics, frontier, accuracy, samples_per_epoch })
 }

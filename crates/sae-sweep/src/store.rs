@@ -192,17 +192,25 @@ impl ResultsDir {
         Ok(())
     }
 
-    /// Loads the checkpoint of run `spec`, with the activation its
-    /// configuration gives the code (the file holds tensors only: the
-    /// parameters, and BatchTopK's threshold or TopK's k).
+    /// Loads the checkpoint of run `spec`, with the activation and atom
+    /// constraint its configuration gives the model (the file holds tensors
+    /// only: the parameters, the pre-encoder bias, and BatchTopK's
+    /// threshold or TopK's k).
     ///
     /// # Errors
     /// [`SweepError::Core`] naming the file when it is missing or invalid;
-    /// [`SweepError::Corrupt`] naming it when its k is not the run's.
+    /// [`SweepError::Corrupt`] naming it when its k or its pre-encoder
+    /// bias is not the run's.
     pub fn load_model(&self, spec: &RunSpec) -> Result<SparseAutoencoder, SweepError> {
         let path = self.run_dir(&spec.id).join(CHECKPOINT_FILE);
         let mut model = SparseAutoencoder::load(&path)?;
-        model.config.activation = spec.config.model.activation;
+        let config = spec.config.model_config(model.config.input);
+        if model.config.pre_bias != config.pre_bias {
+            let message =
+                format!("pre_bias {}, the run's configuration says {}", model.config.pre_bias, config.pre_bias);
+            return Err(SweepError::Corrupt { path, message });
+        }
+        (model.config.activation, model.config.unit_atoms) = (config.activation, config.unit_atoms);
         let k = spec.config.sparsity_config().top_k();
         match model.top_k {
             // A TopK checkpoint written before the model saved its k holds none.

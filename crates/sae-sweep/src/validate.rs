@@ -48,6 +48,8 @@ fn in_file_terms(error: CoreError) -> String {
         Setting::DeadAfter => "[sparsity] dead_after",
         Setting::BatchSize => "[training] batch_size",
         Setting::Epochs => "[training] epochs",
+        Setting::TieWeights => "[model] tie_weights",
+        Setting::KSchedule => "[training] k_schedule",
         Setting::FrontierK | Setting::FrontierImages => return error.to_string(),
     };
     format!("{key}: {message}")
@@ -78,6 +80,7 @@ impl Experiment {
             ));
         }
         self.check_sizes().or_else(fail)?;
+        self.check_k_sparse().or_else(fail)?;
         self.check_labels(text).or_else(fail)?;
         self.check_search().or_else(fail)?;
         // Every list of the sweep section, whatever its key, through its JSON form.
@@ -114,6 +117,39 @@ impl Experiment {
                     "data.{key} = {n}: expected at least {MIN_EVAL_IMAGES} images (the FVU divides by the variance \
                      of the clean images, which one image does not have)"
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A k schedule that ends within the shortest training of the grid, and
+    /// a probe's α·k within every width, for TopK runs only.
+    fn check_k_sparse(&self) -> Result<(), String> {
+        if let Some(schedule) = self.training.k_schedule {
+            let swept = self.sweep.epochs.iter().flat_map(|l| l.0.iter().map(|e| e.0));
+            let shortest = swept.chain([self.training.epochs.0]).min().unwrap_or_default();
+            if schedule.epochs > shortest {
+                return Err(format!(
+                    "training.k_schedule: epochs = {} is longer than training ({shortest} epochs): expected at most \
+                     {shortest}, so that k reaches its target",
+                    schedule.epochs
+                ));
+            }
+        }
+        let Some(alpha) = self.probe.alpha.map(|a| a.0) else { return Ok(()) };
+        if alpha == 0 {
+            return Err("probe.alpha = 0: expected at least 1".into());
+        }
+        for run in self.models() {
+            let Some(k) = run.sparsity.config.top_k() else {
+                return Err(format!(
+                    "probe.alpha is set, but a run's mechanism is \"{}\": expected kind = \"topk\" only",
+                    SparsityKind::of(&run.sparsity.config).as_str()
+                ));
+            };
+            let h = run.model.hidden.0;
+            if k.saturating_mul(alpha) > h {
+                return Err(format!("probe.alpha = {alpha}: α·k = {} is above the width {h}", k.saturating_mul(alpha)));
             }
         }
         Ok(())
@@ -204,7 +240,7 @@ impl Experiment {
         for run in self.models().iter().flat_map(|m| draws.iter().map(|d| apply(d, m.clone()))) {
             // The input size plays no part in these checks.
             let model = run.model_config(1);
-            validate(&model, &run.sparsity.config, run.training.batch_size.0).map_err(in_file_terms)?;
+            validate(&model, &run.sparsity.config, &run.training.train_config()).map_err(in_file_terms)?;
         }
         Ok(())
     }

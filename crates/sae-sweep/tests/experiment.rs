@@ -315,13 +315,17 @@ fn the_ids_of_every_shipped_experiment_are_pinned() {
     // Pinned from `cargo xtask sweep experiments/NAME.toml --dry-run` before
     // ids hashed the canonical settings: the runs, and 16 hex digits of the
     // SHA-256 of their ids joined by line breaks. A shipped experiment's
-    // results must never be retrained because sae-lab changed.
+    // results must never be retrained because sae-lab changed, unless what
+    // trains them changed: mechanisms and k-sparse were pinned again when
+    // ReLU codes took the field's recipe (a pre-encoder bias, unit-norm
+    // atoms) by default, and mechanisms gained an L1 weight.
     let pins = [
         ("beta", 12, "d7876528e68f73e7"),
-        ("k-sparse", 1, "5d874e431e213a1e"),
-        ("mechanisms", 48, "f9efef9f21f6ed12"),
+        ("k-sparse", 1, "5c6ce656537b99f0"),
+        ("mechanisms", 50, "26258537e3025cf3"),
         ("noise", 9, "4e368d951b5df142"),
         ("quick", 2, "7e3c886cea83d4bc"),
+        ("recipe", 24, "5020a03da743e464"),
         ("rho", 10, "9dfdd64be4a1cad4"),
         ("rho-beta", 16, "1bc1ccd61ebf8883"),
         ("search-halving", 81, "ba79ab8a94fbb38b"),

@@ -33,7 +33,7 @@ pub fn build_engine(
     config: &TrainConfig,
     sparsity: SparsityConfig,
 ) -> Result<Box<dyn Engine>, CoreError> {
-    crate::validate(&model.config, &sparsity, config.batch_size)?;
+    crate::validate(&model.config, &sparsity, config)?;
     check_engine_precision(kind, device, config.precision)?;
     Ok(match kind.on(device) {
         EngineKind::Fast => Box::new(Trainer::new(model, config, sparsity)),
@@ -58,7 +58,7 @@ pub fn resume_engine(
     config: &TrainConfig,
     sparsity: SparsityConfig,
 ) -> Result<Box<dyn Engine>, CoreError> {
-    crate::validate(&state.model().config, &sparsity, config.batch_size)?;
+    crate::validate(&state.model().config, &sparsity, config)?;
     check_engine_precision(kind, device, config.precision)?;
     Ok(match kind.on(device) {
         EngineKind::Fast => Box::new(Trainer::resume(state, config, sparsity)?),

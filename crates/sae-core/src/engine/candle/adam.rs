@@ -93,6 +93,10 @@ impl TorchAdam {
         let inv_sqrt_bc2 = (1.0 / (1.0 - f64::from(BETA2).powi(self.step)).sqrt()) as f32;
         let (decay, f) = (self.weight_decay as f32, f64::from);
         for (var, (m, v)) in vars.as_ref().zip(self.moments.as_mut()).into_array() {
+            // A model without a pre-encoder bias holds it as a tensor of no values.
+            if var.elem_count() == 0 {
+                continue;
+            }
             let theta = var.as_tensor();
             let g = grads.get(theta).ok_or_else(|| candle_core::Error::Msg("a parameter has no gradient".into()))?;
             let g = if decay == 0.0 { g.clone() } else { (g + (theta * f(decay))?)? };

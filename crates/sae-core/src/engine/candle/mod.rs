@@ -5,9 +5,11 @@
 //! is the engine that runs.
 
 mod adam;
+mod atoms;
 mod auxk;
 mod loss;
 mod model;
+mod tied;
 
 use std::borrow::Cow;
 
@@ -15,7 +17,9 @@ use candle_core::{Device, Tensor, Var};
 
 use crate::engine::{Engine, LossParts};
 use crate::topk::{min_positive, update_threshold};
-use crate::{CoreError, Params, Precision, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
+use crate::{
+    CoreError, KSchedule, Params, Precision, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState,
+};
 
 use adam::TorchAdam;
 use auxk::{aux_loss, DeadLatents};
@@ -30,6 +34,12 @@ pub struct CandleTrainer {
     sparsity: SparsityConfig,
     device: Device,
     input_dim: usize,
+    /// Whether the decoder's atoms are held at unit norm.
+    unit_atoms: bool,
+    /// Whether the encoder is the decoder's transpose throughout.
+    tie_weights: bool,
+    /// TopK's or BatchTopK's k schedule, if any.
+    k_schedule: Option<KSchedule>,
     /// AuxK's record of when each latent last fired.
     latents: DeadLatents,
     /// BatchTopK's threshold, kept on the host.
@@ -52,7 +62,7 @@ impl CandleTrainer {
         sparsity: SparsityConfig,
         device: &Device,
     ) -> Result<Self, CoreError> {
-        crate::validate(&model.config, &sparsity, config.batch_size)?;
+        crate::validate(&model.config, &sparsity, config)?;
         if config.precision != Precision::F32 {
             return Err(CoreError::Bf16NeedsFastEngine);
         }
@@ -66,6 +76,9 @@ impl CandleTrainer {
             sparsity,
             device: device.clone(),
             input_dim: model.config.input,
+            unit_atoms: model.config.unit_atoms,
+            tie_weights: model.config.tie_weights,
+            k_schedule: config.k_schedule,
             latents: DeadLatents::new(model.config.hidden),
             threshold: model.threshold,
             batch_size: config.batch_size,
@@ -104,8 +117,9 @@ impl Engine for CandleTrainer {
         let shape = (input.len() / self.input_dim, self.input_dim);
         let x = Tensor::from_slice(input, shape, &self.device)?;
         let t = Tensor::from_slice(target, shape, &self.device)?;
-        let [dense, code, recon] = self.model.forward(&x, &self.sparsity)?;
-        let mut loss = loss(&code, &recon, &t, &self.sparsity)?;
+        let sparsity = KSchedule::sparsity_in_epoch(self.k_schedule, self.sparsity, self.epochs_done);
+        let [dense, code, recon] = self.model.forward(&x, &sparsity)?;
+        let mut loss = loss(&code, &recon, &t, &sparsity)?;
         if self.sparsity.batch_top_k().is_some() {
             let kept_min = min_positive(&code.flatten_all()?.to_vec1::<f32>()?);
             self.threshold = Some(update_threshold(self.threshold, kept_min));
@@ -118,8 +132,20 @@ impl Engine for CandleTrainer {
                 loss.penalty = Some(aux);
             }
         }
-        let grads = loss.total.backward()?;
+        let mut grads = loss.total.backward()?;
+        if self.tie_weights {
+            tied::fold_encoder_gradient(&mut grads, &self.vars.enc_w, &self.vars.dec_w)?;
+        }
+        if self.unit_atoms {
+            atoms::remove_parallel_gradient(&mut grads, &self.vars.dec_w)?;
+        }
         self.adam.step(&self.vars, &grads)?;
+        if self.unit_atoms {
+            atoms::normalise_atoms(&self.vars.dec_w)?;
+        }
+        if self.tie_weights {
+            tied::tie(&self.vars.enc_w, &self.vars.dec_w)?;
+        }
         let mse = f64::from(loss.mse.to_scalar::<f32>()?);
         let penalty = match &loss.penalty {
             Some(p) => f64::from(p.to_scalar::<f32>()?),

@@ -1,19 +1,23 @@
 //! The autoencoder as candle-nn layers: a `Linear` encoder and decoder
 //! built through a `VarBuilder` over a `VarMap`, so the parameters are
-//! `Var`s named and shaped as the reference's PyTorch modules name them.
+//! `Var`s named and shaped as the reference's PyTorch modules name them,
+//! with the pre-encoder bias a `Var` of its own when the model has one.
 
 use candle_core::{DType, Device, Module, Tensor, Var};
 use candle_nn::{Linear, VarBuilder, VarMap};
 
 use crate::{Activation, CoreError, ModelConfig, Params, SparseAutoencoder, SparsityConfig, TENSOR_NAMES};
 
-/// `h = act(encoder(x))` (of which TopK keeps the k largest per image, or
+/// `h = act(encoder(x − b_pre))` (of which TopK keeps the k largest per image, or
 /// BatchTopK the k·B largest of the batch), `y = tanh(decoder(h))`, on a
 /// candle device.
 pub struct CandleAutoencoder {
     config: ModelConfig,
     encoder: Linear,
     decoder: Linear,
+    /// The pre-encoder bias `[D]`, or a tensor of no values for a model
+    /// without one.
+    pre_bias: Var,
     varmap: VarMap,
 }
 
@@ -33,10 +37,14 @@ impl CandleAutoencoder {
         // BatchTopK's threshold and TopK's k are no variables: the trainer
         // keeps the threshold on the host, the mechanism k.
         let tensors = model.to_tensors()?;
-        for name in TENSOR_NAMES.into_array() {
+        let pre_bias = match tensors.get(TENSOR_NAMES.pre_b) {
+            Some(values) => Var::from_tensor(&values.to_device(device)?)?,
+            None => Var::zeros(0, DType::F32, device)?,
+        };
+        for name in [TENSOR_NAMES.enc_w, TENSOR_NAMES.enc_b, TENSOR_NAMES.dec_w, TENSOR_NAMES.dec_b] {
             varmap.set_one(name, tensors[name].to_device(device)?)?;
         }
-        Ok(Self { config: model.config, encoder, decoder, varmap })
+        Ok(Self { config: model.config, encoder, decoder, pre_bias, varmap })
     }
 
     /// A training batch's activations before selection, its code and its
@@ -46,7 +54,10 @@ impl CandleAutoencoder {
     /// # Shapes
     /// `input: [n, D]` → `(dense: [n, H], code: [n, H], recon: [n, D])`.
     pub fn forward(&self, input: &Tensor, sparsity: &SparsityConfig) -> candle_core::Result<[Tensor; 3]> {
-        let pre = self.encoder.forward(input)?;
+        let pre = match self.config.pre_bias {
+            true => self.encoder.forward(&input.broadcast_sub(self.pre_bias.as_tensor())?)?,
+            false => self.encoder.forward(input)?,
+        };
         let dense = match self.config.activation {
             Activation::Sigmoid => candle_nn::ops::sigmoid(&pre)?,
             Activation::Relu => pre.relu()?,
@@ -82,10 +93,12 @@ fn keep_top_k(code: &Tensor, k: usize) -> candle_core::Result<Tensor> {
 }
 
 impl CandleAutoencoder {
-    /// The trainable variables.
+    /// The trainable variables (the pre-encoder bias of no values for a
+    /// model without one).
     pub fn vars(&self) -> Params<Var> {
         let data = self.varmap.data().lock().expect("no panic while holding the varmap");
-        TENSOR_NAMES.map(|name| data[name].clone())
+        let pre_b = TENSOR_NAMES.pre_b;
+        TENSOR_NAMES.map(|name| if name == pre_b { self.pre_bias.clone() } else { data[name].clone() })
     }
 
     /// The current values, copied to the host, with BatchTopK's

@@ -1,14 +1,16 @@
 //! The loss of a batch and its gradient with respect to every parameter,
 //! derived by hand and computed with fused loops into reused buffers.
 //!
-//! For inputs `x` `[B, D]`, clean targets `t`, code `h = act(x W₁ᵀ + b₁)`
-//! and reconstruction `y = tanh(h W₂ᵀ + b₂)`:
+//! For inputs `x` `[B, D]` (less the pre-encoder bias, `x − b_pre`, for a
+//! model that has one), clean targets `t`, code `h = act(x W₁ᵀ + b₁)` and
+//! reconstruction `y = tanh(h W₂ᵀ + b₂)`:
 //!
 //! ```text
 //! L      = Σ (y − t)² / (B·D) + s · P(ρ̂),  ρ̂_j = Σ_b h_bj / B
 //! dz₂    = 2 (y − t) / (B·D) ⊙ (1 − y²)          dW₂ = dz₂ᵀ h    db₂ = Σ_b dz₂
 //! dh     = dz₂ W₂ + s · ∂P/∂ρ̂_j / B
 //! dz₁    = dh ⊙ act'(h)                           dW₁ = dz₁ᵀ x    db₁ = Σ_b dz₁
+//! db_pre = −db₁ W₁
 //! ```
 //!
 //! `act'(h)` is `h (1 − h)` for a sigmoid and `[h > 0]` for a ReLU. The
@@ -26,12 +28,13 @@
 use crate::activation::tanh;
 use crate::engine::LossParts;
 use crate::matmul::{MatRef, Threads};
-use crate::model::activate;
+use crate::model::{activate, centre};
 use crate::topk::{keep_top_k, min_positive};
 use crate::{Activation, CoreError, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig};
 
 use super::auxk::AuxState;
 use super::bf16::Bf16Gemm;
+use super::pre_bias::pre_bias_gradient;
 use super::products::Products;
 use super::sparse::{backward, decode, encoder_gradient, pays, SparseCode, SparseDecoder};
 
@@ -120,6 +123,8 @@ pub struct Workspace {
     rho_hat: Vec<f32>,
     penalty_grad: Vec<f32>,
     top_k_scratch: Vec<u64>,
+    /// The batch less the pre-encoder bias, for a model that has one.
+    centred: Vec<f32>,
     /// The non-zero entries of `code`, and the transposed decoder, for a
     /// step through the sparse kernels.
     entries: SparseCode,
@@ -150,6 +155,7 @@ impl Workspace {
             rho_hat: vec![0.0; h],
             penalty_grad: vec![0.0; h],
             top_k_scratch: Vec::with_capacity(h),
+            centred: Vec::new(),
             entries: SparseCode::default(),
             decoder: SparseDecoder::default(),
             sparse_kernels: true,
@@ -260,12 +266,16 @@ impl Workspace {
             Some(gemm) => Products::Bf16(gemm),
             None => Products::F32(threads),
         };
+        let mut centred = std::mem::take(&mut self.centred);
+        let input = centre(input, &model.params.pre_b, &mut centred);
         let loss = self.step(model, input, target, sparsity, &mut products);
-        self.bf16 = bf16;
+        pre_bias_gradient(&self.grads.enc_b, &model.params.enc_w, &mut self.grads.pre_b);
+        (self.bf16, self.centred) = (bf16, centred);
         loss
     }
 
-    /// [`Workspace::loss_and_gradients`] with its products.
+    /// [`Workspace::loss_and_gradients`] with its products, for `input`
+    /// as the encoder sees it (less the pre-encoder bias).
     fn step(
         &mut self,
         model: &SparseAutoencoder,

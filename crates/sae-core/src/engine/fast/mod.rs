@@ -7,16 +7,21 @@
 mod auxk;
 pub(crate) mod bf16;
 pub(crate) mod gradients;
+mod pre_bias;
 mod products;
 mod sparse;
 
 use std::borrow::Cow;
 
 use crate::adam::{Adam, AdamState};
+use crate::atoms::{normalise_atoms, remove_parallel_gradient};
 use crate::engine::{Engine, LossParts};
 use crate::matmul::Threads;
+use crate::tied::{fold_encoder_gradient, transpose_into};
 use crate::topk::update_threshold;
-use crate::{CoreError, Params, Precision, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState};
+use crate::{
+    CoreError, KSchedule, Params, Precision, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig, TrainState,
+};
 
 use bf16::{check_bf16, CpuFeatures};
 use gradients::Workspace;
@@ -32,6 +37,7 @@ pub struct Trainer {
     states: Params<AdamState>,
     workspace: Workspace,
     threads: Threads,
+    k_schedule: Option<KSchedule>,
     epochs_done: usize,
 }
 
@@ -50,6 +56,7 @@ impl Trainer {
             workspace: workspace.unwrap_or_else(|e| panic!("{e}")),
             adam: Adam::new(config.lr, config.weight_decay),
             threads: Threads(config.threads.max(1)),
+            k_schedule: config.k_schedule,
             model: model.with_mechanism(&sparsity),
             sparsity,
             states,
@@ -107,17 +114,38 @@ impl Trainer {
     }
 
     /// One Adam step on a batch; returns the batch's loss before the step.
-    /// BatchTopK's threshold moves towards the smallest activation the
-    /// batch kept.
+    /// TopK's k follows its schedule, if any; BatchTopK's threshold moves
+    /// towards the smallest activation the batch kept; with unit-norm atoms
+    /// the decoder's gradient loses its component along each atom before
+    /// the step and the atoms are rescaled to unit norm after it; tied, the
+    /// decoder learns from both layers' gradients and the encoder becomes
+    /// its transpose.
     pub fn step(&mut self, input: &[f32], target: &[f32]) -> LossParts {
-        let loss = self.workspace.loss_and_gradients(&self.model, input, target, &self.sparsity, self.threads);
+        let sparsity = KSchedule::sparsity_in_epoch(self.k_schedule, self.sparsity, self.epochs_done);
+        let loss = self.workspace.loss_and_gradients(&self.model, input, target, &sparsity, self.threads);
         if let Some(kept_min) = self.workspace.kept_min() {
             self.model.threshold = Some(update_threshold(self.model.threshold, kept_min));
         }
+        let config = self.model.config;
+        let (d, h, grads) = (config.input, config.hidden, &mut self.workspace.grads);
+        if config.tie_weights {
+            fold_encoder_gradient(&grads.enc_w, &mut grads.dec_w, d, h);
+        }
+        if config.unit_atoms {
+            remove_parallel_gradient(&self.model.params.dec_w, &mut grads.dec_w, h);
+        }
         self.adam.begin_step();
         let tensors = self.model.params.as_mut().zip(self.workspace.grads.as_ref()).zip(self.states.as_mut());
-        for ((param, grad), state) in tensors.into_array() {
+        // Tied, the encoder is no parameter of its own: it is rewritten below.
+        let trained = tensors.into_array().into_iter().skip(usize::from(config.tie_weights));
+        for ((param, grad), state) in trained {
             self.adam.update(param, grad, state);
+        }
+        if config.unit_atoms {
+            normalise_atoms(&mut self.model.params.dec_w, h);
+        }
+        if config.tie_weights {
+            transpose_into(&self.model.params.dec_w, &mut self.model.params.enc_w, d, h);
         }
         loss
     }
