@@ -3,7 +3,10 @@
 //! every step, weights that stay tied, and a k schedule that reaches its
 //! target on schedule.
 
-use sae_core::{Activation, Init, KSchedule, ModelConfig, SparseAutoencoder, SparsityConfig, TrainConfig, Trainer};
+use sae_core::{
+    Activation, Init, KSchedule, ModelConfig, SparseAutoencoder, SparsityConfig, StateSettings, TrainConfig,
+    TrainState, Trainer,
+};
 
 const D: usize = 30;
 const H: usize = 16;
@@ -85,9 +88,9 @@ fn tied_weights_stay_one_matrix() {
 #[test]
 fn the_k_schedule_reaches_its_target_on_schedule() {
     let topk = SparsityConfig::Topk { k: 2, aux: None };
-    let schedule = Some(KSchedule { from: H, epochs: 2 });
+    let schedule = KSchedule { from: H, epochs: 2 };
     for epoch in 0..3 {
-        let (mut annealed, mut constant) = (trainer(RELU, topk, schedule), trainer(RELU, topk, None));
+        let (mut annealed, mut constant) = (trainer(RELU, topk, Some(schedule)), trainer(RELU, topk, None));
         for _ in 0..epoch {
             annealed.end_epoch();
             constant.end_epoch();
@@ -95,6 +98,34 @@ fn the_k_schedule_reaches_its_target_on_schedule() {
         steps(&mut annealed, 0, 3);
         steps(&mut constant, 0, 3);
         let same = annealed.model == constant.model;
-        assert_eq!(same, epoch >= 2, "epoch {epoch}: k is {}", schedule.unwrap().k_at(2, epoch));
+        assert_eq!(same, epoch >= 2, "epoch {epoch}: k is {}", schedule.k_at(2, epoch));
     }
+}
+
+/// A checkpoint holds the pre-encoder bias as `pre_bias` and a model
+/// without one holds no such tensor; a training state trained with one
+/// does not continue as a model without one.
+#[test]
+fn the_pre_encoder_bias_round_trips_and_is_not_mistaken_for_its_absence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut model = SparseAutoencoder::new(RELU, 2);
+    model.start_pre_bias(&[0.25; D]);
+    let path = tmp.path().join("model.safetensors");
+    std::fs::write(&path, model.to_safetensors().unwrap()).unwrap();
+    let loaded = SparseAutoencoder::load(&path).unwrap();
+    assert!(loaded.config.pre_bias && loaded.params == model.params, "the bias and every tensor come back");
+    let plain = SparseAutoencoder::new(ModelConfig { pre_bias: false, ..RELU }, 2);
+    assert!(!plain.to_tensors().unwrap().contains_key("pre_bias"));
+
+    let l1 = SparsityConfig::L1 { weight: 1e-2 };
+    let mut trained = trainer(RELU, l1, None);
+    steps(&mut trained, 0, 2);
+    trained.end_epoch();
+    let state_path = tmp.path().join("state.safetensors");
+    std::fs::write(&state_path, trained.state().to_safetensors().unwrap()).unwrap();
+    let config = TrainConfig { batch_size: B, lr: 1e-2, ..TrainConfig::reference() };
+    assert!(TrainState::load(&state_path, &StateSettings::new(RELU, &config, l1), 5).is_ok());
+    let without = StateSettings::new(ModelConfig { pre_bias: false, ..RELU }, &config, l1);
+    let err = TrainState::load(&state_path, &without, 5).unwrap_err().to_string();
+    assert!(err.contains("state.safetensors") && err.contains("pre_bias"), "{err}");
 }

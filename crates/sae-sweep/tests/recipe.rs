@@ -104,6 +104,9 @@ fn k_sparse_keys_that_contradict_are_refused_naming_the_key() {
         (&training("{ from = 8 }"), ["k_schedule", "line 11", "missing field `epochs`"]),
         (&format!("{tied}{topk}[probe]\nalpha = 5\n"), ["probe.alpha = 5", "α·k = 20", "width 16"]),
         ("[probe]\nalpha = 3\n", ["probe.alpha", "\"kl\"", "topk"]),
-        (&format!("{tied}[training]\nk_schedule = {{ from = 8, epochs = 1 }}\n"), ["[training] k_schedule", "without k", "topk"]),
+        (
+            &format!("{tied}[training]\nk_schedule = {{ from = 8, epochs = 1 }}\n"),
+            ["[training] k_schedule", "without k", "topk"],
+        ),
     ]);
 }
