@@ -54,7 +54,8 @@ fn train_step(c: &mut Criterion) {
 /// step). The TopK and BatchTopK steps come with the sigmoid code (the
 /// default) and with the ReLU code and tied start they are trained with
 /// (`_relu`), and with AuxK (`_auxk`: `aux_k` = 64, and a latent counts as
-/// dead as soon as a batch does not fire it, so AuxK always has work).
+/// dead as soon as a batch does not fire it, so AuxK always has work), and
+/// L1 and TopK on ReLU codes with the field's recipe (`_recipe`).
 fn mechanisms(c: &mut Criterion) {
     let batch = 50;
     let x = images(batch);
@@ -70,6 +71,7 @@ fn mechanisms(c: &mut Criterion) {
         ("topk32", SparsityConfig::Topk { k: 32, aux: None }, sigmoid),
         ("topk64", SparsityConfig::Topk { k: 64, aux: None }, sigmoid),
         ("batchtopk25", SparsityConfig::BatchTopk { k: 25, aux: None }, sigmoid),
+        ("l1_relu", SparsityConfig::L1 { weight: 1e-3 }, relu),
         ("topk25_relu", SparsityConfig::Topk { k: 25, aux: None }, relu),
         ("topk32_relu", SparsityConfig::Topk { k: 32, aux: None }, relu),
         ("topk64_relu", SparsityConfig::Topk { k: 64, aux: None }, relu),
@@ -81,6 +83,23 @@ fn mechanisms(c: &mut Criterion) {
         for (name, sparsity, activation) in kinds {
             let init = if activation == relu { Init::Tied } else { Init::Pytorch };
             let config = ModelConfig { activation, init, ..ModelConfig::new(D, hidden) };
+            let mut trainer = Trainer::new(SparseAutoencoder::new(config, 0), &cfg, sparsity);
+            g.bench_with_input(BenchmarkId::new(name, hidden), &hidden, |b, _| {
+                b.iter(|| black_box(trainer.step(&x, &x)))
+            });
+        }
+        // The field's recipe on the ReLU codes: a pre-encoder bias and unit-norm atoms.
+        for (name, sparsity) in [
+            ("l1_relu_recipe", SparsityConfig::L1 { weight: 1e-3 }),
+            ("topk25_relu_recipe", SparsityConfig::Topk { k: 25, aux: None }),
+        ] {
+            let config = ModelConfig {
+                activation: relu,
+                init: Init::Tied,
+                pre_bias: true,
+                unit_atoms: true,
+                ..ModelConfig::new(D, hidden)
+            };
             let mut trainer = Trainer::new(SparseAutoencoder::new(config, 0), &cfg, sparsity);
             g.bench_with_input(BenchmarkId::new(name, hidden), &hidden, |b, _| {
                 b.iter(|| black_box(trainer.step(&x, &x)))

@@ -88,6 +88,11 @@ pub struct ModelSection {
     /// reference's run ids stay the same.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_bias: Option<bool>,
+    /// Where the pre-encoder bias starts: `"mean"` (the default), the mean
+    /// training image, or `"median"`, their geometric median (Gao et al.).
+    /// Left out when default.
+    #[serde(skip_serializing_if = "PreBiasStart::is_mean")]
+    pub pre_bias_start: PreBiasStart,
     /// Whether the decoder's atoms are held at unit norm in training
     /// (default: as `pre_bias`, on for a ReLU code, as the field trains
     /// them, off for a sigmoid code). Settled and left out as `pre_bias`.
@@ -98,6 +103,32 @@ pub struct ModelSection {
     /// `init = "tied"`). Left out when off.
     #[serde(skip_serializing_if = "is_false")]
     pub tie_weights: bool,
+}
+
+/// Where a pre-encoder bias starts, from the training images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreBiasStart {
+    /// Their mean.
+    #[default]
+    Mean,
+    /// Their geometric median (Weiszfeld's iteration, 30 steps from the mean).
+    Median,
+}
+
+impl PreBiasStart {
+    /// Whether this is the default (left out when serialised).
+    pub fn is_mean(&self) -> bool {
+        *self == Self::Mean
+    }
+
+    /// The starting point for `images`.
+    pub fn of(self, images: &sae_data::IdxImages) -> Vec<f32> {
+        match self {
+            Self::Mean => images.mean_image(),
+            Self::Median => images.geometric_median(30),
+        }
+    }
 }
 
 /// Whether a switch is off (left out when serialised, so that run ids made
@@ -113,6 +144,7 @@ impl Default for ModelSection {
             activation: Activation::default(),
             init: Init::default(),
             pre_bias: None,
+            pre_bias_start: PreBiasStart::Mean,
             unit_atoms: None,
             tie_weights: false,
         }

@@ -57,8 +57,8 @@ pub use error::SweepError;
 
 // 1. The experiment file.
 pub use experiment::{
-    experiment_name, BadExperimentName, DataSection, Experiment, ExperimentFile, ModelSection, SweepSection,
-    TrainingSection,
+    experiment_name, BadExperimentName, DataSection, Experiment, ExperimentFile, ModelSection, PreBiasStart,
+    SweepSection, TrainingSection,
 };
 pub use halving::{stopped_runs, Objective};
 pub use parameter::{Param, ParamDef, Scale, Sweep, Value};
