@@ -14,7 +14,7 @@ mod sparse;
 use std::borrow::Cow;
 
 use crate::adam::{Adam, AdamState};
-use crate::atoms::{normalise_atoms, remove_parallel_gradient};
+use crate::atoms::{remove_parallel_gradient, renormalise_atoms};
 use crate::engine::{Engine, LossParts};
 use crate::matmul::Threads;
 use crate::tied::{fold_encoder_gradient, transpose_into};
@@ -142,7 +142,7 @@ impl Trainer {
             self.adam.update(param, grad, state);
         }
         if config.unit_atoms {
-            normalise_atoms(&mut self.model.params.dec_w, h);
+            renormalise_atoms(&mut self.model.params.dec_w, h);
         }
         if config.tie_weights {
             transpose_into(&self.model.params.dec_w, &mut self.model.params.enc_w, d, h);

@@ -5,6 +5,7 @@
 /// pre-activation as `−W₁ b_pre`, so its gradient is the encoder bias's
 /// through `−W₁ᵀ` (nothing for a model without one, whose `d_pre` is
 /// empty).
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
 pub(super) fn pre_bias_gradient(d_enc_b: &[f32], enc_w: &[f32], d_pre: &mut [f32]) {
     if d_pre.is_empty() {
         return;
