@@ -9,8 +9,9 @@ use std::path::Path;
 use common::{folder, xtask, Synthetic};
 
 /// `text` with the data cut to a few hundred images and one epoch, every
-/// other setting (widths, mechanisms, corruptions, labels, probe) as shipped;
-/// a search cut to four trials, or to rungs of 1 and 3 epochs.
+/// other setting (widths, mechanisms, corruptions, labels, probe) as shipped,
+/// a k schedule ended within that epoch; a search cut to four trials, or to
+/// rungs of 1 and 3 epochs.
 fn cut_down(text: &str) -> String {
     let mut doc: toml::Table = text.parse().expect("a shipped experiment is valid TOML");
     let data = doc.entry("data").or_insert_with(|| toml::Table::new().into());
@@ -19,7 +20,12 @@ fn cut_down(text: &str) -> String {
         data.insert(key.into(), toml::Value::Integer(n));
     }
     let training = doc.entry("training").or_insert_with(|| toml::Table::new().into());
-    training.as_table_mut().expect("[training] is a table").insert("epochs".into(), toml::Value::Integer(1));
+    let training = training.as_table_mut().expect("[training] is a table");
+    training.insert("epochs".into(), toml::Value::Integer(1));
+    // A k schedule ends within the one epoch.
+    if let Some(schedule) = training.get_mut("k_schedule").and_then(|s| s.as_table_mut()) {
+        schedule.insert("epochs".into(), toml::Value::Integer(1));
+    }
     if let Some(sweep) = doc.get_mut("sweep").and_then(|s| s.as_table_mut()) {
         sweep.remove("epochs");
     }

@@ -54,8 +54,7 @@ fn train_step(c: &mut Criterion) {
 /// step). The TopK and BatchTopK steps come with the sigmoid code (the
 /// default) and with the ReLU code and tied start they are trained with
 /// (`_relu`), and with AuxK (`_auxk`: `aux_k` = 64, and a latent counts as
-/// dead as soon as a batch does not fire it, so AuxK always has work), and
-/// L1 and TopK on ReLU codes with the field's recipe (`_recipe`).
+/// dead as soon as a batch does not fire it, so AuxK always has work).
 fn mechanisms(c: &mut Criterion) {
     let batch = 50;
     let x = images(batch);
@@ -88,13 +87,36 @@ fn mechanisms(c: &mut Criterion) {
                 b.iter(|| black_box(trainer.step(&x, &x)))
             });
         }
-        // The field's recipe on the ReLU codes: a pre-encoder bias and unit-norm atoms.
+        let code = SparseAutoencoder::new(ModelConfig::new(D, hidden), 0).encode(&x, batch);
+        let mut scratch = Vec::new();
+        g.bench_with_input(BenchmarkId::new("topk25_selection_only", hidden), &hidden, |b, _| {
+            b.iter_batched_ref(
+                || code.clone(),
+                |c| sae_core::keep_top_k(black_box(c), hidden, 25, &mut scratch),
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+/// L1 and TopK steps on ReLU codes with the field's recipe (a pre-encoder
+/// bias and unit-norm atoms), at widths 256 and 1024: against
+/// `mechanism_step_batch50`'s `l1_relu` and `topk25_relu`, what the recipe
+/// costs.
+fn recipe(c: &mut Criterion) {
+    let batch = 50;
+    let x = images(batch);
+    let cfg = TrainConfig::reference();
+    let mut g = c.benchmark_group("recipe_step_batch50");
+    g.throughput(Throughput::Elements(batch as u64));
+    for hidden in [256, 1024] {
         for (name, sparsity) in [
-            ("l1_relu_recipe", SparsityConfig::L1 { weight: 1e-3 }),
-            ("topk25_relu_recipe", SparsityConfig::Topk { k: 25, aux: None }),
+            ("l1_relu", SparsityConfig::L1 { weight: 1e-3 }),
+            ("topk25_relu", SparsityConfig::Topk { k: 25, aux: None }),
         ] {
             let config = ModelConfig {
-                activation: relu,
+                activation: Activation::Relu,
                 init: Init::Tied,
                 pre_bias: true,
                 unit_atoms: true,
@@ -105,15 +127,6 @@ fn mechanisms(c: &mut Criterion) {
                 b.iter(|| black_box(trainer.step(&x, &x)))
             });
         }
-        let code = SparseAutoencoder::new(ModelConfig::new(D, hidden), 0).encode(&x, batch);
-        let mut scratch = Vec::new();
-        g.bench_with_input(BenchmarkId::new("topk25_selection_only", hidden), &hidden, |b, _| {
-            b.iter_batched_ref(
-                || code.clone(),
-                |c| sae_core::keep_top_k(black_box(c), hidden, 25, &mut scratch),
-                criterion::BatchSize::SmallInput,
-            )
-        });
     }
     g.finish();
 }
@@ -191,5 +204,5 @@ fn epoch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, train_step, mechanisms, evaluation, frontier, kl_term, load_mnist, epoch);
+criterion_group!(benches, train_step, mechanisms, recipe, evaluation, frontier, kl_term, load_mnist, epoch);
 criterion_main!(benches);

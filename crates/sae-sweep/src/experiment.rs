@@ -12,6 +12,7 @@ use sae_core::{
 };
 use sae_data::DatasetName;
 
+use crate::pre_bias_start::PreBiasStart;
 use crate::probe::ProbeSection;
 use crate::search::SearchSection;
 use crate::sparsity::SparsitySection;
@@ -103,32 +104,6 @@ pub struct ModelSection {
     /// `init = "tied"`). Left out when off.
     #[serde(skip_serializing_if = "is_false")]
     pub tie_weights: bool,
-}
-
-/// Where a pre-encoder bias starts, from the training images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PreBiasStart {
-    /// Their mean.
-    #[default]
-    Mean,
-    /// Their geometric median (Weiszfeld's iteration, 30 steps from the mean).
-    Median,
-}
-
-impl PreBiasStart {
-    /// Whether this is the default (left out when serialised).
-    pub fn is_mean(&self) -> bool {
-        *self == Self::Mean
-    }
-
-    /// The starting point for `images`.
-    pub fn of(self, images: &sae_data::IdxImages) -> Vec<f32> {
-        match self {
-            Self::Mean => images.mean_image(),
-            Self::Median => images.geometric_median(30),
-        }
-    }
 }
 
 /// Whether a switch is off (left out when serialised, so that run ids made

@@ -38,6 +38,7 @@ mod lock;
 mod owner;
 mod param_value;
 mod parameter;
+mod pre_bias_start;
 mod probe;
 mod progress;
 mod record;
@@ -57,11 +58,12 @@ pub use error::SweepError;
 
 // 1. The experiment file.
 pub use experiment::{
-    experiment_name, BadExperimentName, DataSection, Experiment, ExperimentFile, ModelSection, PreBiasStart,
-    SweepSection, TrainingSection,
+    experiment_name, BadExperimentName, DataSection, Experiment, ExperimentFile, ModelSection, SweepSection,
+    TrainingSection,
 };
 pub use halving::{stopped_runs, Objective};
 pub use parameter::{Param, ParamDef, Scale, Sweep, Value};
+pub use pre_bias_start::PreBiasStart;
 pub use search::{Distribution, Halving, SearchSection, Strategy};
 pub use sparsity::{SparsityKind, SparsitySection};
 pub use values::{
