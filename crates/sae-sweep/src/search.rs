@@ -199,14 +199,22 @@ fn one_value(key: &str, value: toml::Value) -> Result<SweepSection, String> {
 }
 
 impl Distribution {
-    /// A value drawn from `rng`: a real rounded to three
-    /// significant digits, a whole number for an integer parameter.
+    /// A value drawn from `rng`: a real rounded to three significant
+    /// digits where that stays inside the range (a range narrower than the
+    /// rounding, such as `[0.9996, 0.9999]`, keeps its draw unrounded), a
+    /// whole number for an integer parameter.
     fn draw(&self, rng: &mut impl Rng, integer: bool) -> toml::Value {
-        let real =
-            |x: f64| if integer { toml::Value::Integer(x.round() as i64) } else { toml::Value::Float(rounded(x)) };
+        let within = |x: f64, [low, high]: [f64; 2]| {
+            let (x, round) = (x.clamp(low, high), rounded(x));
+            if integer {
+                toml::Value::Integer(x.round() as i64)
+            } else {
+                toml::Value::Float(if (low..=high).contains(&round) { round } else { x })
+            }
+        };
         match self {
-            Self::Uniform([low, high]) => real(rng.random_range(*low..*high)),
-            Self::LogUniform([low, high]) => real(rng.random_range(low.ln()..high.ln()).exp()),
+            Self::Uniform(b @ [low, high]) => within(rng.random_range(*low..*high), *b),
+            Self::LogUniform(b @ [low, high]) => within(rng.random_range(low.ln()..high.ln()).exp(), *b),
             Self::Choice(values) => values[rng.random_range(0..values.len())].clone(),
         }
     }

@@ -46,6 +46,21 @@ fn draws_stay_in_their_ranges_rounded_to_three_digits() {
     }
 }
 
+/// A range narrower than the three-digit rounding: each draw stays in it,
+/// unrounded where rounding would leave it (rounded, 0.9996–0.9999 would
+/// draw 1.00, outside ρ's bounds); a log-uniform range's far end as well.
+#[test]
+fn a_range_narrower_than_the_rounding_keeps_its_draws_inside() {
+    for range in ["uniform = [0.9996, 0.9999]", "log_uniform = [0.9996, 0.9999]", "uniform = [0.5, 0.9999]"] {
+        let text = format!("[search]\nstrategy = \"random\"\ntrials = 1000\n[search.ranges]\nrho = {{ {range} }}\n");
+        let [low, high] = if range.contains("0.5") { [0.5, 0.9999] } else { [0.9996, 0.9999] };
+        for run in parse(&text).unwrap().expand() {
+            let rho = Param::Rho.read(&run.config).and_then(|v| v.number()).unwrap();
+            assert!((low..=high).contains(&rho), "{range}: drew {rho}");
+        }
+    }
+}
+
 #[test]
 fn sweep_lists_cross_every_trial_and_seeds_stay_replicates() {
     let runs = parse(&search(3, "[sweep]\nseeds = [0, 1]\nbeta = [1, 3]\n")).unwrap().expand();
