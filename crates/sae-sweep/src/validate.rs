@@ -6,12 +6,12 @@
 
 use std::path::Path;
 
-use sae_core::{validate, CoreError, EngineKind, Precision, Setting};
+use sae_core::{validate, CoreError, EngineKind, Precision, Setting, SparsityConfig};
 
 use crate::search::apply;
 use crate::sparsity::{SparsityKind, SparsitySection};
 use crate::values::{MAX_DESCRIPTION, MAX_RUNS};
-use crate::{Experiment, Param, ProbeImages, SweepError};
+use crate::{Experiment, Objective, Param, ProbeImages, SweepError};
 
 /// The fewest validation or test images: the FVU needs their variance.
 const MIN_EVAL_IMAGES: usize = 2;
@@ -23,12 +23,17 @@ fn first_repeat<T: PartialEq>(values: &[T]) -> Option<(usize, &T)> {
 }
 
 /// Where element `index` of the list under `keys` (`["sweep", "rho"]`) is
-/// written in `text`, as `line L, column C: ` (empty when it cannot be
-/// found: an experiment built otherwise than from a file's text).
-fn position(text: &str, keys: &[&str], index: usize) -> String {
+/// written in `text` (the value of `keys` itself when `index` is `None`),
+/// as `line L, column C: ` (empty when it cannot be found: an experiment
+/// built otherwise than from a file's text).
+fn position(text: &str, keys: &[&str], index: Option<usize>) -> String {
     let Ok(doc) = toml_edit::ImDocument::parse(text) else { return String::new() };
     let item = keys.iter().try_fold(doc.as_item(), |item, key| item.get(*key));
-    let Some(start) = item.and_then(|i| i.as_array()).and_then(|a| a.get(index)).and_then(|v| v.span()) else {
+    let span = match index {
+        Some(i) => item.and_then(|i| i.as_array()).and_then(|a| a.get(i)).and_then(|v| v.span()),
+        None => item.and_then(|i| i.span()),
+    };
+    let Some(start) = span else {
         return String::new();
     };
     let before = &text[..start.start];
@@ -83,6 +88,7 @@ impl Experiment {
         self.check_k_sparse().or_else(fail)?;
         self.check_labels(text).or_else(fail)?;
         self.check_search().or_else(fail)?;
+        self.check_objectives(text).or_else(fail)?;
         // Every list of the sweep section, whatever its key, through its JSON form.
         let lists = serde_json::to_value(&self.sweep).expect("a sweep section serialises");
         let mut runs = self.search.trials.map_or(1, |t| t.0);
@@ -92,7 +98,7 @@ impl Experiment {
                 return fail(format!(
                     "{}sweep.{key} lists {dup} more than once: each value must appear once (it would train the same \
                      run again and count it as a replicate); replicates are `seeds`, one per seed",
-                    position(text, &["sweep", key], i)
+                    position(text, &["sweep", key], Some(i))
                 ));
             }
             runs = runs.saturating_mul(values.len());
@@ -164,7 +170,7 @@ impl Experiment {
             if let Some((i, dup)) = first_repeat(&labels) {
                 return Err(format!(
                     "{}{section}.labels lists {dup} more than once: expected each label once",
-                    position(text, &[section, "labels"], i)
+                    position(text, &[section, "labels"], Some(i))
                 ));
             }
         }
@@ -230,6 +236,31 @@ impl Experiment {
             ));
         }
         self.check_models()
+    }
+
+    /// A halving search's objectives, each measured by every configuration
+    /// it may train (drawn mechanisms included): the KL divergence from ρ
+    /// by KL codes only.
+    fn check_objectives(&self, text: &str) -> Result<(), String> {
+        let draws = self.extreme_draws();
+        let configurations = self.models().into_iter().flat_map(|m| draws.iter().map(move |d| apply(d, m.clone())));
+        let mut unmeasured: Vec<String> = configurations
+            .filter(|run| !matches!(run.sparsity.config, SparsityConfig::Kl { .. }))
+            .map(|run| run.sparsity.label())
+            .collect();
+        unmeasured.sort();
+        unmeasured.dedup();
+        for (key, objective) in [("metric", self.search.metric), ("pareto", self.search.pareto)] {
+            if objective == Some(Objective::Kl) && !unmeasured.is_empty() {
+                return Err(format!(
+                    "{}search.{key} = \"kl\": the KL divergence is measured on KL codes only, and the search also \
+                     trains {}; expected an objective every configuration measures: mse, l0 or active_per_image",
+                    position(text, &["search", key], None),
+                    unmeasured.join(", ")
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// sae-core's own checks of each model of the grid with its mechanism

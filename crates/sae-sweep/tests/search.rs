@@ -142,6 +142,23 @@ fn bad_halving_input_names_the_key() {
     assert_rejected(&cases);
 }
 
+/// A halving search promotes only by what every configuration it trains
+/// measures: the KL divergence is refused over TopK, L1 or plain codes,
+/// swept or drawn, naming the key, its line and the codes that lack it.
+#[test]
+fn a_search_objective_some_configuration_cannot_measure_is_refused() {
+    let halving = |sweep: &str, keys: &str| format!("{sweep}[search]\nstrategy = \"halving\"\n{keys}\n");
+    let topk = "[sparsity]\nkind = \"topk\"\n[sweep]\nk = [4, 8]\n";
+    let mixed = "[sweep]\nsparsity = [{ kind = \"topk\", k = 4 }, { kind = \"none\" }, { kind = \"kl\" }]\n";
+    let drawn = "[search.ranges]\nsparsity = { choice = [{ kind = \"kl\" }, { kind = \"l1\", weight = 0.1 }] }\n";
+    assert_rejected(&[
+        (&halving(topk, "metric = \"kl\""), ["search.metric = \"kl\"", "line 7", "topk-k4, topk-k8"]),
+        (&halving(mixed, "pareto = \"kl\""), ["search.pareto = \"kl\"", "line 5", "none, topk-k4"]),
+        (&halving("", &format!("metric = \"kl\"\ntrials = 4\n{drawn}")), ["search.metric", "line 3", "l1-w0.1"]),
+    ]);
+    assert!(parse(&halving("[sweep]\nrho = [0.05, 0.1]\n", "metric = \"kl\"\npareto = \"l0\"")).is_ok());
+}
+
 #[test]
 fn halving_promotes_the_best_third_by_the_mean_over_seeds() {
     let f = fixture();
