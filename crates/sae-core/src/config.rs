@@ -18,25 +18,19 @@ pub struct ModelConfig {
     /// Whether a learned vector `b_pre` `[D]` is subtracted from the input
     /// before the encoder, `h = act(W₁(x − b_pre) + b₁)` (Gao et al.'s
     /// pre-encoder bias; off in the reference).
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pre_bias: bool,
     /// Whether every decoder atom (a column of `W₂`) is held at unit norm
     /// in training: the gradient's component along each atom removed before
     /// each step, the atoms rescaled to norm 1 after it (off in the
     /// reference).
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unit_atoms: bool,
     /// Whether the weights stay tied throughout training: one matrix, the
     /// decoder `W₂`, whose transpose is the encoder (Makhzani and Frey's
     /// k-sparse autoencoder); needs `init = Tied`.
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tie_weights: bool,
-}
-
-/// Whether a flag is off (left out when serialised, so that settings
-/// written before the flag existed read the same).
-fn is_false(flag: &bool) -> bool {
-    !flag
 }
 
 impl ModelConfig {

@@ -28,9 +28,7 @@ impl KSchedule {
         let fallen = ((self.from - k) * epoch + self.epochs / 2) / self.epochs;
         self.from - fallen
     }
-}
 
-impl KSchedule {
     /// `sparsity` as it trains in epoch `epoch` (from 0) under `schedule`:
     /// a TopK or BatchTopK mechanism with the schedule's k, any other as
     /// it is.

@@ -23,7 +23,8 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 
 use crate::{
-    AdamState, CoreError, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig, TrainConfig, TENSOR_NAMES,
+    AdamState, CoreError, KSchedule, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig, TrainConfig,
+    TENSOR_NAMES,
 };
 
 /// The metadata key that marks a training state, and its format version.
@@ -56,10 +57,15 @@ pub struct StateSettings {
     /// The dense products' precision: absent from the metadata of an f32
     /// state (as from states written before the setting).
     pub precision: Precision,
+    /// TopK's k schedule: absent from the metadata of a state trained
+    /// without one (as from states written before the setting).
+    pub k_schedule: Option<KSchedule>,
 }
 
 /// The metadata key of [`StateSettings::precision`].
 const PRECISION_KEY: &str = "settings.precision";
+/// The k schedule's metadata key.
+const K_SCHEDULE_KEY: &str = "settings.k_schedule";
 /// The metadata key of [`StateSettings::model`].
 const MODEL_KEY: &str = "settings.model";
 
@@ -79,23 +85,28 @@ fn as_written_now(key: &str, stored: String) -> String {
 
 /// What a state's metadata means by leaving `key` out: f32 for the
 /// precision (an f32 state, like one written before the setting, has
-/// none); `None` for every other key, which must be there.
-fn f32_if_absent(key: &str) -> Option<String> {
-    (key == PRECISION_KEY).then(|| serde_json::to_string(&Precision::F32).expect("a precision serialises"))
+/// none), no k schedule for the schedule; `None` for every other key,
+/// which must be there.
+fn default_if_absent(key: &str) -> Option<String> {
+    match key {
+        PRECISION_KEY => Some(serde_json::to_string(&Precision::F32).expect("a precision serialises")),
+        K_SCHEDULE_KEY => Some("null".into()),
+        _ => None,
+    }
 }
 
 impl StateSettings {
     /// The settings of a model shaped `model` trained as `config` and
     /// `sparsity` say.
     pub fn new(model: ModelConfig, config: &TrainConfig, sparsity: SparsityConfig) -> Self {
-        let (batch_size, lr, weight_decay, precision) =
-            (config.batch_size, config.lr, config.weight_decay, config.precision);
-        Self { model, sparsity, batch_size, lr, weight_decay, precision }
+        let (batch_size, lr, weight_decay, precision, k_schedule) =
+            (config.batch_size, config.lr, config.weight_decay, config.precision, config.k_schedule);
+        Self { model, sparsity, batch_size, lr, weight_decay, precision, k_schedule }
     }
 
     /// Each setting as a state file's metadata spells it: JSON, whose
     /// floats are written exactly; compared as text, never parsed back.
-    fn entries(&self) -> [(&'static str, String); 6] {
+    fn entries(&self) -> [(&'static str, String); 7] {
         fn json(value: &impl serde::Serialize) -> String {
             serde_json::to_string(value).expect("settings serialise")
         }
@@ -106,6 +117,7 @@ impl StateSettings {
             ("settings.lr", json(&self.lr)),
             ("settings.weight_decay", json(&self.weight_decay)),
             (PRECISION_KEY, json(&self.precision)),
+            (K_SCHEDULE_KEY, json(&self.k_schedule)),
         ]
     }
 
@@ -115,7 +127,7 @@ impl StateSettings {
             .entries()
             .into_iter()
             .filter_map(|(key, want)| {
-                match stored(key).map(|v| as_written_now(key, v)).or_else(|| f32_if_absent(key)) {
+                match stored(key).map(|v| as_written_now(key, v)).or_else(|| default_if_absent(key)) {
                     Some(found) if found == want => None,
                     found => Some(format!(
                         "{} {}, expected {want}",
@@ -190,7 +202,7 @@ impl TrainState {
             let counts: Vec<i64> = since.iter().map(|&s| i64::try_from(s).unwrap_or(i64::MAX)).collect();
             tensors.insert(SINCE_FIRED.into(), Tensor::from_vec(counts, since.len(), &Device::Cpu)?);
         }
-        let written = self.settings.entries().into_iter().filter(|(k, v)| f32_if_absent(k).as_ref() != Some(v));
+        let written = self.settings.entries().into_iter().filter(|(k, v)| default_if_absent(k).as_ref() != Some(v));
         let mut metadata: HashMap<String, String> = written.map(|(k, v)| (k.to_string(), v)).collect();
         metadata.insert(FORMAT_KEY.into(), FORMAT.into());
         metadata.insert(EPOCHS_KEY.into(), self.epochs_done.to_string());

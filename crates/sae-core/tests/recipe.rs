@@ -129,3 +129,25 @@ fn the_pre_encoder_bias_round_trips_and_is_not_mistaken_for_its_absence() {
     let err = TrainState::load(&state_path, &without, 5).unwrap_err().to_string();
     assert!(err.contains("state.safetensors") && err.contains("pre_bias"), "{err}");
 }
+
+/// A state trained with a k schedule continues only with the same
+/// schedule: another one, or none, is refused naming the setting.
+#[test]
+fn a_state_continues_only_with_its_own_k_schedule() {
+    let tmp = tempfile::tempdir().unwrap();
+    let topk = SparsityConfig::Topk { k: 2, aux: None };
+    let schedule = Some(KSchedule { from: 8, epochs: 2 });
+    let mut trained = trainer(RELU, topk, schedule);
+    steps(&mut trained, 0, 2);
+    trained.end_epoch();
+    let path = tmp.path().join("state.safetensors");
+    std::fs::write(&path, trained.state().to_safetensors().unwrap()).unwrap();
+    let settings = |k_schedule| {
+        StateSettings::new(RELU, &TrainConfig { batch_size: B, lr: 1e-2, k_schedule, ..TrainConfig::reference() }, topk)
+    };
+    assert!(TrainState::load(&path, &settings(schedule), 5).is_ok());
+    for other in [None, Some(KSchedule { from: 8, epochs: 3 })] {
+        let err = TrainState::load(&path, &settings(other), 5).unwrap_err().to_string();
+        assert!(err.contains("k_schedule"), "{err}");
+    }
+}

@@ -52,15 +52,15 @@ impl IdxImages {
     /// mean, `iterations` times, in f64.
     pub fn geometric_median(&self, iterations: usize) -> Vec<f32> {
         let d = self.dim();
-        let images: Vec<f64> = self.pixels.iter().map(|&b| crate::normalize_byte(b) as f64).collect();
+        let value = |b: u8| crate::normalize_byte(b) as f64;
         let mut median: Vec<f64> = self.mean_image().iter().map(|&v| v as f64).collect();
         for _ in 0..iterations {
             let (mut sum, mut weights) = (vec![0.0f64; d], 0.0f64);
-            for image in images.chunks_exact(d.max(1)) {
-                let distance = image.iter().zip(&median).map(|(x, m)| (x - m).powi(2)).sum::<f64>().sqrt();
+            for image in self.pixels.chunks_exact(d.max(1)) {
+                let distance = image.iter().zip(&median).map(|(&x, m)| (value(x) - m).powi(2)).sum::<f64>().sqrt();
                 // An image at the current point pulls with a large, finite weight.
                 let weight = 1.0 / distance.max(1e-9);
-                sum.iter_mut().zip(image).for_each(|(s, x)| *s += weight * x);
+                sum.iter_mut().zip(image).for_each(|(s, &x)| *s += weight * value(x));
                 weights += weight;
             }
             if weights > 0.0 {

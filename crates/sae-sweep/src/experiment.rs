@@ -102,14 +102,8 @@ pub struct ModelSection {
     /// Whether the encoder stays the decoder's transpose throughout
     /// training (Makhzani and Frey's k-sparse autoencoder; needs
     /// `init = "tied"`). Left out when off.
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub tie_weights: bool,
-}
-
-/// Whether a switch is off (left out when serialised, so that run ids made
-/// before it existed stay the same).
-fn is_false(on: &bool) -> bool {
-    !on
 }
 
 impl Default for ModelSection {

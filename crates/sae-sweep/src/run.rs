@@ -140,7 +140,9 @@ fn train_run(
     let s = &data.splits;
     reserve_memory(cfg.model_config(s.train.dim()), train_cfg.batch_size)?;
     let mut model = SparseAutoencoder::new(cfg.model_config(s.train.dim()), t.seed).with_mechanism(&sparsity);
-    model.start_pre_bias(&cfg.model.pre_bias_start.of(&s.train));
+    if model.config.pre_bias {
+        model.start_pre_bias(&cfg.model.pre_bias_start.of(&s.train));
+    }
     let mut batches = TrainBatches::new(&s.train, cfg.corruption.0, t.seed, train_cfg.batch_size);
     let per_epoch = batches.per_epoch();
     let (val, val_input) = (&s.validation, &data.val_input);

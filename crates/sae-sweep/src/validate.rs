@@ -128,25 +128,28 @@ impl Experiment {
         Ok(())
     }
 
-    /// A k schedule that ends within the shortest training of the grid, and
-    /// a probe's α·k within every width, for TopK runs only.
+    /// A k schedule that ends within the shortest training of the grid (a
+    /// swept or drawn `epochs`, a halving search's first rung), and a
+    /// probe's α·k within every width, for TopK runs only (drawn ones
+    /// included).
     fn check_k_sparse(&self) -> Result<(), String> {
+        let draws = self.extreme_draws();
         if let Some(schedule) = self.training.k_schedule {
             let swept = self.sweep.epochs.iter().flat_map(|l| l.0.iter().map(|e| e.0));
-            let shortest = swept.chain([self.training.epochs.0]).min().unwrap_or_default();
+            let drawn = draws.iter().map(|d| apply(d, self.clone()).training.epochs.0);
+            let first_rung = self.search.halving(self.training.epochs.0).and_then(|h| h.rungs.first().copied());
+            let shortest =
+                swept.chain(drawn).chain(first_rung).chain([self.training.epochs.0]).min().unwrap_or_default();
             if schedule.epochs > shortest {
                 return Err(format!(
-                    "training.k_schedule: epochs = {} is longer than training ({shortest} epochs): expected at most \
-                     {shortest}, so that k reaches its target",
+                    "training.k_schedule: epochs = {} is longer than training ({shortest} epochs, the shortest run \
+                     of the experiment): expected at most {shortest}, so that k reaches its target",
                     schedule.epochs
                 ));
             }
         }
         let Some(alpha) = self.probe.alpha.map(|a| a.0) else { return Ok(()) };
-        if alpha == 0 {
-            return Err("probe.alpha = 0: expected at least 1".into());
-        }
-        for run in self.models() {
+        for run in self.models().into_iter().flat_map(|m| draws.iter().map(move |d| apply(d, m.clone()))) {
             let Some(k) = run.sparsity.config.top_k() else {
                 return Err(format!(
                     "probe.alpha is set, but a run's mechanism is \"{}\": expected kind = \"topk\" only",

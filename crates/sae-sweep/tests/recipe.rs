@@ -97,7 +97,7 @@ fn k_sparse_keys_that_contradict_are_refused_naming_the_key() {
     let training = |schedule: &str| format!("{tied}{topk}[training]\nepochs = 4\nk_schedule = {schedule}\n");
     assert_rejected(&[
         (&format!("[model]\ntie_weights = true\n{topk}"), ["[model] tie_weights", "init = \"pytorch\"", "tied"]),
-        (&training("{ from = 8, epochs = 5 }"), ["k_schedule", "epochs = 5", "longer than training (4 epochs)"]),
+        (&training("{ from = 8, epochs = 5 }"), ["k_schedule", "epochs = 5", "longer than training (4 epochs"]),
         (&training("{ from = 2, epochs = 2 }"), ["[training] k_schedule", "from = 2", "expected k (4)"]),
         (&training("{ from = 17, epochs = 2 }"), ["[training] k_schedule", "from = 17", "width (16)"]),
         (&training("{ from = 8, epochs = 0 }"), ["[training] k_schedule", "epochs = 0", "at least 1"]),
@@ -107,6 +107,17 @@ fn k_sparse_keys_that_contradict_are_refused_naming_the_key() {
         (
             &format!("{tied}[training]\nk_schedule = {{ from = 8, epochs = 1 }}\n"),
             ["[training] k_schedule", "without k", "topk"],
+        ),
+        (
+            &format!("{}[search]\nstrategy = \"halving\"\nmax_epochs = 3\n", training("{ from = 8, epochs = 2 }")),
+            ["k_schedule", "epochs = 2", "longer than training (1 epochs"],
+        ),
+        (
+            &format!(
+                "{tied}[probe]\nalpha = 2\n[search]\nstrategy = \"random\"\ntrials = 2\n[search.ranges]\nsparsity = \
+                 {{ choice = [{{ kind = \"topk\", k = 4 }}, {{ kind = \"l1\", weight = 0.1 }}] }}\n"
+            ),
+            ["probe.alpha", "\"l1\"", "topk"],
         ),
     ]);
 }

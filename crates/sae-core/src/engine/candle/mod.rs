@@ -182,6 +182,7 @@ impl Engine for CandleTrainer {
                 lr,
                 weight_decay,
                 precision: Precision::F32,
+                k_schedule: self.k_schedule,
             },
             model,
             moments,

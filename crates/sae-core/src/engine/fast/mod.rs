@@ -99,6 +99,7 @@ impl Trainer {
                 lr: self.adam.lr,
                 weight_decay: self.adam.weight_decay,
                 precision: self.workspace.precision(),
+                k_schedule: self.k_schedule,
             },
         }
     }
