@@ -195,7 +195,7 @@ fn settled(mut run: Experiment) -> Experiment {
         run.model.activation = activation;
     }
     let sigmoid = run.model.activation == Activation::Sigmoid;
-    run.model.pre_bias = (pre_bias || !sigmoid).then_some(pre_bias);
-    run.model.unit_atoms = (unit_atoms || !sigmoid).then_some(unit_atoms);
+    let written = |on: bool| (on || !sigmoid).then_some(on);
+    (run.model.pre_bias, run.model.unit_atoms) = (written(pre_bias), written(unit_atoms));
     run
 }

@@ -128,15 +128,22 @@ impl Experiment {
         Ok(())
     }
 
+    /// Each model of the grid with its mechanism (see [`Experiment::models`])
+    /// under each of the search's extreme draws: every configuration the
+    /// checks that need whole runs look at, drawn ones included.
+    fn extreme_models(&self) -> Vec<Experiment> {
+        let draws = self.extreme_draws();
+        self.models().iter().flat_map(|m| draws.iter().map(|d| apply(d, m.clone()))).collect()
+    }
+
     /// A k schedule that ends within the shortest training of the grid (a
     /// swept or drawn `epochs`, a halving search's first rung), and a
     /// probe's α·k within every width, for TopK runs only (drawn ones
     /// included).
     fn check_k_sparse(&self) -> Result<(), String> {
-        let draws = self.extreme_draws();
         if let Some(schedule) = self.training.k_schedule {
             let swept = self.sweep.epochs.iter().flat_map(|l| l.0.iter().map(|e| e.0));
-            let drawn = draws.iter().map(|d| apply(d, self.clone()).training.epochs.0);
+            let drawn = self.extreme_draws().into_iter().map(|d| apply(&d, self.clone()).training.epochs.0);
             let first_rung = self.search.halving(self.training.epochs.0).and_then(|h| h.rungs.first().copied());
             let shortest =
                 swept.chain(drawn).chain(first_rung).chain([self.training.epochs.0]).min().unwrap_or_default();
@@ -149,7 +156,7 @@ impl Experiment {
             }
         }
         let Some(alpha) = self.probe.alpha.map(|a| a.0) else { return Ok(()) };
-        for run in self.models().into_iter().flat_map(|m| draws.iter().map(move |d| apply(d, m.clone()))) {
+        for run in self.extreme_models() {
             let Some(k) = run.sparsity.config.top_k() else {
                 return Err(format!(
                     "probe.alpha is set, but a run's mechanism is \"{}\": expected kind = \"topk\" only",
@@ -245,9 +252,7 @@ impl Experiment {
     /// it may train (drawn mechanisms included): the KL divergence from ρ
     /// by KL codes only.
     fn check_objectives(&self, text: &str) -> Result<(), String> {
-        let draws = self.extreme_draws();
-        let configurations = self.models().into_iter().flat_map(|m| draws.iter().map(move |d| apply(d, m.clone())));
-        let mut unmeasured: Vec<String> = configurations
+        let mut unmeasured: Vec<String> = (self.extreme_models().into_iter())
             .filter(|run| !matches!(run.sparsity.config, SparsityConfig::Kl { .. }))
             .map(|run| run.sparsity.label())
             .collect();
@@ -270,8 +275,7 @@ impl Experiment {
     /// and the batch size (a KL code that is not a sigmoid, k or aux_k
     /// above the width, BatchTopK with a batch of 1...).
     fn check_models(&self) -> Result<(), String> {
-        let draws = self.extreme_draws();
-        for run in self.models().iter().flat_map(|m| draws.iter().map(|d| apply(d, m.clone()))) {
+        for run in self.extreme_models() {
             // The input size plays no part in these checks.
             let model = run.model_config(1);
             validate(&model, &run.sparsity.config, &run.training.train_config()).map_err(in_file_terms)?;

@@ -34,10 +34,6 @@ pub struct CandleTrainer {
     sparsity: SparsityConfig,
     device: Device,
     input_dim: usize,
-    /// Whether the decoder's atoms are held at unit norm.
-    unit_atoms: bool,
-    /// Whether the encoder is the decoder's transpose throughout.
-    tie_weights: bool,
     /// TopK's or BatchTopK's k schedule, if any.
     k_schedule: Option<KSchedule>,
     /// AuxK's record of when each latent last fired.
@@ -76,8 +72,6 @@ impl CandleTrainer {
             sparsity,
             device: device.clone(),
             input_dim: model.config.input,
-            unit_atoms: model.config.unit_atoms,
-            tie_weights: model.config.tie_weights,
             k_schedule: config.k_schedule,
             latents: DeadLatents::new(model.config.hidden),
             threshold: model.threshold,
@@ -133,17 +127,18 @@ impl Engine for CandleTrainer {
             }
         }
         let mut grads = loss.total.backward()?;
-        if self.tie_weights {
+        let config = self.model.config();
+        if config.tie_weights {
             tied::fold_encoder_gradient(&mut grads, &self.vars.enc_w, &self.vars.dec_w)?;
         }
-        if self.unit_atoms {
+        if config.unit_atoms {
             atoms::remove_parallel_gradient(&mut grads, &self.vars.dec_w)?;
         }
         self.adam.step(&self.vars, &grads)?;
-        if self.unit_atoms {
+        if config.unit_atoms {
             atoms::normalise_atoms(&self.vars.dec_w)?;
         }
-        if self.tie_weights {
+        if config.tie_weights {
             tied::tie(&self.vars.enc_w, &self.vars.dec_w)?;
         }
         let mse = f64::from(loss.mse.to_scalar::<f32>()?);

@@ -74,6 +74,11 @@ impl CandleAutoencoder {
         Ok([dense, code, recon])
     }
 
+    /// The model's shape, code and training constraints.
+    pub fn config(&self) -> ModelConfig {
+        self.config
+    }
+
     /// The decoder's weight `[D, H]`.
     pub fn decoder_weight(&self) -> &Tensor {
         self.decoder.weight()
