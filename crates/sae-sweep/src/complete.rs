@@ -99,6 +99,10 @@ impl ResultsDir {
                     spec.config.model.hidden.0
                 ));
             }
+            if model.pre_bias != spec.config.pre_bias() {
+                let (found, want) = (model.pre_bias, spec.config.pre_bias());
+                return Err(format!("{}: pre_bias {found}, the run's configuration says {want}", path.display()));
+            }
         }
         Ok(StoredRun { record, curve })
     }

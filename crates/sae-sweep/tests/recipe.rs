@@ -54,6 +54,31 @@ fn a_pre_encoder_bias_leaves_fewer_topk_latents_dead() {
     assert!(with < without, "dead latents: {with} with the pre-encoder bias, {without} without");
 }
 
+/// A checkpoint swapped between a run with the pre-encoder bias and one
+/// without is damage, found before the report reads it: the next sweep
+/// trains both again.
+#[test]
+fn a_checkpoint_swapped_across_the_pre_encoder_bias_is_redone() {
+    let f = fixture();
+    let text = TOPK.replace("seeds = [0, 1, 2]", "seeds = [0]");
+    let path = std::path::PathBuf::from("recipe.toml");
+    let file = sae_sweep::ExperimentFile {
+        name: "recipe".into(),
+        path: path.clone(),
+        experiment: sae_sweep::Experiment::from_toml(&text, &path).unwrap(),
+    };
+    sweep(&file, &f.data, &f.results, 1, None).unwrap();
+    let runs = f.results.join("recipe/runs");
+    let folders: Vec<_> = std::fs::read_dir(&runs).unwrap().map(|e| e.unwrap().path()).collect();
+    let [a, b] = &folders[..] else { panic!("two runs: {folders:?}") };
+    let (a, b) = (a.join("model.safetensors"), b.join("model.safetensors"));
+    let held = std::fs::read(&a).unwrap();
+    std::fs::copy(&b, &a).unwrap();
+    std::fs::write(&b, held).unwrap();
+    let again = sweep(&file, &f.data, &f.results, 1, None).unwrap();
+    assert_eq!((again.done, again.skipped), (2, 0), "both swapped runs are trained again");
+}
+
 /// The defaults: both on for a ReLU code, off for the reference's sigmoid
 /// code. The reference's runs keep the ids they had before the keys
 /// existed, and a ReLU code's change.
