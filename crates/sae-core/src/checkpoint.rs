@@ -7,6 +7,9 @@
 //! (a checkpoint written before that holds no `k`). A model with a
 //! pre-encoder bias adds it as `pre_bias` `[D]`, as OpenAI's
 //! `sparse_autoencoder` names it; a model without one holds no such tensor.
+//! A JumpReLU model adds `log_threshold` `[H]` (what training reads back,
+//! exactly) and, for readers of SAELens's format, `threshold` `[H]`, its
+//! exponential; a Gated model adds `r_mag` and `b_mag` `[H]`.
 
 use std::collections::HashMap;
 use std::io::Read as _;
@@ -15,9 +18,10 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use safetensors::tensor::Metadata;
 
-use crate::{CoreError, ModelConfig, Params, SparseAutoencoder, TENSOR_NAMES};
+use crate::{Architecture, CoreError, ModelConfig, Params, SparseAutoencoder, TENSOR_NAMES};
 
-/// The name of BatchTopK's threshold in a checkpoint (a 0-dimensional tensor).
+/// The name of BatchTopK's threshold in a checkpoint (a 0-dimensional
+/// tensor), and of JumpReLU's thresholds (`[H]`).
 const THRESHOLD_NAME: &str = "threshold";
 /// The name of TopK's k in a checkpoint (a 0-dimensional i64 tensor).
 const K_NAME: &str = "k";
@@ -40,6 +44,10 @@ impl SparseAutoencoder {
         if let Some(t) = self.threshold {
             tensors.insert(THRESHOLD_NAME.into(), Tensor::new(t, &Device::Cpu)?);
         }
+        if self.config.architecture == Architecture::JumpRelu {
+            let theta: Vec<f32> = self.params.log_threshold.iter().map(|t| t.exp()).collect();
+            tensors.insert(THRESHOLD_NAME.into(), Tensor::new(theta, &Device::Cpu)?);
+        }
         if let Some(k) = self.top_k {
             // A k beyond i64::MAX units cannot be: a model that wide does not fit in memory.
             tensors.insert(K_NAME.into(), Tensor::new(k as i64, &Device::Cpu)?);
@@ -58,7 +66,9 @@ impl SparseAutoencoder {
             Some(t) => Ok::<_, CoreError>(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?),
             None => Ok(Vec::new()),
         })?;
-        let threshold = tensors.get(THRESHOLD_NAME).map(|t| t.to_dtype(DType::F32)?.to_scalar::<f32>()).transpose()?;
+        // JumpReLU's `threshold` is its `log_threshold`'s exponential, read from the latter.
+        let batch_threshold = tensors.get(THRESHOLD_NAME).filter(|_| config.architecture != Architecture::JumpRelu);
+        let threshold = batch_threshold.map(|t| t.to_dtype(DType::F32)?.to_scalar::<f32>()).transpose()?;
         let top_k = tensors.get(K_NAME).map(|t| t.to_dtype(DType::I64)?.to_scalar::<i64>()).transpose()?;
         let top_k = top_k
             .map(|k| usize::try_from(k).map_err(|_| CoreError::StateDict(format!("{K_NAME} is {k}, expected k ≥ 0"))))
@@ -125,8 +135,10 @@ impl SparseAutoencoder {
 /// The shape of the model that tensors of these shapes hold (`shape_of`
 /// gives a tensor's dimensions by name, `None` when it is missing):
 /// `encoder.weight` is `[H, D]`, every parameter has the shape H and D
-/// give it (`pre_bias`, if present, `[D]`), and `threshold` and `k`, if
-/// present, are scalars.
+/// give it (`pre_bias`, if present, `[D]`; `log_threshold`, or `r_mag`
+/// and `b_mag`, if present, `[H]`, which make it a JumpReLU or Gated
+/// model), and `threshold` and `k`, if present, are scalars (`threshold`
+/// `[H]` for JumpReLU).
 ///
 /// # Errors
 /// [`CoreError::StateDict`] naming a missing tensor or a wrong shape.
@@ -136,7 +148,17 @@ fn config_of<'a>(shape_of: impl Fn(&str) -> Option<&'a [usize]>) -> Result<Model
     let &[h, d] = enc_w else {
         return Err(CoreError::StateDict(format!("{} has shape {enc_w:?}, expected [H, D]", TENSOR_NAMES.enc_w)));
     };
-    let config = ModelConfig { pre_bias: shape_of(TENSOR_NAMES.pre_b).is_some(), ..ModelConfig::new(d, h) };
+    let architecture = match (shape_of(TENSOR_NAMES.log_threshold), shape_of(TENSOR_NAMES.r_mag)) {
+        (None, None) => Architecture::Standard,
+        (Some(_), None) => Architecture::JumpRelu,
+        (None, Some(_)) => Architecture::Gated,
+        (Some(_), Some(_)) => {
+            let (jump, gated) = (TENSOR_NAMES.log_threshold, TENSOR_NAMES.r_mag);
+            return Err(CoreError::StateDict(format!("both {jump} (JumpReLU) and {gated} (Gated): expected one")));
+        }
+    };
+    let pre_bias = shape_of(TENSOR_NAMES.pre_b).is_some();
+    let config = ModelConfig { pre_bias, architecture, ..ModelConfig::new(d, h) };
     let shapes = TENSOR_NAMES.zip(Params::shapes(config)).into_array();
     for (name, shape) in shapes.into_iter().filter(|(_, shape)| shape.iter().product::<usize>() > 0) {
         let found = get(name)?;
@@ -144,9 +166,10 @@ fn config_of<'a>(shape_of: impl Fn(&str) -> Option<&'a [usize]>) -> Result<Model
             return Err(CoreError::StateDict(format!("{name} has shape {found:?}, expected {shape:?}")));
         }
     }
-    for name in [THRESHOLD_NAME, K_NAME] {
-        if let Some(found) = shape_of(name).filter(|found| !found.is_empty()) {
-            return Err(CoreError::StateDict(format!("{name} has shape {found:?}, expected []")));
+    let threshold_shape: &[usize] = if architecture == Architecture::JumpRelu { &[h] } else { &[] };
+    for (name, shape) in [(THRESHOLD_NAME, threshold_shape), (K_NAME, &[])] {
+        if let Some(found) = shape_of(name).filter(|found| *found != shape) {
+            return Err(CoreError::StateDict(format!("{name} has shape {found:?}, expected {shape:?}")));
         }
     }
     Ok(config)
@@ -175,6 +198,36 @@ mod tests {
         assert!(SparseAutoencoder::from_tensors(&saved).unwrap_err().to_string().contains("threshold has shape [2]"));
         t.remove("encoder.bias");
         assert!(SparseAutoencoder::from_tensors(&t).unwrap_err().to_string().contains("missing tensor encoder.bias"));
+    }
+
+    #[test]
+    fn jumprelu_and_gated_models_round_trip_with_their_tensors() {
+        for architecture in [Architecture::JumpRelu, Architecture::Gated] {
+            let config = ModelConfig { architecture, pre_bias: true, ..ModelConfig::new(6, 3) };
+            let mut m = SparseAutoencoder::new(config, 1);
+            m.start_threshold(0.25);
+            m.params.r_mag.iter_mut().for_each(|r| *r = 0.5);
+            let t = m.to_tensors().unwrap();
+            assert_eq!(SparseAutoencoder::from_tensors(&t).unwrap(), m, "{architecture:?}");
+            let bytes = m.to_safetensors().unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("model.safetensors");
+            std::fs::write(&path, bytes).unwrap();
+            assert_eq!(SparseAutoencoder::read_config(&path).unwrap(), config);
+        }
+        let jump = ModelConfig { architecture: Architecture::JumpRelu, ..ModelConfig::new(6, 3) };
+        let mut m = SparseAutoencoder::new(jump, 1);
+        m.start_threshold(0.25);
+        let mut t = m.to_tensors().unwrap();
+        let theta = t["threshold"].to_vec1::<f32>().unwrap();
+        assert!(theta.iter().all(|v| (v - 0.25).abs() < 1e-6), "SAELens's threshold: {theta:?}");
+        t.insert("r_mag".into(), Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap());
+        let err = SparseAutoencoder::from_tensors(&t).unwrap_err().to_string();
+        assert!(err.contains("both log_threshold (JumpReLU) and r_mag (Gated)"), "{err}");
+        t.remove("r_mag");
+        t.insert("threshold".into(), Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap());
+        let err = SparseAutoencoder::from_tensors(&t).unwrap_err().to_string();
+        assert!(err.contains("threshold has shape [2], expected [3]"), "{err}");
     }
 
     #[test]

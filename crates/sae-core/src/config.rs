@@ -31,6 +31,11 @@ pub struct ModelConfig {
     /// k-sparse autoencoder); needs `init = Tied`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tie_weights: bool,
+    /// How the code is computed from the encoder's pre-activations: the
+    /// activation alone, or JumpReLU's learned thresholds, or Gated's two
+    /// paths (set by the mechanism that trains the model).
+    #[serde(default, skip_serializing_if = "Architecture::is_standard")]
+    pub architecture: Architecture,
 }
 
 impl ModelConfig {
@@ -49,6 +54,42 @@ impl ModelConfig {
             pre_bias: false,
             unit_atoms: false,
             tie_weights: false,
+            architecture: Architecture::Standard,
+        }
+    }
+}
+
+/// How the code is computed from `x̃ = x − b_pre`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    /// `h = act(W₁x̃ + b₁)` (then TopK's or BatchTopK's selection, if any).
+    #[default]
+    Standard,
+    /// JumpReLU (Rajamanoharan et al. 2024, arXiv 2407.14435):
+    /// `h = z · H(z − θ)`, `z = W₁x̃ + b₁`, with a learned threshold
+    /// `θ_j > 0` per latent, stored as `log θ` (the `log_threshold` tensor).
+    #[serde(rename = "jumprelu")]
+    JumpRelu,
+    /// Gated (Rajamanoharan et al. 2024, arXiv 2404.16014): the gate
+    /// `π = W₁x̃ + b₁` decides which latents fire, the magnitude
+    /// `ReLU(e^{r_j} (W₁x̃)_j + b_mag,j)` how strongly; `h = H(π) ⊙ magnitude`
+    /// (the `r_mag` and `b_mag` tensors).
+    Gated,
+}
+
+impl Architecture {
+    /// Whether this is the default (left out when serialised).
+    pub fn is_standard(&self) -> bool {
+        *self == Self::Standard
+    }
+
+    /// `standard`, `jumprelu` or `gated`, as written in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::JumpRelu => "jumprelu",
+            Self::Gated => "gated",
         }
     }
 }
@@ -183,11 +224,36 @@ pub enum SparsityConfig {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         aux: Option<AuxK>,
     },
+    /// JumpReLU (see [`Architecture::JumpRelu`]): `weight · mean_b ‖h_b‖₀`,
+    /// the L0 norm's gradient reaching the thresholds through the paper's
+    /// straight-through pseudo-derivatives with a rectangle kernel of
+    /// width `bandwidth`.
+    #[serde(rename = "jumprelu")]
+    JumpRelu {
+        /// λ ≥ 0, the weight of the L0 penalty.
+        weight: f64,
+        /// ε > 0, the kernel's width.
+        bandwidth: f64,
+        /// θ > 0 every latent's threshold starts at.
+        initial_threshold: f64,
+    },
+    /// Gated (see [`Architecture::Gated`]): `weight · mean_b ‖ReLU(π_b)‖₁`
+    /// plus the auxiliary reconstruction of the target from `ReLU(π)`
+    /// through a frozen copy of the decoder.
+    Gated {
+        /// λ ≥ 0, the weight of the gate's L1 penalty.
+        weight: f64,
+    },
     /// A plain autoencoder.
     None,
 }
 
 impl SparsityConfig {
+    /// JumpReLU's kernel width ε by default, the paper's.
+    pub const JUMPRELU_BANDWIDTH: f64 = 0.001;
+    /// JumpReLU's initial threshold θ by default, the paper's.
+    pub const JUMPRELU_INITIAL_THRESHOLD: f64 = 0.001;
+
     /// The reference's penalty: KL with ρ = 0.05, β = 1, mean over units.
     pub fn reference() -> Self {
         Self::Kl { rho: 0.05, beta: 1.0, reduction: KlReduction::Mean }
@@ -207,6 +273,16 @@ impl SparsityConfig {
         match *self {
             Self::BatchTopk { k, .. } => Some(k),
             _ => None,
+        }
+    }
+
+    /// The architecture this mechanism trains: JumpReLU's and Gated's own,
+    /// the standard one for every other.
+    pub fn architecture(&self) -> Architecture {
+        match self {
+            Self::JumpRelu { .. } => Architecture::JumpRelu,
+            Self::Gated { .. } => Architecture::Gated,
+            _ => Architecture::Standard,
         }
     }
 

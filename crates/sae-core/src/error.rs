@@ -99,6 +99,16 @@ pub enum Setting {
     TieWeights,
     /// [`crate::TrainConfig::k_schedule`].
     KSchedule,
+    /// [`crate::ModelConfig::architecture`].
+    Architecture,
+    /// [`crate::ModelConfig::unit_atoms`].
+    UnitAtoms,
+    /// JumpReLU's or Gated's penalty weight λ.
+    Weight,
+    /// JumpReLU's kernel width ε.
+    Bandwidth,
+    /// JumpReLU's initial threshold.
+    InitialThreshold,
     /// A `k` of [`crate::progressive_evaluation`]'s ladder.
     FrontierK,
     /// The images [`crate::progressive_evaluation`] scores.
@@ -117,6 +127,11 @@ impl std::fmt::Display for Setting {
             Self::Epochs => "epochs",
             Self::TieWeights => "tie_weights",
             Self::KSchedule => "k_schedule",
+            Self::Architecture => "architecture",
+            Self::UnitAtoms => "unit_atoms",
+            Self::Weight => "weight",
+            Self::Bandwidth => "bandwidth",
+            Self::InitialThreshold => "initial_threshold",
             Self::FrontierK => "frontier k",
             Self::FrontierImages => "frontier images",
         })

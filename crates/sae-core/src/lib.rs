@@ -47,6 +47,8 @@ mod device;
 mod engine;
 mod error;
 mod frontier;
+mod gated;
+mod jumprelu;
 mod kl;
 mod latents;
 mod lbfgs;
@@ -67,7 +69,9 @@ mod validate;
 pub use error::{CoreError, Setting};
 
 // The model.
-pub use config::{Activation, AuxK, Init, KlReduction, ModelConfig, Precision, SparsityConfig, TrainConfig};
+pub use config::{
+    Activation, Architecture, AuxK, Init, KlReduction, ModelConfig, Precision, SparsityConfig, TrainConfig,
+};
 pub use model::{Forward, SparseAutoencoder};
 pub use params::{Params, TENSOR_NAMES};
 pub use schedule::KSchedule;

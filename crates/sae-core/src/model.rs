@@ -1,5 +1,6 @@
 //! The sparse autoencoder: `h = act(W₁(x − b_pre) + b₁)` (a sigmoid, the
-//! reference, or a ReLU; `b_pre` only with a pre-encoder bias),
+//! reference, or a ReLU; `b_pre` only with a pre-encoder bias; JumpReLU's
+//! and Gated's codes in `jumprelu.rs` and `gated.rs`),
 //! `y = tanh(W₂h + b₂)`, with PyTorch's default `Linear` initialisation or
 //! Gao et al.'s tied one, and inference helpers (reconstruction,
 //! thresholded reconstruction, decoder atoms).
@@ -10,10 +11,12 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::activation::{relu, sigmoid, tanh};
 use crate::atoms::normalise_atoms;
+use crate::gated::{gated_code, magnitude_scale};
+use crate::jumprelu::{jump, thresholds};
 use crate::matmul::{matmul, MatRef, Threads};
 use crate::tied::transpose_into;
 use crate::topk::keep_top_k;
-use crate::{Activation, Init, ModelConfig, Params, SparsityConfig};
+use crate::{Activation, Architecture, Init, ModelConfig, Params, SparsityConfig};
 
 /// The parameters of a sparse autoencoder, laid out as the reference's
 /// PyTorch modules store them (row-major).
@@ -92,7 +95,7 @@ fn tied(d: usize, h: usize, rng: &mut ChaCha8Rng) -> Params<Vec<f32>> {
     normalise_atoms(&mut dec_w, h);
     let mut enc_w = vec![0.0; h * d];
     transpose_into(&dec_w, &mut enc_w, d, h);
-    Params { enc_w, enc_b: vec![0.0; h], dec_w, dec_b: vec![0.0; d], pre_b: Vec::new() }
+    Params { enc_w, enc_b: vec![0.0; h], dec_w, dec_b: vec![0.0; d], ..Params::default() }
 }
 
 impl SparseAutoencoder {
@@ -101,7 +104,11 @@ impl SparseAutoencoder {
     /// uniform in ±1/√fan_in; Kaiming-uniform with a = √5 reduces to this
     /// bound), or tied (see [`Init::Tied`]). A pre-encoder bias starts at
     /// zero ([`SparseAutoencoder::start_pre_bias`] sets it from the data);
-    /// with `unit_atoms` the decoder's atoms start at unit norm.
+    /// with `unit_atoms` the decoder's atoms start at unit norm. A JumpReLU
+    /// model's thresholds start at the paper's 0.001
+    /// ([`SparseAutoencoder::start_threshold`] sets another), a Gated
+    /// model's magnitude path as its gate (`r_mag` and `b_mag` zero, as
+    /// dictionary_learning and SAELens start them).
     pub fn new(config: ModelConfig, seed: u64) -> Self {
         let (d, h) = (config.input, config.hidden);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -115,12 +122,19 @@ impl SparseAutoencoder {
                     enc_b: uniform(h, enc_bound, &mut rng),
                     dec_w: uniform(d * h, dec_bound, &mut rng),
                     dec_b: uniform(d, dec_bound, &mut rng),
-                    pre_b: Vec::new(),
+                    ..Params::default()
                 }
             }
         };
         if config.pre_bias {
             params.pre_b = vec![0.0; d];
+        }
+        match config.architecture {
+            Architecture::Standard => {}
+            Architecture::JumpRelu => {
+                params.log_threshold = vec![(SparsityConfig::JUMPRELU_INITIAL_THRESHOLD as f32).ln(); h]
+            }
+            Architecture::Gated => (params.r_mag, params.b_mag) = (vec![0.0; h], vec![0.0; h]),
         }
         if config.unit_atoms && config.init != Init::Tied {
             normalise_atoms(&mut params.dec_w, h);
@@ -135,6 +149,13 @@ impl SparseAutoencoder {
         if self.config.pre_bias && mean_image.len() == self.config.input {
             self.params.pre_b = mean_image.to_vec();
         }
+    }
+
+    /// Sets every JumpReLU threshold to `theta` (> 0); a model of another
+    /// architecture is left as it is.
+    pub fn start_threshold(&mut self, theta: f64) {
+        let log = (theta as f32).ln();
+        self.params.log_threshold.iter_mut().for_each(|t| *t = log);
     }
 
     /// This model as `sparsity` trains it and its forward pass then
@@ -157,12 +178,26 @@ impl SparseAutoencoder {
         let mut centred = Vec::new();
         let input = centre(&input[..n * d], &self.params.pre_b, &mut centred);
         matmul(code, MatRef::new(input, n, d), MatRef::new(&self.params.enc_w, h, d).t(), false, threads);
-        activate(&mut code[..n * h], &self.params.enc_b, self.config.activation);
+        let (code, p) = (&mut code[..n * h], &self.params);
+        match self.config.architecture {
+            Architecture::Standard => activate(code, &p.enc_b, self.config.activation),
+            Architecture::JumpRelu => {
+                add_bias_apply(code, &p.enc_b, |v| v);
+                let (z, mut theta) = (code.to_vec(), Vec::new());
+                thresholds(&p.log_threshold, &mut theta);
+                jump(&z, &theta, code);
+            }
+            Architecture::Gated => {
+                let (products, mut gate, mut scale) = (code.to_vec(), vec![0.0; n * h], Vec::new());
+                magnitude_scale(&p.r_mag, &mut scale);
+                gated_code(&products, &p.enc_b, &scale, &p.b_mag, &mut gate, code);
+            }
+        }
         if let Some(k) = self.top_k {
-            keep_top_k(&mut code[..n * h], h, k, &mut Vec::with_capacity(h));
+            keep_top_k(code, h, k, &mut Vec::with_capacity(h));
         }
         if let Some(t) = self.threshold {
-            code[..n * h].iter_mut().filter(|v| **v <= t).for_each(|v| *v = 0.0);
+            code.iter_mut().filter(|v| **v <= t).for_each(|v| *v = 0.0);
         }
     }
 

@@ -10,22 +10,24 @@ impl SparsityConfig {
     /// activations `rho_hat`: the mean (or sum) over units of the true
     /// KL(ρ‖ρ̂_j) for KL, `Σ_j ρ̂_j` (the mean over images of the code's L1
     /// norm) for L1, and zero for TopK, BatchTopK and none (whose AuxK
-    /// loss, when they have one, the training step computes).
+    /// loss, when they have one, the training step computes) and for
+    /// JumpReLU and Gated (whose penalties, on the code's L0 norm and on the
+    /// gate, the training step computes).
     pub fn penalty(&self, rho_hat: &[f32]) -> f64 {
         match *self {
             Self::Kl { rho, reduction, .. } => kl_sparsity(rho, rho_hat, reduction),
             Self::L1 { .. } => rho_hat.iter().map(|&r| r as f64).sum(),
-            Self::Topk { .. } | Self::BatchTopk { .. } | Self::None => 0.0,
+            Self::Topk { .. } | Self::BatchTopk { .. } | Self::JumpRelu { .. } | Self::Gated { .. } | Self::None => 0.0,
         }
     }
 
     /// The weight of the penalty term in the loss: β for KL, the weight for
     /// L1, `aux_weight` for TopK and BatchTopK with AuxK (whose penalty term
-    /// is the AuxK loss), 0 otherwise.
+    /// is the AuxK loss), λ for JumpReLU and Gated, 0 otherwise.
     pub fn strength(&self) -> f64 {
         match *self {
             Self::Kl { beta, .. } => beta,
-            Self::L1 { weight } => weight,
+            Self::L1 { weight } | Self::JumpRelu { weight, .. } | Self::Gated { weight } => weight,
             Self::Topk { aux, .. } | Self::BatchTopk { aux, .. } => aux.map_or(0.0, |a| a.aux_weight),
             Self::None => 0.0,
         }
@@ -33,7 +35,9 @@ impl SparsityConfig {
 
     /// Writes into `out[j]` the derivative of the weighted penalty with
     /// respect to one activation `h_bj` of a batch of `batch` images, which
-    /// depends on the unit only: `strength · (∂penalty/∂ρ̂_j) / batch`.
+    /// depends on the unit only: `strength · (∂penalty/∂ρ̂_j) / batch` (0
+    /// for JumpReLU, whose L0 norm reaches the thresholds only, and Gated,
+    /// whose penalty is on the gate).
     pub fn code_gradient(&self, rho_hat: &[f32], batch: usize, out: &mut [f32]) {
         let per_image = 1.0 / batch as f64;
         match *self {
@@ -47,7 +51,9 @@ impl SparsityConfig {
                 }
             }
             Self::L1 { weight } => out.fill((weight * per_image) as f32),
-            Self::Topk { .. } | Self::BatchTopk { .. } | Self::None => out.fill(0.0),
+            Self::Topk { .. } | Self::BatchTopk { .. } | Self::JumpRelu { .. } | Self::Gated { .. } | Self::None => {
+                out.fill(0.0)
+            }
         }
     }
 }

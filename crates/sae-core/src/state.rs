@@ -262,6 +262,10 @@ impl TrainState {
             let (has, say) = (if found.pre_bias { "has" } else { "lacks" }, if want.pre_bias { "one" } else { "none" });
             return Err(CoreError::StateDict(format!("the model {has} a pre_bias tensor, its settings say {say}")));
         }
+        if found.architecture != want.architecture {
+            let (found, want) = (found.architecture.as_str(), want.architecture.as_str());
+            return Err(CoreError::StateDict(format!("a model of architecture {found}, its settings say {want}")));
+        }
         model.config = want;
         let shapes = Params::shapes(want);
         let moments = TENSOR_NAMES.zip(shapes).try_map(|(name, shape)| {

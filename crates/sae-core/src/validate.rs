@@ -2,7 +2,7 @@
 //! before training: the combinations sae-core cannot train are refused
 //! with an error naming the setting, never a panic or a silent fallback.
 
-use crate::{Activation, CoreError, Init, KSchedule, ModelConfig, Setting, SparsityConfig, TrainConfig};
+use crate::{Activation, Architecture, CoreError, Init, KSchedule, ModelConfig, Setting, SparsityConfig, TrainConfig};
 
 /// An error for `setting`.
 fn bad(setting: Setting, message: String) -> CoreError {
@@ -28,6 +28,50 @@ fn check_schedule(schedule: KSchedule, sparsity: &SparsityConfig, h: usize) -> R
     Ok(())
 }
 
+/// Checks that `value` is finite and at least 0 (`positive`: above 0).
+fn finite(setting: Setting, value: f64, positive: bool) -> Result<(), CoreError> {
+    match value.is_finite() && (value > 0.0 || (!positive && value == 0.0)) {
+        true => Ok(()),
+        false => {
+            Err(bad(setting, format!("{value}: expected a finite value {}", if positive { "> 0" } else { "≥ 0" })))
+        }
+    }
+}
+
+/// Checks that a JumpReLU or Gated `sparsity` trains a model of its own
+/// architecture with a ReLU code (and Gated with unit-norm atoms, without
+/// which its L1 penalty on the gate shrinks as the atoms grow), with
+/// finite weights, a positive kernel width and initial threshold.
+fn check_architecture(model: &ModelConfig, sparsity: &SparsityConfig) -> Result<(), CoreError> {
+    let wanted = sparsity.architecture();
+    if model.architecture != wanted {
+        let (found, want) = (model.architecture.as_str(), wanted.as_str());
+        return Err(bad(Setting::Architecture, format!("\"{found}\" for a mechanism that trains \"{want}\"")));
+    }
+    if wanted == Architecture::Standard {
+        return Ok(());
+    }
+    if model.activation != Activation::Relu {
+        let found = model.activation.as_str();
+        return Err(bad(
+            Setting::Activation,
+            format!("\"{found}\" with kind = \"{}\": expected \"relu\"", wanted.as_str()),
+        ));
+    }
+    finite(Setting::Weight, sparsity.strength(), false)?;
+    match *sparsity {
+        SparsityConfig::JumpRelu { bandwidth, initial_threshold, .. } => {
+            finite(Setting::Bandwidth, bandwidth, true)?;
+            finite(Setting::InitialThreshold, initial_threshold, true)
+        }
+        _ if !model.unit_atoms => Err(bad(
+            Setting::UnitAtoms,
+            "false with kind = \"gated\": the gate's L1 penalty needs unit-norm atoms, expected true".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks that a `k` (or `aux_k`) lies in 1..=H.
 fn units(setting: Setting, k: usize, hidden: usize) -> Result<(), CoreError> {
     if k == 0 || k > hidden {
@@ -43,9 +87,13 @@ fn units(setting: Setting, k: usize, hidden: usize) -> Result<(), CoreError> {
 /// or `aux_k` of 0 or above the width; `batchtopk` with a batch of 1; an `aux_weight`
 /// that is negative or not finite; a `dead_after` of 0; tied weights that
 /// do not start tied; a k schedule for a mechanism without k, starting
-/// below k or above the width, or over no epoch.
+/// below k or above the width, or over no epoch; a JumpReLU or Gated
+/// mechanism with a model of another architecture, a sigmoid code, a
+/// negative or non-finite weight, a kernel width or initial threshold not
+/// above 0, or (Gated) without unit-norm atoms.
 pub fn validate(model: &ModelConfig, sparsity: &SparsityConfig, config: &TrainConfig) -> Result<(), CoreError> {
     let (h, batch) = (model.hidden, config.batch_size);
+    check_architecture(model, sparsity)?;
     if model.tie_weights && model.init != Init::Tied {
         let message =
             format!("true with init = \"{}\": tied weights start tied, expected init = \"tied\"", model.init.as_str());
@@ -109,6 +157,35 @@ mod tests {
         assert!(err(ModelConfig::new(4, 8), batch, 1).starts_with("batch size: 1 with kind = \"batchtopk\""));
         assert!(validate(&ModelConfig::new(4, 8), &batch, &batch_of(2)).is_ok());
         assert!(validate(&relu, &SparsityConfig::L1 { weight: 0.1 }, &batch_of(1)).is_ok());
+    }
+
+    #[test]
+    fn jumprelu_and_gated_need_their_model_and_sensible_values() {
+        let jump =
+            |weight, bandwidth, initial_threshold| SparsityConfig::JumpRelu { weight, bandwidth, initial_threshold };
+        let relu = |architecture| ModelConfig {
+            activation: Activation::Relu,
+            unit_atoms: true,
+            architecture,
+            ..ModelConfig::new(4, 8)
+        };
+        let model = relu(Architecture::JumpRelu);
+        assert!(validate(&model, &jump(1e-3, 1e-3, 1e-3), &batch_of(2)).is_ok());
+        assert!(err(relu(Architecture::Standard), jump(1e-3, 1e-3, 1e-3), 2)
+            .starts_with("architecture: \"standard\" for a mechanism that trains \"jumprelu\""));
+        assert!(err(model, SparsityConfig::L1 { weight: 0.1 }, 2).starts_with("architecture: \"jumprelu\""));
+        let sigmoid = ModelConfig { activation: Activation::Sigmoid, ..model };
+        assert!(err(sigmoid, jump(1e-3, 1e-3, 1e-3), 2).starts_with("activation: \"sigmoid\" with kind = \"jumprelu\""));
+        assert!(err(model, jump(-1.0, 1e-3, 1e-3), 2).starts_with("weight: -1: expected a finite value ≥ 0"));
+        assert!(err(model, jump(f64::INFINITY, 1e-3, 1e-3), 2).starts_with("weight: inf"));
+        assert!(err(model, jump(0.0, 0.0, 1e-3), 2).starts_with("bandwidth: 0: expected a finite value > 0"));
+        assert!(err(model, jump(0.0, 1e-3, f64::NAN), 2).starts_with("initial_threshold: NaN"));
+        let gated = relu(Architecture::Gated);
+        assert!(validate(&gated, &SparsityConfig::Gated { weight: 0.0 }, &batch_of(2)).is_ok());
+        let free = ModelConfig { unit_atoms: false, ..gated };
+        assert!(
+            err(free, SparsityConfig::Gated { weight: 1.0 }, 2).starts_with("unit_atoms: false with kind = \"gated\"")
+        );
     }
 
     #[test]

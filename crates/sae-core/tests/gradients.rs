@@ -15,7 +15,7 @@ const D: usize = 12;
 const H: usize = 8;
 const N: usize = 6;
 
-type P = [Vec<f64>; 5];
+type P = [Vec<f64>; 8];
 
 /// The pre-activations `W₁(x − b_pre) + b₁` of each image (`b_pre` the
 /// fifth tensor, empty for a model without one).

@@ -44,6 +44,7 @@ const RELU: ModelConfig = ModelConfig {
     pre_bias: true,
     unit_atoms: true,
     tie_weights: false,
+    architecture: sae_core::Architecture::Standard,
 };
 
 #[test]

@@ -55,6 +55,11 @@ fn in_file_terms(error: CoreError) -> String {
         Setting::Epochs => "[training] epochs",
         Setting::TieWeights => "[model] tie_weights",
         Setting::KSchedule => "[training] k_schedule",
+        Setting::Architecture => "[sparsity] kind",
+        Setting::UnitAtoms => "[model] unit_atoms",
+        Setting::Weight => "[sparsity] weight",
+        Setting::Bandwidth => "[sparsity] bandwidth",
+        Setting::InitialThreshold => "[sparsity] initial_threshold",
         Setting::FrontierK | Setting::FrontierImages => return error.to_string(),
     };
     format!("{key}: {message}")

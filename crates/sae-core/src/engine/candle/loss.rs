@@ -1,6 +1,7 @@
 //! The loss from candle ops, for autograd: the reconstruction MSE
 //! (candle-nn's `loss::mse`) plus each mechanism's penalty (KL, L1; TopK,
-//! BatchTopK and none add none, but AuxK's loss, `auxk.rs`), each a small
+//! BatchTopK and none add none, but AuxK's loss, `auxk.rs`; JumpReLU's and
+//! Gated's come with their code, `code_path.rs`), each a small
 //! function of the code and the reconstruction. candle-nn has no KL
 //! divergence between Bernoulli means nor an L1 penalty, so those two are
 //! written here.
@@ -47,7 +48,12 @@ pub fn loss(
         SparsityConfig::Kl { rho, reduction, .. } => Some(kl(code, rho, reduction)?),
         // The mean over images of each code's L1 norm (the code is ≥ 0).
         SparsityConfig::L1 { .. } => Some(code.sum(1)?.mean_all()?),
-        SparsityConfig::Topk { .. } | SparsityConfig::BatchTopk { .. } | SparsityConfig::None => None,
+        // JumpReLU's and Gated's penalties come with their code (`code_path.rs`).
+        SparsityConfig::Topk { .. }
+        | SparsityConfig::BatchTopk { .. }
+        | SparsityConfig::JumpRelu { .. }
+        | SparsityConfig::Gated { .. }
+        | SparsityConfig::None => None,
     };
     let total = match &penalty {
         Some(p) => (&mse + (p * sparsity.strength())?)?,

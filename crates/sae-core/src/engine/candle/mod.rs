@@ -7,6 +7,7 @@
 mod adam;
 mod atoms;
 mod auxk;
+mod code_path;
 mod loss;
 mod model;
 mod tied;
@@ -23,6 +24,7 @@ use crate::{
 
 use adam::TorchAdam;
 use auxk::{aux_loss, DeadLatents};
+use code_path::gated_aux as gated_aux_loss;
 use loss::loss;
 use model::CandleAutoencoder;
 
@@ -112,16 +114,27 @@ impl Engine for CandleTrainer {
         let x = Tensor::from_slice(input, shape, &self.device)?;
         let t = Tensor::from_slice(target, shape, &self.device)?;
         let sparsity = KSchedule::sparsity_in_epoch(self.k_schedule, self.sparsity, self.epochs_done);
-        let [dense, code, recon] = self.model.forward(&x, &sparsity)?;
-        let mut loss = loss(&code, &recon, &t, &sparsity)?;
+        let pass = self.model.forward(&x, &sparsity)?;
+        let (dense, code, recon) = (&pass.dense, &pass.code, &pass.recon);
+        let mut loss = loss(code, recon, &t, &sparsity)?;
+        let mut gated_aux = 0.0;
+        if let Some(penalty) = pass.code_penalty {
+            loss.total = (&loss.total + (&penalty * self.sparsity.strength())?)?;
+            loss.penalty = Some(penalty);
+        }
+        if let Some(gate) = &pass.gate {
+            let aux = gated_aux_loss(gate, self.model.decoder_weight(), self.model.decoder_bias(), &t)?;
+            gated_aux = f64::from(aux.to_scalar::<f32>()?);
+            loss.total = (&loss.total + aux)?;
+        }
         if self.sparsity.batch_top_k().is_some() {
             let kept_min = min_positive(&code.flatten_all()?.to_vec1::<f32>()?);
             self.threshold = Some(update_threshold(self.threshold, kept_min));
         }
         if let Some(config) = self.sparsity.aux() {
-            self.latents.track(&code)?;
+            self.latents.track(code)?;
             let dec_w = self.model.decoder_weight();
-            if let Some(aux) = aux_loss(&dense, &recon, &t, dec_w, &self.latents, &config)? {
+            if let Some(aux) = aux_loss(dense, recon, &t, dec_w, &self.latents, &config)? {
                 loss.total = (&loss.total + (&aux * config.aux_weight)?)?;
                 loss.penalty = Some(aux);
             }
@@ -146,7 +159,7 @@ impl Engine for CandleTrainer {
             Some(p) => f64::from(p.to_scalar::<f32>()?),
             None => 0.0,
         };
-        Ok(LossParts { mse, penalty, total: mse + self.sparsity.strength() * penalty })
+        Ok(LossParts { mse, penalty, total: mse + self.sparsity.strength() * penalty + gated_aux })
     }
 
     fn model(&self) -> Result<Cow<'_, SparseAutoencoder>, CoreError> {

@@ -34,6 +34,7 @@ use crate::{Activation, CoreError, ModelConfig, Params, Precision, SparseAutoenc
 
 use super::auxk::AuxState;
 use super::bf16::Bf16Gemm;
+use super::code_path::CodePath;
 use super::pre_bias::pre_bias_gradient;
 use super::products::Products;
 use super::sparse::{backward, decode, encoder_gradient, pays, SparseCode, SparseDecoder};
@@ -63,7 +64,7 @@ fn squared_error(y: &[f32], t: &[f32]) -> f64 {
 /// simple passes over each row while it stays in L1, each of which
 /// vectorises.
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
-fn output_gradient(z: &mut [f32], target: &[f32], bias: &[f32], d_bias: &mut [f32], scale: f32) -> f64 {
+pub(super) fn output_gradient(z: &mut [f32], target: &[f32], bias: &[f32], d_bias: &mut [f32], scale: f32) -> f64 {
     let d = bias.len();
     d_bias.fill(0.0);
     let mut sse = 0.0;
@@ -139,6 +140,8 @@ pub struct Workspace {
     kept_min: Option<f32>,
     /// The bf16 products, with `precision = "bf16"`.
     bf16: Option<Bf16Gemm>,
+    /// JumpReLU's or Gated's buffers.
+    code_path: CodePath,
     /// The gradients of the last [`Workspace::loss_and_gradients`] call.
     pub grads: Gradients,
 }
@@ -162,6 +165,7 @@ impl Workspace {
             aux: None,
             kept_min: None,
             bf16: None,
+            code_path: CodePath::new(config.architecture, batch, d, h),
             grads: Params::shapes(config).sizes().map(|n| vec![0.0; n]),
         }
     }
@@ -212,7 +216,8 @@ impl Workspace {
         self.batch
     }
 
-    /// The forward pass of the encoder: `h = act(x W₁ᵀ + b₁)`, then TopK's
+    /// The forward pass of the encoder: `h = act(x W₁ᵀ + b₁)` (or
+    /// JumpReLU's or Gated's code), then TopK's
     /// or BatchTopK's selection (AuxK keeps the code before it and counts
     /// which latents fired), and ρ̂.
     fn encode(
@@ -225,7 +230,10 @@ impl Workspace {
         let (d, h, b) = (model.config.input, model.config.hidden, self.batch);
         let (x, w1) = (MatRef::new(input, b, d), MatRef::new(&model.params.enc_w, h, d).t());
         products.matmul(&mut self.code, x, w1, false);
-        activate(&mut self.code, &model.params.enc_b, model.config.activation);
+        match self.code_path {
+            CodePath::Standard => activate(&mut self.code, &model.params.enc_b, model.config.activation),
+            _ => self.code_path.encode(model, &mut self.code),
+        }
         if sparsity.aux().is_some() {
             let state = self.aux.get_or_insert_with(|| AuxState::new(b, d, h));
             state.dense.copy_from_slice(&self.code);
@@ -269,7 +277,8 @@ impl Workspace {
         let mut centred = std::mem::take(&mut self.centred);
         let input = centre(input, &model.params.pre_b, &mut centred);
         let loss = self.step(model, input, target, sparsity, &mut products);
-        pre_bias_gradient(&self.grads.enc_b, &model.params.enc_w, &mut self.grads.pre_b);
+        let sums = self.code_path.product_gradient_sum(&self.grads.enc_b);
+        pre_bias_gradient(sums, &model.params.enc_w, &mut self.grads.pre_b);
         (self.bf16, self.centred) = (bf16, centred);
         loss
     }
@@ -314,17 +323,24 @@ impl Workspace {
         // The penalty's gradient joins at the code; then through the
         // activation, and AuxK's path joins.
         sparsity.code_gradient(&self.rho_hat, b, &mut self.penalty_grad);
-        match model.config.activation {
-            Activation::Sigmoid => sigmoid_backward(&mut self.d_code, &self.code, &self.penalty_grad, &mut g.enc_b),
-            Activation::Relu => relu_backward(&mut self.d_code, &self.code, &self.penalty_grad, &mut g.enc_b),
-        }
+        let (code_penalty, gated_aux) = match (&self.code_path, model.config.activation) {
+            (CodePath::Standard, Activation::Sigmoid) => {
+                sigmoid_backward(&mut self.d_code, &self.code, &self.penalty_grad, &mut g.enc_b);
+                (0.0, 0.0)
+            }
+            (CodePath::Standard, Activation::Relu) => {
+                relu_backward(&mut self.d_code, &self.code, &self.penalty_grad, &mut g.enc_b);
+                (0.0, 0.0)
+            }
+            _ => self.code_path.backward(model, sparsity, &self.code, &mut self.d_code, target, g, products),
+        };
         // AuxK's code goes through the sparse kernels when it too is
         // sparse enough; through `gemm` it adds to the finished `dW₂`.
         let aux_sparse = sparse && sparsity.aux().is_none_or(|config| pays(config.aux_k, h));
         if sparse && !aux_sparse {
             self.decoder.store(&mut g.dec_w);
         }
-        let mut penalty = sparsity.penalty(&self.rho_hat);
+        let mut penalty = sparsity.penalty(&self.rho_hat) + code_penalty;
         if let Some((config, state)) = aux {
             let decoder = aux_sparse.then_some(&mut self.decoder);
             penalty += state.loss_and_backward(&config, model, &mut self.d_code, g, decoder, products);
@@ -334,7 +350,7 @@ impl Workspace {
         }
         encoder_gradient(aux_sparse, &self.d_code, h, input, &mut g.enc_w, products);
         let mse = sse / (b * d) as f64;
-        LossParts { mse, penalty, total: mse + sparsity.strength() * penalty }
+        LossParts { mse, penalty, total: mse + sparsity.strength() * penalty + gated_aux }
     }
 }
 

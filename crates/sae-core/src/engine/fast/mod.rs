@@ -2,10 +2,12 @@
 //! state and reused step buffers, trained by an explicit backward pass
 //! (`gradients.rs`) over `gemm` products or, for a sparse enough code, over
 //! its non-zero entries (`sparse.rs`), or with bf16 operands on AMX
-//! (`bf16/`), with AuxK's path in `auxk.rs`.
+//! (`bf16/`), with AuxK's path in `auxk.rs` and JumpReLU's and Gated's
+//! in `code_path.rs`.
 
 mod auxk;
 pub(crate) mod bf16;
+mod code_path;
 pub(crate) mod gradients;
 mod pre_bias;
 mod products;
