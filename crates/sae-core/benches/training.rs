@@ -100,10 +100,11 @@ fn mechanisms(c: &mut Criterion) {
     g.finish();
 }
 
-/// L1 and TopK steps on ReLU codes with the field's recipe (a pre-encoder
-/// bias and unit-norm atoms), at widths 256 and 1024: against
-/// `mechanism_step_batch50`'s `l1_relu` and `topk25_relu`, what the recipe
-/// costs.
+/// L1, TopK, JumpReLU and Gated steps on ReLU codes with the field's
+/// recipe (a pre-encoder bias and unit-norm atoms), at widths 256 and
+/// 1024: against `mechanism_step_batch50`'s `l1_relu` and `topk25_relu`,
+/// what the recipe costs, and against `l1_relu` here, what JumpReLU's and
+/// Gated's codes cost.
 fn recipe(c: &mut Criterion) {
     let batch = 50;
     let x = images(batch);
@@ -114,12 +115,15 @@ fn recipe(c: &mut Criterion) {
         for (name, sparsity) in [
             ("l1_relu", SparsityConfig::L1 { weight: 1e-3 }),
             ("topk25_relu", SparsityConfig::Topk { k: 25, aux: None }),
+            ("jumprelu", SparsityConfig::JumpRelu { weight: 1e-3, bandwidth: 0.05, initial_threshold: 0.1 }),
+            ("gated", SparsityConfig::Gated { weight: 1e-3 }),
         ] {
             let config = ModelConfig {
                 activation: Activation::Relu,
                 init: Init::Tied,
                 pre_bias: true,
                 unit_atoms: true,
+                architecture: sparsity.architecture(),
                 ..ModelConfig::new(D, hidden)
             };
             let mut trainer = Trainer::new(SparseAutoencoder::new(config, 0), &cfg, sparsity);

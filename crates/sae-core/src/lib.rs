@@ -1,7 +1,8 @@
 //! The sparse autoencoder of sae-lab: a sigmoid (or ReLU) encoder and a
 //! tanh decoder trained with Adam on MSE plus a sparsity mechanism (a
 //! KL(ρ‖ρ̂) or L1 penalty, a TopK or BatchTopK selection with an optional
-//! AuxK loss, or none), its evaluation metrics, the linear probe that
+//! AuxK loss, JumpReLU's learned thresholds or Gated's gate, or none), its
+//! evaluation metrics, the linear probe that
 //! scores its features, and the pictures' raw material (thresholded
 //! reconstructions, decoder atoms).
 //!
@@ -18,7 +19,9 @@
 //!   in `activation.rs`), its [`Params`] (`params.rs`), its settings
 //!   (`config.rs`, checked together by [`validate`] in `validate.rs`) and
 //!   checkpoints (`checkpoint.rs`).
-//! - **Sparsity**: the penalties (`penalty.rs`, KL in `kl.rs`), TopK and
+//! - **Sparsity**: the penalties (`penalty.rs`, KL in `kl.rs`), JumpReLU's
+//!   and Gated's codes (`jumprelu.rs`, `gated.rs`; their backward passes in
+//!   each engine's `code_path.rs`), TopK and
 //!   BatchTopK selection (`topk.rs`) and AuxK (each engine's `auxk.rs`).
 //! - **Training**: `engine/`, with the [`Engine`] both engines implement,
 //!   the [`LossParts`] they report and the choice between them
@@ -40,6 +43,7 @@
 
 mod activation;
 mod adam;
+mod architecture;
 mod atoms;
 mod checkpoint;
 mod config;
@@ -69,9 +73,8 @@ mod validate;
 pub use error::{CoreError, Setting};
 
 // The model.
-pub use config::{
-    Activation, Architecture, AuxK, Init, KlReduction, ModelConfig, Precision, SparsityConfig, TrainConfig,
-};
+pub use architecture::Architecture;
+pub use config::{Activation, AuxK, Init, KlReduction, ModelConfig, Precision, SparsityConfig, TrainConfig};
 pub use model::{Forward, SparseAutoencoder};
 pub use params::{Params, TENSOR_NAMES};
 pub use schedule::KSchedule;

@@ -200,3 +200,25 @@ fn jumprelu_gradients_match_finite_differences_and_the_pseudo_derivative() {
     }
     assert!(in_kernel >= H, "{in_kernel} entries inside the kernel: the batch does not exercise it");
 }
+
+/// A JumpReLU model's training state continued as a Gated model of the
+/// same width is refused, naming the architecture it was trained with.
+#[test]
+fn a_state_continues_only_as_its_own_architecture() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.safetensors");
+    let config = sae_core::TrainConfig { batch_size: N, ..sae_core::TrainConfig::reference() };
+    let jump = SparsityConfig::JumpRelu { weight: 1e-3, bandwidth: 0.05, initial_threshold: 0.1 };
+    let mut trainer = sae_core::Trainer::new(model(Architecture::JumpRelu), &config, jump);
+    let (x, t) = inputs();
+    trainer.step(&x, &t);
+    trainer.end_epoch();
+    std::fs::write(&path, trainer.state().to_safetensors().unwrap()).unwrap();
+    let gated = model(Architecture::Gated).config;
+    let expected = sae_core::StateSettings::new(gated, &config, SparsityConfig::Gated { weight: 1e-3 });
+    let err = sae_core::TrainState::load(&path, &expected, 50).unwrap_err().to_string();
+    assert!(err.contains("jumprelu"), "{err}");
+    let own = sae_core::StateSettings::new(model(Architecture::JumpRelu).config, &config, jump);
+    let state = sae_core::TrainState::load(&path, &own, 50).unwrap();
+    assert_eq!(state.model().params.log_threshold, trainer.model.params.log_threshold, "thresholds exactly");
+}

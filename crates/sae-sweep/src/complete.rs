@@ -103,6 +103,11 @@ impl ResultsDir {
                 let (found, want) = (model.pre_bias, spec.config.pre_bias());
                 return Err(format!("{}: pre_bias {found}, the run's configuration says {want}", path.display()));
             }
+            let want = spec.config.sparsity.config.architecture();
+            if model.architecture != want {
+                let (found, want) = (model.architecture.as_str(), want.as_str());
+                return Err(format!("{}: a {found} model, the run's configuration says {want}", path.display()));
+            }
         }
         Ok(StoredRun { record, curve })
     }

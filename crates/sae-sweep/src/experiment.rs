@@ -218,6 +218,12 @@ pub struct SweepSection {
     /// L1 penalty weights (for the `l1` mechanisms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub l1_weight: Option<NonEmpty<L1Weight>>,
+    /// JumpReLU's L0 penalty weights λ (for the `jumprelu` mechanisms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l0_weight: Option<NonEmpty<L1Weight>>,
+    /// Gated's L1 penalty weights λ on the gate (for the `gated` mechanisms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gated_weight: Option<NonEmpty<L1Weight>>,
     /// With and without the pre-encoder bias.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_bias: Option<NonEmpty<bool>>,
@@ -303,6 +309,7 @@ impl Experiment {
             pre_bias: self.pre_bias(),
             unit_atoms: self.unit_atoms(),
             tie_weights: self.model.tie_weights,
+            architecture: self.sparsity.config.architecture(),
             ..ModelConfig::new(input, self.model.hidden.0)
         }
     }

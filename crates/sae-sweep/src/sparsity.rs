@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sae_core::{Activation, AuxK, KlReduction, SparsityConfig};
 use sae_data::short_number;
 
-use crate::values::{AuxWeight, Beta, Count, L1Weight, Rho, TopK};
+use crate::values::{AuxWeight, Beta, Count, L1Weight, Positive, Rho, TopK};
 
 /// A validated sparsity mechanism.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -51,18 +51,25 @@ pub enum SparsityKind {
     Topk,
     /// BatchTopK selection.
     Batchtopk,
+    /// JumpReLU's learned thresholds with an L0 penalty.
+    Jumprelu,
+    /// Gated's gate and magnitude paths with an L1 penalty on the gate.
+    Gated,
     /// No sparsity mechanism.
     None,
 }
 
 impl SparsityKind {
-    /// The kind's name in files: `kl`, `l1`, `topk`, `none`.
+    /// The kind's name in files: `kl`, `l1`, `topk`, `batchtopk`,
+    /// `jumprelu`, `gated`, `none`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Kl => "kl",
             Self::L1 => "l1",
             Self::Topk => "topk",
             Self::Batchtopk => "batchtopk",
+            Self::Jumprelu => "jumprelu",
+            Self::Gated => "gated",
             Self::None => "none",
         }
     }
@@ -74,6 +81,8 @@ impl SparsityKind {
             SparsityConfig::L1 { .. } => Self::L1,
             SparsityConfig::Topk { .. } => Self::Topk,
             SparsityConfig::BatchTopk { .. } => Self::Batchtopk,
+            SparsityConfig::JumpRelu { .. } => Self::Jumprelu,
+            SparsityConfig::Gated { .. } => Self::Gated,
             SparsityConfig::None => Self::None,
         }
     }
@@ -95,6 +104,10 @@ struct SparsityKeys {
     #[serde(skip_serializing_if = "Option::is_none")]
     weight: Option<L1Weight>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    bandwidth: Option<Positive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initial_threshold: Option<Positive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     k: Option<TopK>,
     #[serde(skip_serializing_if = "Option::is_none")]
     aux_k: Option<TopK>,
@@ -110,11 +123,10 @@ fn is_kl(kind: &SparsityKind) -> bool {
     *kind == SparsityKind::Kl
 }
 
-impl TryFrom<SparsityKeys> for SparsitySection {
-    type Error = String;
-
-    fn try_from(keys: SparsityKeys) -> Result<Self, String> {
-        let kind = keys.kind;
+impl SparsityKeys {
+    /// Checks that every key given belongs to the mechanism's `kind`.
+    fn check_owners(&self) -> Result<(), String> {
+        let kind = self.kind;
         let stray = |present: bool, key: &str, owner: &str| {
             if present {
                 Err(format!("`{key}` belongs to kind = \"{owner}\", not kind = \"{}\"", kind.as_str()))
@@ -123,17 +135,31 @@ impl TryFrom<SparsityKeys> for SparsitySection {
             }
         };
         if kind != SparsityKind::Kl {
-            stray(keys.rho.is_some(), "rho", "kl")?;
-            stray(keys.beta.is_some(), "beta", "kl")?;
-            stray(keys.reduction.is_some(), "reduction", "kl")?;
+            stray(self.rho.is_some(), "rho", "kl")?;
+            stray(self.beta.is_some(), "beta", "kl")?;
+            stray(self.reduction.is_some(), "reduction", "kl")?;
         }
-        if kind != SparsityKind::L1 {
-            stray(keys.weight.is_some(), "weight", "l1")?;
+        if !matches!(kind, SparsityKind::L1 | SparsityKind::Jumprelu | SparsityKind::Gated) {
+            stray(self.weight.is_some(), "weight", "l1\", \"jumprelu\" or \"gated")?;
+        }
+        if kind != SparsityKind::Jumprelu {
+            stray(self.bandwidth.is_some(), "bandwidth", "jumprelu")?;
+            stray(self.initial_threshold.is_some(), "initial_threshold", "jumprelu")?;
         }
         if !matches!(kind, SparsityKind::Topk | SparsityKind::Batchtopk) {
-            stray(keys.k.is_some(), "k", "topk")?;
-            stray(keys.aux_k.is_some(), "aux_k", "topk")?;
+            stray(self.k.is_some(), "k", "topk")?;
+            stray(self.aux_k.is_some(), "aux_k", "topk")?;
         }
+        Ok(())
+    }
+}
+
+impl TryFrom<SparsityKeys> for SparsitySection {
+    type Error = String;
+
+    fn try_from(keys: SparsityKeys) -> Result<Self, String> {
+        let kind = keys.kind;
+        keys.check_owners()?;
         if keys.aux_k.is_none() {
             let needs_aux = |present: bool, key: &str| match present {
                 true => Err(format!("`{key}` belongs to the AuxK loss, which `aux_k` turns on")),
@@ -159,6 +185,12 @@ impl TryFrom<SparsityKeys> for SparsitySection {
                 reduction: keys.reduction.unwrap_or(reduction),
             },
             SparsityKind::L1 => SparsityConfig::L1 { weight: keys.weight.ok_or_else(|| needs("weight"))?.0 },
+            SparsityKind::Jumprelu => SparsityConfig::JumpRelu {
+                weight: keys.weight.ok_or_else(|| needs("weight"))?.0,
+                bandwidth: keys.bandwidth.map_or(SparsityConfig::JUMPRELU_BANDWIDTH, |b| b.0),
+                initial_threshold: keys.initial_threshold.map_or(SparsityConfig::JUMPRELU_INITIAL_THRESHOLD, |t| t.0),
+            },
+            SparsityKind::Gated => SparsityConfig::Gated { weight: keys.weight.ok_or_else(|| needs("weight"))?.0 },
             SparsityKind::Topk => SparsityConfig::Topk { k, aux },
             SparsityKind::Batchtopk => SparsityConfig::BatchTopk { k, aux },
             SparsityKind::None => SparsityConfig::None,
@@ -174,7 +206,18 @@ impl From<SparsitySection> for SparsityKeys {
             SparsityConfig::Kl { rho, beta, reduction } => {
                 Self { rho: Some(Rho(rho)), beta: Some(Beta(beta)), reduction: Some(reduction), ..Self::default() }
             }
-            SparsityConfig::L1 { weight } => Self { kind, weight: Some(L1Weight(weight)), ..Self::default() },
+            SparsityConfig::L1 { weight } | SparsityConfig::Gated { weight } => {
+                Self { kind, weight: Some(L1Weight(weight)), ..Self::default() }
+            }
+            // The kernel width and initial threshold are written only when not the paper's.
+            SparsityConfig::JumpRelu { weight, bandwidth, initial_threshold } => Self {
+                kind,
+                weight: Some(L1Weight(weight)),
+                bandwidth: (bandwidth != SparsityConfig::JUMPRELU_BANDWIDTH).then_some(Positive(bandwidth)),
+                initial_threshold: (initial_threshold != SparsityConfig::JUMPRELU_INITIAL_THRESHOLD)
+                    .then_some(Positive(initial_threshold)),
+                ..Self::default()
+            },
             SparsityConfig::Topk { k, aux } | SparsityConfig::BatchTopk { k, aux } => Self {
                 kind,
                 k: (k > 0).then_some(TopK(k)),
@@ -192,7 +235,8 @@ impl From<SparsitySection> for SparsityKeys {
 impl SparsitySection {
     /// The mechanism and its parameters for ids and legends, e.g.
     /// `kl-rho0.05-beta1`, `klsum-rho0.1-beta3`, `l1-w0.001`, `topk-k25`,
-    /// `topk-k25-aux128-relu`, `none`.
+    /// `topk-k25-aux128-relu`, `jumprelu-l0w0.001`,
+    /// `jumprelu-l0w0.001-eps0.01-th0.1`, `gated-gw0.001`, `none`.
     pub fn label(&self) -> String {
         let aux = self.config.aux().map(|a| format!("-aux{}", a.aux_k)).unwrap_or_default();
         let activation = self.activation.map(|a| format!("-{}", a.as_str())).unwrap_or_default();
@@ -204,6 +248,17 @@ impl SparsitySection {
             SparsityConfig::L1 { weight } => format!("l1-w{}", short_number(weight)),
             SparsityConfig::Topk { k, .. } => format!("topk-k{k}"),
             SparsityConfig::BatchTopk { k, .. } => format!("batchtopk-k{k}"),
+            SparsityConfig::JumpRelu { weight, bandwidth, initial_threshold } => {
+                let mut label = format!("jumprelu-l0w{}", short_number(weight));
+                if bandwidth != SparsityConfig::JUMPRELU_BANDWIDTH {
+                    label += &format!("-eps{}", short_number(bandwidth));
+                }
+                if initial_threshold != SparsityConfig::JUMPRELU_INITIAL_THRESHOLD {
+                    label += &format!("-th{}", short_number(initial_threshold));
+                }
+                label
+            }
+            SparsityConfig::Gated { weight } => format!("gated-gw{}", short_number(weight)),
             SparsityConfig::None => "none".into(),
         };
         format!("{mechanism}{aux}{activation}")

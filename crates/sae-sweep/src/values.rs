@@ -69,8 +69,12 @@ validated!(
     ProbeL2(f64), |v| (0.0..=MAX_PROBE_L2).contains(&v), format!("a probe L2 weight from 0 to {MAX_PROBE_L2}")
 );
 validated!(
-    /// An L1 penalty weight ≥ 0.
-    L1Weight(f64), |v| v >= 0.0 && f32_representable(v), "an L1 weight of 0 or from 1.2e-38 to 3.4e38 (float32)"
+    /// A penalty weight ≥ 0 (L1's, JumpReLU's λ, Gated's λ).
+    L1Weight(f64), |v| v >= 0.0 && f32_representable(v), "a penalty weight of 0 or from 1.2e-38 to 3.4e38 (float32)"
+);
+validated!(
+    /// JumpReLU's kernel width ε, or its initial threshold: above 0.
+    Positive(f64), |v| v > 0.0 && f32_representable(v), "a value from 1.2e-38 to 3.4e38 (float32), above 0"
 );
 validated!(
     /// The weight of TopK's auxiliary (AuxK) loss, ≥ 0.

@@ -94,10 +94,10 @@ fn errors_name_file_line_and_expectation() {
         ("[sweep]\nrho = [0.1, 1.0]\n", ["expected ρ in (0, 1)", "line 2"]),
         ("[training]\nlr = 0\n", ["expected a learning rate from 1.2e-38", "line 2"]),
         ("[sparsity]\nkind = \"topk\"\nk = 0\n", ["expected k from 1 to 16384", "line 3"]),
-        ("[sparsity]\nkind = \"l1\"\nweight = -0.1\n", ["expected an L1 weight of 0 or from", "line 3"]),
+        ("[sparsity]\nkind = \"l1\"\nweight = -0.1\n", ["expected a penalty weight of 0 or from", "line 3"]),
         (
             "[sparsity]\nkind = \"sparse\"\n",
-            ["unknown variant `sparse`, expected one of `kl`, `l1`, `topk`, `batchtopk`, `none`", "line 2"],
+            ["unknown variant `sparse`, expected one of `kl`, `l1`, `topk`, `batchtopk`, `jumprelu`, `gated`, `none`", "line 2"],
         ),
         (
             "[sparsity]\nkind = \"topk\"\n",
@@ -107,7 +107,7 @@ fn errors_name_file_line_and_expectation() {
             "[sparsity]\nkind = \"topk\"\nk = 5\nrho = 0.1\n",
             ["`rho` belongs to kind = \"kl\", not kind = \"topk\"", "line 1"],
         ),
-        ("[sparsity]\nweight = 0.1\n", ["`weight` belongs to kind = \"l1\", not kind = \"kl\"", "line 1"]),
+        ("[sparsity]\nweight = 0.1\n", ["`weight` belongs to kind = \"l1\", \"jumprelu\" or \"gated\", not kind = \"kl\"", "line 1"]),
         ("[sweep]\nsparsity = [{ kind = \"topk\", k = -3 }]\n", ["k", "line 2"]),
         ("[sweep]\nsparsity = [{ kind = \"none\" }, { kind = \"l1\" }]\n", ["kind = \"l1\" needs `weight`", "line 2"]),
         ("[data]\nlabels = [3, 10]\n", ["expected a label from 0 to 9", "line 2"]),
@@ -318,11 +318,13 @@ fn the_ids_of_every_shipped_experiment_are_pinned() {
     // results must never be retrained because sae-lab changed, unless what
     // trains them changed: mechanisms and k-sparse were pinned again when
     // ReLU codes took the field's recipe (a pre-encoder bias, unit-norm
-    // atoms) by default, and mechanisms gained an L1 weight.
+    // atoms) by default, and mechanisms gained an L1 weight; mechanisms
+    // again when it gained JumpReLU and Gated (its 50 earlier runs keep
+    // their ids: the sweep found them complete).
     let pins = [
         ("beta", 12, "d7876528e68f73e7"),
         ("k-sparse", 1, "5c6ce656537b99f0"),
-        ("mechanisms", 50, "26258537e3025cf3"),
+        ("mechanisms", 70, "e59e4c9f4926ea70"),
         ("noise", 9, "4e368d951b5df142"),
         ("quick", 2, "7e3c886cea83d4bc"),
         ("recipe", 24, "5020a03da743e464"),

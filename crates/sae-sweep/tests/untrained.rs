@@ -55,7 +55,7 @@ fn values_float32_cannot_hold_are_refused_when_the_file_is_read() {
         ("[training]\nweight_decay = 1e-45\n", ["line 2", "weight decay", "found 1e-45"]),
         ("[sparsity]\nbeta = 1e40\n", ["line 2", "float32", "found 1e40"]),
         ("[sweep]\nrho = [0.05, 1e-250]\n", ["line 2", "ρ in (0, 1)", "found 1e-250"]),
-        ("[sweep]\nl1_weight = [1e-39]\n", ["line 2", "an L1 weight", "found 1e-39"]),
+        ("[sweep]\nl1_weight = [1e-39]\n", ["line 2", "a penalty weight", "found 1e-39"]),
     ]);
 }
 

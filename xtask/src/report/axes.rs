@@ -32,12 +32,14 @@ pub fn mechanism(row: &RunRow) -> String {
         SparsityKind::Kl => format!("KL {} {}", own(Param::Rho), own(Param::Beta)),
         SparsityKind::L1 => own(Param::L1Weight),
         SparsityKind::Topk | SparsityKind::Batchtopk => format!("{} {}", mechanism_kind(row), own(Param::K)),
+        SparsityKind::Jumprelu => format!("JumpReLU {}", own(Param::L0Weight)),
+        SparsityKind::Gated => format!("Gated {}", own(Param::GatedWeight)),
         SparsityKind::None => "none".into(),
     }
 }
 
 /// The mechanism's name alone (`KL`, `L1`, `TopK`, `TopK+AuxK`,
-/// `BatchTopK`, `none`), for grouping.
+/// `BatchTopK`, `JumpReLU`, `Gated`, `none`), for grouping.
 pub fn mechanism_kind(row: &RunRow) -> &'static str {
     let aux = row.config.sparsity.config.aux().is_some();
     match SparsityKind::of(&row.config.sparsity.config) {
@@ -47,6 +49,8 @@ pub fn mechanism_kind(row: &RunRow) -> &'static str {
         SparsityKind::Topk => "TopK",
         SparsityKind::Batchtopk if aux => "BatchTopK+AuxK",
         SparsityKind::Batchtopk => "BatchTopK",
+        SparsityKind::Jumprelu => "JumpReLU",
+        SparsityKind::Gated => "Gated",
         SparsityKind::None => "none",
     }
 }

@@ -1,8 +1,10 @@
-//! The buffers and passes of JumpReLU's and Gated's codes in the fast
-//! engine (the standard code needs none): the forward pass from the
-//! encoder's product, and the backward pass from the code's gradient to
-//! the pre-activations' and the architecture's own tensors.
+//! The buffers and passes of each code in the fast engine: JumpReLU's and
+//! Gated's forward pass from the encoder's product (the standard code's is
+//! the activation), and every code's backward pass from the code's
+//! gradient to the encoder's product and the architecture's own tensors.
 //!
+//! The standard code: `dz = (dh + pg) · act'(h)`, `pg` the penalty's
+//! gradient, `act'(h)` `h (1 − h)` for a sigmoid, `[h > 0]` for a ReLU.
 //! JumpReLU: `dz = dh · H(z − θ)` and the thresholds' pseudo-derivatives
 //! (`jumprelu.rs`); its penalty `λ · mean_b ‖h_b‖₀` reaches only the
 //! thresholds. Gated, with `p = W₁x̃`, gate `π = p + b₁`, magnitude
@@ -22,7 +24,7 @@ use crate::gated::{gated_code, magnitude_scale};
 use crate::jumprelu::{jump, jump_backward, thresholds};
 use crate::matmul::MatRef;
 use crate::model::add_bias_apply;
-use crate::{Architecture, SparseAutoencoder, SparsityConfig};
+use crate::{Activation, Architecture, SparseAutoencoder, SparsityConfig};
 
 use super::gradients::{output_gradient, Gradients};
 use super::products::Products;
@@ -55,6 +57,34 @@ pub(super) struct GatedBuffers {
     frozen_bias: Vec<f32>,
     /// `Σ_b dp`, `[H]`, for the pre-encoder bias's gradient.
     d_p_sum: Vec<f32>,
+}
+
+/// Back through the sigmoid: `dz₁ = (dh + pg_j) · h (1 − h)` in place of
+/// `dh` (`[B, H]`), summed into `db₁`; `pg` is the penalty's gradient.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
+fn sigmoid_backward(d_code: &mut [f32], code: &[f32], penalty_grad: &[f32], d_bias: &mut [f32]) {
+    let h = penalty_grad.len();
+    d_bias.fill(0.0);
+    for (dz_row, h_row) in d_code.chunks_exact_mut(h).zip(code.chunks_exact(h)) {
+        for (((dz, &hv), &kg), db) in dz_row.iter_mut().zip(h_row).zip(penalty_grad).zip(d_bias.iter_mut()) {
+            *dz = (*dz + kg) * hv * (1.0 - hv);
+            *db += *dz;
+        }
+    }
+}
+
+/// Back through a ReLU: `dz₁ = (dh + pg_j) · [h > 0]` in place of `dh`,
+/// summed into `db₁`.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
+fn relu_backward(d_code: &mut [f32], code: &[f32], penalty_grad: &[f32], d_bias: &mut [f32]) {
+    let h = penalty_grad.len();
+    d_bias.fill(0.0);
+    for (dz_row, h_row) in d_code.chunks_exact_mut(h).zip(code.chunks_exact(h)) {
+        for (((dz, &hv), &kg), db) in dz_row.iter_mut().zip(h_row).zip(penalty_grad).zip(d_bias.iter_mut()) {
+            *dz = if hv > 0.0 { *dz + kg } else { 0.0 };
+            *db += *dz;
+        }
+    }
 }
 
 impl CodePath {
@@ -99,15 +129,17 @@ impl CodePath {
 
     /// The backward pass from `d_code` (`dh`, `[B, H]`) to the gradient of
     /// the encoder's product, left in `d_code`, filling the encoder bias's
-    /// and the architecture's own gradients. Returns the unweighted penalty
-    /// (JumpReLU: the mean L0 norm; Gated: the mean L1 norm of `ReLU(π)`)
-    /// and Gated's auxiliary MSE (0 for JumpReLU).
+    /// and the architecture's own gradients; `penalty_grad` is the standard
+    /// code's penalty gradient per unit. Returns the unweighted penalty of
+    /// JumpReLU (the mean L0 norm) or Gated (the mean L1 norm of `ReLU(π)`),
+    /// 0 for the standard code, and Gated's auxiliary MSE (0 otherwise).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn backward(
         &mut self,
         model: &SparseAutoencoder,
         sparsity: &SparsityConfig,
         code: &[f32],
+        penalty_grad: &[f32],
         d_code: &mut [f32],
         target: &[f32],
         g: &mut Gradients,
@@ -116,7 +148,13 @@ impl CodePath {
         let b = code.len() / model.config.hidden;
         let per_image = sparsity.strength() as f32 / b as f32;
         match self {
-            Self::Standard => (0.0, 0.0),
+            Self::Standard => {
+                match model.config.activation {
+                    Activation::Sigmoid => sigmoid_backward(d_code, code, penalty_grad, &mut g.enc_b),
+                    Activation::Relu => relu_backward(d_code, code, penalty_grad, &mut g.enc_b),
+                }
+                (0.0, 0.0)
+            }
             Self::Jump { z, theta } => {
                 let SparsityConfig::JumpRelu { bandwidth, .. } = *sparsity else {
                     unreachable!("validate pairs a JumpReLU model with its mechanism")

@@ -30,7 +30,7 @@ use crate::engine::LossParts;
 use crate::matmul::{MatRef, Threads};
 use crate::model::{activate, centre};
 use crate::topk::{keep_top_k, min_positive};
-use crate::{Activation, CoreError, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig};
+use crate::{CoreError, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig};
 
 use super::auxk::AuxState;
 use super::bf16::Bf16Gemm;
@@ -80,34 +80,6 @@ pub(super) fn output_gradient(z: &mut [f32], target: &[f32], bias: &[f32], d_bia
         }
     }
     sse
-}
-
-/// Back through the sigmoid: `dz₁ = (dh + pg_j) · h (1 − h)` in place of
-/// `dh` (`[B, H]`), summed into `db₁`; `pg` is the penalty's gradient.
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
-fn sigmoid_backward(d_code: &mut [f32], code: &[f32], penalty_grad: &[f32], d_bias: &mut [f32]) {
-    let h = penalty_grad.len();
-    d_bias.fill(0.0);
-    for (dz_row, h_row) in d_code.chunks_exact_mut(h).zip(code.chunks_exact(h)) {
-        for (((dz, &hv), &kg), db) in dz_row.iter_mut().zip(h_row).zip(penalty_grad).zip(d_bias.iter_mut()) {
-            *dz = (*dz + kg) * hv * (1.0 - hv);
-            *db += *dz;
-        }
-    }
-}
-
-/// Back through a ReLU: `dz₁ = (dh + pg_j) · [h > 0]` in place of `dh`,
-/// summed into `db₁`.
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
-fn relu_backward(d_code: &mut [f32], code: &[f32], penalty_grad: &[f32], d_bias: &mut [f32]) {
-    let h = penalty_grad.len();
-    d_bias.fill(0.0);
-    for (dz_row, h_row) in d_code.chunks_exact_mut(h).zip(code.chunks_exact(h)) {
-        for (((dz, &hv), &kg), db) in dz_row.iter_mut().zip(h_row).zip(penalty_grad).zip(d_bias.iter_mut()) {
-            *dz = if hv > 0.0 { *dz + kg } else { 0.0 };
-            *db += *dz;
-        }
-    }
 }
 
 /// d loss / d each parameter, with the model's layout.
@@ -323,17 +295,9 @@ impl Workspace {
         // The penalty's gradient joins at the code; then through the
         // activation, and AuxK's path joins.
         sparsity.code_gradient(&self.rho_hat, b, &mut self.penalty_grad);
-        let (code_penalty, gated_aux) = match (&self.code_path, model.config.activation) {
-            (CodePath::Standard, Activation::Sigmoid) => {
-                sigmoid_backward(&mut self.d_code, &self.code, &self.penalty_grad, &mut g.enc_b);
-                (0.0, 0.0)
-            }
-            (CodePath::Standard, Activation::Relu) => {
-                relu_backward(&mut self.d_code, &self.code, &self.penalty_grad, &mut g.enc_b);
-                (0.0, 0.0)
-            }
-            _ => self.code_path.backward(model, sparsity, &self.code, &mut self.d_code, target, g, products),
-        };
+        let (code, penalty_grad) = (&self.code, &self.penalty_grad);
+        let (code_penalty, gated_aux) =
+            self.code_path.backward(model, sparsity, code, penalty_grad, &mut self.d_code, target, g, products);
         // AuxK's code goes through the sparse kernels when it too is
         // sparse enough; through `gemm` it adds to the finished `dW₂`.
         let aux_sparse = sparse && sparsity.aux().is_none_or(|config| pays(config.aux_k, h));
@@ -357,7 +321,7 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AuxK, Init};
+    use crate::{Activation, AuxK, Init};
 
     /// The sparse kernels give the gradients `gemm` gives, to float
     /// rounding, for TopK and BatchTopK with and without AuxK (its own
