@@ -319,3 +319,16 @@ fn reporting_nothing_says_what_to_do() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("no experiment results under results") && err.contains("cargo xtask sweep"), "{err}");
 }
+
+#[test]
+fn a_weight_of_zero_alone_is_drawn_on_its_log_axis() {
+    // β = 1e30 overflows Adam's moments (a failed run); β = 0 alone succeeds.
+    let zero = experiment().set("sweep.rho", "[0.1]").set("sweep.beta", "[0, 1e30]").set("sweep.seeds", "[0]");
+    let tmp = setup("zero.toml", &zero.text());
+    let root = tmp.path();
+    let sweep = xtask(root).args(["sweep", "zero.toml", "--data-dir", "data"]).output().unwrap();
+    assert_eq!(sweep.status.code(), Some(1), "{}", String::from_utf8_lossy(&sweep.stderr));
+    succeed(root, &["report", "zero", "--data-dir", "data"]);
+    let md = std::fs::read_to_string(root.join("results/zero/report.md")).unwrap();
+    assert!(md.contains("figures/metrics_vs_beta.png"), "{md}");
+}

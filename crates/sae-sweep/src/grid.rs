@@ -134,10 +134,12 @@ impl Experiment {
     }
 
     /// The model and mechanism of each point of the grid that the two
-    /// depend on (width, mechanism and its parameters, activation), each
-    /// [`settled`].
+    /// depend on (width, mechanism and its parameters, activation, the
+    /// pre-encoder bias and unit-norm atoms), each [`settled`].
     pub(crate) fn models(&self) -> Vec<Experiment> {
-        let shapes = |p: Param| matches!(p, Param::Hidden | Param::Sparsity) || p.of_a_mechanism();
+        let shapes = |p: Param| {
+            matches!(p, Param::Hidden | Param::Sparsity | Param::PreBias | Param::UnitAtoms) || p.of_a_mechanism()
+        };
         self.cross(shapes).into_iter().map(settled).collect()
     }
 

@@ -119,25 +119,32 @@ fn on_off(on: bool) -> Value {
     Value::Text(if on { "on" } else { "off" }.into())
 }
 
-/// The penalty weight of an L1, JumpReLU or Gated mechanism (of
-/// `mechanisms`), swept by its own list (`vary`, which [`set_weight`]s
-/// each listed value).
+/// The penalty weight of an L1, JumpReLU or Gated mechanism (`kind`),
+/// read from a run of that kind only ([`weight_of`]) and swept by its own
+/// list (`vary`, which [`set_weight`]s each listed value).
 const fn weight(
     key: &'static str,
     title: &'static str,
     symbol: &'static str,
-    mechanisms: &'static [SparsityKind],
+    kind: &'static [SparsityKind; 1],
+    read: fn(&Experiment) -> Option<Value>,
     vary: fn(&SweepSection, &Experiment) -> Option<Vec<Experiment>>,
     id_prefix: &'static str,
 ) -> ParamDef {
-    let read = |r: &Experiment| match r.sparsity.config {
-        SparsityConfig::L1 { weight } | SparsityConfig::JumpRelu { weight, .. } | SparsityConfig::Gated { weight } => {
+    let sweep = Some(Sweep { key, id_prefix, vary });
+    ParamDef { key, title, symbol, scale: Scale::Log, integer: false, mechanisms: kind, read, sweep }
+}
+
+/// The penalty weight of `run` when its mechanism is of `kind`.
+fn weight_of(run: &Experiment, kind: SparsityKind) -> Option<Value> {
+    match run.sparsity.config {
+        SparsityConfig::L1 { weight } | SparsityConfig::JumpRelu { weight, .. } | SparsityConfig::Gated { weight }
+            if SparsityKind::of(&run.sparsity.config) == kind =>
+        {
             Some(Value::Real(weight))
         }
         _ => None,
-    };
-    let sweep = Some(Sweep { key, id_prefix, vary });
-    ParamDef { key, title, symbol, scale: Scale::Log, integer: false, mechanisms, read, sweep }
+    }
 }
 
 /// Sets the penalty weight of `run`'s L1, JumpReLU or Gated mechanism.
@@ -252,15 +259,15 @@ params! {
         mechanisms: KL,
         ..fixed("reduction", "KL reduction", |r| kl(r).map(|(_, _, red)| Value::Text(red.as_str().into())))
     };
-    L1Weight => weight("l1_weight", "L1 weight", "L1 w", &[SparsityKind::L1], |s, run| {
+    L1Weight => weight("l1_weight", "L1 weight", "L1 w", &[SparsityKind::L1], |r| weight_of(r, SparsityKind::L1), |s, run| {
         each(&s.l1_weight, run, set_weight)
     }, "l1w");
-    L0Weight => weight("l0_weight", "JumpReLU's L0 weight λ", "λ", &[SparsityKind::Jumprelu], |s, run| {
-        each(&s.l0_weight, run, set_weight)
-    }, "l0w");
-    GatedWeight => weight("gated_weight", "Gated's L1 weight λ", "λ", &[SparsityKind::Gated], |s, run| {
-        each(&s.gated_weight, run, set_weight)
-    }, "gw");
+    L0Weight => weight("l0_weight", "JumpReLU's L0 weight λ", "λ", &[SparsityKind::Jumprelu], |r| {
+        weight_of(r, SparsityKind::Jumprelu)
+    }, |s, run| each(&s.l0_weight, run, set_weight), "l0w");
+    GatedWeight => weight("gated_weight", "Gated's L1 weight λ", "λ", &[SparsityKind::Gated], |r| {
+        weight_of(r, SparsityKind::Gated)
+    }, |s, run| each(&s.gated_weight, run, set_weight), "gw");
     K => ParamDef {
         key: "k",
         title: "units kept per image k",

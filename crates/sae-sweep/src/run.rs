@@ -210,7 +210,7 @@ fn check_trained(untrained: &Untrained, model: &SparseAutoencoder, val_mse: Opti
         let name = TENSOR_NAMES.into_array()[i];
         let why = match name == TENSOR_NAMES.log_threshold {
             true => "no pre-activation came within half the kernel's width of its threshold: a wider `bandwidth`?",
-            false => "a learning rate or update too small for float32?",
+            false => "no latent ever fired, or a learning rate or update too small for float32?",
         };
         return Err(format!("trained nothing: {name} never changed from its initial values ({why})"));
     }
@@ -246,6 +246,11 @@ fn score(spec: &RunSpec, data: &RunData, trained: Trained) -> Result<Scored, Str
     let bad: Vec<&str> = scores.iter().filter(|(_, v)| v.is_some_and(|v| !v.is_finite())).map(|(k, _)| *k).collect();
     if !bad.is_empty() {
         return Err(format!("the test metrics {} are NaN or infinite", bad.join(", ")));
+    }
+    if metrics.l0 == Some(0.0) {
+        return Err("trained nothing: the code is empty on every test image, every latent dead (a penalty weight \
+                    too large, or thresholds above every pre-activation?)"
+            .into());
     }
     let (ladder, _) = ladder(&DEFAULT_LADDER, model.config.hidden);
     let frontier = progressive_evaluation(&model, set, &ladder).map_err(|e| format!("frontier: {e}"))?;

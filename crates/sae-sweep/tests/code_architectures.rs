@@ -43,6 +43,9 @@ fn jumprelu_and_gated_sweep_to_their_own_models() {
     }
     assert_eq!(table.text(0, "l0_weight"), "0.0001");
     assert_eq!(table.text(2, "gated_weight"), "0.0001");
+    // Each weight's column is filled for its own mechanism only.
+    assert_eq!([table.text(0, "gated_weight"), table.text(0, "l1_weight")], ["", ""]);
+    assert_eq!([table.text(2, "l0_weight"), table.text(2, "l1_weight")], ["", ""]);
     for (run, tensor) in runs.iter().zip(["log_threshold", "log_threshold", "r_mag", "r_mag"]) {
         let checkpoint = f.results.join("codes/runs").join(&run.id).join("model.safetensors");
         let model = sae_core::SparseAutoencoder::load(&checkpoint).unwrap();
@@ -82,6 +85,10 @@ fn bad_jumprelu_and_gated_settings_are_refused_naming_the_key() {
         ("[sparsity]\nkind = \"gated\"\nweight = 1e-3\n", ["[model] activation", "\"sigmoid\"", "kind = \"gated\""]),
         (
             "[model]\nunit_atoms = false\n[sparsity]\nkind = \"gated\"\nactivation = \"relu\"\nweight = 1e-3\n",
+            ["[model] unit_atoms", "unit-norm atoms", "bad.toml"],
+        ),
+        (
+            "[sparsity]\nkind = \"gated\"\nactivation = \"relu\"\nweight = 1e-3\n[sweep]\nunit_atoms = [true, false]\n",
             ["[model] unit_atoms", "unit-norm atoms", "bad.toml"],
         ),
         ("[sweep]\nl0_weight = [-1]\n", ["l0_weight", "line 2", "expected a penalty weight"]),
@@ -132,4 +139,18 @@ fn a_checkpoint_swapped_across_architectures_is_redone() {
     std::fs::write(path(1), held).unwrap();
     let again = sweep(&file, &f.data, &f.results, 1, None).unwrap();
     assert_eq!((again.done, again.skipped), (2, 0), "both swapped runs are trained again");
+}
+
+/// A Gated penalty so strong that every gate closes leaves a code empty
+/// on every test image: the run is recorded as failed, with the reason,
+/// not as a result.
+#[test]
+fn a_run_whose_code_is_empty_everywhere_fails() {
+    let f = fixture();
+    let text = "[sparsity]\nkind = \"gated\"\nactivation = \"relu\"\nweight = 1e6\n[sweep]\nepochs = [30]\n";
+    let file = experiment("empty", text);
+    let summary = sweep(&file, &f.data, &f.results, 1, None).unwrap();
+    assert_eq!(summary.failed, 1, "the run fails");
+    let table = Table::read(&f.results.join("empty/runs.csv"));
+    assert!(table.text(0, "reason").contains("the code is empty on every test image"), "{}", table.text(0, "reason"));
 }

@@ -172,7 +172,8 @@ fn references(
 }
 
 /// Where `x` sits on the axis: `log10 x` on a log axis, where zero (β = 0,
-/// say) goes one decade below the smallest positive value.
+/// say) goes one decade below the smallest positive value (below 1 when
+/// no value is positive: a sweep whose only successful weight is 0).
 fn axis_position(x: f64, log: bool, min_positive: f64) -> f64 {
     match (log, x > 0.0) {
         (false, _) => x,
@@ -200,6 +201,7 @@ impl Figure for Panels {
             .flat_map(|p| p.series.iter().flat_map(|s| s.points.iter().map(|p| p.0)))
             .filter(|x| *x > 0.0)
             .fold(f64::INFINITY, f64::min);
+        let min_positive = if min_positive.is_finite() { min_positive } else { 1.0 };
         for (i, (panel, area)) in self.panels.iter().zip(&areas).enumerate() {
             self.draw_panel(panel, area, i == 0, |x| axis_position(x, self.log_x, min_positive))?;
         }
