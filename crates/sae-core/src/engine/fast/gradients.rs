@@ -256,6 +256,19 @@ impl Workspace {
         loss
     }
 
+    /// Whether this step's products with the code go through the sparse
+    /// kernels (`sparse.rs`): when TopK or BatchTopK keep few enough
+    /// units, or few of Gated's gates are open. If so, the decoder `dec_w`
+    /// is copied transposed for them.
+    fn use_sparse_kernels(&mut self, dec_w: &[f32], sparsity: &SparsityConfig, h: usize) -> bool {
+        let kept = sparsity.top_k().or(sparsity.batch_top_k()).or(self.code_path.open_per_image(self.batch));
+        let sparse = self.sparse_kernels && kept.is_some_and(|k| pays(k, h));
+        if sparse {
+            self.decoder.load(dec_w, h);
+        }
+        sparse
+    }
+
     /// [`Workspace::loss_and_gradients`] with its products, for `input`
     /// as the encoder sees it (less the pre-encoder bias).
     fn step(
@@ -269,18 +282,10 @@ impl Workspace {
         let (d, h, b) = (model.config.input, model.config.hidden, self.batch);
         assert!(input.len() == b * d && target.len() == b * d, "input and target must be [batch, D]");
         self.encode(model, input, sparsity, products);
+        let dec_w = &model.params.dec_w;
+        let sparse = self.use_sparse_kernels(dec_w, sparsity, h);
         let g = &mut self.grads;
         let mut aux = sparsity.aux().zip(self.aux.as_mut());
-
-        // The products with the code go through the sparse kernels when
-        // TopK or BatchTopK keep few enough units, or few of Gated's gates
-        // are open (`sparse.rs`).
-        let kept = sparsity.top_k().or(sparsity.batch_top_k()).or(self.code_path.open_per_image(b));
-        let sparse = self.sparse_kernels && kept.is_some_and(|k| pays(k, h));
-        let dec_w = &model.params.dec_w;
-        if sparse {
-            self.decoder.load(dec_w, h);
-        }
         // Forward, decoder, fused with the output gradient: dz₂ overwrites y
         // (once AuxK has taken its residual t − y).
         let entries = sparse.then_some((&mut self.entries, &self.decoder));
@@ -289,13 +294,10 @@ impl Workspace {
             state.residual(&self.recon, target, &model.params.dec_b);
         }
         let sse = output_gradient(&mut self.recon, target, &model.params.dec_b, &mut g.dec_b, 2.0 / (b * d) as f32);
-
         // Decoder weights, then back through W₂ into the code.
         let entries = sparse.then_some((&self.entries, &mut self.decoder));
         backward(&self.code, h, &self.recon, dec_w, entries, &mut g.dec_w, false, &mut self.d_code, products);
-
-        // The penalty's gradient joins at the code; then through the
-        // activation, and AuxK's path joins.
+        // The penalty's gradient joins at the code; then back through the code, and AuxK's path joins.
         sparsity.code_gradient(&self.rho_hat, b, &mut self.penalty_grad);
         let (code, penalty_grad, decoder) = (&self.code, &self.penalty_grad, sparse.then_some(&self.decoder));
         let (code_penalty, gated_aux) = self.code_path.backward(
