@@ -82,11 +82,7 @@ fn mechanisms(c: &mut Criterion) {
         for (name, sparsity, activation) in kinds {
             let init = if activation == relu { Init::Tied } else { Init::Pytorch };
             let config = ModelConfig { activation, init, ..ModelConfig::new(D, hidden) };
-            let mut model = SparseAutoencoder::new(config, 0);
-            if name == "gated_sparse" {
-                open_a_tenth_of_the_gates(&mut model, &x);
-            }
-            let mut trainer = Trainer::new(model, &cfg, sparsity);
+            let mut trainer = Trainer::new(SparseAutoencoder::new(config, 0), &cfg, sparsity);
             g.bench_with_input(BenchmarkId::new(name, hidden), &hidden, |b, _| {
                 b.iter(|| black_box(trainer.step(&x, &x)))
             });
@@ -108,9 +104,7 @@ fn mechanisms(c: &mut Criterion) {
 /// recipe (a pre-encoder bias and unit-norm atoms), at widths 256 and
 /// 1024: against `mechanism_step_batch50`'s `l1_relu` and `topk25_relu`,
 /// what the recipe costs, and against `l1_relu` here, what JumpReLU's and
-/// Gated's codes cost — Gated as it starts (half its gates open) and as it
-/// trains (`gated_sparse`: a tenth open, as a trained λ = 1e-3 model opens
-/// 23 of 256).
+/// Gated's codes cost.
 fn recipe(c: &mut Criterion) {
     let batch = 50;
     let x = images(batch);
@@ -123,7 +117,6 @@ fn recipe(c: &mut Criterion) {
             ("topk25_relu", SparsityConfig::Topk { k: 25, aux: None }),
             ("jumprelu", SparsityConfig::JumpRelu { weight: 1e-3, bandwidth: 0.05, initial_threshold: 0.1 }),
             ("gated", SparsityConfig::Gated { weight: 1e-3 }),
-            ("gated_sparse", SparsityConfig::Gated { weight: 1e-3 }),
         ] {
             let config = ModelConfig {
                 activation: Activation::Relu,
@@ -133,30 +126,13 @@ fn recipe(c: &mut Criterion) {
                 architecture: sparsity.architecture(),
                 ..ModelConfig::new(D, hidden)
             };
-            let mut model = SparseAutoencoder::new(config, 0);
-            if name == "gated_sparse" {
-                open_a_tenth_of_the_gates(&mut model, &x);
-            }
-            let mut trainer = Trainer::new(model, &cfg, sparsity);
+            let mut trainer = Trainer::new(SparseAutoencoder::new(config, 0), &cfg, sparsity);
             g.bench_with_input(BenchmarkId::new(name, hidden), &hidden, |b, _| {
                 b.iter(|| black_box(trainer.step(&x, &x)))
             });
         }
     }
     g.finish();
-}
-
-/// Sets each gate's bias so that it opens on the tenth of the images of
-/// `x` where the gate's product is largest.
-fn open_a_tenth_of_the_gates(model: &mut SparseAutoencoder, x: &[f32]) {
-    let (h, n) = (model.config.hidden, x.len() / D);
-    for (j, bias) in model.params.enc_b.iter_mut().enumerate() {
-        let row = &model.params.enc_w[j * D..(j + 1) * D];
-        let mut products: Vec<f32> = x.chunks_exact(D).map(|xb| xb.iter().zip(row).map(|(a, w)| a * w).sum()).collect();
-        products.sort_by(|a, b| b.total_cmp(a));
-        *bias = -products[n / 10];
-    }
-    assert_eq!(model.params.enc_b.len(), h);
 }
 
 fn evaluation(c: &mut Criterion) {

@@ -28,7 +28,6 @@ use crate::{Activation, Architecture, SparseAutoencoder, SparsityConfig};
 
 use super::gradients::{output_gradient, Gradients};
 use super::products::Products;
-use super::sparse::{decode, sparse_code_gradient, SparseCode, SparseDecoder};
 
 /// A code's own buffers, for one batch size.
 #[derive(Debug, Clone)]
@@ -58,10 +57,6 @@ pub(super) struct GatedBuffers {
     frozen_bias: Vec<f32>,
     /// `Σ_b dp`, `[H]`, for the pre-encoder bias's gradient.
     d_p_sum: Vec<f32>,
-    /// The gates open in the batch (`π > 0`).
-    open: usize,
-    /// The non-zero entries of `ReLU(π)`, for the sparse kernels.
-    entries: SparseCode,
 }
 
 /// Back through the sigmoid: `dz₁ = (dh + pg_j) · h (1 − h)` in place of
@@ -107,8 +102,6 @@ impl CodePath {
                 d_gate: vec![0.0; b * h],
                 frozen_bias: vec![0.0; d],
                 d_p_sum: vec![0.0; h],
-                open: 0,
-                entries: SparseCode::default(),
             })),
         }
     }
@@ -130,20 +123,7 @@ impl CodePath {
                 g.p.copy_from_slice(code);
                 magnitude_scale(&p.r_mag, &mut g.scale);
                 gated_code(&g.p, &p.enc_b, &g.scale, &p.b_mag, &mut g.gate, code);
-                g.open = g.gate.iter().filter(|v| **v > 0.0).count();
             }
-        }
-    }
-
-    /// The open gates per image of the last batch, rounded up, for a Gated
-    /// model: every non-zero entry of its code, and every entry its
-    /// backward pass needs, lies where a gate is open, so the step may go
-    /// through the sparse kernels when few are. `None` for other codes
-    /// (JumpReLU's thresholds learn from entries that do not fire).
-    pub(super) fn open_per_image(&self, batch: usize) -> Option<usize> {
-        match self {
-            Self::Gated(g) => Some(g.open.div_ceil(batch)),
-            _ => None,
         }
     }
 
@@ -153,8 +133,6 @@ impl CodePath {
     /// code's penalty gradient per unit. Returns the unweighted penalty of
     /// JumpReLU (the mean L0 norm) or Gated (the mean L1 norm of `ReLU(π)`),
     /// 0 for the standard code, and Gated's auxiliary MSE (0 otherwise).
-    /// With `decoder` (the step's transposed decoder, when it goes through
-    /// the sparse kernels) Gated's auxiliary path does too.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn backward(
         &mut self,
@@ -165,7 +143,6 @@ impl CodePath {
         d_code: &mut [f32],
         target: &[f32],
         g: &mut Gradients,
-        decoder: Option<&SparseDecoder>,
         products: &mut Products<'_>,
     ) -> (f64, f64) {
         let b = code.len() / model.config.hidden;
@@ -187,7 +164,7 @@ impl CodePath {
                 let fired = code.iter().filter(|v| **v != 0.0).count();
                 (fired as f64 / b as f64, 0.0)
             }
-            Self::Gated(buffers) => buffers.backward(model, code, d_code, target, per_image, g, decoder, products),
+            Self::Gated(buffers) => buffers.backward(model, code, d_code, target, per_image, g, products),
         }
     }
 
@@ -212,7 +189,6 @@ impl GatedBuffers {
         target: &[f32],
         per_image: f32,
         g: &mut Gradients,
-        decoder: Option<&SparseDecoder>,
         products: &mut Products<'_>,
     ) -> (f64, f64) {
         let (d, h) = (model.config.input, model.config.hidden);
@@ -232,14 +208,11 @@ impl GatedBuffers {
         // The auxiliary reconstruction from ReLU(π) through the decoder held constant.
         self.gate.iter_mut().for_each(|v| *v = v.max(0.0));
         let l1 = self.gate.iter().map(|&v| f64::from(v)).sum::<f64>() / b as f64;
-        let sparse = decoder.map(|decoder| (&mut self.entries, decoder));
-        decode(&self.gate, h, &p.dec_w, sparse, &mut self.aux, products);
+        let dec_w = MatRef::new(&p.dec_w, d, h);
+        products.matmul(&mut self.aux, MatRef::new(&self.gate, b, h), dec_w.t(), false);
         let scale = 2.0 / (b * d) as f32;
         let aux_sse = output_gradient(&mut self.aux, target, &p.dec_b, &mut self.frozen_bias, scale);
-        match decoder {
-            Some(decoder) => sparse_code_gradient(&self.entries, decoder, &self.aux, &mut self.d_gate),
-            None => products.matmul(&mut self.d_gate, MatRef::new(&self.aux, b, d), MatRef::new(&p.dec_w, d, h), false),
-        }
+        products.matmul(&mut self.d_gate, MatRef::new(&self.aux, b, d), dec_w, false);
         // The gate: its penalty and the auxiliary path where it is open.
         g.enc_b.fill(0.0);
         self.d_p_sum.fill(0.0);

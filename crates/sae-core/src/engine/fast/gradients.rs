@@ -19,8 +19,7 @@
 //! BatchTopK, `h` is the code after selection: a dropped unit's `h` is 0,
 //! so `act'(h)` stops its gradient and only the kept units learn. AuxK's
 //! term adds its own path from the dead latents (`auxk.rs`). When TopK or
-//! BatchTopK keep at most an eighth of the units (or a Gated model opens
-//! at most an eighth of its gates), the products with the
+//! BatchTopK keep at most an eighth of the units, the products with the
 //! code (`h W₂ᵀ`, `dz₂ᵀ h`, `dz₂ W₂`, `dz₁ᵀ x`) visit only its non-zero
 //! entries (`sparse.rs`); every other step goes through `gemm`, or with
 //! `precision = "bf16"` through the bf16 products (`bf16/`): operands
@@ -256,19 +255,6 @@ impl Workspace {
         loss
     }
 
-    /// Whether this step's products with the code go through the sparse
-    /// kernels (`sparse.rs`): when TopK or BatchTopK keep few enough
-    /// units, or few of Gated's gates are open. If so, the decoder `dec_w`
-    /// is copied transposed for them.
-    fn use_sparse_kernels(&mut self, dec_w: &[f32], sparsity: &SparsityConfig, h: usize) -> bool {
-        let kept = sparsity.top_k().or(sparsity.batch_top_k()).or(self.code_path.open_per_image(self.batch));
-        let sparse = self.sparse_kernels && kept.is_some_and(|k| pays(k, h));
-        if sparse {
-            self.decoder.load(dec_w, h);
-        }
-        sparse
-    }
-
     /// [`Workspace::loss_and_gradients`] with its products, for `input`
     /// as the encoder sees it (less the pre-encoder bias).
     fn step(
@@ -282,10 +268,17 @@ impl Workspace {
         let (d, h, b) = (model.config.input, model.config.hidden, self.batch);
         assert!(input.len() == b * d && target.len() == b * d, "input and target must be [batch, D]");
         self.encode(model, input, sparsity, products);
-        let dec_w = &model.params.dec_w;
-        let sparse = self.use_sparse_kernels(dec_w, sparsity, h);
         let g = &mut self.grads;
         let mut aux = sparsity.aux().zip(self.aux.as_mut());
+
+        // The products with the code go through the sparse kernels when
+        // TopK or BatchTopK keep few enough units (`sparse.rs`).
+        let kept = sparsity.top_k().or(sparsity.batch_top_k());
+        let sparse = self.sparse_kernels && kept.is_some_and(|k| pays(k, h));
+        let dec_w = &model.params.dec_w;
+        if sparse {
+            self.decoder.load(dec_w, h);
+        }
         // Forward, decoder, fused with the output gradient: dz₂ overwrites y
         // (once AuxK has taken its residual t − y).
         let entries = sparse.then_some((&mut self.entries, &self.decoder));
@@ -294,23 +287,17 @@ impl Workspace {
             state.residual(&self.recon, target, &model.params.dec_b);
         }
         let sse = output_gradient(&mut self.recon, target, &model.params.dec_b, &mut g.dec_b, 2.0 / (b * d) as f32);
+
         // Decoder weights, then back through W₂ into the code.
         let entries = sparse.then_some((&self.entries, &mut self.decoder));
         backward(&self.code, h, &self.recon, dec_w, entries, &mut g.dec_w, false, &mut self.d_code, products);
-        // The penalty's gradient joins at the code; then back through the code, and AuxK's path joins.
+
+        // The penalty's gradient joins at the code; then through the
+        // activation, and AuxK's path joins.
         sparsity.code_gradient(&self.rho_hat, b, &mut self.penalty_grad);
-        let (code, penalty_grad, decoder) = (&self.code, &self.penalty_grad, sparse.then_some(&self.decoder));
-        let (code_penalty, gated_aux) = self.code_path.backward(
-            model,
-            sparsity,
-            code,
-            penalty_grad,
-            &mut self.d_code,
-            target,
-            g,
-            decoder,
-            products,
-        );
+        let (code, penalty_grad) = (&self.code, &self.penalty_grad);
+        let (code_penalty, gated_aux) =
+            self.code_path.backward(model, sparsity, code, penalty_grad, &mut self.d_code, target, g, products);
         // AuxK's code goes through the sparse kernels when it too is
         // sparse enough; through `gemm` it adds to the finished `dW₂`.
         let aux_sparse = sparse && sparsity.aux().is_none_or(|config| pays(config.aux_k, h));
@@ -338,9 +325,8 @@ mod tests {
 
     /// The sparse kernels give the gradients `gemm` gives, to float
     /// rounding, for TopK and BatchTopK with and without AuxK (its own
-    /// code sparse, or through `gemm`), sigmoid and ReLU codes, and Gated
-    /// with few gates open, over a few Adam-free steps of plain gradient
-    /// descent (so that AuxK's record of dead latents moves too).
+    /// code sparse, or through `gemm`), sigmoid and ReLU codes, over a few Adam-free steps of plain gradient descent (so
+    /// that AuxK's record of dead latents moves too).
     #[test]
     fn sparse_kernels_match_gemm() {
         let (d, h, b) = (20, 32, 6);
@@ -349,33 +335,22 @@ mod tests {
         // aux_k = 4 of 32 goes through the sparse kernels, 8 through `gemm`.
         let sparse_aux = AuxK { aux_k: 4, aux_weight: 0.5, dead_after: b as u64 };
         let (aux, dense_aux) = (Some(sparse_aux), Some(AuxK { aux_k: 8, ..sparse_aux }));
-        let selections = [
-            SparsityConfig::Topk { k: 4, aux: None },
-            SparsityConfig::Topk { k: 4, aux },
-            SparsityConfig::BatchTopk { k: 4, aux: None },
-            SparsityConfig::BatchTopk { k: 4, aux },
-            SparsityConfig::Topk { k: 4, aux: dense_aux },
-        ];
-        let standard = crate::Architecture::Standard;
-        let codes = [
-            (Activation::Sigmoid, Init::Pytorch, standard, &selections[..]),
-            (Activation::Relu, Init::Tied, standard, &selections[..]),
-            (Activation::Relu, Init::Pytorch, crate::Architecture::Gated, &[SparsityConfig::Gated { weight: 0.05 }]),
-        ];
-        for (activation, init, architecture, mechanisms) in codes {
-            for &sparsity in mechanisms {
-                let config = ModelConfig { activation, init, architecture, ..ModelConfig::new(d, h) };
+        for (activation, init) in [(Activation::Sigmoid, Init::Pytorch), (Activation::Relu, Init::Tied)] {
+            for sparsity in [
+                SparsityConfig::Topk { k: 4, aux: None },
+                SparsityConfig::Topk { k: 4, aux },
+                SparsityConfig::BatchTopk { k: 4, aux: None },
+                SparsityConfig::BatchTopk { k: 4, aux },
+                SparsityConfig::Topk { k: 4, aux: dense_aux },
+            ] {
+                let config = ModelConfig { activation, init, ..ModelConfig::new(d, h) };
                 let mut model = SparseAutoencoder::new(config, 3);
-                // Gates closed but for a few: the step goes through the sparse kernels.
-                model.params.enc_b.iter_mut().for_each(|b| *b -= f32::from(architecture != standard) * 0.6);
                 let mut sparse = Workspace::new(config, b);
                 let mut dense = Workspace { sparse_kernels: false, ..Workspace::new(config, b) };
                 for step in 0..3 {
                     let a = sparse.loss_and_gradients(&model, &x, &t, &sparsity, Threads(1));
                     let g = dense.loss_and_gradients(&model, &x, &t, &sparsity, Threads(1));
                     let what = format!("{activation:?}, {sparsity:?}, step {step}");
-                    let open = sparse.code_path.open_per_image(b);
-                    assert!(open.is_none_or(|k| k > 0 && pays(k, h)), "{what}: {open:?} gates open per image");
                     assert!((a.total - g.total).abs() <= 1e-6 * g.total.abs(), "{what}: loss {a:?} against {g:?}");
                     assert!(sparsity.aux().is_none() || a.penalty > 0.0, "{what}: AuxK had no dead latent");
                     let pairs = sparse.grads.as_ref().zip(dense.grads.as_ref()).into_array();

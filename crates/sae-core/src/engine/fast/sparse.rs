@@ -1,6 +1,5 @@
 //! The decoder's products and the encoder's weight gradient for a sparse
-//! code (TopK's, BatchTopK's, AuxK's dead latents, a Gated code and its
-//! gate when few gates are open), touching only the
+//! code (TopK's, BatchTopK's, AuxK's dead latents), touching only the
 //! code's non-zero entries, as OpenAI's sparse kernels do (Gao et al.
 //! 2024); a denser code goes through `gemm` (or the bf16 products). The
 //! sparse kernels run on one thread, in f32, whatever the step's
@@ -174,19 +173,6 @@ fn sparse_backward(entries: &SparseCode, decoder: &mut SparseDecoder, d_recon: &
             dc[j] = dot(dy, &decoder.dec_t[atom.clone()]);
             axpy(&mut decoder.grad_t[atom], v, dy);
         }
-    }
-}
-
-/// `d_code = d_recon W₂` where `code ≠ 0` (0 elsewhere), for the entries a
-/// [`decode`] through the sparse kernels kept, leaving the decoder's
-/// gradient as it is: for a path that holds the decoder constant (Gated's
-/// auxiliary loss).
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "aarch64+neon"))]
-pub(crate) fn sparse_code_gradient(entries: &SparseCode, decoder: &SparseDecoder, d_recon: &[f32], d_code: &mut [f32]) {
-    let (d, h) = (decoder.d, d_code.len() / (entries.starts.len() - 1));
-    d_code.fill(0.0);
-    for ((dc, dy), image) in d_code.chunks_exact_mut(h).zip(d_recon.chunks_exact(d)).zip(entries.images()) {
-        image.for_each(|(j, _)| dc[j] = dot(dy, &decoder.dec_t[j * d..(j + 1) * d]));
     }
 }
 
