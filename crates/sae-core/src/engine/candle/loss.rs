@@ -35,12 +35,15 @@ pub fn kl(code: &Tensor, rho: f64, reduction: KlReduction) -> candle_core::Resul
 }
 
 /// The loss of a batch whose code is `code` (`[B, H]`) and reconstruction
-/// `recon` (`[B, D]`), against clean `target` (`[B, D]`).
+/// `recon` (`[B, D]`), against clean `target` (`[B, D]`); `code_penalty`
+/// is JumpReLU's or Gated's penalty, which the forward pass computes with
+/// their code.
 pub fn loss(
     code: &Tensor,
     recon: &Tensor,
     target: &Tensor,
     sparsity: &SparsityConfig,
+    code_penalty: Option<Tensor>,
 ) -> candle_core::Result<CandleLoss> {
     // The mean over batch and pixels of `(recon − target)²`.
     let mse = candle_nn::loss::mse(recon, target)?;
@@ -48,12 +51,8 @@ pub fn loss(
         SparsityConfig::Kl { rho, reduction, .. } => Some(kl(code, rho, reduction)?),
         // The mean over images of each code's L1 norm (the code is ≥ 0).
         SparsityConfig::L1 { .. } => Some(code.sum(1)?.mean_all()?),
-        // JumpReLU's and Gated's penalties come with their code (`code_path.rs`).
-        SparsityConfig::Topk { .. }
-        | SparsityConfig::BatchTopk { .. }
-        | SparsityConfig::JumpRelu { .. }
-        | SparsityConfig::Gated { .. }
-        | SparsityConfig::None => None,
+        SparsityConfig::JumpRelu { .. } | SparsityConfig::Gated { .. } => code_penalty,
+        SparsityConfig::Topk { .. } | SparsityConfig::BatchTopk { .. } | SparsityConfig::None => None,
     };
     let total = match &penalty {
         Some(p) => (&mse + (p * sparsity.strength())?)?,

@@ -116,12 +116,8 @@ impl Engine for CandleTrainer {
         let sparsity = KSchedule::sparsity_in_epoch(self.k_schedule, self.sparsity, self.epochs_done);
         let pass = self.model.forward(&x, &sparsity)?;
         let (dense, code, recon) = (&pass.dense, &pass.code, &pass.recon);
-        let mut loss = loss(code, recon, &t, &sparsity)?;
+        let mut loss = loss(code, recon, &t, &sparsity, pass.code_penalty)?;
         let mut gated_aux = 0.0;
-        if let Some(penalty) = pass.code_penalty {
-            loss.total = (&loss.total + (&penalty * self.sparsity.strength())?)?;
-            loss.penalty = Some(penalty);
-        }
         if let Some(gate) = &pass.gate {
             let aux = gated_aux_loss(gate, self.model.decoder_weight(), self.model.decoder_bias(), &t)?;
             gated_aux = f64::from(aux.to_scalar::<f32>()?);
