@@ -18,7 +18,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use safetensors::tensor::Metadata;
 
-use crate::{Architecture, CoreError, ModelConfig, Params, SparseAutoencoder, TENSOR_NAMES};
+use crate::{Architecture, CoreError, ModelConfig, Params, RunIdentity, SparseAutoencoder, TENSOR_NAMES};
 
 /// The name of BatchTopK's threshold in a checkpoint (a 0-dimensional
 /// tensor), and of JumpReLU's thresholds (`[H]`).
@@ -82,8 +82,22 @@ impl SparseAutoencoder {
     /// # Errors
     /// Only if candle fails to allocate.
     pub fn to_safetensors(&self) -> Result<Vec<u8>, CoreError> {
+        self.to_safetensors_as(None)
+    }
+
+    /// [`SparseAutoencoder::to_safetensors`], with the run that trained the
+    /// model named in the file's metadata when `identity` is given.
+    ///
+    /// # Errors
+    /// Only if candle fails to allocate.
+    pub fn to_safetensors_as(&self, identity: Option<&RunIdentity>) -> Result<Vec<u8>, CoreError> {
         let tensors = self.to_tensors()?;
-        safetensors::serialize(&tensors, None).map_err(|e| CoreError::StateDict(e.to_string()))
+        let metadata = identity.map(|identity| {
+            let mut metadata = HashMap::new();
+            identity.write(&mut metadata);
+            metadata
+        });
+        safetensors::serialize(&tensors, metadata).map_err(|e| CoreError::StateDict(e.to_string()))
     }
 
     /// Reads a model from a safetensors file holding
@@ -110,26 +124,39 @@ impl SparseAutoencoder {
     /// # Errors
     /// [`CoreError::Checkpoint`] naming the file and what is wrong with it.
     pub fn read_config(path: &Path) -> Result<ModelConfig, CoreError> {
-        let failed = |message: String| CoreError::Checkpoint { path: path.into(), message };
-        let mut file = std::fs::File::open(path).map_err(|e| failed(e.to_string()))?;
-        let len = file.metadata().map_err(|e| failed(e.to_string()))?.len();
-        let mut size = [0u8; 8];
-        file.read_exact(&mut size).map_err(|_| failed(format!("{len} bytes, too short for a safetensors header")))?;
-        let size = u64::from_le_bytes(size);
-        if size > len - 8 {
-            return Err(failed(format!("a header of {size} bytes announced, the file holds {len}")));
-        }
-        let mut header = vec![0; size as usize];
-        file.read_exact(&mut header).map_err(|e| failed(e.to_string()))?;
-        let header: Metadata =
-            serde_json::from_slice(&header).map_err(|e| failed(format!("not a safetensors header: {e}")))?;
-        let announced = 8 + size + header.data_len() as u64;
-        if announced != len {
-            return Err(failed(format!("{len} bytes, its header announces {announced}")));
-        }
+        let header = read_header(path)?;
         let tensors = header.tensors();
-        config_of(|name| tensors.get(name).map(|t| t.shape.as_slice())).map_err(|e| failed(e.to_string()))
+        config_of(|name| tensors.get(name).map(|t| t.shape.as_slice()))
+            .map_err(|e| CoreError::Checkpoint { path: path.into(), message: e.to_string() })
     }
+}
+
+/// The header of the safetensors file at `path`, read without its
+/// tensors, after checking that it announces exactly the bytes that
+/// follow it.
+///
+/// # Errors
+/// [`CoreError::Checkpoint`] naming the file when it cannot be read, is
+/// too short, or its header does not parse or announces another length.
+pub(crate) fn read_header(path: &Path) -> Result<Metadata, CoreError> {
+    let failed = |message: String| CoreError::Checkpoint { path: path.into(), message };
+    let mut file = std::fs::File::open(path).map_err(|e| failed(e.to_string()))?;
+    let len = file.metadata().map_err(|e| failed(e.to_string()))?.len();
+    let mut size = [0u8; 8];
+    file.read_exact(&mut size).map_err(|_| failed(format!("{len} bytes, too short for a safetensors header")))?;
+    let size = u64::from_le_bytes(size);
+    if size > len - 8 {
+        return Err(failed(format!("a header of {size} bytes announced, the file holds {len}")));
+    }
+    let mut header = vec![0; size as usize];
+    file.read_exact(&mut header).map_err(|e| failed(e.to_string()))?;
+    let header: Metadata =
+        serde_json::from_slice(&header).map_err(|e| failed(format!("not a safetensors header: {e}")))?;
+    let announced = 8 + size + header.data_len() as u64;
+    if announced != len {
+        return Err(failed(format!("{len} bytes, its header announces {announced}")));
+    }
+    Ok(header)
 }
 
 /// The shape of the model that tensors of these shapes hold (`shape_of`

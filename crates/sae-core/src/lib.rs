@@ -18,7 +18,8 @@
 //! - **The model**: [`SparseAutoencoder`] (`model.rs`, its nonlinearities
 //!   in `activation.rs`), its [`Params`] (`params.rs`), its settings
 //!   (`config.rs`, checked together by [`validate`] in `validate.rs`) and
-//!   checkpoints (`checkpoint.rs`).
+//!   checkpoints (`checkpoint.rs`), which name the run that wrote them
+//!   ([`RunIdentity`], `identity.rs`).
 //! - **Sparsity**: the penalties (`penalty.rs`, KL in `kl.rs`), JumpReLU's
 //!   and Gated's codes (`jumprelu.rs`, `gated.rs`; their backward passes in
 //!   each engine's `code_path.rs`), TopK and
@@ -52,6 +53,7 @@ mod engine;
 mod error;
 mod frontier;
 mod gated;
+mod identity;
 mod jumprelu;
 mod kl;
 mod latents;
@@ -71,6 +73,7 @@ mod train;
 mod validate;
 
 pub use error::{CoreError, Setting};
+pub use identity::RunIdentity;
 
 // The model.
 pub use architecture::Architecture;

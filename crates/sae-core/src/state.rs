@@ -23,8 +23,8 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 
 use crate::{
-    AdamState, CoreError, KSchedule, ModelConfig, Params, Precision, SparseAutoencoder, SparsityConfig, TrainConfig,
-    TENSOR_NAMES,
+    AdamState, CoreError, KSchedule, ModelConfig, Params, Precision, RunIdentity, SparseAutoencoder, SparsityConfig,
+    TrainConfig, TENSOR_NAMES,
 };
 
 /// The metadata key that marks a training state, and its format version.
@@ -187,6 +187,16 @@ impl TrainState {
     /// # Errors
     /// Only if candle fails to allocate.
     pub fn to_safetensors(&self) -> Result<Vec<u8>, CoreError> {
+        self.to_safetensors_as(None)
+    }
+
+    /// [`TrainState::to_safetensors`], with the run that trained it named
+    /// in the file's metadata when `identity` is given
+    /// ([`RunIdentity::read`] reads it back).
+    ///
+    /// # Errors
+    /// Only if candle fails to allocate.
+    pub fn to_safetensors_as(&self, identity: Option<&RunIdentity>) -> Result<Vec<u8>, CoreError> {
         let mut tensors = self.model.to_tensors()?;
         let shapes = Params::shapes(self.model.config);
         for (name, (state, shape)) in TENSOR_NAMES.zip(self.moments.as_ref().zip(shapes)).into_array() {
@@ -207,6 +217,9 @@ impl TrainState {
         metadata.insert(FORMAT_KEY.into(), FORMAT.into());
         metadata.insert(EPOCHS_KEY.into(), self.epochs_done.to_string());
         metadata.insert(STEPS_KEY.into(), self.adam_steps.to_string());
+        if let Some(identity) = identity {
+            identity.write(&mut metadata);
+        }
         safetensors::serialize(&tensors, Some(metadata)).map_err(|e| CoreError::StateDict(e.to_string()))
     }
 

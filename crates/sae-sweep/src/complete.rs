@@ -3,10 +3,13 @@
 //! and its configuration is still the one its id stands for; a damaged one
 //! is redone, and the sweep says which file and why.
 
-use sae_core::{CurvePoint, SparseAutoencoder};
+use std::path::Path;
 
+use sae_core::{CurvePoint, RunIdentity, SparseAutoencoder};
+
+use crate::grid::identity_of;
 use crate::store::{CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE};
-use crate::{Experiment, Metric, ResultsDir, RunRecord, RunSpec, Status};
+use crate::{Experiment, Metric, ResultsDir, RunRecord, RunSpec, Status, SweepError};
 
 /// What the results folder holds of one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,8 +111,31 @@ impl ResultsDir {
                 let (found, want) = (model.architecture.as_str(), want.as_str());
                 return Err(format!("{}: a {found} model, the run's configuration says {want}", path.display()));
             }
+            check_identity(&path, spec).map_err(|e| e.to_string())?;
         }
         Ok(StoredRun { record, curve })
+    }
+}
+
+/// Checks that the checkpoint or training state at `path`, in run
+/// `spec`'s folder, was written by that run (or names no run: a file
+/// stored before identities); a folder adopted from a former id may hold
+/// files written under it.
+///
+/// # Errors
+/// [`SweepError::Corrupt`] naming the file and both runs when another run
+/// wrote it, or when it cannot be read.
+pub(crate) fn check_identity(path: &Path, spec: &RunSpec) -> Result<(), SweepError> {
+    let corrupt = |message: String| SweepError::Corrupt { path: path.into(), message };
+    let found = RunIdentity::read(path).map_err(|e| corrupt(e.to_string()))?;
+    let own = |id: &String| identity_of(id, &spec.config);
+    let expected = match &found {
+        Some(f) if spec.former_ids.contains(&f.run) => own(&f.run),
+        _ => spec.identity(),
+    };
+    match expected.mismatch(found.as_ref()) {
+        Some(why) => Err(corrupt(format!("{why}: a file copied from another run's folder?"))),
+        None => Ok(()),
     }
 }
 

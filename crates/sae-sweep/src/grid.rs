@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use std::collections::HashSet;
 
-use sae_core::Activation;
+use sae_core::{Activation, RunIdentity};
 
 use crate::search::apply;
 use crate::sparsity::SparsitySection;
@@ -56,10 +56,31 @@ fn shorten(mut text: String) -> String {
     text
 }
 
+/// The SHA-256 of `run`'s JSON form, in hex.
+fn settings_digest(run: &Experiment) -> String {
+    let json = serde_json::to_string(run).expect("an experiment always serialises");
+    hex::encode(Sha256::digest(json.as_bytes()))
+}
+
 /// Eight hex digits of the SHA-256 of `run`'s JSON form.
 fn config_hash(run: &Experiment) -> String {
-    let json = serde_json::to_string(run).expect("an experiment always serialises");
-    hex::encode(&Sha256::digest(json.as_bytes())[..4])
+    settings_digest(run)[..8].to_string()
+}
+
+impl RunSpec {
+    /// The identity the run's checkpoint and training state are written
+    /// with and checked against: its id, and the whole SHA-256 of its
+    /// canonical configuration without its description (of which the id
+    /// holds eight digits).
+    pub fn identity(&self) -> RunIdentity {
+        identity_of(&self.id, &self.config)
+    }
+}
+
+/// The identity of run `id`, configured as `config` (canonical or not).
+pub(crate) fn identity_of(id: &str, config: &Experiment) -> RunIdentity {
+    let settings = Experiment { description: None, ..config.canonical() };
+    RunIdentity { run: id.into(), digest: settings_digest(&settings) }
 }
 
 impl Experiment {

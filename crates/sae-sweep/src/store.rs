@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use sae_core::{CurvePoint, FrontierPoint, SparseAutoencoder, StateSettings, TrainState};
+use sae_core::{CurvePoint, FrontierPoint, RunIdentity, SparseAutoencoder, StateSettings, TrainState};
 use sae_data::{write_atomic, TEMPORARY};
 
+use crate::complete::check_identity;
+use crate::grid::identity_of;
 use crate::{Experiment, RunData, RunRecord, RunSpec, Status, SweepError, TrainingSection};
 
 /// How a run folder being replaced begins while it is moved aside: this,
@@ -169,11 +171,11 @@ impl ResultsDir {
         put(CONFIG_FILE, spec.config.to_toml().as_bytes())?;
         put(CURVE_FILE, &csv_of(out.curve))?;
         if let Some(model) = out.model {
-            put(CHECKPOINT_FILE, &model.to_safetensors()?)?;
+            put(CHECKPOINT_FILE, &model.to_safetensors_as(Some(&spec.identity()))?)?;
             put(FRONTIER_FILE, &csv_of(out.frontier))?;
         }
         if let Some(state) = out.state {
-            put(STATE_FILE, &state.to_safetensors()?)?;
+            put(STATE_FILE, &state.to_safetensors_as(Some(&spec.identity()))?)?;
         }
         put(METRICS_FILE, &serde_json::to_vec_pretty(out.record).expect("records serialise"))?;
         let target = self.run_dir(&spec.id);
@@ -203,6 +205,7 @@ impl ResultsDir {
     /// bias is not the run's.
     pub fn load_model(&self, spec: &RunSpec) -> Result<SparseAutoencoder, SweepError> {
         let path = self.run_dir(&spec.id).join(CHECKPOINT_FILE);
+        check_identity(&path, spec)?;
         let mut model = SparseAutoencoder::load(&path)?;
         let config = spec.config.model_config(model.config.input);
         if model.config.pre_bias != config.pre_bias {
@@ -232,7 +235,8 @@ impl ResultsDir {
     /// [`SweepError::Continuation`] naming the file when run `from` has
     /// not completed or failed, was configured otherwise than `spec` but
     /// for its epochs, has more epochs than `spec`, was stored without its
-    /// training state, or its curve or state disagree with its epochs;
+    /// training state, or its curve or state disagree with its epochs, or
+    /// its state was written by another run;
     /// [`SweepError::Core`] naming the state file when it is damaged or was
     /// trained with other settings; an unreadable file.
     pub fn continuation(&self, from: &str, spec: &RunSpec, data: &RunData) -> Result<Continuation, SweepError> {
@@ -246,6 +250,7 @@ impl ResultsDir {
         let config_path = dir.join(CONFIG_FILE);
         let text = std::fs::read_to_string(&config_path).map_err(SweepError::io(&config_path))?;
         let stored = Experiment::from_toml(&text, &config_path)?;
+        let identity = identity_of(from, &stored);
         let (have, want) = (stored.training.epochs.0, spec.config.training.epochs.0);
         let training = TrainingSection { epochs: spec.config.training.epochs, ..stored.training };
         let stored = Experiment { description: spec.config.description.clone(), training, ..stored };
@@ -263,6 +268,10 @@ impl ResultsDir {
         let path = dir.join(STATE_FILE);
         if !path.exists() {
             return Err(refuse(STATE_FILE, "missing: the run was stored without its training state".into()));
+        }
+        let found = RunIdentity::read(&path)?;
+        if let Some(why) = identity.mismatch(found.as_ref()) {
+            return Err(refuse(STATE_FILE, format!("{why}: a file copied from another run's folder?")));
         }
         let cfg = &spec.config;
         let model = cfg.model_config(data.splits.train.dim());
