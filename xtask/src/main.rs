@@ -7,6 +7,7 @@ mod say;
 mod advice;
 mod bench;
 mod data;
+mod dry_run;
 mod provenance;
 mod report;
 mod slurm;
@@ -20,9 +21,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use sae_data::DatasetName;
-use sae_sweep::{
-    run_sweep, ExperimentFile, ProgressMode, RunSpec, RunState, Shard, SharedData, Snapshot, SweepError, SweepOptions,
-};
+use sae_sweep::{run_sweep, ExperimentFile, ProgressMode, Shard, SharedData, Snapshot, SweepError, SweepOptions};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Sparse-autoencoder sweeps on MNIST-format images")]
@@ -157,43 +156,6 @@ enum Command {
 /// Whether every run succeeded; errors abort instead.
 type Outcome = Result<bool>;
 
-/// Prints every run of the grid (or of the shard) with its stored state,
-/// and why a damaged one will be redone. The listing is the command's
-/// output: a write error (a full disk) is an error, a closed pipe is not.
-fn dry_run(file: &ExperimentFile, results: &Path, shard: Option<Shard>) -> Outcome {
-    use std::io::Write as _;
-    let dir = sae_sweep::ResultsDir::new(results, &file.name);
-    dir.check_owner(file)?;
-    let mut out = std::io::stdout().lock();
-    let grid = file.experiment.expand();
-    let results = Snapshot::new(dir.clone(), &grid);
-    let halving = file.experiment.search.halving(file.experiment.training.epochs.0);
-    let stopped = halving.as_ref().map(|h| sae_sweep::stopped_runs(&results, &grid, h)).unwrap_or_default();
-    let mut listing = || -> std::io::Result<()> {
-        for spec in grid.iter().filter(|r| halving.is_some() || shard.is_none_or(|s| s.contains(r))) {
-            if let Some(rung) = spec.rung {
-                write!(out, "rung {rung}  ")?;
-            }
-            if stopped.contains(&spec.id) {
-                writeln!(out, "{:>4}  {:<8} {}", spec.index, "stopped", spec.id)?;
-                continue;
-            }
-            let former = dir.former_folder(spec);
-            let note = former.as_ref().map(|f| format!("  (stored as {f}; a sweep renames it)")).unwrap_or_default();
-            let seen = former.map(|f| dir.state(&RunSpec { id: f, ..spec.clone() }));
-            match seen.as_ref().unwrap_or_else(|| results.state(spec)) {
-                RunState::Damaged(why) => writeln!(out, "{:>4}  {:<8} {}  ({why})", spec.index, "damaged", spec.id)?,
-                state => writeln!(out, "{:>4}  {:<8} {}{note}", spec.index, state.label(), spec.id)?,
-            }
-        }
-        out.flush()
-    };
-    match listing() {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing the listing to stdout"),
-        _ => Ok(true),
-    }
-}
-
 /// `--jobs`, or the cores, capped at the cores and at the runs, saying so
 /// when a value given is lowered.
 fn jobs(asked: Option<usize>, runs: usize) -> usize {
@@ -290,12 +252,15 @@ fn write_report(results: &Path, name: &str, read: Option<Snapshot>, data_dir: Op
 fn sweep(args: SweepArgs) -> Outcome {
     let results = args.results.folder()?;
     let file = ExperimentFile::load(&args.file)?;
+    for warning in file.experiment.warnings() {
+        stderr_line!("sweep: warning: {}: {warning}", args.file.display());
+    }
     let shard = match args.shard {
         Some(s) => Some(s),
         None => Shard::from_slurm(|k| std::env::var(k).ok())?,
     };
     if args.dry_run {
-        return dry_run(&file, results, shard);
+        return dry_run::dry_run(&file, results, shard);
     }
     // Another experiment's folder is refused before anything is said or done.
     sae_sweep::ResultsDir::new(results, &file.name).check_owner(&file)?;

@@ -67,3 +67,47 @@ fn a_halving_search_killed_with_sigkill_resumes_training_nothing_twice() {
     assert_eq!(listing.lines().filter(|l| l.contains(" stopped ")).count(), 6 + 8, "{listing}");
     assert_eq!(listing.lines().filter(|l| l.starts_with("rung 2") && l.contains(" ok ")).count(), 1, "{listing}");
 }
+
+/// Three trials of two seeds each, halved at 1 and 3 epochs by active
+/// units with MSE as the Pareto objective, at learning rates `lr`.
+fn replicated_search(lr: &str) -> String {
+    tiny()
+        .set("training.epochs", "3")
+        .set("sweep.lr", lr)
+        .set("sweep.seeds", "[0, 1]")
+        .set("search.strategy", r#""halving""#)
+        .set("search.min_epochs", "1")
+        .set("search.eta", "3")
+        .set("search.metric", r#""active_per_image""#)
+        .set("search.pareto", r#""mse""#)
+        .text()
+}
+
+#[test]
+fn a_finished_search_reports_as_finished_with_its_seeds_objectives_and_trials() {
+    let files =
+        [("r.toml", replicated_search("[1e-3, 3e-3, 1e-2]")), ("f.toml", replicated_search("[1e30, 3e30, 1e31]"))];
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let tmp = folder("data/mnist", Synthetic { train: 400, test: 60, seed: 6 }, &files);
+    let root = tmp.path();
+    let swept = run(xtask(root).args(["sweep", "r.toml", "--jobs", "2"]));
+    assert!(swept.status.success(), "{}", String::from_utf8_lossy(&swept.stderr));
+    let report = std::fs::read_to_string(root.join("results/r/report.md")).unwrap();
+    assert!(!report.contains("Partial results"), "the stopped runs are not missing: {report}");
+    assert!(report.contains("the full grid of its 3 trials (6 runs with their replicates) to 3 epochs"), "{report}");
+    let header = "best validation active units per image first, promoted by the Pareto front of validation active \
+                  units per image and validation MSE";
+    assert!(report.contains(header), "{report}");
+    let table = "| configuration | seed | validation active units per image | validation MSE | test MSE | test PSNR \
+                 (dB) | probe accuracy |\n|---|---:|---:|---:|---:|---:|---:|\n";
+    assert!(report.contains(table), "{report}");
+    let merged = run(xtask(root).args(["merge", "r.toml"]));
+    assert!(!String::from_utf8_lossy(&merged.stderr).contains("missing"), "{merged:?}");
+
+    // Every run diverges: nothing is promoted, and the budget says so.
+    let failed = run(xtask(root).args(["sweep", "f.toml", "--jobs", "2"]));
+    assert!(!failed.status.success());
+    let report = std::fs::read_to_string(root.join("results/f/report.md")).unwrap();
+    assert!(report.contains("every run of the search failed, so no trial was promoted"), "{report}");
+    assert!(!report.contains("× as many"), "{report}");
+}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use sae_core::CurvePoint;
 
-use crate::{Halving, Metric, RunSpec, RunState, Snapshot, Status};
+use crate::{Experiment, Halving, Metric, RunSpec, RunState, Snapshot, Status};
 
 /// A validation metric a halving search promotes by: measured after every
 /// epoch on the validation set (never the test set), smaller is better.
@@ -215,6 +215,19 @@ pub fn stopped_runs(results: &Snapshot, grid: &[RunSpec], halving: &Halving) -> 
         stage = next;
     }
     stopped
+}
+
+/// The runs of `grid` that `experiment`'s search asks for, by what
+/// `results` holds: every run but those its halving search stopped. They
+/// are what the tables, the report and `merge` speak of: runs a former
+/// search of the same file trained and this one stopped (another metric,
+/// more trials) stay on disk for reuse, out of the tables.
+pub fn searched_runs(results: &Snapshot, grid: &[RunSpec], experiment: &Experiment) -> Vec<RunSpec> {
+    let stopped = match experiment.search.halving(experiment.training.epochs.0) {
+        Some(halving) => stopped_runs(results, grid, &halving),
+        None => Vec::new(),
+    };
+    grid.iter().filter(|spec| !stopped.contains(&spec.id)).cloned().collect()
 }
 
 /// Removes the training state of every run that no rung will continue any

@@ -61,7 +61,7 @@ pub use experiment::{
     experiment_name, BadExperimentName, DataSection, Experiment, ExperimentFile, ModelSection, SweepSection,
     TrainingSection,
 };
-pub use halving::{stopped_runs, Objective};
+pub use halving::{searched_runs, stopped_runs, Objective};
 pub use parameter::{Param, ParamDef, Scale, Sweep, Value};
 pub use pre_bias_start::PreBiasStart;
 pub use search::{Distribution, Halving, SearchSection, Strategy};

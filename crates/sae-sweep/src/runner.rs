@@ -10,7 +10,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::engines::prepare_engines;
-use crate::halving::{promoted, remove_spent_states};
+use crate::halving::{promoted, remove_spent_states, searched_runs};
 use crate::progress::{Progress, ProgressMode};
 use crate::run::execute_from;
 use crate::table::rebuild_tables;
@@ -110,7 +110,7 @@ pub fn run_sweep(
         };
     }
     halving.iter().for_each(|h| remove_spent_states(&results, &grid, h));
-    let rows = rebuild_tables(&results, &grid)?.len();
+    let rows = rebuild_tables(&results, &searched_runs(&results, &grid, &file.experiment))?.len();
     let wall_seconds = start.elapsed().as_secs_f64();
     Ok(SweepSummary {
         total,
@@ -308,6 +308,7 @@ pub fn merge(file: &ExperimentFile, results_root: &Path) -> Result<MergeSummary,
     let grid = file.experiment.expand();
     dir.adopt_former_ids(&grid);
     let results = Snapshot::new(dir.clone(), &grid);
+    let grid = searched_runs(&results, &grid, &file.experiment);
     let (mut missing, mut damaged, mut stored) = (Vec::new(), Vec::new(), 0);
     for spec in &grid {
         match results.state(spec) {

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use sae_core::{validate, CoreError, EngineKind, Precision, Setting, SparsityConfig};
+use sae_core::{validate, Activation, CoreError, EngineKind, Precision, Setting, SparsityConfig};
 
 use crate::search::apply;
 use crate::sparsity::{SparsityKind, SparsitySection};
@@ -274,6 +274,39 @@ impl Experiment {
             }
         }
         Ok(())
+    }
+
+    /// What an experiment may ask but likely does not mean, one sentence
+    /// each (the command line prints them as warnings): a halving
+    /// objective on which every trial ties, L0 when every configuration is
+    /// a sigmoid code of one width without a selection (its L0 is always
+    /// the width).
+    pub fn warnings(&self) -> Vec<String> {
+        let runs = self.extreme_models();
+        let mut widths: Vec<usize> = runs.iter().map(|r| r.model.hidden.0).collect();
+        widths.dedup();
+        let dense = |r: &Experiment| {
+            let code = &r.sparsity.config;
+            r.model_config(1).activation == Activation::Sigmoid
+                && code.top_k().is_none()
+                && code.batch_top_k().is_none()
+        };
+        if widths.len() != 1 || !runs.iter().all(dense) {
+            return Vec::new();
+        }
+        let objectives = [
+            ("metric", self.search.metric, "the trials listed first are promoted"),
+            ("pareto", self.search.pareto, "promotion is by `metric` alone"),
+        ];
+        (objectives.into_iter().filter(|(_, o, _)| *o == Some(Objective::L0)))
+            .map(|(key, _, then)| {
+                format!(
+                    "search.{key} = \"l0\": every configuration of this search is a sigmoid code without a \
+                     selection, whose L0 is always its width ({}), so every trial ties on it and {then}",
+                    widths[0]
+                )
+            })
+            .collect()
     }
 
     /// sae-core's own checks of each model of the grid with its mechanism

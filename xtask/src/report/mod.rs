@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use sae_sweep::{
-    rebuild_tables, summarise, BaselineRow, ConfigSummary, Experiment, Metric, ResultsDir, RunRow, RunSpec, RunState,
-    SharedData, Snapshot, Status, StoredRun, EXPERIMENT_COPY, RUNS_CSV, SUMMARY_CSV,
+    rebuild_tables, searched_runs, summarise, BaselineRow, ConfigSummary, Experiment, Metric, ResultsDir, RunRow,
+    RunSpec, RunState, SharedData, Snapshot, Status, StoredRun, EXPERIMENT_COPY, RUNS_CSV, SUMMARY_CSV,
 };
 
 use crate::provenance::Provenance;
@@ -95,6 +95,7 @@ pub fn report(
     let results = read
         .filter(|r| r.dir().root() == dir.root() && r.covers(&grid))
         .unwrap_or_else(|| Snapshot::new(dir.clone(), &grid));
+    let grid = searched_runs(&results, &grid, &experiment);
     let rows = tables(&results, &grid)?;
     if rows.is_empty() {
         bail!("{}: no completed run yet; run `cargo xtask sweep` on the experiment first", dir.root().display());

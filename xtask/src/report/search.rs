@@ -12,7 +12,7 @@ use super::figures::curves::Curves;
 use super::figures::panels::Series;
 use super::figures::publish;
 use super::Inputs;
-use sae_sweep::{Halving, Metric, RunRow, RunSpec, Status};
+use sae_sweep::{Halving, Metric, Objective, RunSpec, Status};
 
 /// A trial followed through its rungs: its runs, one per rung reached.
 struct Trial<'a> {
@@ -64,61 +64,94 @@ pub fn halving_section(inp: &Inputs<'_>, halving: &Halving, fig_dir: &Path) -> R
                    verticals: the rungs' epoch budgets";
     let mut md = String::from("\n## The search\n");
     md.push_str(&publish(&fig, fig_dir, "halving_curves", caption)?);
-    md.push_str(&budget(inp, halving, trials.len()));
-    md.push_str(&best(inp, last));
+    md.push_str(&budget(inp, halving, &trials));
+    md.push_str(&best(inp, halving)?);
     Ok(md)
 }
 
 /// The epochs and seconds the search trained (a continued run counts only
-/// the epochs it added), beside the full grid's.
-fn budget(inp: &Inputs<'_>, halving: &Halving, trials: usize) -> String {
+/// the epochs it added), beside the full grid's: its trials (and their
+/// replicates) trained to the last rung. A search whose every run failed
+/// promoted nothing and has no budget to compare.
+fn budget(inp: &Inputs<'_>, halving: &Halving, trials: &[Trial<'_>]) -> String {
     let max = *halving.rungs.last().expect("a search has a rung");
     let epochs_of = |id: &str| inp.grid.iter().find(|g| g.id == id).map_or(0, |g| g.config.training.epochs.0);
-    let (mut epochs, mut seconds) = (0usize, 0.0);
+    let (mut epochs, mut seconds, mut succeeded) = (0usize, 0.0, false);
     for spec in &inp.grid {
         let Some(record) = inp.results.stored(spec).map(|s| &s.record) else { continue };
         let from = record.continued_from.as_deref().map_or(0, epochs_of);
         let share = 1.0 - from as f64 / record.epochs_done.max(1) as f64;
         epochs += record.epochs_done.saturating_sub(from);
         seconds += record.train_seconds * share;
+        succeeded |= record.status == Status::Ok;
     }
-    let grid_epochs = trials * max;
+    if !succeeded {
+        return "
+Budget: every run of the search failed, so no trial was promoted and there is no budget to \
+                compare with the full grid's.\n"
+            .into();
+    }
+    let runs = trials.len();
+    let mut labels: Vec<&str> = trials.iter().map(|t| t.runs[0].label.as_str()).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let replicates = if labels.len() < runs { format!(" ({runs} runs with their replicates)") } else { String::new() };
+    let grid_epochs = runs * max;
     let per_epoch = if epochs > 0 { seconds / epochs as f64 } else { f64::NAN };
     format!(
-        "\nBudget: the search trained {epochs} epochs in {seconds:.0} s of training; the full grid of its {trials} \
-         trials to {max} epochs would train {grid_epochs} epochs (about {:.0} s at the same cost per epoch), {:.1}× \
-         as many.\n",
+        "\nBudget: the search trained {epochs} epochs in {seconds:.0} s of training; the full grid of its {} \
+         trials{replicates} to {max} epochs would train {grid_epochs} epochs (about {:.0} s at the same cost per \
+         epoch), {:.1}× as many.\n",
+        labels.len(),
         per_epoch * grid_epochs as f64,
         grid_epochs as f64 / epochs.max(1) as f64
     )
 }
 
-/// The trials of the last rung, best validation MSE first, with their
-/// test scores.
-fn best(inp: &Inputs<'_>, last: usize) -> String {
-    let mut finals: Vec<(&RunSpec, &RunRow)> = inp
-        .grid
-        .iter()
-        .filter(|s| s.rung == Some(last))
-        .filter_map(|s| inp.rows.iter().find(|r| r.run_id == s.id && r.status == Status::Ok).map(|r| (s, r)))
-        .collect();
-    let val = |r: &RunRow| r.metric(Metric::FinalValMse).unwrap_or(f64::INFINITY);
-    finals.sort_by(|a, b| val(a.1).total_cmp(&val(b.1)));
-    let mut md = String::from(
-        "\nThe configurations of the last rung, best validation MSE first (the test set was never used to choose):\n\n\
-         | configuration | validation MSE | test MSE | test PSNR (dB) | probe accuracy |\n|---|---:|---:|---:|---:|\n",
-    );
-    for (spec, r) in finals {
-        let m = |metric: Metric| r.metric(metric).map_or("–".into(), |v| format!("{v:.4}"));
-        let _ = writeln!(
-            md,
-            "| `{}` | {} | {} | {} | {} |",
-            spec.label,
-            m(Metric::FinalValMse),
-            m(Metric::Mse),
-            r.metric(Metric::PsnrDb).map_or("–".into(), |v| format!("{v:.2}")),
-            m(Metric::ProbeAccuracy)
-        );
+/// What the search promoted by, as its table's columns name it.
+fn objective_name(objective: Objective) -> &'static str {
+    match objective {
+        Objective::Mse => "validation MSE",
+        Objective::Kl => "validation KL",
+        Objective::L0 => "validation L0",
+        Objective::ActivePerImage => "validation active units per image",
     }
-    md
+}
+
+/// The runs of the last rung, best by the search's first objective first
+/// (its Pareto objective beside it), with their seeds where the search
+/// has replicates, and their test scores.
+fn best(inp: &Inputs<'_>, halving: &Halving) -> Result<String> {
+    let last = halving.rungs.len() - 1;
+    let mut finals = Vec::new();
+    for spec in inp.grid.iter().filter(|s| s.rung == Some(last)) {
+        let Some(row) = inp.rows.iter().find(|r| r.run_id == spec.id && r.status == Status::Ok) else { continue };
+        let curve = &inp.stored(&spec.id)?.curve;
+        finals.push((spec, row, halving.objectives.iter().map(|o| o.read(curve)).collect::<Vec<_>>()));
+    }
+    let first = |scores: &[Option<f64>]| scores[0].unwrap_or(f64::INFINITY);
+    finals.sort_by(|a, b| first(&a.2).total_cmp(&first(&b.2)));
+    let seeds =
+        inp.grid.iter().any(|s| s.rung == Some(0) && s.config.training.seed != inp.grid[0].config.training.seed);
+    let names: Vec<&str> = halving.objectives.iter().map(|&o| objective_name(o)).collect();
+    let pareto = names.get(1).map(|p| format!(", promoted by the Pareto front of {} and {p}", names[0]));
+    let mut md = format!(
+        "\nThe configurations of the last rung, best {} first{} (the test set was never used to choose):\n\n\
+         | configuration |{} {} | test MSE | test PSNR (dB) | probe accuracy |\n|---|{}{}---:|---:|---:|\n",
+        names[0],
+        pareto.unwrap_or_default(),
+        if seeds { " seed |" } else { "" },
+        names.join(" | "),
+        if seeds { "---:|" } else { "" },
+        "---:|".repeat(names.len()),
+    );
+    for (spec, r, scores) in finals {
+        let m = |metric: Metric| r.metric(metric).map_or("–".into(), |v| format!("{v:.4}"));
+        let seed = if seeds { format!(" {} |", spec.config.training.seed) } else { String::new() };
+        let scores: Vec<String> = scores.iter().map(|v| v.map_or("–".into(), |v| format!("{v:.4}"))).collect();
+        let psnr = r.metric(Metric::PsnrDb).map_or("–".into(), |v| format!("{v:.2}"));
+        let (mse, probe) = (m(Metric::Mse), m(Metric::ProbeAccuracy));
+        let _ = writeln!(md, "| `{}` |{seed} {} | {mse} | {psnr} | {probe} |", spec.label, scores.join(" | "));
+    }
+    Ok(md)
 }

@@ -1,0 +1,60 @@
+//! A halving search's tables hold its own runs: a stored run of a trial
+//! the search stopped (left by a former search of the same file) stays on
+//! disk, out of `runs.csv`, and `merge` counts no stopped run as missing;
+//! an objective on which every trial ties is warned of.
+
+mod common;
+
+use common::{experiment, fixture, parse, sweep, Table};
+use sae_sweep::{execute, merge, stopped_runs, ResultsDir, RunState, SharedData, Snapshot};
+
+/// Three trials halved at 1 and 3 epochs.
+const HALVING: &str = "[sweep]\nlr = [0.003, 0.01, 0.03]\n[search]\nstrategy = \"halving\"\nmin_epochs = 1\n\
+                       max_epochs = 3\neta = 3\n";
+
+#[test]
+fn a_stopped_trials_stored_run_stays_out_of_the_tables() {
+    let f = fixture();
+    let file = experiment("halving", HALVING);
+    sweep(&file, &f.data, &f.results, 1, None).unwrap();
+    let dir = ResultsDir::new(&f.results, "halving");
+    let grid = file.experiment.expand();
+    let runs_csv = || Table::read(&f.results.join("halving/runs.csv"));
+    assert_eq!(runs_csv().rows.len(), 4, "three trials at one epoch, one at three");
+
+    // A former search's run: a stopped trial's last rung, stored.
+    let halving = file.experiment.search.halving(file.experiment.training.epochs.0).unwrap();
+    let stopped = stopped_runs(&Snapshot::new(dir.clone(), &grid), &grid, &halving);
+    assert_eq!(stopped.len(), 2);
+    let former = grid.iter().find(|s| s.id == stopped[0]).unwrap();
+    let data = SharedData::load(&f.data).unwrap().for_run(&former.config).unwrap();
+    dir.write_run(former, &execute(former, &data, |_| {}).output()).unwrap();
+    assert!(dir.state(former).is_done());
+
+    let summary = sweep(&file, &f.data, &f.results, 1, None).unwrap();
+    assert_eq!((summary.done, summary.rows), (0, 4), "nothing trained, the search's own four rows");
+    let ids: Vec<String> = runs_csv().rows.iter().map(|r| r[0].to_string()).collect();
+    assert!(!ids.contains(&former.id), "{ids:?}");
+    assert!(matches!(dir.state(former), RunState::Stored(_)), "kept on disk for reuse");
+
+    let merged = merge(&file, &f.results).unwrap();
+    assert_eq!((merged.rows, merged.missing.len()), (4, 0), "a stopped run is not missing");
+    assert!(!runs_csv().rows.iter().any(|r| r[0] == *former.id));
+}
+
+#[test]
+fn an_objective_every_trial_ties_on_is_warned_of() {
+    let warnings = |extra: &str| parse(&format!("{HALVING}{extra}")).unwrap().warnings();
+    let pareto = warnings("pareto = \"l0\"\n");
+    assert_eq!(pareto.len(), 1, "{pareto:?}");
+    assert!(pareto[0].contains("search.pareto = \"l0\"") && pareto[0].contains("always its width (256)"), "{pareto:?}");
+    assert!(pareto[0].ends_with("promotion is by `metric` alone"), "{pareto:?}");
+    let metric = warnings("metric = \"l0\"\n");
+    assert!(metric[0].ends_with("the trials listed first are promoted"), "{metric:?}");
+    // L0 tells trials apart on a ReLU code, on a TopK code's k, or across widths.
+    assert!(warnings("metric = \"l0\"\n[sparsity]\nkind = \"l1\"\nweight = 1e-3\nactivation = \"relu\"\n").is_empty());
+    assert!(warnings("metric = \"l0\"\n[sparsity]\nkind = \"topk\"\nk = 8\n").is_empty());
+    let widths = "[sweep]\nhidden = [16, 32]\n[search]\nstrategy = \"halving\"\npareto = \"l0\"\n";
+    assert!(parse(widths).unwrap().warnings().is_empty());
+    assert!(warnings("").is_empty());
+}
