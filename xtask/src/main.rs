@@ -249,12 +249,19 @@ fn write_report(results: &Path, name: &str, read: Option<Snapshot>, data_dir: Op
     Ok(())
 }
 
+/// The experiment file at `path`, read and checked, with what it may
+/// ask but likely does not mean said as warnings.
+fn experiment_file(path: &Path) -> Result<ExperimentFile> {
+    let file = ExperimentFile::load(path)?;
+    for warning in file.experiment.warnings() {
+        stderr_line!("sweep: warning: {}: {warning}", path.display());
+    }
+    Ok(file)
+}
+
 fn sweep(args: SweepArgs) -> Outcome {
     let results = args.results.folder()?;
-    let file = ExperimentFile::load(&args.file)?;
-    for warning in file.experiment.warnings() {
-        stderr_line!("sweep: warning: {}: {warning}", args.file.display());
-    }
+    let file = experiment_file(&args.file)?;
     let shard = match args.shard {
         Some(s) => Some(s),
         None => Shard::from_slurm(|k| std::env::var(k).ok())?,

@@ -6,7 +6,8 @@
 //!
 //! 1. **The experiment file** ([`ExperimentFile`], `experiment.rs`): its
 //!    sections, each value checked as it is read (`values.rs`,
-//!    `sparsity.rs`) and the checks that span keys (`validate.rs`); every
+//!    `sparsity.rs`), the checks that span keys (`validate.rs`) and what
+//!    is allowed but said as a warning (`warnings.rs`); every
 //!    parameter of a run is defined once ([`Param`], `parameter.rs`).
 //! 2. **The grid** ([`Experiment::expand`], `grid.rs`): one [`RunSpec`] per
 //!    point, with a stable id that hashes its canonical settings
@@ -53,6 +54,7 @@ mod store;
 mod table;
 mod validate;
 mod values;
+mod warnings;
 
 pub use error::SweepError;
 

@@ -94,8 +94,10 @@ pub struct SearchSection {
     /// Points drawn by a random search.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trials: Option<Count>,
-    /// Seeds the draws (not the training: that is `[training] seed`).
-    pub seed: u64,
+    /// Seeds the draws (not the training: that is `[training] seed`);
+    /// 0 when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Where each drawn parameter's values come from, by its `[sweep]` key.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub ranges: BTreeMap<String, Distribution>,
@@ -244,7 +246,7 @@ impl Experiment {
         let trials = self.search.trials.map_or(1, |t| t.0) as u64;
         let draw = |trial: u64| {
             let draw_one = |(i, &(param, range)): (usize, &(Param, &Distribution))| {
-                let mut rng = batch_rng(self.search.seed, SEARCH_STREAM, trial, i as u64);
+                let mut rng = batch_rng(self.search.seed.unwrap_or(0), SEARCH_STREAM, trial, i as u64);
                 let value = range.draw(&mut rng, param.def().integer);
                 (param, one_value(sweep_key(param), value).expect("range ends are checked against the bounds"))
             };
@@ -303,20 +305,30 @@ impl Experiment {
             }
             _ => {}
         }
+        if s.seed.is_some() && drawn.is_empty() {
+            return Err("[search] seed seeds the draws from [search.ranges], and this search draws nothing: remove \
+                        it, or give ranges"
+                .into());
+        }
         self.check_halving()?;
-        let mechanisms = self.mechanisms();
-        for (param, range) in drawn {
+        for &(param, range) in &drawn {
             let key = sweep_key(param);
             if param.is_swept(&self.sweep) {
                 return Err(format!(
                     "[search.ranges] {key}: also listed in [sweep]; give it a range or a list, not both"
                 ));
             }
-            if !mechanisms.iter().any(|m| param.applies_to(SparsityKind::of(&m.config))) {
-                return Err(format!("[search.ranges] {key}: no mechanism of the search is one {key} applies to"));
-            }
             for value in range.extremes(param.def().integer) {
                 one_value(key, value).map_err(|e| format!("[search.ranges] {key}: {e}"))?;
+            }
+        }
+        // The mechanisms trained: the grid's, or those drawn from a choice.
+        let kinds: Vec<SparsityKind> =
+            self.extreme_models().iter().map(|run| SparsityKind::of(&run.sparsity.config)).collect();
+        for (param, _) in drawn {
+            if !kinds.iter().any(|&kind| param.applies_to(kind)) {
+                let key = sweep_key(param);
+                return Err(format!("[search.ranges] {key}: no mechanism of the search is one {key} applies to"));
             }
         }
         Ok(())

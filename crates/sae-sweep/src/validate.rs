@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use sae_core::{validate, Activation, CoreError, EngineKind, Precision, Setting, SparsityConfig};
+use sae_core::{validate, CoreError, EngineKind, Precision, Setting, SparsityConfig};
 
 use crate::search::apply;
 use crate::sparsity::{SparsityKind, SparsitySection};
@@ -96,7 +96,14 @@ impl Experiment {
         self.check_objectives(text).or_else(fail)?;
         // Every list of the sweep section, whatever its key, through its JSON form.
         let lists = serde_json::to_value(&self.sweep).expect("a sweep section serialises");
-        let mut runs = self.search.trials.map_or(1, |t| t.0);
+        let trials = self.search.trials.map_or(1, |t| t.0);
+        if trials > MAX_RUNS {
+            return fail(format!(
+                "{}search.trials = {trials}: more than the {MAX_RUNS} runs an experiment may hold",
+                position(text, &["search", "trials"], None)
+            ));
+        }
+        let mut runs = trials;
         for (key, values) in lists.as_object().into_iter().flatten() {
             let values = values.as_array().map(Vec::as_slice).unwrap_or_default();
             if let Some((i, dup)) = first_repeat(values) {
@@ -109,9 +116,17 @@ impl Experiment {
             runs = runs.saturating_mul(values.len());
         }
         if runs > MAX_RUNS {
-            return fail(format!("the sweep crosses to {runs} runs, more than the {MAX_RUNS} an experiment may hold"));
+            let by = if trials > 1 {
+                format!(" ({trials} trials, each crossed with the [sweep] lists)")
+            } else {
+                String::new()
+            };
+            return fail(format!(
+                "the sweep crosses to {runs} runs{by}, more than the {MAX_RUNS} an experiment may hold"
+            ));
         }
-        self.check_mechanisms().or_else(fail)
+        self.check_mechanisms(text).or_else(fail)?;
+        self.check_models(text).or_else(fail)
     }
 
     /// The smallest sets the metrics are defined on, as a message.
@@ -136,7 +151,7 @@ impl Experiment {
     /// Each model of the grid with its mechanism (see [`Experiment::models`])
     /// under each of the search's extreme draws: every configuration the
     /// checks that need whole runs look at, drawn ones included.
-    fn extreme_models(&self) -> Vec<Experiment> {
+    pub(crate) fn extreme_models(&self) -> Vec<Experiment> {
         let draws = self.extreme_draws();
         self.models().iter().flat_map(|m| draws.iter().map(|d| apply(d, m.clone()))).collect()
     }
@@ -206,7 +221,7 @@ impl Experiment {
     }
 
     /// The mechanisms' checks, as a message.
-    fn check_mechanisms(&self) -> Result<(), String> {
+    fn check_mechanisms(&self, text: &str) -> Result<(), String> {
         let s = &self.sweep;
         let listed = s.sparsity.as_ref().map_or_else(|| vec![self.sparsity], |l| l.0.clone());
         for &p in Param::ALL.iter().filter(|p| p.of_a_mechanism() && p.is_swept(s)) {
@@ -250,7 +265,16 @@ impl Experiment {
                 dup.label()
             ));
         }
-        self.check_models()
+        let drawn_without_k = self.extreme_models().into_iter().find(|r| k_missing(&&r.sparsity));
+        if let Some(run) = drawn_without_k.filter(|_| !self.varies(Param::K)) {
+            return Err(format!(
+                "{}[search.ranges] sparsity: kind = \"{}\" needs `k`: give it in the choice, or draw it from a `k` \
+                 range",
+                position(text, &["search", "ranges", "sparsity"], None),
+                SparsityKind::of(&run.sparsity.config).as_str()
+            ));
+        }
+        Ok(())
     }
 
     /// A halving search's objectives, each measured by every configuration
@@ -276,47 +300,38 @@ impl Experiment {
         Ok(())
     }
 
-    /// What an experiment may ask but likely does not mean, one sentence
-    /// each (the command line prints them as warnings): a halving
-    /// objective on which every trial ties, L0 when every configuration is
-    /// a sigmoid code of one width without a selection (its L0 is always
-    /// the width).
-    pub fn warnings(&self) -> Vec<String> {
-        let runs = self.extreme_models();
-        let mut widths: Vec<usize> = runs.iter().map(|r| r.model.hidden.0).collect();
-        widths.dedup();
-        let dense = |r: &Experiment| {
-            let code = &r.sparsity.config;
-            r.model_config(1).activation == Activation::Sigmoid
-                && code.top_k().is_none()
-                && code.batch_top_k().is_none()
-        };
-        if widths.len() != 1 || !runs.iter().all(dense) {
-            return Vec::new();
-        }
-        let objectives = [
-            ("metric", self.search.metric, "the trials listed first are promoted"),
-            ("pareto", self.search.pareto, "promotion is by `metric` alone"),
-        ];
-        (objectives.into_iter().filter(|(_, o, _)| *o == Some(Objective::L0)))
-            .map(|(key, _, then)| {
-                format!(
-                    "search.{key} = \"l0\": every configuration of this search is a sigmoid code without a \
-                     selection, whose L0 is always its width ({}), so every trial ties on it and {then}",
-                    widths[0]
-                )
-            })
-            .collect()
-    }
-
     /// sae-core's own checks of each model of the grid with its mechanism
     /// and the batch size (a KL code that is not a sigmoid, k or aux_k
-    /// above the width, BatchTopK with a batch of 1...).
-    fn check_models(&self) -> Result<(), String> {
-        for run in self.extreme_models() {
-            // The input size plays no part in these checks.
-            let model = run.model_config(1);
-            validate(&model, &run.sparsity.config, &run.training.train_config()).map_err(in_file_terms)?;
+    /// above the width, BatchTopK with a batch of 1...): the grid's
+    /// models, named by their keys, or, for a search that draws, each
+    /// configuration it may draw, named by the ranges that draw it (the
+    /// first one's line) and the drawn values.
+    fn check_models(&self, text: &str) -> Result<(), String> {
+        // The input size plays no part in these checks.
+        let check =
+            |run: &Experiment| validate(&run.model_config(1), &run.sparsity.config, &run.training.train_config());
+        let models = self.models();
+        for draw in self.extreme_draws() {
+            for run in models.iter().map(|m| apply(&draw, m.clone())) {
+                let Err(error) = check(&run) else { continue };
+                if draw.is_empty() {
+                    return Err(in_file_terms(error));
+                }
+                let keys: Vec<&str> = draw.iter().filter_map(|(p, _)| p.def().sweep.map(|s| s.key)).collect();
+                let values: Vec<String> = (draw.iter())
+                    .map(|(p, _)| match p {
+                        Param::Sparsity => format!("sparsity = {}", run.sparsity.label()),
+                        _ => format!("{} = {}", p.def().key, p.read(&run).map_or("–".into(), |v| v.to_string())),
+                    })
+                    .collect();
+                return Err(format!(
+                    "{}[search.ranges] {}: a configuration the search may draw ({}) cannot train: {}",
+                    position(text, &["search", "ranges", keys[0]], None),
+                    keys.join(", "),
+                    values.join(", "),
+                    in_file_terms(error)
+                ));
+            }
         }
         Ok(())
     }

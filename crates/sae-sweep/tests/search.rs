@@ -194,3 +194,60 @@ fn a_topk_search_may_draw_its_k() {
     let runs = parse(text).unwrap().expand();
     assert!(runs.len() <= 2 && runs.iter().all(|r| matches!(r.config.sparsity.config.top_k(), Some(4 | 8))));
 }
+
+/// A configuration only a draw makes, refused naming `[search.ranges]`,
+/// the ranges that draw it, the drawn values and the line; a `[search]`
+/// key with nothing to act on refused; a range a drawn mechanism uses
+/// accepted.
+#[test]
+fn a_drawn_configuration_that_cannot_train_is_refused_naming_its_ranges_and_line() {
+    let random = |ranges: &str| format!("[search]\nstrategy = \"random\"\ntrials = 4\n[search.ranges]\n{ranges}\n");
+    let topk = "[model]\nhidden = 64\n[sparsity]\nkind = \"topk\"\nk = 4\n";
+    let kl = "{ kind = \"kl\", rho = 0.05, beta = 1 }";
+    let cases = [
+        (
+            format!("{topk}{}", random("k = { uniform = [1, 20] }\nhidden = { choice = [8, 64] }")),
+            vec!["line 11", "[search.ranges] hidden, k: a configuration the search may draw (hidden = 8, k = 20)", "[sparsity] k: 20 units"],
+        ),
+        (
+            random(&format!("sparsity = {{ choice = [{{ kind = \"topk\" }}, {kl}] }}")),
+            vec!["line 5", "[search.ranges] sparsity: kind = \"topk\" needs `k`: give it in the choice"],
+        ),
+        (
+            format!("[model]\nhidden = 16\n{}", random(&format!("sparsity = {{ choice = [{{ kind = \"topk\", k = 4, aux_k = 32 }}, {kl}] }}"))),
+            vec!["line 7", "(sparsity = topk-k4-aux32) cannot train: [sparsity] aux_k: 32 units"],
+        ),
+        (
+            random("sparsity = { choice = [{ kind = \"kl\", rho = 0.05, beta = 1, activation = \"relu\" }, { kind = \"none\" }] }"),
+            vec!["line 5", "(sparsity = kl-rho0.05-beta1-relu) cannot train", "the KL penalty needs a sigmoid code"],
+        ),
+        (
+            random("rho = { uniform = [0.01, 0.1] }\nsparsity = { choice = [{ kind = \"topk\", k = 4 }, { kind = \"none\" }] }"),
+            vec!["[search.ranges] rho: no mechanism of the search is one rho applies to"],
+        ),
+        (random("rho = { uniform = [0.01, 0.1] }").replace("trials = 4", "trials = 100001"), vec!["line 3", "search.trials = 100001: more than the 100000 runs"]),
+        ("[sweep]\nrho = [0.01, 0.1]\n[search]\nseed = 3\n".into(), vec!["[search] seed seeds the draws from [search.ranges], and this search draws nothing"]),
+    ];
+    for (text, expected) in &cases {
+        let msg = parse(text).expect_err(text);
+        assert!(msg.starts_with("experiments/bad.toml: "), "{msg}");
+        assert!(expected.iter().all(|e| msg.contains(e)), "for {text:?}: {msg}");
+    }
+    let k_for_a_drawn_topk =
+        random(&format!("k = {{ uniform = [1, 20] }}\nsparsity = {{ choice = [{{ kind = \"topk\" }}, {kl}] }}"));
+    let runs = parse(&k_for_a_drawn_topk).unwrap().expand();
+    assert!(runs.iter().all(|r| r.config.sparsity.config.top_k().is_none_or(|k| (1..=20).contains(&k))), "{runs:?}");
+}
+
+#[test]
+fn trials_that_repeat_an_earlier_draw_are_warned_of() {
+    let text = "[search]\nstrategy = \"random\"\ntrials = 10\n[search.ranges]\nhidden = { choice = [8, 16] }\n";
+    let experiment = parse(text).unwrap();
+    assert_eq!((experiment.expand().len(), experiment.distinct_trials()), (2, 2));
+    let warnings = experiment.warnings();
+    assert!(
+        warnings[0].starts_with("search.trials = 10: the ranges drew 2 distinct configurations, so 8 trials repeat"),
+        "{warnings:?}"
+    );
+    assert!(parse(&search(8, "")).unwrap().warnings().is_empty(), "real ranges draw anew");
+}

@@ -194,6 +194,18 @@ fn header(name: &str, inp: &Inputs<'_>) -> String {
         "- swept: {}",
         if swept.is_empty() { "nothing (a single configuration)".into() } else { swept.join(", ") }
     );
+    let search = &inp.experiment.search;
+    if let Some(trials) = search.trials.filter(|_| !search.ranges.is_empty()) {
+        let drawn: Vec<&str> = search.ranges.keys().map(String::as_str).collect();
+        let distinct = inp.experiment.distinct_trials();
+        let repeats = if distinct < trials.0 { " (the others repeat an earlier draw)" } else { "" };
+        let _ = writeln!(
+            md,
+            "- drawn from [search.ranges]: {}; {} trials, {distinct} of them distinct{repeats}",
+            drawn.join(", "),
+            trials.0
+        );
+    }
     md.push_str(&partial_results(inp));
     md
 }
