@@ -6,7 +6,8 @@
 //!
 //! 1. **The experiment file** ([`ExperimentFile`], `experiment.rs`): its
 //!    sections, each value checked as it is read (`values.rs`,
-//!    `sparsity.rs`), the checks that span keys (`validate.rs`) and what
+//!    `sparsity.rs`), the checks that span keys (`validate.rs`; training
+//!    long enough for the mechanisms' settings, `training_length.rs`) and what
 //!    is allowed but said as a warning (`warnings.rs`); every
 //!    parameter of a run is defined once ([`Param`], `parameter.rs`).
 //! 2. **The grid** ([`Experiment::expand`], `grid.rs`): one [`RunSpec`] per
@@ -25,7 +26,8 @@
 //!    [`Snapshot`] (`snapshot.rs`) that the runner, the tables and the
 //!    report share.
 //! 5. **The tables** (`table.rs`): `runs.csv` and `summary.csv`, with the
-//!    metrics defined once in the results schema ([`Metric`], `schema.rs`).
+//!    metrics defined once in the results schema ([`Metric`], `schema.rs`)
+//!    and a suspect run's flag (`flag.rs`).
 
 mod canonical;
 mod complete;
@@ -33,6 +35,7 @@ mod data;
 mod engines;
 mod error;
 mod experiment;
+mod flag;
 mod grid;
 mod halving;
 mod lock;
@@ -52,6 +55,7 @@ mod snapshot;
 mod sparsity;
 mod store;
 mod table;
+mod training_length;
 mod validate;
 mod values;
 mod warnings;

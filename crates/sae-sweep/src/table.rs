@@ -2,6 +2,7 @@
 //! `runs.csv` (one row per completed run) and `summary.csv` (mean and
 //! standard deviation over seeds, per configuration).
 
+use crate::flag::flag;
 use crate::{Experiment, Metric, Param, RunRecord, RunSpec, Snapshot, Status, SweepError, Value};
 use sae_data::write_atomic;
 
@@ -23,6 +24,8 @@ pub struct RunRow {
     pub status: Status,
     /// Why the run failed (empty when it did not).
     pub reason: String,
+    /// Why a successful run is suspect (empty when it is not: [`flag`]).
+    pub flag: String,
     /// The run's settings.
     pub config: Experiment,
     params: [Option<Value>; Param::COUNT],
@@ -42,6 +45,7 @@ impl RunRow {
             label: spec.label.clone(),
             status: record.status,
             reason: record.reason.clone().unwrap_or_default(),
+            flag: flag(&spec.config, record),
             config: spec.config.clone(),
             params: std::array::from_fn(|i| Param::ALL[i].read(&spec.config)),
             values: std::array::from_fn(|i| Metric::ALL[i].read(record)),
@@ -81,7 +85,7 @@ impl RunRow {
 
     /// The header of `runs.csv`.
     fn header() -> Vec<String> {
-        ["run_id", "label", "status", "reason"]
+        ["run_id", "label", "status", "reason", "flag"]
             .into_iter()
             .chain(Param::ALL.iter().map(|p| p.def().key))
             .map(String::from)
@@ -91,11 +95,8 @@ impl RunRow {
 
     /// This row as `runs.csv` fields.
     fn record(&self) -> Vec<String> {
-        [self.run_id.clone(), self.label.clone(), self.status.as_str().into(), self.reason.clone()]
-            .into_iter()
-            .chain(self.parameters().map(|(_, v)| v))
-            .chain(self.values.iter().map(|v| field(*v)))
-            .collect()
+        let text = [&self.run_id, &self.label, self.status.as_str(), &self.reason, &self.flag].map(String::from);
+        text.into_iter().chain(self.parameters().map(|(_, v)| v)).chain(self.values.iter().map(|v| field(*v))).collect()
     }
 }
 

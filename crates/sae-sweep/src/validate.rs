@@ -90,7 +90,8 @@ impl Experiment {
             ));
         }
         self.check_sizes().or_else(fail)?;
-        self.check_k_sparse().or_else(fail)?;
+        self.check_training_length().or_else(fail)?;
+        self.check_probe_alpha().or_else(fail)?;
         self.check_labels(text).or_else(fail)?;
         self.check_search().or_else(fail)?;
         self.check_objectives(text).or_else(fail)?;
@@ -156,25 +157,9 @@ impl Experiment {
         self.models().iter().flat_map(|m| draws.iter().map(|d| apply(d, m.clone()))).collect()
     }
 
-    /// A k schedule that ends within the shortest training of the grid (a
-    /// swept or drawn `epochs`, a halving search's first rung), and a
-    /// probe's α·k within every width, for TopK runs only (drawn ones
+    /// A probe's α·k within every width, for TopK runs only (drawn ones
     /// included).
-    fn check_k_sparse(&self) -> Result<(), String> {
-        if let Some(schedule) = self.training.k_schedule {
-            let swept = self.sweep.epochs.iter().flat_map(|l| l.0.iter().map(|e| e.0));
-            let drawn = self.extreme_draws().into_iter().map(|d| apply(&d, self.clone()).training.epochs.0);
-            let first_rung = self.search.halving(self.training.epochs.0).and_then(|h| h.rungs.first().copied());
-            let shortest =
-                swept.chain(drawn).chain(first_rung).chain([self.training.epochs.0]).min().unwrap_or_default();
-            if schedule.epochs > shortest {
-                return Err(format!(
-                    "training.k_schedule: epochs = {} is longer than training ({shortest} epochs, the shortest run \
-                     of the experiment): expected at most {shortest}, so that k reaches its target",
-                    schedule.epochs
-                ));
-            }
-        }
+    fn check_probe_alpha(&self) -> Result<(), String> {
         let Some(alpha) = self.probe.alpha.map(|a| a.0) else { return Ok(()) };
         for run in self.extreme_models() {
             let Some(k) = run.sparsity.config.top_k() else {

@@ -1,5 +1,5 @@
 //! What an experiment file may ask but likely does not mean: allowed,
-//! and said as a warning when the sweep starts.
+//! said as a warning when the sweep starts and as a note in the report.
 
 use std::collections::HashSet;
 
@@ -10,10 +10,11 @@ use crate::{Experiment, Objective};
 
 impl Experiment {
     /// What an experiment may ask but likely does not mean, one sentence
-    /// each (the command line prints them as warnings): a halving
-    /// objective on which every trial ties, L0 when every configuration is
-    /// a sigmoid code of one width without a selection (its L0 is always
-    /// the width).
+    /// each (the command line prints them as warnings, the report as
+    /// notes): trials that repeat an earlier draw, AuxK that never engages,
+    /// a halving objective on which every trial ties (L0 when every
+    /// configuration is a sigmoid code of one width without a selection:
+    /// its L0 is always the width).
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
         let (trials, distinct) = (self.search.trials.map_or(1, |t| t.0), self.distinct_trials());
@@ -24,6 +25,7 @@ impl Experiment {
                 trials - distinct
             ));
         }
+        warnings.extend(self.idle_auxk());
         warnings.extend(self.tied_objectives());
         warnings
     }

@@ -207,6 +207,10 @@ fn header(name: &str, inp: &Inputs<'_>) -> String {
         );
     }
     md.push_str(&partial_results(inp));
+    md.push_str(&flagged_runs(inp.rows));
+    for warning in inp.experiment.warnings() {
+        let _ = writeln!(md, "\n> **Note.** {warning}");
+    }
     md
 }
 
@@ -294,6 +298,25 @@ fn partial_results(inp: &Inputs<'_>) -> String {
     }
     for r in failed {
         let _ = writeln!(md, ">\n> - failed: `{}`: {}", r.run_id, r.reason);
+    }
+    md
+}
+
+/// A quoted list of the runs that succeeded but are suspect (their `flag`
+/// in `runs.csv`); nothing when none is.
+fn flagged_runs(rows: &[RunRow]) -> String {
+    let flagged: Vec<&RunRow> = rows.iter().filter(|r| !r.flag.is_empty()).collect();
+    if flagged.is_empty() {
+        return String::new();
+    }
+    let mut md = format!(
+        "\n> **Suspect runs.** {} of {} runs succeeded but are not to be read as results (the `flag` column of \
+         runs.csv):\n",
+        flagged.len(),
+        rows.len()
+    );
+    for r in flagged {
+        let _ = writeln!(md, ">\n> - `{}`: {}", r.run_id, r.flag);
     }
     md
 }
