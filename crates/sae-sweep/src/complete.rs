@@ -1,7 +1,8 @@
 //! Whether a stored run is complete: a run counts as done only when every
 //! file it needs reads back whole, its metrics are values they can take
-//! and its configuration is still the one its id stands for; a damaged one
-//! is redone, and the sweep says which file and why.
+//! and agree with its curve, its configuration is still the one its id
+//! stands for and its checkpoint was written by it; a damaged one is
+//! redone, and the sweep says which file and why.
 
 use std::path::Path;
 
@@ -90,6 +91,17 @@ impl ResultsDir {
         if curve.len() != record.epochs_done {
             let path = dir.join(CURVE_FILE);
             return Err(format!("{}: {} epochs, the record says {}", path.display(), curve.len(), record.epochs_done));
+        }
+        let last_val_mse = curve.last().map(|p| p.val_mse).filter(|v| v.is_finite());
+        if let (Some(stored), Some(curve_says)) = (record.final_val_mse, last_val_mse) {
+            // The two files' writers may round the last digit apart.
+            if (stored - curve_says).abs() > 1e-12 * stored.abs().max(curve_says.abs()) {
+                return Err(format!(
+                    "{}: final_val_mse {stored} is not the last validation MSE of {CURVE_FILE}, {curve_says}: one \
+                     of the two was edited",
+                    dir.join(METRICS_FILE).display()
+                ));
+            }
         }
         if record.status == Status::Ok {
             let path = dir.join(CHECKPOINT_FILE);

@@ -4,6 +4,8 @@
 //! rather than starting again. Promotion is a pure function of the stored
 //! results, so a search killed at any moment resumes to the same choices.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 
 use sae_core::CurvePoint;
@@ -231,16 +233,20 @@ pub fn searched_runs(results: &Snapshot, grid: &[RunSpec], experiment: &Experime
 }
 
 /// Removes the training state of every run that no rung will continue any
-/// more: its continuation is stored, or the search stopped the trial. A
-/// width-256 state holds the weights and Adam's two moments (4.8 MB); a
-/// finished search keeps none. A continuation found damaged later trains
-/// from the first epoch, saying so.
+/// more: every state in the results folder but those of the runs that a
+/// run of this search not yet stored (nor stopped) continues. Those of
+/// trials stopped, of rungs whose continuation is stored, and of runs of a
+/// former search (another η or `max_epochs`) go. A width-256 state holds
+/// the weights and Adam's two moments (4.8 MB); a finished search keeps
+/// none. A continuation found damaged later trains from the first epoch,
+/// saying so.
 pub fn remove_spent_states(results: &Snapshot, grid: &[RunSpec], halving: &Halving) {
     let stopped = stopped_runs(results, grid, halving);
-    for spec in grid {
-        let Some(from) = &spec.continues else { continue };
-        if stopped.contains(&spec.id) || matches!(results.state(spec), RunState::Stored(_)) {
-            results.dir().remove_state(from);
+    let pending = grid.iter().filter(|s| !stopped.contains(&s.id) && !matches!(results.state(s), RunState::Stored(_)));
+    let needed: HashSet<&str> = pending.filter_map(|s| s.continues.as_deref()).collect();
+    for id in results.dir().runs_with_state() {
+        if !needed.contains(id.as_str()) {
+            results.dir().remove_state(&id);
         }
     }
 }

@@ -284,6 +284,14 @@ impl ResultsDir {
         Ok(Continuation { from: from.into(), curve, state })
     }
 
+    /// The ids of the run folders that hold a training state (temporary
+    /// and replaced folders aside).
+    pub(crate) fn runs_with_state(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.runs()) else { return Vec::new() };
+        let names = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned());
+        names.filter(|id| !id.starts_with('.') && self.run_dir(id).join(STATE_FILE).is_file()).collect()
+    }
+
     /// Removes run `id`'s training state, if it has one: the run stays
     /// complete without it.
     pub(crate) fn remove_state(&self, id: &str) {

@@ -1,7 +1,8 @@
 //! Runs that go wrong after the fact or at the last moment: damaged or
 //! missing run files make a run incomplete (redone, never aborting the
 //! sweep, the dry run or the merge), parameters that become NaN at the very
-//! last step fail the run, and merging an experiment never run is an error.
+//! last step fail the run, a record edited against its own curve is
+//! damage, and merging an experiment never run is an error.
 
 mod common;
 
@@ -51,6 +52,36 @@ fn damaged_run_files_make_the_run_incomplete_and_it_is_redone() {
     let again = sweep(data, results, &file);
     assert_eq!((again.done, again.skipped, again.rows), (4, 0, 4));
     assert_eq!(Table::read(&runs_csv).without(&TIMING), before);
+}
+
+/// A `metrics.json` whose validation MSE was edited, or a `curve.csv`
+/// whose last validation MSE was: the two disagree, the run is damaged,
+/// naming both files, and redone.
+#[test]
+fn a_record_edited_against_its_own_curve_is_damage() {
+    let f = fixture();
+    let file = experiment("edited", "[sweep]\nrho = [0.05, 0.1]\n");
+    sweep(&f.data, &f.results, &file);
+    let dir = ResultsDir::new(&f.results, "edited");
+    let grid = file.experiment.expand();
+    let metrics = dir.run_dir(&grid[0].id).join("metrics.json");
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    std::fs::write(&metrics, replace_value(&text, "\"final_val_mse\": ", "0.001")).unwrap();
+    let curve = dir.run_dir(&grid[1].id).join("curve.csv");
+    let mut lines: Vec<String> = std::fs::read_to_string(&curve).unwrap().lines().map(String::from).collect();
+    let column = lines[0].split(',').position(|c| c == "val_mse").unwrap();
+    let last = lines.len() - 1;
+    let mut fields: Vec<String> = lines[last].split(',').map(String::from).collect();
+    fields[column] = "0.001".into();
+    lines[last] = fields.join(",");
+    std::fs::write(&curve, lines.join("\n") + "\n").unwrap();
+
+    let reasons = damage_reasons(&dir, &grid);
+    for why in &reasons {
+        assert!(why.contains("metrics.json: final_val_mse") && why.contains("one of the two was edited"), "{why}");
+    }
+    assert!(reasons[0].contains("final_val_mse 0.001 is not the last validation MSE of curve.csv"), "{}", reasons[0]);
+    assert_eq!(sweep(&f.data, &f.results, &file).done, 2, "both redone");
 }
 
 /// `text` with the value after the first `key` replaced by `value`.

@@ -1,12 +1,13 @@
 //! A halving search's tables hold its own runs: a stored run of a trial
 //! the search stopped (left by a former search of the same file) stays on
 //! disk, out of `runs.csv`, and `merge` counts no stopped run as missing;
-//! an objective on which every trial ties is warned of.
+//! an objective on which every trial ties is warned of; a finished search
+//! leaves no training state behind, a former search's included.
 
 mod common;
 
 use common::{experiment, fixture, parse, sweep, Table};
-use sae_sweep::{execute, merge, stopped_runs, ResultsDir, RunState, SharedData, Snapshot};
+use sae_sweep::{execute, execute_from, merge, stopped_runs, ResultsDir, RunState, SharedData, Snapshot, STATE_FILE};
 
 /// Three trials halved at 1 and 3 epochs.
 const HALVING: &str = "[sweep]\nlr = [0.003, 0.01, 0.03]\n[search]\nstrategy = \"halving\"\nmin_epochs = 1\n\
@@ -57,4 +58,30 @@ fn an_objective_every_trial_ties_on_is_warned_of() {
     let widths = "[sweep]\nhidden = [16, 32]\n[search]\nstrategy = \"halving\"\npareto = \"l0\"\n";
     assert!(parse(widths).unwrap().warnings().is_empty());
     assert!(warnings("").is_empty());
+}
+
+/// A state left by a former search of the file (another η, another
+/// `max_epochs`: a run this search never continues) is removed when the
+/// search finishes, with those of its own rungs.
+#[test]
+fn a_finished_search_leaves_no_state_a_former_search_included() {
+    let f = fixture();
+    let file = experiment("halving", HALVING);
+    let dir = ResultsDir::new(&f.results, "halving");
+    let former = experiment("former", &HALVING.replace("max_epochs = 3\neta = 3", "max_epochs = 4\neta = 2"));
+    let spec = former.experiment.expand().into_iter().find(|s| s.rung == Some(1)).unwrap();
+    assert!(file.experiment.expand().iter().all(|s| s.id != spec.id), "not a run of this search");
+    let data = SharedData::load(&f.data).unwrap().for_run(&spec.config).unwrap();
+    dir.write_run(&spec, &execute_from(&spec, &data, None, true, |_| {}).output()).unwrap();
+    assert!(dir.run_dir(&spec.id).join(STATE_FILE).is_file());
+
+    sweep(&file, &f.data, &f.results, 1, None).unwrap();
+    let states: Vec<_> = std::fs::read_dir(dir.runs())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join(STATE_FILE).exists())
+        .map(|e| e.file_name())
+        .collect();
+    assert!(states.is_empty(), "{states:?}");
+    assert!(dir.run_dir(&spec.id).join("model.safetensors").is_file(), "the run itself stays");
 }
