@@ -259,13 +259,24 @@ fn experiment_file(path: &Path) -> Result<ExperimentFile> {
     Ok(file)
 }
 
+/// The shard `--shard` asks for, or a Slurm array task's; refused on a
+/// halving search, whose processes share each rung's runs instead.
+fn shard_of(asked: Option<Shard>, file: &ExperimentFile) -> Result<Option<Shard>> {
+    match asked {
+        Some(_) if file.experiment.search.strategy == sae_sweep::Strategy::Halving => bail!(
+            "--shard on a halving search: its processes share each rung's runs under the run locks, not a fixed part \
+             of the grid; run the same command without --shard in each process, or `cargo xtask slurm {} --array N`",
+            file.path.display()
+        ),
+        Some(s) => Ok(Some(s)),
+        None => Ok(Shard::from_slurm(|k| std::env::var(k).ok())?),
+    }
+}
+
 fn sweep(args: SweepArgs) -> Outcome {
     let results = args.results.folder()?;
     let file = experiment_file(&args.file)?;
-    let shard = match args.shard {
-        Some(s) => Some(s),
-        None => Shard::from_slurm(|k| std::env::var(k).ok())?,
-    };
+    let shard = shard_of(args.shard, &file)?;
     if args.dry_run {
         return dry_run::dry_run(&file, results, shard);
     }

@@ -193,11 +193,18 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     let file = ExperimentFile::load(&args.file)?;
     let xtask = std::env::current_exe().context("locating the xtask binary")?;
     let cwd = std::env::current_dir().context("reading the current folder")?;
-    let runs = file.experiment.expand().len();
-    if args.array > runs {
+    let grid = file.experiment.expand();
+    let runs = grid.len();
+    // A halving search's tasks share each rung's runs: its first rung is its widest.
+    let widest = grid.iter().filter(|r| r.rung.is_none_or(|r| r == 0)).count();
+    let (most, of) = match widest < runs {
+        true => (widest, format!("the {widest} runs of the first rung (the widest) of the halving search")),
+        false => (runs, format!("the {runs} runs")),
+    };
+    if args.array > most {
         bail!(
-            "--array {} is more than the {runs} runs of {}: the tasks past the {runs}th would have nothing to do; \
-             use --array {runs} or fewer",
+            "--array {} is more than {of} of {}: the tasks past the {most}th would have nothing to do; use --array \
+             {most} or fewer",
             args.array,
             file.path.display()
         );
@@ -210,7 +217,15 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     let (array_path, merge_path) = (dir.join("array.sbatch"), dir.join("merge.sbatch"));
     sae_data::write_atomic(&array_path, array.as_bytes())?;
     sae_data::write_atomic(&merge_path, merge.as_bytes())?;
-    stderr_line!("slurm: {runs} runs in {} tasks: {}, then {}", args.array, array_path.display(), merge_path.display());
+    let (tasks, scripts) = (args.array, format!("{}, then {}", array_path.display(), merge_path.display()));
+    match widest < runs {
+        true => {
+            let rungs = grid.iter().filter_map(|r| r.rung).max().map_or(1, |r| r + 1);
+            let search = format!("a halving search, {widest} runs at the first of {rungs} rungs");
+            stderr_line!("slurm: {search}; {tasks} tasks share each rung's runs: {scripts}")
+        }
+        false => stderr_line!("slurm: {runs} runs in {tasks} tasks: {scripts}"),
+    }
     if let Some(note) = short_limit_note(&args.time) {
         stderr_line!("{note}");
     }

@@ -32,6 +32,32 @@ fn jobs_zero_is_refused_and_too_many_jobs_are_capped_with_a_note() {
     assert!(err.contains("--jobs 100000 is more than the") && err.contains("using "), "{err}");
 }
 
+/// A halving search is shared rung by rung, never by a fixed shard: an
+/// explicit `--shard` is refused with the way that works, and an array
+/// wider than its first rung is refused naming that rung.
+#[test]
+fn cluster_options_on_a_halving_search_do_what_they_say_or_are_refused() {
+    let search = common::small().set("search.strategy", r#""halving""#).set("training.epochs", "9").text();
+    let tmp = setup();
+    std::fs::write(tmp.path().join("h.toml"), search).unwrap();
+    let (code, _, err) = run(xtask(tmp.path()).args(["sweep", "h.toml", "--shard", "0/2"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--shard on a halving search") && err.contains("without --shard in each process"), "{err}");
+    assert!(!tmp.path().join("results/h").exists(), "nothing trained");
+    let (code, _, err) = run(xtask(tmp.path()).args(["slurm", "h.toml", "--array", "5"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--array 5 is more than the 4 runs of the first rung (the widest) of the halving search"),
+        "{err}"
+    );
+    let (code, _, err) = run(xtask(tmp.path()).args(["slurm", "h.toml", "--array", "4"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("slurm: a halving search, 4 runs at the first of 3 rungs; 4 tasks share each rung's runs"),
+        "{err}"
+    );
+}
+
 #[test]
 fn slurm_values_an_sbatch_header_cannot_carry_are_refused_and_the_submit_hint_is_the_whole_command() {
     let tmp = setup();

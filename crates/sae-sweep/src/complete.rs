@@ -92,41 +92,48 @@ impl ResultsDir {
             let path = dir.join(CURVE_FILE);
             return Err(format!("{}: {} epochs, the record says {}", path.display(), curve.len(), record.epochs_done));
         }
-        let last_val_mse = curve.last().map(|p| p.val_mse).filter(|v| v.is_finite());
-        if let (Some(stored), Some(curve_says)) = (record.final_val_mse, last_val_mse) {
-            // The two files' writers may round the last digit apart.
-            if (stored - curve_says).abs() > 1e-12 * stored.abs().max(curve_says.abs()) {
-                return Err(format!(
-                    "{}: final_val_mse {stored} is not the last validation MSE of {CURVE_FILE}, {curve_says}: one \
-                     of the two was edited",
-                    dir.join(METRICS_FILE).display()
-                ));
-            }
-        }
+        check_final_val_mse(&record, &curve, &dir)?;
         if record.status == Status::Ok {
-            let path = dir.join(CHECKPOINT_FILE);
-            let model = SparseAutoencoder::read_config(&path).map_err(|e| e.to_string())?;
-            if model.hidden != spec.config.model.hidden.0 {
-                return Err(format!(
-                    "{}: width {}, expected {}",
-                    path.display(),
-                    model.hidden,
-                    spec.config.model.hidden.0
-                ));
-            }
-            if model.pre_bias != spec.config.pre_bias() {
-                let (found, want) = (model.pre_bias, spec.config.pre_bias());
-                return Err(format!("{}: pre_bias {found}, the run's configuration says {want}", path.display()));
-            }
-            let want = spec.config.sparsity.config.architecture();
-            if model.architecture != want {
-                let (found, want) = (model.architecture.as_str(), want.as_str());
-                return Err(format!("{}: a {found} model, the run's configuration says {want}", path.display()));
-            }
-            check_identity(&path, spec).map_err(|e| e.to_string())?;
+            check_checkpoint(&dir.join(CHECKPOINT_FILE), spec)?;
         }
         Ok(StoredRun { record, curve })
     }
+}
+
+/// Checks that a record's validation MSE is the last of its curve (the two
+/// files' writers may round the last digit apart).
+fn check_final_val_mse(record: &RunRecord, curve: &[CurvePoint], dir: &Path) -> Result<(), String> {
+    let last_val_mse = curve.last().map(|p| p.val_mse).filter(|v| v.is_finite());
+    if let (Some(stored), Some(curve_says)) = (record.final_val_mse, last_val_mse) {
+        // The two files' writers may round the last digit apart.
+        if (stored - curve_says).abs() > 1e-12 * stored.abs().max(curve_says.abs()) {
+            return Err(format!(
+                "{}: final_val_mse {stored} is not the last validation MSE of {CURVE_FILE}, {curve_says}: one \
+                 of the two was edited",
+                dir.join(METRICS_FILE).display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the checkpoint at `path` holds run `spec`'s model: its
+/// width, pre-encoder bias and architecture, and the run that wrote it.
+fn check_checkpoint(path: &Path, spec: &RunSpec) -> Result<(), String> {
+    let model = SparseAutoencoder::read_config(path).map_err(|e| e.to_string())?;
+    if model.hidden != spec.config.model.hidden.0 {
+        return Err(format!("{}: width {}, expected {}", path.display(), model.hidden, spec.config.model.hidden.0));
+    }
+    if model.pre_bias != spec.config.pre_bias() {
+        let (found, want) = (model.pre_bias, spec.config.pre_bias());
+        return Err(format!("{}: pre_bias {found}, the run's configuration says {want}", path.display()));
+    }
+    let want = spec.config.sparsity.config.architecture();
+    if model.architecture != want {
+        let (found, want) = (model.architecture.as_str(), want.as_str());
+        return Err(format!("{}: a {found} model, the run's configuration says {want}", path.display()));
+    }
+    check_identity(path, spec).map_err(|e| e.to_string())
 }
 
 /// Checks that the checkpoint or training state at `path`, in run
