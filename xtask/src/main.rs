@@ -263,7 +263,7 @@ fn experiment_file(path: &Path) -> Result<ExperimentFile> {
 /// halving search, whose processes share each rung's runs instead.
 fn shard_of(asked: Option<Shard>, file: &ExperimentFile) -> Result<Option<Shard>> {
     match asked {
-        Some(_) if file.experiment.search.strategy == sae_sweep::Strategy::Halving => bail!(
+        Some(_) if file.experiment.search.strategy.halves() => bail!(
             "--shard on a halving search: its processes share each rung's runs under the run locks, not a fixed part \
              of the grid; run the same command without --shard in each process, or `cargo xtask slurm {} --array N`",
             file.path.display()

@@ -10,7 +10,7 @@ use sae_core::{Activation, RunIdentity};
 use crate::search::apply;
 use crate::sparsity::SparsitySection;
 use crate::values::Count;
-use crate::{Experiment, Param, SparsityKind, Strategy};
+use crate::{Experiment, Param, SparsityKind};
 
 /// One run of a sweep.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,7 +148,7 @@ impl Experiment {
     /// Whether runs of this experiment differ in `param`: listed in
     /// `[sweep]` or drawn by the search.
     pub fn varies(&self, param: Param) -> bool {
-        let halving = param == Param::Epochs && self.search.strategy == Strategy::Halving;
+        let halving = param == Param::Epochs && self.search.strategy.halves();
         halving
             || param.is_swept(&self.sweep)
             || param.def().sweep.is_some_and(|s| self.search.ranges.contains_key(s.key))

@@ -86,7 +86,7 @@ pub(crate) fn rung_epochs(min: usize, max: usize, eta: usize) -> Vec<usize> {
 /// A trial's standing at a rung: its objectives, the mean over its seeds;
 /// `None` when a replicate failed or is missing (never promoted).
 #[derive(Debug, Clone, PartialEq)]
-struct Standing {
+pub(crate) struct Standing {
     /// The trial's label (its settings but the seed).
     label: String,
     /// The first objective, then the Pareto one if any.
@@ -141,7 +141,7 @@ fn crowding(points: &[&[f64]], rank: &[usize]) -> Vec<f64> {
 /// best `keep` by the first objective, or, with two, by non-dominated rank
 /// then crowding distance (largest first); ties go to the trial listed
 /// first. Trials without scores never go on.
-fn promote(standings: &[Standing], keep: usize) -> Vec<String> {
+pub(crate) fn promote(standings: &[Standing], keep: usize) -> Vec<String> {
     let scored: Vec<(usize, &[f64])> =
         standings.iter().enumerate().filter_map(|(i, s)| s.scores.as_deref().map(|v| (i, v))).collect();
     let points: Vec<&[f64]> = scored.iter().map(|s| s.1).collect();
@@ -160,6 +160,30 @@ fn promote(standings: &[Standing], keep: usize) -> Vec<String> {
     order.into_iter().take(keep).map(|i| standings[scored[i].0].label.clone()).collect()
 }
 
+/// The standing of each trial of `stage` (runs of one rung), in the order
+/// of their first run: the mean of each objective over its seeds, and none
+/// when a replicate failed or is not stored.
+pub(crate) fn standings(results: &Snapshot, stage: &[&RunSpec], halving: &Halving) -> Vec<Standing> {
+    let mut labels: Vec<&str> = Vec::new();
+    for spec in stage {
+        if !labels.contains(&spec.label.as_str()) {
+            labels.push(&spec.label);
+        }
+    }
+    let score = |spec: &RunSpec| -> Option<Vec<f64>> {
+        let stored = results.stored(spec).filter(|s| s.record.status == Status::Ok)?;
+        halving.objectives.iter().map(|o| o.read(&stored.curve)).collect()
+    };
+    let n = halving.objectives.len();
+    (labels.iter())
+        .map(|&label| {
+            let seeds: Option<Vec<Vec<f64>>> = stage.iter().filter(|s| s.label == label).map(|s| score(s)).collect();
+            let scores = seeds.map(|s| (0..n).map(|i| s.iter().map(|v| v[i]).sum::<f64>() / s.len() as f64).collect());
+            Standing { label: label.to_string(), scores }
+        })
+        .collect()
+}
+
 /// The runs of the rung after `stage` (the runs of one rung of `grid`)
 /// that continue its promoted trials, by what `results` holds; `None` after
 /// the last rung. A trial stands by the mean of each objective over its
@@ -174,27 +198,8 @@ pub(crate) fn promoted<'a>(
     if rung + 1 >= halving.rungs.len() {
         return None;
     }
-    let mut labels: Vec<&str> = Vec::new();
-    for spec in stage {
-        if !labels.contains(&spec.label.as_str()) {
-            labels.push(&spec.label);
-        }
-    }
-    let score = |spec: &RunSpec| -> Option<Vec<f64>> {
-        let stored = results.stored(spec).filter(|s| s.record.status == Status::Ok)?;
-        halving.objectives.iter().map(|o| o.read(&stored.curve)).collect()
-    };
-    let standings: Vec<Standing> = labels
-        .iter()
-        .map(|&label| {
-            let seeds: Option<Vec<Vec<f64>>> = stage.iter().filter(|s| s.label == label).map(|s| score(s)).collect();
-            let scores = seeds.map(|s| {
-                (0..halving.objectives.len()).map(|i| s.iter().map(|v| v[i]).sum::<f64>() / s.len() as f64).collect()
-            });
-            Standing { label: label.to_string(), scores }
-        })
-        .collect();
-    let kept = promote(&standings, survivors(labels.len(), halving.eta));
+    let standings = standings(results, stage, halving);
+    let kept = promote(&standings, survivors(standings.len(), halving.eta));
     let ids: Vec<&str> = stage.iter().filter(|s| kept.contains(&s.label)).map(|s| s.id.as_str()).collect();
     Some(
         grid.iter()
@@ -206,6 +211,9 @@ pub(crate) fn promoted<'a>(
 /// The ids of `grid`'s runs that a halving search has stopped: those of a
 /// rung whose rung before is stored whole and did not promote their trial.
 pub fn stopped_runs(results: &Snapshot, grid: &[RunSpec], halving: &Halving) -> Vec<String> {
+    if halving.asynchronous {
+        return crate::asha::stopped(results, grid, halving);
+    }
     let mut stopped = Vec::new();
     let mut stage: Vec<&RunSpec> = grid.iter().filter(|r| r.rung == Some(0)).collect();
     while stage.iter().all(|s| matches!(results.state(s), RunState::Stored(_))) {
@@ -252,7 +260,7 @@ pub fn remove_spent_states(results: &Snapshot, grid: &[RunSpec], halving: &Halvi
 }
 
 /// How many of `n` trials go on: a 1/η share, at least one.
-fn survivors(n: usize, eta: usize) -> usize {
+pub(crate) fn survivors(n: usize, eta: usize) -> usize {
     (n / eta).max(1).min(n)
 }
 

@@ -29,6 +29,8 @@
 //!    metrics defined once in the results schema ([`Metric`], `schema.rs`)
 //!    and a suspect run's flag (`flag.rs`).
 
+mod asha;
+mod asha_pool;
 mod canonical;
 mod complete;
 mod data;

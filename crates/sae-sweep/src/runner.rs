@@ -9,12 +9,13 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::asha_pool::train_asynchronously;
 use crate::engines::prepare_engines;
 use crate::halving::{promoted, remove_spent_states, searched_runs};
 use crate::progress::{Progress, ProgressMode};
 use crate::run::execute_from;
 use crate::table::rebuild_tables;
-use crate::{ExperimentFile, ResultsDir, RunSpec, RunState, Shard, SharedData, Snapshot, Status, SweepError};
+use crate::{ExperimentFile, Halving, ResultsDir, RunSpec, RunState, Shard, SharedData, Snapshot, Status, SweepError};
 
 /// The copy of the experiment file kept in its results folder.
 pub const EXPERIMENT_COPY: &str = "experiment.toml";
@@ -75,40 +76,15 @@ pub fn run_sweep(
     let grid = file.experiment.expand();
     dir.adopt_former_ids(&grid);
     let halving = file.experiment.search.halving(file.experiment.training.epochs.0);
-    // The tasks of a halving search each take whatever work is free under
-    // the run locks, rung by rung, rather than a fixed shard.
-    let shard = options.shard.filter(|_| halving.is_none());
-    let mut stage: Vec<&RunSpec> =
-        grid.iter().filter(|r| r.rung.is_none_or(|r| r == 0) && shard.is_none_or(|s| s.contains(r))).collect();
-    let (mut data, mut load_data) = (None, Some(load_data));
     // The runs a later rung continues keep their training state.
     let continued: HashSet<&str> = grid.iter().filter_map(|r| r.continues.as_deref()).collect();
-    let (mut trained, mut total, mut skipped) = (Trained::default(), 0, 0);
     let mut results = Snapshot::new(dir.clone(), &grid);
-    loop {
-        let todo: Vec<(&RunSpec, &RunState)> =
-            stage.iter().map(|spec| (*spec, results.state(spec))).filter(|(_, state)| !state.is_done()).collect();
-        // A device that cannot open, then data that cannot be found, stop
-        // the sweep before anything is written.
-        prepare_engines(&todo.iter().map(|(spec, _)| *spec).collect::<Vec<_>>())?;
-        if !todo.is_empty() && data.is_none() {
-            let load = load_data.take().expect("the data is asked for once");
-            data = Some(load()?);
-        }
-        dir.claim(file)?;
-        (total, skipped) = (total + stage.len(), skipped + stage.len() - todo.len());
-        if !todo.is_empty() {
-            let data = data.as_ref().expect("loaded above");
-            let (counts, stored) = train_stage(&dir, &todo, stage.len(), &continued, options, data)?;
-            trained.add(counts);
-            stored.into_iter().for_each(|(spec, state)| results.set(spec, state));
-        }
-        let Some(h) = &halving else { break };
-        stage = match promoted(&results, &grid, &stage, h) {
-            Some(next) => next,
-            None => break,
-        };
-    }
+    let mut data = LazyData { data: None, load: Some(Box::new(load_data)) };
+    let sweep = Sweep { file, dir: &dir, grid: &grid, continued: &continued, options };
+    let (trained, total, skipped) = match halving.as_ref().filter(|h| h.asynchronous) {
+        Some(h) => train_asynchronously(&sweep, h, &mut results, &mut data)?,
+        None => sweep.train_in_stages(halving.as_ref(), &mut results, &mut data)?,
+    };
     halving.iter().for_each(|h| remove_spent_states(&results, &grid, h));
     let rows = rebuild_tables(&results, &searched_runs(&results, &grid, &file.experiment))?.len();
     let wall_seconds = start.elapsed().as_secs_f64();
@@ -122,6 +98,76 @@ pub fn run_sweep(
         rows,
         results,
     })
+}
+
+/// What every way of training a sweep reads.
+pub(crate) struct Sweep<'a> {
+    pub(crate) file: &'a ExperimentFile,
+    pub(crate) dir: &'a ResultsDir,
+    pub(crate) grid: &'a [RunSpec],
+    /// The runs a later rung continues, which keep their training state.
+    pub(crate) continued: &'a HashSet<&'a str>,
+    pub(crate) options: &'a SweepOptions,
+}
+
+/// What loads the dataset, once.
+type Loader<'f> = Box<dyn FnOnce() -> Result<Arc<SharedData>, SweepError> + 'f>;
+
+/// The dataset, loaded the first time a run needs it.
+pub(crate) struct LazyData<'f> {
+    data: Option<Arc<SharedData>>,
+    load: Option<Loader<'f>>,
+}
+
+impl LazyData<'_> {
+    /// The dataset, loading it if it is not yet.
+    pub(crate) fn get(&mut self) -> Result<Arc<SharedData>, SweepError> {
+        if let Some(load) = self.load.take() {
+            self.data = Some(load()?);
+        }
+        Ok(self.data.clone().expect("loaded above"))
+    }
+}
+
+impl Sweep<'_> {
+    /// Trains the grid (of the shard), or a halving search rung by rung,
+    /// each rung when the one before has finished; returns what the runs
+    /// came to, and how many runs the sweep holds and found complete.
+    fn train_in_stages(
+        &self,
+        halving: Option<&Halving>,
+        results: &mut Snapshot,
+        data: &mut LazyData<'_>,
+    ) -> Result<(Trained, usize, usize), SweepError> {
+        let (dir, grid, options) = (self.dir, self.grid, self.options);
+        // The tasks of a halving search each take whatever work is free under
+        // the run locks, rung by rung, rather than a fixed shard.
+        let shard = options.shard.filter(|_| halving.is_none());
+        let mut stage: Vec<&RunSpec> =
+            grid.iter().filter(|r| r.rung.is_none_or(|r| r == 0) && shard.is_none_or(|s| s.contains(r))).collect();
+        let (mut trained, mut total, mut skipped) = (Trained::default(), 0, 0);
+        loop {
+            let todo: Vec<(&RunSpec, &RunState)> =
+                stage.iter().map(|spec| (*spec, results.state(spec))).filter(|(_, state)| !state.is_done()).collect();
+            // A device that cannot open, then data that cannot be found, stop
+            // the sweep before anything is written.
+            prepare_engines(&todo.iter().map(|(spec, _)| *spec).collect::<Vec<_>>())?;
+            let loaded = if todo.is_empty() { None } else { Some(data.get()?) };
+            dir.claim(self.file)?;
+            (total, skipped) = (total + stage.len(), skipped + stage.len() - todo.len());
+            if let Some(data) = loaded {
+                let (counts, stored) = train_stage(dir, &todo, stage.len(), self.continued, options, &data)?;
+                trained.add(counts);
+                stored.into_iter().for_each(|(spec, state)| results.set(spec, state));
+            }
+            let Some(h) = halving else { break };
+            stage = match promoted(results, grid, &stage, h) {
+                Some(next) => next,
+                None => break,
+            };
+        }
+        Ok((trained, total, skipped))
+    }
 }
 
 /// Runs stored (or found stored) by this sweep, each with its folder read
@@ -147,18 +193,38 @@ fn train_stage<'a>(
 
 /// What the runs trained by this sweep came to.
 #[derive(Default)]
-struct Trained {
-    done: usize,
-    failed: usize,
+pub(crate) struct Trained {
+    pub(crate) done: usize,
+    pub(crate) failed: usize,
     /// Runs another sweep finished while this one waited for them.
-    done_elsewhere: usize,
+    pub(crate) done_elsewhere: usize,
     /// Training images processed.
-    samples: f64,
+    pub(crate) samples: f64,
 }
 
 impl Trained {
+    /// Counts what `attempt` came to; returns the run's folder as stored,
+    /// unless another process holds it.
+    pub(crate) fn count(&mut self, attempt: Attempt) -> Option<RunState> {
+        match attempt {
+            Attempt::Trained(Status::Ok, n, state) => {
+                (self.done, self.samples) = (self.done + 1, self.samples + n);
+                Some(state)
+            }
+            Attempt::Trained(Status::Failed, _, state) => {
+                self.failed += 1;
+                Some(state)
+            }
+            Attempt::DoneElsewhere(state) => {
+                self.done_elsewhere += 1;
+                Some(state)
+            }
+            Attempt::Busy => None,
+        }
+    }
+
     /// Adds `more`'s counts to these.
-    fn add(&mut self, more: Trained) {
+    pub(crate) fn add(&mut self, more: Trained) {
         self.done += more.done;
         self.failed += more.failed;
         self.done_elsewhere += more.done_elsewhere;
@@ -202,28 +268,15 @@ fn train_missing<'a>(
     progress.finish();
     let (mut trained, mut stored) = (Trained::default(), Vec::new());
     for (&(spec, _), a) in todo.iter().zip(first).chain(busy.iter().copied().zip(second)) {
-        let state = match a? {
-            Attempt::Trained(Status::Ok, n, state) => {
-                (trained.done, trained.samples) = (trained.done + 1, trained.samples + n);
-                state
-            }
-            Attempt::Trained(Status::Failed, _, state) => {
-                trained.failed += 1;
-                state
-            }
-            Attempt::DoneElsewhere(state) => {
-                trained.done_elsewhere += 1;
-                state
-            }
-            Attempt::Busy => continue,
-        };
-        stored.push((spec, state));
+        if let Some(state) = trained.count(a?) {
+            stored.push((spec, state));
+        }
     }
     Ok((trained, stored))
 }
 
 /// How one attempt at a run ended.
-enum Attempt {
+pub(crate) enum Attempt {
     /// Trained now, with its status, the training images processed and
     /// its folder as stored, read back.
     Trained(Status, f64, RunState),
@@ -237,7 +290,7 @@ enum Attempt {
 /// Trains `spec` under its lock, unless another process holds the lock
 /// (and `wait` is false) or stored the run meanwhile (its state is no longer
 /// the `seen` one).
-fn attempt(
+pub(crate) fn attempt(
     dir: &ResultsDir,
     data: &SharedData,
     progress: &Progress,

@@ -38,6 +38,18 @@ pub enum Strategy {
     /// Successive halving over the grid's points, or over trials drawn
     /// from `[search.ranges]` when it has any.
     Halving,
+    /// Asynchronous successive halving (Li et al. 2018): halving's rungs,
+    /// but a trial goes on as soon as it is in the best 1/η of those
+    /// finished at its rung, rather than when its whole rung has finished.
+    Asha,
+}
+
+impl Strategy {
+    /// Whether the search halves its trials rung by rung (synchronously
+    /// or not).
+    pub fn halves(self) -> bool {
+        matches!(self, Self::Halving | Self::Asha)
+    }
 }
 
 /// Where a parameter's values are drawn from.
@@ -129,6 +141,9 @@ pub struct Halving {
     pub rungs: Vec<usize>,
     /// The share kept is 1/eta.
     pub eta: usize,
+    /// Whether a trial goes on as soon as it ranks in the best 1/η of
+    /// those finished at its rung (`strategy = "asha"`).
+    pub asynchronous: bool,
 }
 
 impl SearchSection {
@@ -140,11 +155,12 @@ impl SearchSection {
     /// The halving settings, for a halving search; `epochs` is `[training]
     /// epochs`, the default last rung.
     pub fn halving(&self, epochs: usize) -> Option<Halving> {
-        (self.strategy == Strategy::Halving).then(|| {
+        self.strategy.halves().then(|| {
             let (min, max) = self.epoch_bounds(epochs);
             let eta = self.eta.map_or(3, |e| e.0);
             let objectives = [Some(self.metric.unwrap_or(Objective::Mse)), self.pareto].into_iter().flatten().collect();
-            Halving { objectives, rungs: rung_epochs(min, max, eta), eta }
+            let asynchronous = self.strategy == Strategy::Asha;
+            Halving { objectives, rungs: rung_epochs(min, max, eta), eta, asynchronous }
         })
     }
 
@@ -156,7 +172,7 @@ impl SearchSection {
 
     /// Whether trials are drawn from ranges.
     fn draws_trials(&self) -> bool {
-        self.strategy == Strategy::Random || (self.strategy == Strategy::Halving && !self.ranges.is_empty())
+        self.strategy == Strategy::Random || (self.strategy.halves() && !self.ranges.is_empty())
     }
 
     /// The parameter each range draws, in [`Param::ALL`]'s order.
@@ -287,20 +303,20 @@ impl Experiment {
             ("max_epochs", s.max_epochs.is_some()),
             ("eta", s.eta.is_some()),
         ];
-        if let Some((key, _)) = halving_keys.iter().find(|k| k.1).filter(|_| s.strategy != Strategy::Halving) {
-            return Err(format!("[search] {key} needs strategy = \"halving\""));
+        if let Some((key, _)) = halving_keys.iter().find(|k| k.1).filter(|_| !s.strategy.halves()) {
+            return Err(format!("[search] {key} needs strategy = \"halving\" or \"asha\""));
         }
         match s.strategy {
             Strategy::Grid if !s.ranges.is_empty() || s.trials.is_some() => {
                 return Err("[search] ranges and trials need strategy = \"random\" or \"halving\"".into());
             }
-            Strategy::Random | Strategy::Halving if s.draws_trials() && s.trials.is_none() => {
+            Strategy::Random | Strategy::Halving | Strategy::Asha if s.draws_trials() && s.trials.is_none() => {
                 return Err("[search] ranges need `trials`, the number of points to draw".into());
             }
             Strategy::Random if drawn.is_empty() => {
                 return Err("[search] strategy = \"random\" needs at least one range in [search.ranges]".into());
             }
-            Strategy::Halving if s.trials.is_some() && drawn.is_empty() => {
+            Strategy::Halving | Strategy::Asha if s.trials.is_some() && drawn.is_empty() => {
                 return Err("[search] trials need ranges to draw from in [search.ranges]".into());
             }
             _ => {}

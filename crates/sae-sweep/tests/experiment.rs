@@ -320,7 +320,8 @@ fn the_ids_of_every_shipped_experiment_are_pinned() {
     // ReLU codes took the field's recipe (a pre-encoder bias, unit-norm
     // atoms) by default, and mechanisms gained an L1 weight; mechanisms
     // again when it gained JumpReLU and Gated (its 50 earlier runs keep
-    // their ids: the sweep found them complete).
+    // their ids: the sweep found them complete). search-asha's runs are
+    // search-halving's: the search section names no run.
     let pins = [
         ("beta", 12, "d7876528e68f73e7"),
         ("k-sparse", 1, "5c6ce656537b99f0"),
@@ -330,6 +331,7 @@ fn the_ids_of_every_shipped_experiment_are_pinned() {
         ("recipe", 24, "5020a03da743e464"),
         ("rho", 10, "9dfdd64be4a1cad4"),
         ("rho-beta", 16, "1bc1ccd61ebf8883"),
+        ("search-asha", 81, "ba79ab8a94fbb38b"),
         ("search-halving", 81, "ba79ab8a94fbb38b"),
         ("search-random", 16, "94463d794442ff6f"),
         ("seed-clean", 3, "1ed64b1ba47ffa21"),

@@ -85,3 +85,29 @@ fn a_finished_search_leaves_no_state_a_former_search_included() {
     assert!(states.is_empty(), "{states:?}");
     assert!(dir.run_dir(&spec.id).join("model.safetensors").is_file(), "the run itself stays");
 }
+
+/// An asynchronous search on two workers trains every first-rung trial,
+/// continues each promoted one (at least the best third) to the last rung,
+/// stores nothing twice when rerun, and its tables hold what it trained.
+#[test]
+fn an_asynchronous_search_continues_its_promoted_trials_and_resumes_to_nothing() {
+    let f = fixture();
+    let text =
+        HALVING.replace("[0.003, 0.01, 0.03]", "[0.0003, 0.001, 0.003, 0.01, 0.03, 0.1]").replace("halving", "asha");
+    let file = experiment("asha", &text);
+    let summary = sweep(&file, &f.data, &f.results, 2, None).unwrap();
+    let dir = ResultsDir::new(&f.results, "asha");
+    let grid = file.experiment.expand();
+    let last: Vec<_> = grid.iter().filter(|s| s.rung == Some(1) && dir.state(s).is_done()).collect();
+    assert!(last.len() >= 2, "at least ⌊6/3⌋ trials reach the last rung: {}", last.len());
+    for spec in &last {
+        let record = dir.record(&spec.id).unwrap().unwrap();
+        assert_eq!(record.continued_from.as_ref(), spec.continues.as_ref(), "continued, not trained again");
+    }
+    assert_eq!((summary.done, summary.failed, summary.rows), (6 + last.len(), 0, 6 + last.len()));
+    let halving = file.experiment.search.halving(3).unwrap();
+    let stopped = stopped_runs(&Snapshot::new(dir.clone(), &grid), &grid, &halving);
+    assert_eq!(stopped.len(), 6 - last.len(), "the others are stopped");
+    let again = sweep(&file, &f.data, &f.results, 2, None).unwrap();
+    assert_eq!((again.done, again.skipped, again.rows), (0, 6 + last.len(), 6 + last.len()));
+}
