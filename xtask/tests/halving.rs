@@ -68,6 +68,52 @@ fn a_halving_search_killed_with_sigkill_resumes_training_nothing_twice() {
     assert_eq!(listing.lines().filter(|l| l.starts_with("rung 2") && l.contains(" ok ")).count(), 1, "{listing}");
 }
 
+/// An asynchronous search killed with SIGKILL once some runs are stored
+/// resumes to a finished search: every run stored at the kill is kept and
+/// none trains twice, every trial on the last rung continued its runs, no
+/// state or temporary file is left, and a rerun trains nothing.
+#[test]
+fn an_asynchronous_search_killed_with_sigkill_resumes_training_nothing_twice() {
+    let text = search().replace(r#"strategy = "halving""#, r#"strategy = "asha""#);
+    let tmp = folder("data/mnist", Synthetic { train: 1700, test: 100, seed: 3 }, &[("a.toml", &text)]);
+    let root = tmp.path();
+    let sweep = || {
+        let mut c = xtask(root);
+        c.args(["sweep", "a.toml", "--jobs", "2", "--no-report"]);
+        c
+    };
+    let runs = root.join("results/a/runs");
+    let mut child = sweep().stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let start = Instant::now();
+    while complete_runs(&runs) < 5 {
+        assert!(start.elapsed() < Duration::from_secs(120), "no run completed");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done_at_kill = complete_runs(&runs);
+
+    let resumed = run(&mut sweep());
+    let log = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{log}");
+    let trained_again = log.lines().filter(|l| l.starts_with("done ")).count();
+    assert!(trained_again > 0, "the kill came before the end");
+    assert_eq!(trained_again, complete_runs(&runs) - done_at_kill, "only the runs not stored at the kill: {log}");
+    for run in std::fs::read_dir(&runs).unwrap().flatten() {
+        let later_rung = ["-e3-", "-e9-"].iter().any(|e| run.file_name().to_string_lossy().contains(e));
+        let record = std::fs::read_to_string(run.path().join("metrics.json")).unwrap_or_default();
+        assert!(!later_rung || record.contains("\"continued_from\""), "{:?} trained anew", run.file_name());
+    }
+    let left: Vec<_> = std::fs::read_dir(&runs)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.') || e.path().join("state.safetensors").exists())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let again = run(&mut sweep());
+    assert_eq!(String::from_utf8_lossy(&again.stderr).lines().filter(|l| l.starts_with("done ")).count(), 0);
+}
+
 /// Three trials of two seeds each, halved at 1 and 3 epochs by active
 /// units with MSE as the Pareto objective, at learning rates `lr`.
 fn replicated_search(lr: &str) -> String {
