@@ -65,6 +65,7 @@ pub fn halving_section(inp: &Inputs<'_>, halving: &Halving, fig_dir: &Path) -> R
     let mut md = String::from("\n## The search\n");
     md.push_str(&publish(&fig, fig_dir, "halving_curves", caption)?);
     md.push_str(&budget(inp, halving, &trials));
+    md.push_str(&promotions(inp, &trials));
     md.push_str(&best(inp, halving)?);
     Ok(md)
 }
@@ -106,6 +107,42 @@ Budget: every run of the search failed, so no trial was promoted and there is no
         per_epoch * grid_epochs as f64,
         grid_epochs as f64 / epochs.max(1) as f64
     )
+}
+
+/// When each trial that went on stored its run of each rung, in seconds
+/// from the start of the search's first run (read from when each run's
+/// record was written), earliest promotion first: an asynchronous search
+/// shows its best trials reaching the last rung while others still train.
+fn promotions(inp: &Inputs<'_>, trials: &[Trial<'_>]) -> String {
+    let stored_at = |spec: &RunSpec| {
+        let record = inp.results.dir().run_dir(&spec.id).join("metrics.json");
+        let written = std::fs::metadata(record).and_then(|m| m.modified()).ok()?;
+        written.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs_f64())
+    };
+    let seconds = |spec: &RunSpec| inp.results.stored(spec).map_or(0.0, |s| s.record.seconds);
+    let first_start = (trials.iter().flat_map(|t| &t.runs))
+        .filter_map(|r| stored_at(r).map(|at| at - seconds(r)))
+        .fold(f64::INFINITY, f64::min);
+    let mut went_on: Vec<(Vec<Option<f64>>, &Trial<'_>)> = (trials.iter().filter(|t| t.runs.len() > 1))
+        .map(|t| (t.runs.iter().map(|r| stored_at(r).map(|at| at - first_start)).collect(), t))
+        .collect();
+    if went_on.is_empty() || !first_start.is_finite() {
+        return String::new();
+    }
+    went_on.sort_by(|a, b| a.0[1].unwrap_or(f64::INFINITY).total_cmp(&b.0[1].unwrap_or(f64::INFINITY)));
+    let rungs = went_on.iter().map(|(at, _)| at.len()).max().unwrap_or(0);
+    let mut md = String::from(
+        "\nWhen each trial that went on stored each rung's run, in seconds from the start of the search's first \
+         run:\n\n| configuration |",
+    );
+    (0..rungs).for_each(|r| md.push_str(&format!(" rung {r} |")));
+    md.push_str(&format!("\n|---|{}\n", "---:|".repeat(rungs)));
+    for (at, trial) in went_on {
+        let cells: Vec<String> =
+            (0..rungs).map(|r| at.get(r).copied().flatten().map_or("–".into(), |s| format!("{s:.0}"))).collect();
+        let _ = writeln!(md, "| `{}` | {} |", trial.runs[0].label, cells.join(" | "));
+    }
+    md
 }
 
 /// What the search promoted by, as its table's columns name it.
