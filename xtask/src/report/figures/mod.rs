@@ -9,8 +9,10 @@ pub mod frontier;
 pub mod heatmap;
 pub mod histogram;
 pub mod lineup;
+pub mod offscale;
 pub mod panels;
 pub mod pictures;
+pub mod references;
 pub mod runs;
 pub mod tradeoff;
 

@@ -1,7 +1,9 @@
 //! Test metrics against one numeric swept parameter: a panel per metric, a
 //! line per value of the other swept parameters, error bars over seeds, and
-//! the baselines as dashed grey lines.
+//! the baselines as dashed grey lines; a metric the same for every run is
+//! named in the caption instead of drawn.
 
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::Result;
@@ -9,19 +11,18 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::offscale::{fitted_range, Fit};
+use super::references::{draw_references, references, Reference};
 use super::{
-    along, err, extent, frame, legend, legend_place, line_key, mesh, padded, publish, tick, value_range, Chart, Figure,
-    Frame, COLORS, FONT,
+    along, err, extent, frame, legend, legend_place, line_key, mesh, padded, publish, tick, Chart, Figure, Frame,
+    COLORS, FONT,
 };
 use crate::report::axes::{self, config_label};
-use crate::report::table::{baseline_of, heading};
+use crate::report::table::heading;
 use crate::report::{Inputs, PANEL_METRICS};
 use sae_sweep::ConfigSummary;
-use sae_sweep::{BaselineKind as Baseline, Metric};
+use sae_sweep::Metric;
 use sae_sweep::{Param, Strategy};
-
-/// The colour of a baseline shared by every line: dark grey.
-const SHARED_REFERENCE: RGBColor = RGBColor(70, 70, 70);
 
 /// A line of points `(x, mean, std)`.
 #[derive(Debug, Clone)]
@@ -41,18 +42,6 @@ pub struct Panel {
     pub series: Vec<Series>,
     /// The baselines' lines, drawn dashed.
     pub references: Vec<Reference>,
-}
-
-/// A baseline's line in a panel: dashed, with a marker of its kind, in the
-/// colour of the line it belongs to, or grey where it serves every line.
-#[derive(Debug, Clone)]
-pub struct Reference {
-    /// Legend entry (one per name) and points (no error bars).
-    pub series: Series,
-    /// Its marker: a triangle when true, a cross otherwise.
-    pub triangle: bool,
-    /// The index of the line it belongs to, or `None` for all of them.
-    pub line: Option<usize>,
 }
 
 /// A grid of panels sharing one x axis: metrics against a swept parameter.
@@ -110,6 +99,7 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Param, fig_dir: &Path) -> Result<Str
         })
         .filter(|p| p.series.iter().any(|s| !s.points.is_empty()))
         .collect();
+    let (panels, constant) = leave_out_constant(panels);
     let fig = Panels {
         title: format!("Test metrics against {}", x.def().key),
         x_label: x.axis_title(),
@@ -121,54 +111,36 @@ pub fn metrics_against(inp: &Inputs<'_>, x: Param, fig_dir: &Path) -> Result<Str
     let what = if scatter { "; one dot per trial, the other drawn parameters varying too" } else { "" };
     let caption = format!(
         "Test metrics against {}; error bars: ±1 std over seeds; dashed: the baselines scored on the same test images \
-         (grey where one serves every line, else in the colour of its line){what}",
+         (grey where one serves every line, else in the colour of its line), or named at the edge with its value \
+         where it lies far off the runs' range{what}{constant}",
         x.def().key
     );
     publish(&fig, fig_dir, &format!("metrics_vs_{}", x.def().key), &caption)
 }
 
-/// The baselines of `metric` along each line: a level where the baseline is
-/// the same for the whole line, a line where it changes (PCA with the
-/// width); drawn once, in grey, where every line has the same.
-fn references(
-    inp: &Inputs<'_>,
-    lines: &[(String, Vec<&ConfigSummary<'_>>)],
-    x: Param,
-    metric: Metric,
-) -> Vec<Reference> {
-    let mut out = Vec::new();
-    for kind in [Baseline::Input, Baseline::Pca, Baseline::Pixels] {
-        let mut per_line: Vec<(usize, Series)> = Vec::new();
-        for (k, (_, gs)) in lines.iter().enumerate() {
-            let found: Vec<_> =
-                gs.iter().filter_map(|g| Some((g, baseline_of(&inp.baselines, kind, g.first)?))).collect();
-            let points: Vec<(f64, f64, Option<f64>)> = found
-                .iter()
-                .filter_map(|(g, b)| b.metric(metric).map(|v| (axes::value(x, g.first), v, None)))
-                .collect();
-            if points.is_empty() {
-                continue;
-            }
-            let widths: Vec<usize> = found.iter().map(|(_, b)| b.hidden).collect();
-            let name = match kind {
-                Baseline::Input => "corrupted input".to_string(),
-                Baseline::Pca if widths.iter().all(|&h| h == widths[0]) => format!("PCA, top {} components", widths[0]),
-                Baseline::Pca => "PCA, top H components".to_string(),
-                Baseline::Pixels => "raw pixels".to_string(),
-            };
-            per_line.push((k, Series { name, points }));
-        }
-        let shared = !per_line.is_empty()
-            && per_line.len() == lines.len()
-            && per_line.iter().all(|l| l.1.points == per_line[0].1.points);
-        let triangle = kind == Baseline::Input;
-        if shared {
-            out.push(Reference { series: per_line.swap_remove(0).1, triangle, line: None });
-        } else {
-            out.extend(per_line.into_iter().map(|(k, series)| Reference { series, triangle, line: Some(k) }));
-        }
+/// `panels` less those whose metric is the same for every run drawn (at
+/// least two points), and a sentence naming each one left out with its
+/// value; all of them when every panel would go.
+fn leave_out_constant(panels: Vec<Panel>) -> (Vec<Panel>, String) {
+    let level = |p: &Panel| {
+        let mut values = p.series.iter().flat_map(|s| s.points.iter().map(|q| q.1));
+        let first = values.next()?;
+        let (same, count) =
+            values.fold((true, 1), |(same, n), v| (same && (v - first).abs() <= 1e-9 * first.abs().max(1.0), n + 1));
+        (same && count > 1).then_some(first)
+    };
+    if panels.iter().all(|p| level(p).is_some()) {
+        return (panels, String::new());
     }
-    out
+    let (constant, kept): (Vec<Panel>, Vec<Panel>) = panels.into_iter().partition(|p| level(p).is_some());
+    let named: Vec<String> =
+        constant.iter().map(|p| format!("{} = {}", p.title, tick(level(p).unwrap_or(f64::NAN), false))).collect();
+    let note = if named.is_empty() {
+        String::new()
+    } else {
+        format!(". Not drawn, the same for every run: {}", named.join("; "))
+    };
+    (kept, note)
 }
 
 /// Where `x` sits on the axis: `log10 x` on a log axis, where zero (β = 0,
@@ -202,14 +174,22 @@ impl Figure for Panels {
             .filter(|x| *x > 0.0)
             .fold(f64::INFINITY, f64::min);
         let min_positive = if min_positive.is_finite() { min_positive } else { 1.0 };
-        for (i, (panel, area)) in self.panels.iter().zip(&areas).enumerate() {
-            self.draw_panel(panel, area, i == 0, |x| axis_position(x, self.log_x, min_positive))?;
+        let tx = |x| axis_position(x, self.log_x, min_positive);
+        // The legend goes where it names the most: the lines and the baselines drawn on the axis.
+        let mut entries = Vec::new();
+        for p in &self.panels {
+            entries.push(ranges(p, &tx)?.map_or(0, |r| legend_entries(p, &r.fits)));
         }
-        if self.panels.iter().all(|p| p.series.len() <= 1) || self.legend_title.is_empty() {
+        let keyed = (0..entries.len()).filter(|&i| entries[i] > 1).min_by_key(|&i| (usize::MAX - entries[i], i));
+        for (i, (panel, area)) in self.panels.iter().zip(&areas).enumerate() {
+            self.draw_panel(panel, area, keyed == Some(i), &tx)?;
+        }
+        let Some(keyed) = keyed.filter(|_| self.panels.iter().any(|p| p.series.len() > 1)) else { return Ok(()) };
+        if self.legend_title.is_empty() {
             return Ok(());
         }
         root.draw(&Text::new(
-            format!("lines: {} (legend in the first panel)", self.legend_title),
+            format!("lines: {} (legend in the panel “{}”)", self.legend_title, self.panels[keyed].title),
             (12, 4),
             (FONT, 14).into_font().color(&BLACK.mix(0.7)),
         ))
@@ -218,27 +198,26 @@ impl Figure for Panels {
 }
 
 impl Panels {
-    /// Draws one panel; `with_legend` for the first; `tx` places x values.
+    /// Draws one panel, with the figure's legend when `with_legend`; `tx`
+    /// places x values.
     fn draw_panel<DB: DrawingBackend>(
         &self,
         panel: &Panel,
         area: &DrawingArea<DB, Shift>,
         with_legend: bool,
-        tx: impl Fn(f64) -> f64,
+        tx: &impl Fn(f64) -> f64,
     ) -> Result<()> {
+        let Some(Ranges { x: xr, y: yr, fits }) = ranges(panel, tx)? else { return Ok(()) };
         let refs = panel.references.iter().map(|r| &r.series);
         let pts = || panel.series.iter().chain(refs.clone()).flat_map(|s| s.points.iter());
-        let (Some((xlo, xhi)), Some((ylo, yhi))) = (
-            extent(pts().map(|p| tx(p.0))),
-            extent(pts().flat_map(|p| [p.1 - p.2.unwrap_or(0.0), p.1 + p.2.unwrap_or(0.0)])),
-        ) else {
-            return Ok(());
-        };
-        let (xr, yr) = (padded(xlo, xhi)?, value_range(ylo, yhi)?);
-        let lines = panel.series.iter().chain(refs.clone());
-        let drawn: Vec<(f64, f64)> =
-            lines.flat_map(|s| along(&s.points.iter().map(|p| (tx(p.0), p.1)).collect::<Vec<_>>())).collect();
-        let entries = panel.series.len() + panel.references.len();
+        let inside = panel.references.iter().zip(&fits).filter(|(_, f)| **f == Fit::Inside).map(|(r, _)| &r.series);
+        let drawn: Vec<(f64, f64)> = panel
+            .series
+            .iter()
+            .chain(inside)
+            .flat_map(|s| along(&s.points.iter().map(|p| (tx(p.0), p.1)).collect::<Vec<_>>()))
+            .collect();
+        let entries = legend_entries(panel, &fits);
         let corner = legend_place(drawn, &xr, &yr, (0.5, (0.08 * entries as f64 + 0.05).min(0.9)));
         let mut chart = frame(area, Frame::Panel, &panel.title, xr.clone(), yr.clone())?;
         mesh(&mut chart, &self.x_label, "", 14)
@@ -252,14 +231,51 @@ impl Panels {
         if !self.scatter {
             label_values(area, &chart, pts().map(|p| (tx(p.0), p.0)).collect(), yr.start)?;
         }
-        let with_legend = with_legend && (panel.series.len() > 1 || !panel.references.is_empty());
-        draw_references(&mut chart, &panel.references, with_legend, &tx)?;
-        draw_lines(&mut chart, &panel.series, with_legend && !self.scatter, self.scatter, &tx)?;
+        draw_references(&mut chart, &panel.references, &fits, with_legend, tx)?;
+        draw_lines(&mut chart, &panel.series, with_legend && !self.scatter, self.scatter, tx)?;
         if with_legend {
             legend(&mut chart, 13, corner)?;
         }
         Ok(())
     }
+}
+
+/// The axes of a panel and where its baselines lie against them.
+struct Ranges {
+    /// x, from every point.
+    x: Range<f64>,
+    /// y, from the runs alone (see [`fitted_range`]).
+    y: Range<f64>,
+    /// Where each baseline lies against `y`.
+    fits: Vec<Fit>,
+}
+
+/// The [`Ranges`] of `panel`, its x values placed by `tx`; `None` when the
+/// panel has no point.
+fn ranges(panel: &Panel, tx: &impl Fn(f64) -> f64) -> Result<Option<Ranges>> {
+    let refs = panel.references.iter().map(|r| &r.series);
+    let xs = panel.series.iter().chain(refs).flat_map(|s| s.points.iter().map(|p| tx(p.0)));
+    let runs = panel.series.iter().flat_map(|s| s.points.iter());
+    let (Some((xlo, xhi)), Some(ys)) =
+        (extent(xs), extent(runs.flat_map(|p| [p.1 - p.2.unwrap_or(0.0), p.1 + p.2.unwrap_or(0.0)])))
+    else {
+        return Ok(None);
+    };
+    let levels: Vec<(f64, f64)> = panel.references.iter().map(|r| r.extent().unwrap_or(ys)).collect();
+    let (yr, fits) = fitted_range(ys, &levels)?;
+    Ok(Some(Ranges { x: padded(xlo, xhi)?, y: yr, fits }))
+}
+
+/// The entries a legend of `panel` holds: its lines, and each kind of
+/// baseline that `fits` draws on its axis once.
+fn legend_entries(panel: &Panel, fits: &[Fit]) -> usize {
+    let mut names: Vec<&str> = Vec::new();
+    for (r, _) in panel.references.iter().zip(fits).filter(|(_, f)| **f == Fit::Inside) {
+        if !names.contains(&r.series.name.as_str()) {
+            names.push(&r.series.name);
+        }
+    }
+    panel.series.len() + names.len()
 }
 
 /// Labels the swept values themselves under the x axis of `chart` (at
@@ -311,50 +327,6 @@ fn draw_lines<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
-/// Draws `refs` dashed, each with its kind's marker and its value at its
-/// right end, and names each kind once in the legend when `with_legend`.
-fn draw_references<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Chart<'a, DB>,
-    refs: &[Reference],
-    with_legend: bool,
-    tx: &impl Fn(f64) -> f64,
-) -> Result<()> {
-    let mut named: Vec<&str> = Vec::new();
-    for r in refs {
-        let color = r.line.map_or(SHARED_REFERENCE, |k| COLORS[k % COLORS.len()]);
-        let style = color.stroke_width(2);
-        let points = || r.series.points.iter().map(|p| (tx(p.0), p.1));
-        let drawn = chart.draw_series(DashedLineSeries::new(points(), 10, 6, style)).map_err(err)?;
-        if with_legend && !named.contains(&r.series.name.as_str()) {
-            named.push(&r.series.name);
-            let key = if r.line.is_some() { BLACK.stroke_width(2) } else { style };
-            let triangle = r.triangle;
-            drawn.label(&r.series.name).legend(move |(x, y)| {
-                let marker: DynElement<'static, _, _> = if triangle {
-                    TriangleMarker::new((10, 0), 5, key).into_dyn()
-                } else {
-                    Cross::new((10, 0), 4, key).into_dyn()
-                };
-                EmptyElement::at((x, y))
-                    + PathElement::new(vec![(0, 0), (6, 0)], key)
-                    + PathElement::new(vec![(14, 0), (20, 0)], key)
-                    + marker
-            });
-        }
-        if r.triangle {
-            chart.draw_series(points().map(|p| TriangleMarker::new(p, 5, style))).map_err(err)?;
-        } else {
-            chart.draw_series(points().map(|p| Cross::new(p, 4, style))).map_err(err)?;
-        }
-        // The baseline's value, above its right end.
-        if let Some(&(x, y, _)) = r.series.points.last() {
-            let font = TextStyle::from((FONT, 12).into_font()).color(&color).pos(Pos::new(HPos::Right, VPos::Bottom));
-            chart.draw_series(std::iter::once(Text::new(tick(y, false), (tx(x), y), font))).map_err(err)?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::save;
@@ -385,5 +357,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         save(&fig, dir.path(), "zero").unwrap();
         assert!(std::fs::metadata(dir.path().join("zero.png")).unwrap().len() > 1000);
+    }
+
+    #[test]
+    fn a_metric_the_same_for_every_run_is_named_not_drawn() {
+        let panel = |title: &str, values: [f64; 3]| Panel {
+            title: title.into(),
+            series: vec![Series {
+                name: "runs".into(),
+                points: values.iter().enumerate().map(|(x, &y)| (x as f64, y, None)).collect(),
+            }],
+            references: Vec::new(),
+        };
+        let (kept, note) = leave_out_constant(vec![
+            panel("MSE", [0.06, 0.05, 0.052]),
+            panel("L0", [256.0; 3]),
+            panel("dead", [0.0; 3]),
+        ]);
+        assert_eq!(kept.iter().map(|p| p.title.as_str()).collect::<Vec<_>>(), ["MSE"]);
+        assert_eq!(note, ". Not drawn, the same for every run: L0 = 256; dead = 0");
+        // A single run, or every panel alike, leaves everything drawn.
+        let one = |title: &str| Panel {
+            series: vec![Series { name: "a".into(), points: vec![(0.0, 256.0, None)] }],
+            ..panel(title, [0.0; 3])
+        };
+        let (kept, note) = leave_out_constant(vec![one("L0"), one("MSE")]);
+        assert_eq!((kept.len(), note.as_str()), (2, ""));
+        assert_eq!(leave_out_constant(vec![panel("L0", [256.0; 3]), panel("dead", [0.0; 3])]).0.len(), 2);
     }
 }
