@@ -139,7 +139,7 @@ fn promotions(inp: &Inputs<'_>, trials: &[Trial<'_>]) -> String {
     md.push_str(&format!("\n|---|{}\n", "---:|".repeat(rungs)));
     for (at, trial) in went_on {
         let cells: Vec<String> =
-            (0..rungs).map(|r| at.get(r).copied().flatten().map_or("–".into(), |s| format!("{s:.0}"))).collect();
+            (0..rungs).map(|r| at.get(r).copied().flatten().map_or("–".into(), |s| format!("{s:.1}"))).collect();
         let _ = writeln!(md, "| `{}` | {} |", trial.runs[0].label, cells.join(" | "));
     }
     md
