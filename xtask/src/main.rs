@@ -264,8 +264,9 @@ fn experiment_file(path: &Path) -> Result<ExperimentFile> {
 fn shard_of(asked: Option<Shard>, file: &ExperimentFile) -> Result<Option<Shard>> {
     match asked {
         Some(_) if file.experiment.search.strategy.halves() => bail!(
-            "--shard on a halving search: its processes share each rung's runs under the run locks, not a fixed part \
-             of the grid; run the same command without --shard in each process, or `cargo xtask slurm {} --array N`",
+            "--shard on a {} search: its processes share each rung's runs under the run locks, not a fixed part of \
+             the grid; run the same command without --shard in each process, or `cargo xtask slurm {} --array N`",
+            file.experiment.search.strategy.as_str(),
             file.path.display()
         ),
         Some(s) => Ok(Some(s)),

@@ -198,7 +198,10 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     // A halving search's tasks share each rung's runs: its first rung is its widest.
     let widest = grid.iter().filter(|r| r.rung.is_none_or(|r| r == 0)).count();
     let (most, of) = match widest < runs {
-        true => (widest, format!("the {widest} runs of the first rung (the widest) of the halving search")),
+        true => {
+            let strategy = file.experiment.search.strategy.as_str();
+            (widest, format!("the {widest} runs of the first rung (the widest) of the {strategy} search"))
+        }
         false => (runs, format!("the {runs} runs")),
     };
     if args.array > most {
@@ -221,7 +224,8 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     match widest < runs {
         true => {
             let rungs = grid.iter().filter_map(|r| r.rung).max().map_or(1, |r| r + 1);
-            let search = format!("a halving search, {widest} runs at the first of {rungs} rungs");
+            let strategy = file.experiment.search.strategy.as_str();
+            let search = format!("a {strategy} search, {widest} runs at the first of {rungs} rungs");
             stderr_line!("slurm: {search}; {tasks} tasks share each rung's runs: {scripts}")
         }
         false => stderr_line!("slurm: {runs} runs in {tasks} tasks: {scripts}"),

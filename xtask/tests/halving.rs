@@ -114,6 +114,34 @@ fn an_asynchronous_search_killed_with_sigkill_resumes_training_nothing_twice() {
     assert_eq!(String::from_utf8_lossy(&again.stderr).lines().filter(|l| l.starts_with("done ")).count(), 0);
 }
 
+/// Two processes on one asynchronous search: each decides from what the
+/// other stored too, and neither ends while the other trains, so the
+/// search ends finished (no run missing from a fresh look), `runs.csv`
+/// holds every stored run, and no training state is left.
+#[test]
+fn two_processes_finish_one_asynchronous_search_together() {
+    let text = search().replace(r#"strategy = "halving""#, r#"strategy = "asha""#);
+    let tmp = folder("data/mnist", Synthetic { train: 1700, test: 100, seed: 3 }, &[("a.toml", &text)]);
+    let root = tmp.path();
+    let spawn = || {
+        let mut c = xtask(root);
+        c.args(["sweep", "a.toml", "--jobs", "1", "--no-report"]).stdout(Stdio::null()).stderr(Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let listing = run(xtask(root).args(["sweep", "a.toml", "--dry-run"]));
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(!listing.contains(" missing "), "{listing}");
+    let runs = root.join("results/a/runs");
+    assert_eq!(table(&root.join("results/a/runs.csv")).len(), complete_runs(&runs), "{listing}");
+    let states = std::fs::read_dir(&runs).unwrap().flatten().filter(|e| e.path().join("state.safetensors").exists());
+    assert_eq!(states.count(), 0);
+}
+
 /// Three trials of two seeds each, halved at 1 and 3 epochs by active
 /// units with MSE as the Pareto objective, at learning rates `lr`.
 fn replicated_search(lr: &str) -> String {

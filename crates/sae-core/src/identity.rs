@@ -60,6 +60,9 @@ impl RunIdentity {
     /// or when it names no run (a file written before identities).
     pub fn mismatch(&self, found: Option<&Self>) -> Option<String> {
         let found = found?;
+        if found.run.is_empty() {
+            return Some(format!("its metadata names no run ({RUN_KEY} is missing), not run {}", self.run));
+        }
         if found.run != self.run {
             return Some(format!("written by run {}, not by run {}", found.run, self.run));
         }
@@ -92,5 +95,7 @@ mod tests {
         assert!(me.mismatch(Some(&edited)).unwrap().contains("other settings (digest cd, expected ab)"));
         meta.remove(DIGEST_KEY);
         assert_eq!(RunIdentity::from_metadata(&meta).unwrap().digest, "");
+        let nameless = RunIdentity { run: String::new(), ..me.clone() };
+        assert!(me.mismatch(Some(&nameless)).unwrap().starts_with("its metadata names no run (sae_lab.run_id"));
     }
 }

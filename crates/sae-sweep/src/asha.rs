@@ -100,18 +100,22 @@ pub(crate) fn ready<'a>(
 }
 
 /// The ids of `grid`'s runs an asynchronous search has stopped: those of
-/// a rung whose rung before is closed, of trials that did not reach it.
+/// a rung whose rung before is closed, of trials that did not reach it,
+/// and every later run of a trial stopped.
 pub(crate) fn stopped(results: &Snapshot, grid: &[RunSpec], halving: &Halving) -> Vec<String> {
     let reached = reached(results, grid, halving, &HashSet::new());
-    let stopped_at = |rung: usize| {
+    let mut stopped: Vec<String> = Vec::new();
+    for rung in 1..halving.rungs.len() {
         let trials = &reached.trials[rung];
-        grid.iter().filter(move |r| r.rung == Some(rung) && !trials.contains(&r.label.as_str()))
-    };
-    (1..halving.rungs.len())
-        .filter(|&rung| reached.closed[rung - 1])
-        .flat_map(stopped_at)
-        .map(|r| r.id.clone())
-        .collect()
+        let closed_before = reached.closed[rung - 1];
+        for run in grid.iter().filter(|r| r.rung == Some(rung)) {
+            let after_a_stop = run.continues.as_ref().is_some_and(|c| stopped.contains(c));
+            if after_a_stop || (closed_before && !trials.contains(&run.label.as_str())) {
+                stopped.push(run.id.clone());
+            }
+        }
+    }
+    stopped
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::engines::prepare_engines;
 use crate::halving::searched_runs;
 use crate::progress::Progress;
 use crate::runner::{attempt, LazyData, Sweep, Trained};
-use crate::{Halving, RunSpec, SharedData, Snapshot, SweepError};
+use crate::{Halving, RunSpec, RunState, SharedData, Snapshot, SweepError};
 
 /// What the workers share, under one lock.
 struct Pool<'s, 'g> {
@@ -85,7 +85,7 @@ fn train_pool(search: &Search<'_>, results: &mut Snapshot, jobs: usize) -> Resul
         if let Some(error) = error {
             return Err(error);
         }
-        if busy.is_empty() {
+        if busy.is_empty() && !waited_for_others(search.sweep, results)? {
             return Ok(total);
         }
         let s = search.sweep;
@@ -101,6 +101,22 @@ fn train_pool(search: &Search<'_>, results: &mut Snapshot, jobs: usize) -> Resul
     }
 }
 
+/// Waits for every run of the search that another process is training
+/// (its lock is held), so that no process ends the search while another
+/// may still store what promotes a trial; returns whether it waited.
+fn waited_for_others(sweep: &Sweep<'_>, results: &mut Snapshot) -> Result<bool, SweepError> {
+    results.forget_unstored();
+    let mut waited = false;
+    for spec in sweep.grid.iter().filter(|s| !matches!(results.state(s), RunState::Stored(_))) {
+        if sweep.dir.lock_run(&spec.id, false)?.is_none() {
+            drop(sweep.dir.lock_run(&spec.id, true)?);
+            waited = true;
+        }
+    }
+    results.forget_unstored();
+    Ok(waited)
+}
+
 /// One worker: takes the best ready run, trains it, stores it, until no
 /// run is ready and none is running.
 fn work<'g>(search: &Search<'g>, pool: &Mutex<Pool<'_, 'g>>, turn: &Condvar) {
@@ -112,6 +128,8 @@ fn work<'g>(search: &Search<'g>, pool: &Mutex<Pool<'_, 'g>>, turn: &Condvar) {
                 if p.error.is_some() {
                     return;
                 }
+                // What another process stored since counts too.
+                p.results.forget_unstored();
                 if let Some(&spec) = ready(p.results, search.sweep.grid, search.halving, &p.started).first() {
                     p.started.insert(spec.id.clone());
                     p.running += 1;

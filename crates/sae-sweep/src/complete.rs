@@ -103,18 +103,23 @@ impl ResultsDir {
 /// Checks that a record's validation MSE is the last of its curve (the two
 /// files' writers may round the last digit apart).
 fn check_final_val_mse(record: &RunRecord, curve: &[CurvePoint], dir: &Path) -> Result<(), String> {
-    let last_val_mse = curve.last().map(|p| p.val_mse).filter(|v| v.is_finite());
-    if let (Some(stored), Some(curve_says)) = (record.final_val_mse, last_val_mse) {
-        // The two files' writers may round the last digit apart.
-        if (stored - curve_says).abs() > 1e-12 * stored.abs().max(curve_says.abs()) {
-            return Err(format!(
-                "{}: final_val_mse {stored} is not the last validation MSE of {CURVE_FILE}, {curve_says}: one \
-                 of the two was edited",
-                dir.join(METRICS_FILE).display()
-            ));
+    let Some(curve_says) = curve.last().map(|p| p.val_mse) else { return Ok(()) };
+    // A NaN or infinity is stored as null; the two writers may round the last digit apart.
+    let agree = match record.final_val_mse {
+        Some(stored) => {
+            curve_says.is_finite() && (stored - curve_says).abs() <= 1e-12 * stored.abs().max(curve_says.abs())
         }
+        None => !curve_says.is_finite(),
+    };
+    if agree {
+        return Ok(());
     }
-    Ok(())
+    let stored = record.final_val_mse.map_or("null".into(), |v| v.to_string());
+    Err(format!(
+        "{}: final_val_mse {stored} is not the last validation MSE of {CURVE_FILE}, {curve_says}: one of the two was \
+         edited",
+        dir.join(METRICS_FILE).display()
+    ))
 }
 
 /// Checks that the checkpoint at `path` holds run `spec`'s model: its

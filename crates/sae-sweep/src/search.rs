@@ -45,6 +45,16 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// Its name, as written in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grid => "grid",
+            Self::Random => "random",
+            Self::Halving => "halving",
+            Self::Asha => "asha",
+        }
+    }
+
     /// Whether the search halves its trials rung by rung (synchronously
     /// or not).
     pub fn halves(self) -> bool {

@@ -77,6 +77,17 @@ impl Snapshot {
         Ok(cell.get().expect("set above"))
     }
 
+    /// Forgets what was read of every run not stored whole, so that the
+    /// next look reads its folder again: what another process has stored
+    /// since (an asynchronous search decides from it).
+    pub(crate) fn forget_unstored(&mut self) {
+        for read in self.runs.values_mut() {
+            if read.state.get().is_some_and(|s| !matches!(s, RunState::Stored(_))) {
+                *read = Read::default();
+            }
+        }
+    }
+
     /// Records `state` as run `spec`'s: what this process read back after
     /// storing the run, or after finding it stored by another.
     pub(crate) fn set(&mut self, spec: &RunSpec, state: RunState) {

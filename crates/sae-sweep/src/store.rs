@@ -269,8 +269,13 @@ impl ResultsDir {
         if !path.exists() {
             return Err(refuse(STATE_FILE, "missing: the run was stored without its training state".into()));
         }
+        // A state lives between two rungs: one that names no run is not trusted.
         let found = RunIdentity::read(&path)?;
-        if let Some(why) = identity.mismatch(found.as_ref()) {
+        let why = match &found {
+            None => Some("its metadata names no run".to_string()),
+            Some(_) => identity.mismatch(found.as_ref()),
+        };
+        if let Some(why) = why {
             return Err(refuse(STATE_FILE, format!("{why}: a file copied from another run's folder?")));
         }
         let cfg = &spec.config;

@@ -107,7 +107,8 @@ fn a_run_that_cannot_be_continued_is_refused_naming_the_file() {
     let state = dir.run_dir(&three.id).join(STATE_FILE);
     let bytes = std::fs::read(&state).unwrap();
     std::fs::write(&state, &bytes[..100]).unwrap();
-    assert!(refused(&three, &nine, STATE_FILE).contains("not a safetensors file"));
+    let err = refused(&three, &nine, STATE_FILE);
+    assert!(err.contains("announced, the file holds 100"), "{err}");
     std::fs::remove_file(&state).unwrap();
     let err = refused(&three, &nine, STATE_FILE);
     assert!(err.ends_with("missing: the run was stored without its training state"), "{err}");

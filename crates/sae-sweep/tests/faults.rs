@@ -82,6 +82,19 @@ fn a_record_edited_against_its_own_curve_is_damage() {
     }
     assert!(reasons[0].contains("final_val_mse 0.001 is not the last validation MSE of curve.csv"), "{}", reasons[0]);
     assert_eq!(sweep(&f.data, &f.results, &file).done, 2, "both redone");
+    // A NaN or an infinity written into the curve disagrees with the record too.
+    for value in ["NaN", "inf"] {
+        let text = std::fs::read_to_string(&curve).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        let last = lines.len() - 1;
+        let mut fields: Vec<String> = lines[last].split(',').map(String::from).collect();
+        fields[column] = value.into();
+        lines[last] = fields.join(",");
+        std::fs::write(&curve, lines.join("\n") + "\n").unwrap();
+        let why = &damage_reasons(&dir, &grid[1..])[0];
+        assert!(why.contains(&format!("is not the last validation MSE of curve.csv, {value}")), "{why}");
+        assert_eq!(sweep(&f.data, &f.results, &file).done, 1, "redone");
+    }
 }
 
 /// `text` with the value after the first `key` replaced by `value`.

@@ -6,12 +6,8 @@
 
 mod common;
 
-use common::{experiment, fixture, parse, sweep, Table};
+use common::{experiment, fixture, parse, sweep, Table, HALVING};
 use sae_sweep::{execute, execute_from, merge, stopped_runs, ResultsDir, RunState, SharedData, Snapshot, STATE_FILE};
-
-/// Three trials halved at 1 and 3 epochs.
-const HALVING: &str = "[sweep]\nlr = [0.003, 0.01, 0.03]\n[search]\nstrategy = \"halving\"\nmin_epochs = 1\n\
-                       max_epochs = 3\neta = 3\n";
 
 #[test]
 fn a_stopped_trials_stored_run_stays_out_of_the_tables() {

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{experiment, fixture, sweep, BASE};
+use common::{experiment, fixture, sweep, BASE, HALVING};
 use sae_core::RunIdentity;
 use sae_sweep::{execute_from, Experiment, ResultsDir, RunSpec, RunState, SharedData, STATE_FILE};
 
@@ -44,14 +44,14 @@ fn a_state_from_another_seed_corruption_or_rung_is_refused_naming_both_runs() {
         let both = format!("written by run {}, not by run {}", other.id, own.id);
         assert!(err.starts_with(&state(&own).display().to_string()) && err.contains(&both), "{err}");
     }
+    // A state that names no run (its metadata stripped) is not trusted either.
+    let part = execute_from(&own, &shared.for_run(&own.config).unwrap(), None, true, |_| {});
+    std::fs::write(state(&own), part.state.unwrap().to_safetensors().unwrap()).unwrap();
+    let err = dir.continuation(&own.id, &target, &data).unwrap_err().to_string();
+    assert!(err.contains("its metadata names no run"), "{err}");
     std::fs::write(state(&own), saved).unwrap();
     assert!(dir.continuation(&own.id, &target, &data).is_ok(), "its own state continues");
 }
-
-/// Three trials halved at 1 and 3 epochs: each trained one epoch, the
-/// best continued to three.
-const HALVING: &str = "[sweep]\nlr = [0.003, 0.01, 0.03]\n[search]\nstrategy = \"halving\"\nmin_epochs = 1\n\
-                       max_epochs = 3\neta = 3\n";
 
 #[test]
 fn a_copied_state_is_retrained_from_the_first_epoch_and_a_copied_checkpoint_redone() {

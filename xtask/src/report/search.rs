@@ -140,7 +140,8 @@ fn promotions(inp: &Inputs<'_>, trials: &[Trial<'_>]) -> String {
     for (at, trial) in went_on {
         let cells: Vec<String> =
             (0..rungs).map(|r| at.get(r).copied().flatten().map_or("–".into(), |s| format!("{s:.1}"))).collect();
-        let _ = writeln!(md, "| `{}` | {} |", trial.runs[0].label, cells.join(" | "));
+        let first = trial.runs[0];
+        let _ = writeln!(md, "| `{}`, seed {} | {} |", first.label, first.config.training.seed, cells.join(" | "));
     }
     md
 }
@@ -172,6 +173,9 @@ fn best(inp: &Inputs<'_>, halving: &Halving) -> Result<String> {
         inp.grid.iter().any(|s| s.rung == Some(0) && s.config.training.seed != inp.grid[0].config.training.seed);
     let names: Vec<&str> = halving.objectives.iter().map(|&o| objective_name(o)).collect();
     let pareto = names.get(1).map(|p| format!(", promoted by the Pareto front of {} and {p}", names[0]));
+    if finals.is_empty() {
+        return Ok("\nNo configuration of the last rung is stored whole yet.\n".into());
+    }
     let mut md = format!(
         "\nThe configurations of the last rung, best {} first{} (the test set was never used to choose):\n\n\
          | configuration |{} {} | test MSE | test PSNR (dB) | probe accuracy |\n|---|{}{}---:|---:|---:|\n",

@@ -27,6 +27,11 @@ batch_size = 20
 lr = 0.01
 "#;
 
+/// A halving search over three trials of [`BASE`], halved at 1 and 3
+/// epochs: each trains one epoch, the best is continued to three.
+pub const HALVING: &str = "[sweep]\nlr = [0.003, 0.01, 0.03]\n[search]\nstrategy = \"halving\"\nmin_epochs = 1\n\
+                           max_epochs = 3\neta = 3\n";
+
 /// `text` parsed as the experiment file `experiments/bad.toml`, its error
 /// as the message a user reads.
 pub fn parse(text: &str) -> Result<Experiment, String> {
