@@ -9,7 +9,7 @@ mean and standard deviation (a constant feature is only centred) and minimise
 mean cross-entropy + (l2/2)·||W||², which is sklearn's objective with
 C = 1/(l2·N). Prints both accuracies and their difference in points.
 
-    pip install numpy scikit-learn safetensors
+    pip install -r scripts/requirements.txt
     python3 scripts/compare_probe.py ../shared/data/mnist --n 20000
     python3 scripts/compare_probe.py ../shared/data/mnist --n 20000 --checkpoint results/rho/runs/<id>/model.safetensors
 """

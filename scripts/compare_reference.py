@@ -2,10 +2,10 @@
 """Side-by-side fidelity table: sae-lab's seed experiments against the PyTorch reference.
 
 Reads results/seed-{clean,denoise,half}/ (curve.csv and metrics.json of each run)
-and the JSON that `seed_torch.py repro --out FILE` writes, and prints a markdown
-table of validation MSE at chosen epochs and the final test metrics.
+and the JSON that `scripts/torch_reference.py repro --out FILE` writes, and prints
+a markdown table of validation MSE at chosen epochs and the final test metrics.
 
-    python3 ../shared/reference/seed_torch.py repro --epochs 50 --threads 1 --out repro.json
+    python3 scripts/torch_reference.py repro --epochs 50 --threads 1 --out repro.json
     cargo xtask sweep experiments/seed-clean.toml   # and seed-denoise, seed-half
     python3 scripts/compare_reference.py repro.json --epochs 1 10 50
 """
@@ -35,7 +35,7 @@ def ours(results, experiment, hidden):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("reference", help="JSON written by seed_torch.py repro --out")
+    p.add_argument("reference", help="JSON written by torch_reference.py repro --out")
     p.add_argument("--results", default="results")
     p.add_argument("--epochs", type=int, nargs="+", default=[1, 10, 50])
     a = p.parse_args()

@@ -8,8 +8,9 @@ of std 1 in normalised units, fresh every batch, fixed for validation), batch 50
 50,000 training and 10,000 validation images, up to 9 epochs. Each trial reports
 its validation MSE after every epoch to Optuna's successive-halving pruner
 (min_resource 1, reduction factor 3); the sampler is TPE (default) or random.
-The model, data split and loss are those of ../shared/reference/seed_torch.py,
-with the sparsity penalty weighted by beta (the reference fixes beta = 1).
+The model, data split and loss are those of scripts/torch_reference.py (or of
+the script named by --reference), with the sparsity penalty weighted by beta
+(the reference fixes beta = 1).
 
     python3 scripts/optuna_search.py --trials 27 --jobs 2 --out optuna.json
 
@@ -20,19 +21,20 @@ start), for scripts/search_side_by_side.py.
 import argparse
 import importlib.util
 import json
-import os
 import time
 
 import optuna
 import torch
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import torch_reference
+
 RHOS, BETAS, LRS = [0.02, 0.05, 0.2], [0.3, 1.0, 3.0], [3e-4, 1e-3, 3e-3]
 
 
 def reference(path):
-    spec = importlib.util.spec_from_file_location("seed_torch", path)
+    """The script at `path` as a module."""
+    spec = importlib.util.spec_from_file_location("reference", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -40,8 +42,9 @@ def reference(path):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--reference", default=os.path.join(HERE, "..", "..", "shared", "reference", "seed_torch.py"))
-    p.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data", "mnist"))
+    p.add_argument("--reference", help="another script whose SAE, load_mnist, evaluate and BATCH to use "
+                   "(default: scripts/torch_reference.py)")
+    p.add_argument("--data-dir", default=torch_reference.DATA_DIR, help="MNIST's IDX files (default: %(default)s)")
     p.add_argument("--trials", type=int, default=27)
     p.add_argument("--epochs", type=int, default=9)
     p.add_argument("--jobs", type=int, default=2, help="trials at once (threads), one torch thread each")
@@ -50,7 +53,7 @@ def main():
     p.add_argument("--out")
     a = p.parse_args()
 
-    ref = reference(a.reference)
+    ref = reference(a.reference) if a.reference else torch_reference
     torch.set_num_threads(1)
     xtr, xval, _ = ref.load_mnist(a.data_dir, a.seed)
     val_in = xval + torch.randn(xval.shape, generator=torch.Generator().manual_seed(a.seed + 1))

@@ -97,7 +97,12 @@ def best_so_far(events):
 
 
 def draw(path, curves, target):
-    import matplotlib
+    """Draws the best validation MSE so far of each method against wall time into `path`, if matplotlib is here."""
+    try:
+        import matplotlib
+    except ImportError:
+        print(f"\nno figure: matplotlib is not installed (pip install -r scripts/requirements.txt); {path} not written")
+        return
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
@@ -137,7 +142,7 @@ def report(a, grid, halving, optuna, grid_wall, halving_wall):
         (f"Optuna {a.sampler} + pruner, PyTorch", optuna["wall_s"], optuna["epochs"], optuna["best_val_mse"],
          float("nan"), first_within(optuna_events, target)),
     ]
-    print(f"| method | wall time (s) | epochs | best validation MSE | its test MSE | within 1% of the grid's best at (s) |")
+    print("| method | wall time (s) | epochs | best validation MSE | its test MSE | within 1% of the grid's best at (s) |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, wall, epochs, val, test, at in rows:
         print(f"| {name} | {wall:.0f} | {epochs} | {val:.4f} | {test:.4f} | {at:.0f} |")

@@ -6,17 +6,17 @@ bf16, PyTorch runs its own mixed precision: the reference under
 `torch.autocast("cpu", dtype=torch.bfloat16)` (scripts/torch_autocast.py).
 
 1. One model: training throughput (samples/s, batch 50, MNIST in memory,
-   `seed_torch.py bench` against `cargo xtask bench`), one thread, widths
+   `torch_reference.py bench` against `cargo xtask bench`), one thread, widths
    16 to 1024, in f32 and bf16.
 2. Two single-thread models at once (denoising, width 256): PyTorch's best
    use of two cores, combined samples/s.
 3. A whole sweep as a whole process: `cargo xtask sweep FILE` as a user
    runs it (training, evaluation, probe, report) against the reference's own
-   loop (`seed_torch.py repro`: training, validation every epoch, test) for
+   loop (`torch_reference.py repro`: training, validation every epoch, test) for
    every run of the grid, two single-thread processes at a time, each timed
    from start to exit.
 4. One run of the reference protocol (seed-denoise.toml, 1 job, its first
-   report: no cached baselines) against `seed_torch.py repro` at two threads,
+   report: no cached baselines) against `torch_reference.py repro` at two threads,
    at a few epoch counts.
 
     python3 scripts/side_by_side.py                       # all of it, about 25 minutes on 2 cores
@@ -46,7 +46,9 @@ PRECISIONS = ("f32", "bf16")
 
 def torch_prefix(a, precision):
     """The command that runs the reference script, under autocast for bf16."""
-    return [sys.executable, a.reference] if precision == "f32" else [sys.executable, AUTOCAST, a.reference]
+    if precision == "f32":
+        return [sys.executable, a.reference]
+    return [sys.executable, AUTOCAST, "--reference", a.reference]
 
 
 def json_lines(cmd):
@@ -168,7 +170,7 @@ def one_run(a, out):
     seed = os.path.join(ROOT, "experiments", "seed-denoise.toml")
     print("\n## One run of the reference protocol (seed-denoise.toml), whole process\n")
     print("sae-lab: `cargo xtask sweep` with `--jobs 1` and its first report (baselines scored, none cached); "
-          "PyTorch: `seed_torch.py repro --models denoise256 --threads 2`.\n")
+          "PyTorch: `torch_reference.py repro --models denoise256 --threads 2`.\n")
     print("| epochs | sae-lab (s) | PyTorch (s) | ratio |")
     print("|---:|---:|---:|---:|")
     for epochs in a.one_run_epochs:
@@ -187,7 +189,8 @@ SECTIONS = {"models": models, "sweep": sweep, "one-run": one_run}
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--reference", default=os.path.join(ROOT, "..", "shared", "reference", "seed_torch.py"))
+    p.add_argument("--reference", default=os.path.join(HERE, "torch_reference.py"),
+                   help="the PyTorch script to measure (default: the project's, %(default)s)")
     p.add_argument("--data-dir", default=os.environ.get("SAE_DATA_DIR", os.path.join(ROOT, "..", "shared", "data", "mnist")))
     p.add_argument("--hidden", type=int, nargs="+", default=[16, 64, 256, 1024])
     p.add_argument("--steps", type=int, default=2000)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Loads a sae-lab checkpoint into the PyTorch reference's SAE module and scores it.
+"""Loads a sae-lab checkpoint into the PyTorch reference's SAE module
+(scripts/torch_reference.py) and scores it.
 
-    pip install torch numpy safetensors
+    pip install -r scripts/requirements.txt
     python3 scripts/torch_load_checkpoint.py results/seed-clean/runs/h256-080e7a53
 
 Prints the clean test MSE that PyTorch computes with sae-lab's weights beside the
@@ -10,22 +11,18 @@ one sae-lab stored (for runs without corruption they agree to float precision).
 import argparse
 import json
 import os
-import sys
 
 import torch
 from safetensors.torch import load_file
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from torch_reference import DATA_DIR, SAE, load_mnist
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", help="a run folder holding model.safetensors and metrics.json")
-    p.add_argument("--reference", default=os.path.join(HERE, "..", "..", "shared", "reference"))
-    p.add_argument("--data-dir", default=os.path.join(HERE, "..", "..", "shared", "data", "mnist"))
+    p.add_argument("--data-dir", default=DATA_DIR, help="MNIST's IDX files (default: %(default)s)")
     a = p.parse_args()
-    sys.path.insert(0, a.reference)
-    from seed_torch import SAE, load_mnist
 
     state = load_file(os.path.join(a.run, "model.safetensors"))
     model = SAE(state["encoder.weight"].shape[0])

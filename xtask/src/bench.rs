@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: training throughput in samples per second, measured
-//! the way the PyTorch reference's `seed_torch.py bench` measures it (data
-//! in memory, batch 50, warm-up steps, then timed steps), so the two can be
-//! compared side by side.
+//! the way the PyTorch reference's `scripts/torch_reference.py bench`
+//! measures it (data in memory, batch 50, warm-up steps, then timed steps),
+//! so the two can be compared side by side.
 
 use std::time::Instant;
 
@@ -55,7 +55,7 @@ pub struct BenchArgs {
     /// Repetitions of every measurement (at most 100).
     #[arg(long, default_value_t = 1, value_parser = crate::count_to(MAX_REPEATS))]
     pub repeats: usize,
-    /// One JSON object per line, as seed_torch.py --json prints.
+    /// One JSON object per line, as scripts/torch_reference.py bench --json prints.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

@@ -139,8 +139,8 @@ enum Command {
     /// Write (and with --submit, submit) a Slurm job array for a sweep, plus a merge job; its
     /// files and folders must be on a filesystem every node sees.
     Slurm(slurm::SlurmArgs),
-    /// Training throughput (samples/s), measured as seed_torch.py bench measures it (on synthetic
-    /// images when MNIST is not found).
+    /// Training throughput (samples/s), measured as scripts/torch_reference.py bench measures it
+    /// (on synthetic images when MNIST is not found).
     Bench(bench::BenchArgs),
     /// Download a dataset (mnist or fashion-mnist), verifying checksums.
     FetchData {
