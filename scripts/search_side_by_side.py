@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Search side by side, in one sitting on this machine: the full grid of
 experiments/search-halving.toml (27 configurations x 9 epochs), sae-lab's
-successive halving over the same space, and Optuna (successive-halving pruner)
+successive halving and asynchronous halving (ASHA) over the same space, and
+Optuna (successive-halving pruner)
 over the PyTorch reference model (scripts/optuna_search.py), each as the best
 validation MSE found against wall time.
 
@@ -69,14 +70,20 @@ def main():
     a = p.parse_args()
     if a.from_json:
         saved = json.load(open(a.from_json))
-        report(a, saved["grid"], saved["halving"], saved["optuna"], *saved["walls"])
+        if "searches" not in saved:  # saved before ASHA was measured beside halving
+            saved["searches"] = {"halving": saved["halving"]}
+            saved["walls"] = dict(zip(["grid", "halving"], saved["walls"]))
+        report(a, saved["grid"], saved["searches"], saved["optuna"], saved["walls"])
         return
     text = open(SEARCH).read()
     grid_text = re.sub(r"\n\[search\][^\[]*", "\n", text)
     results = tempfile.mkdtemp(prefix="search-sbs-")
     try:
-        grid_wall, grid = sweep(grid_text, "grid", results, a.data_dir)
-        halving_wall, halving = sweep(text, "halving", results, a.data_dir)
+        walls, searches = {}, {}
+        walls["grid"], grid = sweep(grid_text, "grid", results, a.data_dir)
+        walls["halving"], searches["halving"] = sweep(text, "halving", results, a.data_dir)
+        asha_text = text.replace('strategy = "halving"', 'strategy = "asha"')
+        walls["asha"], searches["asha"] = sweep(asha_text, "asha", results, a.data_dir)
         optuna_json = os.path.join(results, "optuna.json")
         subprocess.run([sys.executable, os.path.join(HERE, "optuna_search.py"), "--data-dir", a.data_dir,
                         "--sampler", a.sampler, "--jobs", "2", "--out", optuna_json], check=True,
@@ -84,7 +91,7 @@ def main():
         optuna = json.load(open(optuna_json))
     finally:
         shutil.rmtree(results, ignore_errors=True)
-    report(a, grid, halving, optuna, grid_wall, halving_wall)
+    report(a, grid, searches, optuna, walls)
 
 
 def best_so_far(events):
@@ -119,41 +126,44 @@ def draw(path, curves, target):
     fig.savefig(path)
 
 
-def report(a, grid, halving, optuna, grid_wall, halving_wall):
-    best_grid = min(grid, key=lambda r: r["val"])
-    target = best_grid["val"]
-    finals = [r for r in halving if r["epochs"] == max(x["epochs"] for x in halving)]
-    best_halving = min(finals, key=lambda r: r["val"])
-    # A continued rung trains only its new epochs: the search's epochs are the
-    # last rung's of each trial.
+def search_row(name, runs, wall, target):
+    """A search's row: its wall time, the epochs it trained (a continued rung
+    trains only its new epochs: the last rung's of each trial), the best of
+    its last rung and when the best so far came within 1% of `target`."""
+    finals = [r for r in runs if r["epochs"] == max(x["epochs"] for x in runs)]
+    best = min(finals, key=lambda r: r["val"])
     last = {}
-    for r in halving:
+    for r in runs:
         key = re.sub(r"-e\d+$", "", r["label"])
         last[key] = max(last.get(key, 0), r["epochs"])
-    halving_epochs = sum(last.values())
+    events = [(r["ended_s"], r["val"]) for r in finals]
+    return (name, wall, sum(last.values()), best["val"], best["test"], first_within(events, target)), best, events
+
+
+def report(a, grid, searches, optuna, walls):
+    best_grid = min(grid, key=lambda r: r["val"])
+    target = best_grid["val"]
     grid_events = [(r["ended_s"], r["val"]) for r in grid]
-    halving_events = [(r["ended_s"], r["val"]) for r in finals]
     optuna_events = [(t["ended_s"], t["val_mse"]) for t in optuna["trials"] if not t["pruned"]]
-    rows = [
-        ("sae-lab, full grid", grid_wall, sum(r["epochs"] for r in grid), target, best_grid["test"],
-         first_within(grid_events, target)),
-        ("sae-lab, halving (η = 3)", halving_wall, halving_epochs, best_halving["val"], best_halving["test"],
-         first_within(halving_events, target)),
-        (f"Optuna {a.sampler} + pruner, PyTorch", optuna["wall_s"], optuna["epochs"], optuna["best_val_mse"],
-         float("nan"), first_within(optuna_events, target)),
-    ]
+    names = {"halving": "halving (η = 3)", "asha": "asynchronous halving (ASHA, η = 3)"}
+    found = {k: search_row(f"sae-lab, {names[k]}", runs, walls[k], target) for k, runs in searches.items()}
+    rows = [("sae-lab, full grid", walls["grid"], sum(r["epochs"] for r in grid), target, best_grid["test"],
+             first_within(grid_events, target))]
+    rows += [row for row, _, _ in found.values()]
+    rows.append((f"Optuna {a.sampler} + pruner, PyTorch", optuna["wall_s"], optuna["epochs"], optuna["best_val_mse"],
+                 float("nan"), first_within(optuna_events, target)))
     print("| method | wall time (s) | epochs | best validation MSE | its test MSE | within 1% of the grid's best at (s) |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, wall, epochs, val, test, at in rows:
         print(f"| {name} | {wall:.0f} | {epochs} | {val:.4f} | {test:.4f} | {at:.0f} |")
-    print(f"\ngrid's best: {best_grid['label']}; halving's: {best_halving['label']}; Optuna's: {optuna['best']}")
+    picks = "; ".join(f"{k}'s: {best['label']}" for k, (_, best, _) in found.items())
+    print(f"\ngrid's best: {best_grid['label']}; {picks}; Optuna's: {optuna['best']}")
     if a.out:
         with open(a.out, "w") as f:
-            json.dump(dict(grid=grid, halving=halving, optuna=optuna, rows=rows, walls=[grid_wall, halving_wall]), f,
-                      indent=1)
+            json.dump(dict(grid=grid, searches=searches, optuna=optuna, rows=rows, walls=walls), f, indent=1)
     if a.figure:
-        draw(a.figure, [("sae-lab, full grid", grid_events), ("sae-lab, halving", halving_events),
-                        ("Optuna + PyTorch", optuna_events)], target)
+        curves = [("sae-lab, full grid", grid_events)] + [(f"sae-lab, {k}", ev) for k, (_, _, ev) in found.items()]
+        draw(a.figure, curves + [("Optuna + PyTorch", optuna_events)], target)
 
 
 if __name__ == "__main__":
