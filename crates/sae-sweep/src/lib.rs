@@ -44,6 +44,7 @@ mod lock;
 mod owner;
 mod param_value;
 mod parameter;
+mod position;
 mod pre_bias_start;
 mod probe;
 mod progress;

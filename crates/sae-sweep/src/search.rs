@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sae_data::batch_rng;
 
 use crate::halving::{rung_epochs, Objective};
+use crate::position::position;
 use crate::values::{Count, Eta};
 use crate::{Experiment, Param, SparsityKind, SweepSection};
 
@@ -302,8 +303,8 @@ impl Experiment {
     /// The search section's checks: ranges of parameters that can be
     /// drawn, whose ends meet the parameter's bounds, on no parameter also
     /// listed in `[sweep]` and on mechanisms the search has, and `trials`
-    /// with a random search only.
-    pub(crate) fn check_search(&self) -> Result<(), String> {
+    /// and `seed` with a search that draws only.
+    pub(crate) fn check_search(&self, text: &str) -> Result<(), String> {
         let s = &self.search;
         let drawn = s.drawn()?;
         let halving_keys = [
@@ -332,9 +333,8 @@ impl Experiment {
             _ => {}
         }
         if s.seed.is_some() && drawn.is_empty() {
-            return Err("[search] seed seeds the draws from [search.ranges], and this search draws nothing: remove \
-                        it, or give ranges"
-                .into());
+            let at = position(text, &["search", "seed"], None);
+            return Err(format!("{at}[search] seed seeds the draws of [search.ranges], and this search draws nothing"));
         }
         self.check_halving()?;
         for &(param, range) in &drawn {

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use sae_core::{validate, CoreError, EngineKind, Precision, Setting, SparsityConfig};
 
+use crate::position::position;
 use crate::search::apply;
 use crate::sparsity::{SparsityKind, SparsitySection};
 use crate::values::{MAX_DESCRIPTION, MAX_RUNS};
@@ -20,25 +21,6 @@ const MIN_EVAL_IMAGES: usize = 2;
 /// position.
 fn first_repeat<T: PartialEq>(values: &[T]) -> Option<(usize, &T)> {
     values.iter().enumerate().find(|(i, v)| values[..*i].contains(v))
-}
-
-/// Where element `index` of the list under `keys` (`["sweep", "rho"]`) is
-/// written in `text` (the value of `keys` itself when `index` is `None`),
-/// as `line L, column C: ` (empty when it cannot be found: an experiment
-/// built otherwise than from a file's text).
-fn position(text: &str, keys: &[&str], index: Option<usize>) -> String {
-    let Ok(doc) = toml_edit::ImDocument::parse(text) else { return String::new() };
-    let item = keys.iter().try_fold(doc.as_item(), |item, key| item.get(*key));
-    let span = match index {
-        Some(i) => item.and_then(|i| i.as_array()).and_then(|a| a.get(i)).and_then(|v| v.span()),
-        None => item.and_then(|i| i.span()),
-    };
-    let Some(start) = span else {
-        return String::new();
-    };
-    let before = &text[..start.start];
-    let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
-    format!("line {}, column {column}: ", before.matches('\n').count() + 1)
 }
 
 /// sae-core's refusal of a model with its mechanism and batch size, with
@@ -93,7 +75,7 @@ impl Experiment {
         self.check_training_length().or_else(fail)?;
         self.check_probe_alpha().or_else(fail)?;
         self.check_labels(text).or_else(fail)?;
-        self.check_search().or_else(fail)?;
+        self.check_search(text).or_else(fail)?;
         self.check_objectives(text).or_else(fail)?;
         // Every list of the sweep section, whatever its key, through its JSON form.
         let lists = serde_json::to_value(&self.sweep).expect("a sweep section serialises");

@@ -226,7 +226,7 @@ fn a_drawn_configuration_that_cannot_train_is_refused_naming_its_ranges_and_line
             vec!["[search.ranges] rho: no mechanism of the search is one rho applies to"],
         ),
         (random("rho = { uniform = [0.01, 0.1] }").replace("trials = 4", "trials = 100001"), vec!["line 3", "search.trials = 100001: more than the 100000 runs"]),
-        ("[sweep]\nrho = [0.01, 0.1]\n[search]\nseed = 3\n".into(), vec!["[search] seed seeds the draws from [search.ranges], and this search draws nothing"]),
+        ("[sweep]\nrho = [0.01, 0.1]\n[search]\nseed = 3\n".into(), vec!["line 4", "[search] seed seeds the draws of [search.ranges], and this search draws nothing"]),
     ];
     for (text, expected) in &cases {
         let msg = parse(text).expect_err(text);
