@@ -68,14 +68,29 @@ fn a_halving_search_killed_with_sigkill_resumes_training_nothing_twice() {
     assert_eq!(listing.lines().filter(|l| l.starts_with("rung 2") && l.contains(" ok ")).count(), 1, "{listing}");
 }
 
+/// A folder with a synthetic MNIST and [`search`] as an asynchronous
+/// search, `a.toml`.
+fn asha_folder() -> tempfile::TempDir {
+    let text = search().replace(r#"strategy = "halving""#, r#"strategy = "asha""#);
+    folder("data/mnist", Synthetic { train: 1700, test: 100, seed: 3 }, &[("a.toml", &text)])
+}
+
+/// What a finished search must not leave in its `runs` folder: temporary
+/// folders and training states.
+fn leftovers(runs: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let entries = std::fs::read_dir(runs).unwrap().flatten();
+    let left = entries
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.') || e.path().join("state.safetensors").exists());
+    left.map(|e| e.path()).collect()
+}
+
 /// An asynchronous search killed with SIGKILL once some runs are stored
 /// resumes to a finished search: every run stored at the kill is kept and
 /// none trains twice, every trial on the last rung continued its runs, no
 /// state or temporary file is left, and a rerun trains nothing.
 #[test]
 fn an_asynchronous_search_killed_with_sigkill_resumes_training_nothing_twice() {
-    let text = search().replace(r#"strategy = "halving""#, r#"strategy = "asha""#);
-    let tmp = folder("data/mnist", Synthetic { train: 1700, test: 100, seed: 3 }, &[("a.toml", &text)]);
+    let tmp = asha_folder();
     let root = tmp.path();
     let sweep = || {
         let mut c = xtask(root);
@@ -104,12 +119,7 @@ fn an_asynchronous_search_killed_with_sigkill_resumes_training_nothing_twice() {
         let record = std::fs::read_to_string(run.path().join("metrics.json")).unwrap_or_default();
         assert!(!later_rung || record.contains("\"continued_from\""), "{:?} trained anew", run.file_name());
     }
-    let left: Vec<_> = std::fs::read_dir(&runs)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with('.') || e.path().join("state.safetensors").exists())
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert!(leftovers(&runs).is_empty(), "{:?}", leftovers(&runs));
     let again = run(&mut sweep());
     assert_eq!(String::from_utf8_lossy(&again.stderr).lines().filter(|l| l.starts_with("done ")).count(), 0);
 }
@@ -120,8 +130,7 @@ fn an_asynchronous_search_killed_with_sigkill_resumes_training_nothing_twice() {
 /// holds every stored run, and no training state is left.
 #[test]
 fn two_processes_finish_one_asynchronous_search_together() {
-    let text = search().replace(r#"strategy = "halving""#, r#"strategy = "asha""#);
-    let tmp = folder("data/mnist", Synthetic { train: 1700, test: 100, seed: 3 }, &[("a.toml", &text)]);
+    let tmp = asha_folder();
     let root = tmp.path();
     let spawn = || {
         let mut c = xtask(root);
@@ -138,8 +147,7 @@ fn two_processes_finish_one_asynchronous_search_together() {
     assert!(!listing.contains(" missing "), "{listing}");
     let runs = root.join("results/a/runs");
     assert_eq!(table(&root.join("results/a/runs.csv")).len(), complete_runs(&runs), "{listing}");
-    let states = std::fs::read_dir(&runs).unwrap().flatten().filter(|e| e.path().join("state.safetensors").exists());
-    assert_eq!(states.count(), 0);
+    assert!(leftovers(&runs).is_empty(), "{:?}", leftovers(&runs));
 }
 
 /// Three trials of two seeds each, halved at 1 and 3 epochs by active

@@ -112,7 +112,8 @@ impl SparseAutoencoder {
         Self::from_tensors(&tensors).map_err(|e| failed(e.to_string()))
     }
 
-    /// The shape of the model in a checkpoint, from the file's header and
+    /// The shape of the model in a checkpoint, and the run that wrote it
+    /// if the file names one ([`RunIdentity`]), from the file's header and
     /// length alone: the header parses, names every tensor with the shape
     /// [`SparseAutoencoder::load`] requires, and announces exactly the bytes
     /// that follow it. A file cut short, or anything but a checkpoint, is
@@ -123,11 +124,12 @@ impl SparseAutoencoder {
     ///
     /// # Errors
     /// [`CoreError::Checkpoint`] naming the file and what is wrong with it.
-    pub fn read_config(path: &Path) -> Result<ModelConfig, CoreError> {
-        let header = read_header(path)?;
+    pub fn read_header(path: &Path) -> Result<(ModelConfig, Option<RunIdentity>), CoreError> {
+        let header = read_safetensors_header(path)?;
         let tensors = header.tensors();
-        config_of(|name| tensors.get(name).map(|t| t.shape.as_slice()))
-            .map_err(|e| CoreError::Checkpoint { path: path.into(), message: e.to_string() })
+        let config = config_of(|name| tensors.get(name).map(|t| t.shape.as_slice()))
+            .map_err(|e| CoreError::Checkpoint { path: path.into(), message: e.to_string() })?;
+        Ok((config, header.metadata().as_ref().and_then(RunIdentity::from_metadata)))
     }
 }
 
@@ -138,7 +140,7 @@ impl SparseAutoencoder {
 /// # Errors
 /// [`CoreError::Checkpoint`] naming the file when it cannot be read, is
 /// too short, or its header does not parse or announces another length.
-pub(crate) fn read_header(path: &Path) -> Result<Metadata, CoreError> {
+pub(crate) fn read_safetensors_header(path: &Path) -> Result<Metadata, CoreError> {
     let failed = |message: String| CoreError::Checkpoint { path: path.into(), message };
     let mut file = std::fs::File::open(path).map_err(|e| failed(e.to_string()))?;
     let len = file.metadata().map_err(|e| failed(e.to_string()))?.len();
@@ -240,7 +242,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("model.safetensors");
             std::fs::write(&path, bytes).unwrap();
-            assert_eq!(SparseAutoencoder::read_config(&path).unwrap(), config);
+            assert_eq!(SparseAutoencoder::read_header(&path).unwrap().0, config);
         }
         let jump = ModelConfig { architecture: Architecture::JumpRelu, ..ModelConfig::new(6, 3) };
         let mut m = SparseAutoencoder::new(jump, 1);
@@ -278,11 +280,11 @@ mod tests {
         let m = SparseAutoencoder { threshold: Some(0.5), ..SparseAutoencoder::new(ModelConfig::new(7, 3), 2) };
         let bytes = m.to_safetensors().unwrap();
         std::fs::write(&path, &bytes).unwrap();
-        assert_eq!(SparseAutoencoder::read_config(&path).unwrap(), ModelConfig::new(7, 3));
+        assert_eq!(SparseAutoencoder::read_header(&path).unwrap().0, ModelConfig::new(7, 3));
         let refused = |bytes: &[u8]| {
             std::fs::write(&path, bytes).unwrap();
             assert!(SparseAutoencoder::load(&path).is_err(), "load refuses it too");
-            let err = SparseAutoencoder::read_config(&path).unwrap_err().to_string();
+            let err = SparseAutoencoder::read_header(&path).unwrap_err().to_string();
             assert!(err.starts_with(&path.display().to_string()), "{err}");
             err
         };

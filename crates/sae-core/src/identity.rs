@@ -52,7 +52,7 @@ impl RunIdentity {
     /// [`CoreError::Checkpoint`] naming the file when it cannot be read or
     /// its header does not parse.
     pub fn read(path: &Path) -> Result<Option<Self>, CoreError> {
-        let header = crate::checkpoint::read_header(path)?;
+        let header = crate::checkpoint::read_safetensors_header(path)?;
         Ok(header.metadata().as_ref().and_then(Self::from_metadata))
     }
 

@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 
 use crate::halving::{promote, standings, survivors};
-use crate::{Halving, RunSpec, RunState, Snapshot};
+use crate::{Halving, RunSpec, Snapshot};
 
 /// Which trials (labels, in grid order) reached each rung, and whether
 /// each rung is closed: no more trial can reach it, and every trial that
@@ -40,11 +40,6 @@ fn continuations<'a>(grid: &'a [RunSpec], rung: usize, label: &'a str) -> impl I
     grid.iter().filter(move |r| r.rung == Some(rung + 1) && r.continues.as_deref().is_some_and(|c| ids.contains(&c)))
 }
 
-/// Whether run `spec` is stored (succeeded or failed).
-fn is_stored(results: &Snapshot, spec: &RunSpec) -> bool {
-    matches!(results.state(spec), RunState::Stored(_))
-}
-
 /// The trials each rung of an asynchronous search has reached, by what
 /// `results` holds and the runs `started` by this process.
 pub(crate) fn reached<'a>(
@@ -61,7 +56,7 @@ pub(crate) fn reached<'a>(
     }
     let (mut trials, mut closed) = (vec![first], Vec::new());
     for rung in 0..halving.rungs.len() {
-        let done = |label: &&str| runs_of(grid, rung, label).all(|r| is_stored(results, r));
+        let done = |label: &&str| runs_of(grid, rung, label).all(|r| results.stored(r).is_some());
         let completed: Vec<&str> = trials[rung].iter().copied().filter(done).collect();
         closed.push(closed.last().is_none_or(|&c| c) && completed.len() == trials[rung].len());
         if rung + 1 == halving.rungs.len() {
@@ -73,7 +68,7 @@ pub(crate) fn reached<'a>(
         let next = trials[rung].iter().filter_map(|label| {
             let later: Vec<&RunSpec> = continuations(grid, rung, label).collect();
             let went_on = top.iter().any(|t| t == label)
-                || later.iter().any(|r| started.contains(&r.id) || is_stored(results, r));
+                || later.iter().any(|r| started.contains(&r.id) || results.stored(r).is_some());
             later.first().filter(|_| went_on).map(|r| r.label.as_str())
         });
         trials.push(next.collect());
@@ -91,7 +86,7 @@ pub(crate) fn ready<'a>(
     started: &HashSet<String>,
 ) -> Vec<&'a RunSpec> {
     let reached = reached(results, grid, halving, started);
-    let open = |r: &&RunSpec| !started.contains(&r.id) && !is_stored(results, r);
+    let open = |r: &&RunSpec| !started.contains(&r.id) && results.stored(r).is_none();
     (0..halving.rungs.len())
         .rev()
         .flat_map(|rung| reached.trials[rung].iter().flat_map(move |label| runs_of(grid, rung, label)))

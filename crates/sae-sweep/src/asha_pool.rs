@@ -12,7 +12,7 @@ use crate::engines::prepare_engines;
 use crate::halving::searched_runs;
 use crate::progress::Progress;
 use crate::runner::{attempt, LazyData, Sweep, Trained};
-use crate::{Halving, RunSpec, RunState, SharedData, Snapshot, SweepError};
+use crate::{Halving, RunSpec, SharedData, Snapshot, SweepError};
 
 /// What the workers share, under one lock.
 struct Pool<'s, 'g> {
@@ -107,7 +107,7 @@ fn train_pool(search: &Search<'_>, results: &mut Snapshot, jobs: usize) -> Resul
 fn waited_for_others(sweep: &Sweep<'_>, results: &mut Snapshot) -> Result<bool, SweepError> {
     results.forget_unstored();
     let mut waited = false;
-    for spec in sweep.grid.iter().filter(|s| !matches!(results.state(s), RunState::Stored(_))) {
+    for spec in sweep.grid.iter().filter(|s| results.stored(s).is_none()) {
         if sweep.dir.lock_run(&spec.id, false)?.is_none() {
             drop(sweep.dir.lock_run(&spec.id, true)?);
             waited = true;

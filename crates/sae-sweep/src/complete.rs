@@ -51,7 +51,7 @@ impl RunState {
 impl ResultsDir {
     /// Reads back run `spec`'s folder: its record, config and curve, and
     /// for a successful run its checkpoint's header and length
-    /// ([`SparseAutoencoder::read_config`]: the weights are read only by
+    /// ([`SparseAutoencoder::read_header`]: the weights are read only by
     /// what draws with them), each checked whole.
     pub fn state(&self, spec: &RunSpec) -> RunState {
         let dir = self.run_dir(&spec.id);
@@ -125,7 +125,7 @@ fn check_final_val_mse(record: &RunRecord, curve: &[CurvePoint], dir: &Path) -> 
 /// Checks that the checkpoint at `path` holds run `spec`'s model: its
 /// width, pre-encoder bias and architecture, and the run that wrote it.
 fn check_checkpoint(path: &Path, spec: &RunSpec) -> Result<(), String> {
-    let model = SparseAutoencoder::read_config(path).map_err(|e| e.to_string())?;
+    let (model, found) = SparseAutoencoder::read_header(path).map_err(|e| e.to_string())?;
     if model.hidden != spec.config.model.hidden.0 {
         return Err(format!("{}: width {}, expected {}", path.display(), model.hidden, spec.config.model.hidden.0));
     }
@@ -138,27 +138,28 @@ fn check_checkpoint(path: &Path, spec: &RunSpec) -> Result<(), String> {
         let (found, want) = (model.architecture.as_str(), want.as_str());
         return Err(format!("{}: a {found} model, the run's configuration says {want}", path.display()));
     }
-    check_identity(path, spec).map_err(|e| e.to_string())
+    check_identity(path, found.as_ref(), spec).map_err(|e| e.to_string())
 }
 
-/// Checks that the checkpoint or training state at `path`, in run
-/// `spec`'s folder, was written by that run (or names no run: a file
-/// stored before identities); a folder adopted from a former id may hold
-/// files written under it.
+/// Checks that the checkpoint at `path`, in run `spec`'s folder, whose
+/// header names the run `found`, was written by that run (or names no run:
+/// a file stored before identities); a folder adopted from a former id may
+/// hold files written under it.
 ///
 /// # Errors
 /// [`SweepError::Corrupt`] naming the file and both runs when another run
-/// wrote it, or when it cannot be read.
-pub(crate) fn check_identity(path: &Path, spec: &RunSpec) -> Result<(), SweepError> {
-    let corrupt = |message: String| SweepError::Corrupt { path: path.into(), message };
-    let found = RunIdentity::read(path).map_err(|e| corrupt(e.to_string()))?;
+/// wrote it.
+pub(crate) fn check_identity(path: &Path, found: Option<&RunIdentity>, spec: &RunSpec) -> Result<(), SweepError> {
     let own = |id: &String| identity_of(id, &spec.config);
-    let expected = match &found {
+    let expected = match found {
         Some(f) if spec.former_ids.contains(&f.run) => own(&f.run),
         _ => spec.identity(),
     };
-    match expected.mismatch(found.as_ref()) {
-        Some(why) => Err(corrupt(format!("{why}: a file copied from another run's folder?"))),
+    match expected.mismatch(found) {
+        Some(why) => {
+            let message = format!("{why}: a file copied from another run's folder?");
+            Err(SweepError::Corrupt { path: path.into(), message })
+        }
         None => Ok(()),
     }
 }

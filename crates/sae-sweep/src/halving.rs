@@ -250,7 +250,7 @@ pub fn searched_runs(results: &Snapshot, grid: &[RunSpec], experiment: &Experime
 /// saying so.
 pub fn remove_spent_states(results: &Snapshot, grid: &[RunSpec], halving: &Halving) {
     let stopped = stopped_runs(results, grid, halving);
-    let pending = grid.iter().filter(|s| !stopped.contains(&s.id) && !matches!(results.state(s), RunState::Stored(_)));
+    let pending = grid.iter().filter(|s| !stopped.contains(&s.id) && results.stored(s).is_none());
     let needed: HashSet<&str> = pending.filter_map(|s| s.continues.as_deref()).collect();
     for id in results.dir().runs_with_state() {
         if !needed.contains(id.as_str()) {

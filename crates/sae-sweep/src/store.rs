@@ -205,7 +205,7 @@ impl ResultsDir {
     /// bias is not the run's.
     pub fn load_model(&self, spec: &RunSpec) -> Result<SparseAutoencoder, SweepError> {
         let path = self.run_dir(&spec.id).join(CHECKPOINT_FILE);
-        check_identity(&path, spec)?;
+        check_identity(&path, RunIdentity::read(&path)?.as_ref(), spec)?;
         let mut model = SparseAutoencoder::load(&path)?;
         let config = spec.config.model_config(model.config.input);
         if model.config.pre_bias != config.pre_bias {
